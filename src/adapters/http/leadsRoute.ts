@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AcceptLeadResult } from '../../app/acceptLead.ts';
+import type { Clock } from '../../domain/clock.ts';
+import type { Lead } from '../../domain/lead.ts';
+import { describeZodIssues, type ValidationIssue } from '../../config/zodIssues.ts';
+import { header, readBody, sendJson } from './httpIo.ts';
+import { leadPayloadSchema } from './leadPayload.ts';
+import { verifyWebhookAuth } from './webhookSignature.ts';
+
+/** SPEC 2: bodies above this are refused with 413. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export interface LeadsRouteDeps {
+  webhookSecret: string;
+  clock: Clock;
+  acceptLead: (request: { lead: Lead; idempotencyKey?: string | undefined; requestHash: string }) => AcceptLeadResult;
+  /** Called after a new lead is committed (routing starts here). */
+  onAccepted?: (leadId: number) => void;
+}
+
+const invalid = (res: ServerResponse, issues: ValidationIssue[]) => sendJson(res, 400, { error: 'invalid_lead', issues });
+
+/**
+ * Reads, authenticates and validates a JSON request body the way /leads and /signals share:
+ * answers the error itself and returns undefined, or returns the parsed JSON and raw body.
+ */
+export async function readAuthenticatedJson(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: { webhookSecret: string; clock: Clock },
+  invalidError: string,
+): Promise<{ json: unknown; raw: Buffer } | undefined> {
+  const auth = {
+    authorization: header(req, 'authorization'),
+    timestamp: header(req, 'x-leadrelay-timestamp'),
+    signature: header(req, 'x-leadrelay-signature'),
+  };
+  const nowSeconds = () => Math.floor(deps.clock.now() / 1000);
+  if (auth.authorization === undefined && (auth.timestamp === undefined || auth.signature === undefined)) {
+    sendJson(res, 401, { error: 'unauthorized' });
+    return undefined;
+  }
+  // A bearer token can be checked before the body is read; a signature needs the body.
+  if (auth.authorization !== undefined && !verifyWebhookAuth(auth, Buffer.alloc(0), deps.webhookSecret, nowSeconds()).ok) {
+    sendJson(res, 401, { error: 'unauthorized' });
+    return undefined;
+  }
+  const contentType = (header(req, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  if (contentType !== 'application/json') {
+    sendJson(res, 415, { error: 'unsupported_media_type', message: 'send the body as application/json' });
+    req.resume();
+    return undefined;
+  }
+  const body = await readBody(req, MAX_BODY_BYTES);
+  if (!body.ok) {
+    if (body.reason === 'too_large') sendJson(res, 413, { error: 'payload_too_large', limit_bytes: MAX_BODY_BYTES }, { connection: 'close' });
+    else res.destroy();
+    return undefined;
+  }
+  if (auth.authorization === undefined && !verifyWebhookAuth(auth, body.body, deps.webhookSecret, nowSeconds()).ok) {
+    sendJson(res, 401, { error: 'unauthorized' });
+    return undefined;
+  }
+  try {
+    return { json: JSON.parse(body.body.toString('utf8')), raw: body.body };
+  } catch (error) {
+    sendJson(res, 400, { error: invalidError, issues: [{ path: '', message: `malformed JSON: ${(error as Error).message}` }] });
+    return undefined;
+  }
+}
+
+/** POST /leads (SPEC 2). */
+export function createLeadsRoute(deps: LeadsRouteDeps) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const request = await readAuthenticatedJson(req, res, deps, 'invalid_lead');
+    if (!request) return;
+
+    const idempotencyKey = header(req, 'idempotency-key');
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      invalid(res, [{ path: 'Idempotency-Key', message: 'expected 1 to 255 visible ASCII characters' }]);
+      return;
+    }
+    const parsed = leadPayloadSchema.safeParse(request.json);
+    if (!parsed.success) {
+      invalid(res, describeZodIssues(parsed.error.issues));
+      return;
+    }
+    const result = deps.acceptLead({
+      lead: parsed.data,
+      idempotencyKey,
+      requestHash: createHash('sha256').update(request.raw).digest('hex'),
+    });
+    switch (result.status) {
+      case 'accepted':
+        sendJson(res, 202, { lead: result.ref, status: 'accepted' });
+        deps.onAccepted?.(result.leadId);
+        return;
+      case 'duplicate':
+        sendJson(res, 200, { lead: result.ref, status: 'duplicate', matched_by: result.reason });
+        return;
+      case 'rejected':
+        invalid(res, result.issues);
+        return;
+      case 'conflict':
+        sendJson(res, 409, {
+          error: result.error,
+          lead: result.ref,
+          message: 'this Idempotency-Key was already used for a different request body',
+        });
+        return;
+    }
+  };
+}

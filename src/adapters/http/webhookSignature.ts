@@ -1,0 +1,53 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** How far a signed request's timestamp may be from now (SPEC 2). */
+export const SIGNATURE_TOLERANCE_SECONDS = 5 * 60;
+
+/** `v0=<hex HMAC-SHA256(secret, "v0:" + timestamp + ":" + body)>`: how leadrelay signs and checks webhook bodies. */
+export function signWebhookBody(secret: string, timestampSeconds: number | string, body: string | Buffer): string {
+  const hmac = createHmac('sha256', secret);
+  hmac.update(`v0:${timestampSeconds}:`);
+  hmac.update(body);
+  return `v0=${hmac.digest('hex')}`;
+}
+
+export interface WebhookAuthHeaders {
+  authorization?: string | undefined;
+  timestamp?: string | undefined;
+  signature?: string | undefined;
+}
+
+export type WebhookAuthResult =
+  | { ok: true; method: 'bearer' | 'signature' }
+  | { ok: false; reason: 'missing' | 'bad_bearer' | 'bad_timestamp' | 'stale_timestamp' | 'bad_signature' };
+
+/** Compares in time independent of where the strings first differ (and of the secret's length). */
+function constantTimeEqual(a: string, b: string): boolean {
+  const left = createHmac('sha256', 'compare').update(a).digest();
+  const right = createHmac('sha256', 'compare').update(b).digest();
+  return timingSafeEqual(left, right) && a.length === b.length;
+}
+
+/**
+ * Checks a request to /leads or /signals (SPEC 2): either `Authorization: Bearer <secret>`, or
+ * `X-Leadrelay-Timestamp` + `X-Leadrelay-Signature` over the raw body with the timestamp within
+ * five minutes of `nowSeconds`. Pure: the caller passes the clock's time.
+ */
+export function verifyWebhookAuth(
+  headers: WebhookAuthHeaders,
+  rawBody: Buffer,
+  secret: string,
+  nowSeconds: number,
+): WebhookAuthResult {
+  const { authorization, timestamp, signature } = headers;
+  if (authorization !== undefined) {
+    const match = /^Bearer (.+)$/i.exec(authorization.trim());
+    return match && constantTimeEqual(match[1] ?? '', secret) ? { ok: true, method: 'bearer' } : { ok: false, reason: 'bad_bearer' };
+  }
+  if (timestamp === undefined || signature === undefined) return { ok: false, reason: 'missing' };
+  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'bad_timestamp' };
+  if (Math.abs(nowSeconds - Number(timestamp)) > SIGNATURE_TOLERANCE_SECONDS) return { ok: false, reason: 'stale_timestamp' };
+  return constantTimeEqual(signature.trim(), signWebhookBody(secret, timestamp, rawBody))
+    ? { ok: true, method: 'signature' }
+    : { ok: false, reason: 'bad_signature' };
+}

@@ -1,0 +1,48 @@
+import { pino, type Logger as PinoLogger } from 'pino';
+import { LogLevel, type Logger as SlackLogger } from '@slack/bolt';
+
+export type Logger = PinoLogger;
+
+/**
+ * Structured JSON logs. Lead PII (e-mail, phone, names, message text) is never logged at info:
+ * state-change lines carry the lead reference only; these paths are redacted as a safety net.
+ */
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  return pino(
+    {
+      level,
+      base: { app: 'leadrelay' },
+      redact: {
+        paths: ['email', 'phone', 'message', 'name', 'lead.email', 'lead.phone', 'lead.message', 'lead.name', 'token', 'secret', 'authorization'],
+        censor: '[redacted]',
+      },
+    },
+    destination ?? process.stdout,
+  );
+}
+
+const boltToPino: Record<LogLevel, string> = {
+  [LogLevel.DEBUG]: 'debug',
+  [LogLevel.INFO]: 'info',
+  [LogLevel.WARN]: 'warn',
+  [LogLevel.ERROR]: 'error',
+};
+
+/** Bolt's Logger interface on top of ours, so Bolt's lines are JSON like the rest. */
+export function boltLogger(logger: Logger): SlackLogger {
+  const child = logger.child({ component: 'bolt' });
+  let name = 'bolt';
+  return {
+    debug: (...msg: unknown[]) => child.debug({ name }, msg.map(String).join(' ')),
+    info: (...msg: unknown[]) => child.info({ name }, msg.map(String).join(' ')),
+    warn: (...msg: unknown[]) => child.warn({ name }, msg.map(String).join(' ')),
+    error: (...msg: unknown[]) => child.error({ name }, msg.map(String).join(' ')),
+    setLevel: (level: LogLevel) => {
+      child.level = boltToPino[level] ?? 'info';
+    },
+    getLevel: () => (Object.entries(boltToPino).find(([, v]) => v === child.level)?.[0] as LogLevel | undefined) ?? LogLevel.INFO,
+    setName: (value: string) => {
+      name = value;
+    },
+  };
+}

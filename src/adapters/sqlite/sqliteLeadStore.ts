@@ -1,0 +1,118 @@
+import type { Db } from './openDatabase.ts';
+import type { Lead, LeadState } from '../../domain/lead.ts';
+
+export interface NewLeadRow {
+  lead: Lead;
+  externalId: string | null;
+  emailKey: string | null;
+  linkedinKey: string | null;
+  domain: string | null;
+  receivedAt: number;
+}
+
+export interface LeadMatch {
+  id: number;
+  state: LeadState;
+  owner_id: string | null;
+}
+
+export interface StoredLead {
+  id: number;
+  state: LeadState;
+  owner_id: string | null;
+  team_id: string | null;
+  lead: Lead;
+  received_at: number;
+  updated_at: number;
+  claimed_at: number | null;
+  done_at: number | null;
+}
+
+export interface HistoryEntry {
+  at: number;
+  actor: string;
+  event: string;
+  detail: Record<string, unknown> | null;
+}
+
+export interface IdempotencyRecord {
+  lead_id: number;
+  request_hash: string;
+}
+
+/** Repository of leads, their history and the keys they are matched by. Callers own the transaction. */
+export function sqliteLeadStore(db: Db) {
+  const statements = {
+    insertLead: db.prepare(`INSERT INTO leads
+      (external_id, source, email_key, linkedin_key, domain, payload, state, received_at, updated_at)
+      VALUES (@externalId, @source, @emailKey, @linkedinKey, @domain, @payload, 'received', @receivedAt, @receivedAt)`),
+    byExternalId: db.prepare('SELECT id, state, owner_id FROM leads WHERE external_id = ?'),
+    openByEmail: db.prepare(`SELECT id, state, owner_id FROM leads
+      WHERE email_key = ? AND received_at >= ? AND state != 'done' ORDER BY id DESC LIMIT 1`),
+    openByLinkedIn: db.prepare(`SELECT id, state, owner_id FROM leads
+      WHERE linkedin_key = ? AND received_at >= ? AND state != 'done' ORDER BY id DESC LIMIT 1`),
+    idempotencyKey: db.prepare('SELECT lead_id, request_hash FROM idempotency_keys WHERE key = ? AND scope = ?'),
+    insertIdempotencyKey: db.prepare(`INSERT INTO idempotency_keys (key, scope, request_hash, lead_id, created_at)
+      VALUES (?, ?, ?, ?, ?)`),
+    appendHistory: db.prepare('INSERT INTO lead_history (lead_id, at, actor, event, detail) VALUES (?, ?, ?, ?, ?)'),
+    leadById: db.prepare(`SELECT id, state, owner_id, team_id, payload, received_at, updated_at, claimed_at, done_at
+      FROM leads WHERE id = ?`),
+    history: db.prepare('SELECT at, actor, event, detail FROM lead_history WHERE lead_id = ? ORDER BY id'),
+  };
+
+  return {
+    insertLead(row: NewLeadRow): number {
+      const result = statements.insertLead.run({
+        externalId: row.externalId,
+        source: row.lead.source,
+        emailKey: row.emailKey,
+        linkedinKey: row.linkedinKey,
+        domain: row.domain,
+        payload: JSON.stringify(row.lead),
+        receivedAt: row.receivedAt,
+      });
+      return Number(result.lastInsertRowid);
+    },
+
+    findByExternalId(externalId: string): LeadMatch | undefined {
+      return statements.byExternalId.get(externalId) as LeadMatch | undefined;
+    },
+
+    /** The newest lead that is not done, received since `since`, with the same e-mail or LinkedIn key. */
+    findOpenByKeys(emailKey: string | null, linkedinKey: string | null, since: number): (LeadMatch & { via: 'email' | 'linkedin_url' }) | undefined {
+      const byEmail = emailKey ? (statements.openByEmail.get(emailKey, since) as LeadMatch | undefined) : undefined;
+      if (byEmail) return { ...byEmail, via: 'email' };
+      const byLinkedIn = linkedinKey ? (statements.openByLinkedIn.get(linkedinKey, since) as LeadMatch | undefined) : undefined;
+      return byLinkedIn ? { ...byLinkedIn, via: 'linkedin_url' } : undefined;
+    },
+
+    findIdempotencyKey(key: string, scope: 'leads' | 'signals'): IdempotencyRecord | undefined {
+      return statements.idempotencyKey.get(key, scope) as IdempotencyRecord | undefined;
+    },
+
+    recordIdempotencyKey(key: string, scope: 'leads' | 'signals', requestHash: string, leadId: number, at: number): void {
+      statements.insertIdempotencyKey.run(key, scope, requestHash, leadId, at);
+    },
+
+    getLead(id: number): StoredLead | undefined {
+      const row = statements.leadById.get(id) as (Omit<StoredLead, 'lead'> & { payload: string }) | undefined;
+      if (!row) return undefined;
+      const { payload, ...rest } = row;
+      return { ...rest, lead: JSON.parse(payload) as Lead };
+    },
+
+    history(leadId: number): HistoryEntry[] {
+      return (statements.history.all(leadId) as (Omit<HistoryEntry, 'detail'> & { detail: string | null })[]).map((row) => ({
+        ...row,
+        detail: row.detail === null ? null : (JSON.parse(row.detail) as Record<string, unknown>),
+      }));
+    },
+
+    /** Appends to the lead's history; `detail` must not hold PII beyond what the history needs. */
+    appendHistory(leadId: number, at: number, actor: string, event: string, detail?: Record<string, unknown>): void {
+      statements.appendHistory.run(leadId, at, actor, event, detail === undefined ? null : JSON.stringify(detail));
+    },
+  };
+}
+
+export type SqliteLeadStore = ReturnType<typeof sqliteLeadStore>;

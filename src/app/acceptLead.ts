@@ -1,0 +1,114 @@
+import type { Db } from '../adapters/sqlite/openDatabase.ts';
+import type { SqliteLeadStore } from '../adapters/sqlite/sqliteLeadStore.ts';
+import type { Clock } from '../domain/clock.ts';
+import { leadDomain, leadKeys, leadRef, normalizeEmail, type Lead } from '../domain/lead.ts';
+
+/** What intake needs from the config. */
+export interface IntakeConfig {
+  dedupe: { window: number };
+  reps: readonly { id: string; email?: string | undefined }[];
+  teams: readonly { id: string }[];
+}
+
+export interface AcceptLeadRequest {
+  lead: Lead;
+  /** The Idempotency-Key header, if any. */
+  idempotencyKey?: string | undefined;
+  /** sha256 of the raw body, to tell a replay from a different request reusing a key. */
+  requestHash: string;
+}
+
+export type AcceptLeadResult =
+  | { status: 'accepted'; leadId: number; ref: string }
+  | { status: 'duplicate'; leadId: number; ref: string; reason: 'idempotency_key' | 'external_id' | 'email' | 'linkedin_url' }
+  | { status: 'rejected'; issues: { path: string; message: string }[] }
+  | { status: 'conflict'; error: 'idempotency_key_reused'; ref: string };
+
+/**
+ * The intake use case (SPEC 2): decides in one transaction whether a lead is new, a replay or a
+ * duplicate of an open lead, and stores it with its first history record. A lead answered
+ * `accepted` is committed before this returns.
+ */
+export function createAcceptLead(deps: { db: Db; leads: SqliteLeadStore; clock: Clock; config: () => IntakeConfig }) {
+  const { db, leads, clock } = deps;
+
+  const accept = (request: AcceptLeadRequest): AcceptLeadResult => {
+    const now = clock.now();
+    const config = deps.config();
+    const { lead, idempotencyKey, requestHash } = request;
+
+    if (idempotencyKey !== undefined) {
+      const seen = leads.findIdempotencyKey(idempotencyKey, 'leads');
+      if (seen) {
+        return seen.request_hash === requestHash
+          ? { status: 'duplicate', leadId: seen.lead_id, ref: leadRef(seen.lead_id), reason: 'idempotency_key' }
+          : { status: 'conflict', error: 'idempotency_key_reused', ref: leadRef(seen.lead_id) };
+      }
+    }
+    const remember = (leadId: number) => {
+      if (idempotencyKey !== undefined) leads.recordIdempotencyKey(idempotencyKey, 'leads', requestHash, leadId, now);
+    };
+
+    const resolved = resolvePreRouting(lead, config);
+    if ('issues' in resolved) return { status: 'rejected', issues: resolved.issues };
+
+    if (lead.external_id !== undefined) {
+      const same = leads.findByExternalId(lead.external_id);
+      if (same) {
+        remember(same.id);
+        return { status: 'duplicate', leadId: same.id, ref: leadRef(same.id), reason: 'external_id' };
+      }
+    }
+
+    const keys = leadKeys(lead);
+    const open = leads.findOpenByKeys(keys.emailKey, keys.linkedinKey, now - config.dedupe.window);
+    if (open) {
+      leads.appendHistory(open.id, now, 'api', 'seen_again', { source: lead.source, matched_by: open.via });
+      remember(open.id);
+      return { status: 'duplicate', leadId: open.id, ref: leadRef(open.id), reason: open.via };
+    }
+
+    const domain = leadDomain(lead);
+    const stored: Lead = { ...resolved.lead, company: { ...lead.company, ...(domain ? { domain } : {}) } };
+    const leadId = leads.insertLead({
+      lead: stored,
+      externalId: lead.external_id ?? null,
+      emailKey: keys.emailKey,
+      linkedinKey: keys.linkedinKey,
+      domain,
+      receivedAt: now,
+    });
+    leads.appendHistory(leadId, now, 'api', 'received', {
+      source: lead.source,
+      ...(stored.owner ? { owner: stored.owner } : {}),
+      ...(stored.team ? { team: stored.team } : {}),
+    });
+    remember(leadId);
+    return { status: 'accepted', leadId, ref: leadRef(leadId) };
+  };
+
+  // IMMEDIATE: take the write lock before reading, so a second process cannot insert the same
+  // lead between our duplicate check and our insert.
+  const acceptInTransaction = db.transaction(accept);
+  return (request: AcceptLeadRequest): AcceptLeadResult => acceptInTransaction.immediate(request);
+}
+
+/**
+ * A pre-routed lead names its owner by Slack id or e-mail and/or its team; both must be known to the
+ * config, and the owner is stored by Slack id.
+ */
+function resolvePreRouting(lead: Lead, config: IntakeConfig): { lead: Lead } | { issues: { path: string; message: string }[] } {
+  const issues: { path: string; message: string }[] = [];
+  let owner = lead.owner;
+  if (owner !== undefined) {
+    const wanted = owner.includes('@') ? normalizeEmail(owner) : owner;
+    const rep = config.reps.find((r) => r.id === wanted || (r.email !== undefined && normalizeEmail(r.email) === wanted));
+    if (rep) owner = rep.id;
+    else issues.push({ path: 'owner', message: `unknown rep "${lead.owner}" (expected a Slack user id or e-mail of a rep in the config)` });
+  }
+  if (lead.team !== undefined && !config.teams.some((t) => t.id === lead.team)) {
+    issues.push({ path: 'team', message: `unknown team "${lead.team}"` });
+  }
+  if (issues.length > 0) return { issues };
+  return { lead: owner === undefined ? lead : { ...lead, owner } };
+}

@@ -1,0 +1,68 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { loadMigrations, migrate, MigrationError } from '../../../src/adapters/sqlite/migrate.ts';
+import { openDatabase } from '../../../src/adapters/sqlite/openDatabase.ts';
+
+const tempDb = () => join(mkdtempSync(join(tmpdir(), 'leadrelay-')), 'test.db');
+
+describe('migrate', () => {
+  it('applies every migration on a new database and records it', () => {
+    const db = new Database(':memory:');
+    const applied = migrate(db, loadMigrations());
+    expect(applied).toEqual(loadMigrations().map((m) => m.version));
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => (r as { name: string }).name);
+    expect(tables).toEqual(expect.arrayContaining(['leads', 'lead_history', 'offers', 'rep_state', 'account_owners', 'outbox', 'idempotency_keys', 'slack_deliveries', 'schema_migrations']));
+  });
+
+  it('is a no-op when run twice', () => {
+    const path = tempDb();
+    openDatabase(path).close();
+    const db = openDatabase(path);
+    expect(migrate(db, loadMigrations())).toEqual([]);
+    expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: loadMigrations().length });
+    db.close();
+  });
+
+  it('refuses a database that has a migration the code does not know', () => {
+    const path = tempDb();
+    const future = [...loadMigrations(), { version: loadMigrations().length + 1, name: '9999_future.sql', sql: 'CREATE TABLE future (x);' }];
+    const db = openDatabase(path, { migrations: future });
+    db.close();
+    expect(() => openDatabase(path)).toThrowError(MigrationError);
+    expect(() => openDatabase(path)).toThrowError(/has migration 9999_future\.sql, which this version of leadrelay does not know/);
+  });
+
+  it('refuses a migration edited after it was applied', () => {
+    const db = new Database(':memory:');
+    migrate(db, loadMigrations());
+    const edited = loadMigrations().map((m, i) => (i === 0 ? { ...m, sql: `${m.sql}\n-- edited` } : m));
+    expect(() => migrate(db, edited)).toThrowError(/differs from the one applied/);
+  });
+
+  it('rolls back a failing migration as a whole', () => {
+    const db = new Database(':memory:');
+    const broken = [...loadMigrations(), { version: loadMigrations().length + 1, name: '0099_broken.sql', sql: 'CREATE TABLE half (x); INSERT INTO nowhere VALUES (1);' }];
+    expect(() => migrate(db, broken)).toThrow();
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'half'").get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT max(version) AS v FROM schema_migrations').get()).toEqual({ v: loadMigrations().length });
+  });
+
+  it('opens with WAL, foreign keys and a busy timeout', () => {
+    const db = openDatabase(tempDb());
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
+    db.close();
+  });
+
+  it('keeps the lead history append-only', () => {
+    const db = openDatabase(':memory:');
+    db.prepare("INSERT INTO leads (source, payload, received_at, updated_at) VALUES ('form', '{}', 1, 1)").run();
+    db.prepare("INSERT INTO lead_history (lead_id, at, actor, event) VALUES (1, 1, 'api', 'received')").run();
+    expect(() => db.prepare("UPDATE lead_history SET event = 'x'").run()).toThrow(/append-only/);
+    expect(() => db.prepare('DELETE FROM lead_history').run()).toThrow(/append-only/);
+  });
+});
