@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AcceptLeadResult } from '../../app/acceptLead.ts';
 import type { Clock } from '../../domain/clock.ts';
 import type { Lead } from '../../domain/lead.ts';
-import { describeZodIssues, type ValidationIssue } from '../../config/zodIssues.ts';
+import { describeZodIssues, jsonErrorMap, type ValidationIssue } from '../../config/zodIssues.ts';
 import { header, readBody, sendJson } from './httpIo.ts';
 import { leadPayloadSchema } from './leadPayload.ts';
 import { verifyWebhookAuth } from './webhookSignature.ts';
@@ -81,7 +81,7 @@ export function createLeadsRoute(deps: LeadsRouteDeps) {
       invalid(res, [{ path: 'Idempotency-Key', message: 'expected 1 to 255 visible ASCII characters' }]);
       return;
     }
-    const parsed = leadPayloadSchema.safeParse(request.json);
+    const parsed = leadPayloadSchema.safeParse(request.json, { error: jsonErrorMap });
     if (!parsed.success) {
       invalid(res, describeZodIssues(parsed.error.issues));
       return;

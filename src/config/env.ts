@@ -1,0 +1,120 @@
+/**
+ * The environment variables of SPEC 1, validated once at start-up. Which variables are required
+ * depends on the run mode, and the mode follows from which Slack tokens are set: none → sandbox,
+ * a bot token → HTTP mode, a bot token and an app token → Socket Mode. Every message names the
+ * variable and says where to get a value; token values themselves are never echoed.
+ */
+import { z } from 'zod';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type RunMode = 'http' | 'socket' | 'sandbox';
+
+export interface Env {
+  mode: RunMode;
+  botToken?: string;
+  signingSecret?: string;
+  appToken?: string;
+  /** Always ends with `/`, so method names can be appended. */
+  slackApiUrl: string;
+  /** 0 asks the OS for a free port (tests). */
+  port: number;
+  configPath: string;
+  dbPath: string;
+  webhookSecret?: string;
+  logLevel: LogLevel;
+}
+
+export type EnvResult = { ok: true; env: Env } | { ok: false; errors: string[] };
+
+/** An empty variable (`FOO=` in a .env file) counts as unset. */
+function isSet(value: string | undefined): value is string {
+  return value !== undefined && value.trim() !== '';
+}
+
+function detectMode(env: NodeJS.ProcessEnv): RunMode {
+  if (!isSet(env.SLACK_BOT_TOKEN)) return 'sandbox';
+  return isSet(env.SLACK_APP_TOKEN) ? 'socket' : 'http';
+}
+
+/** An optional variable: unset or empty → undefined, otherwise checked by `schema`. */
+function optional<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (typeof value === 'string' && isSet(value) ? value.trim() : undefined), schema.optional());
+}
+
+/** A required variable, with the message to show when it is missing. */
+function required(missing: string) {
+  return z.preprocess((value) => (typeof value === 'string' && isSet(value) ? value.trim() : undefined), z.string({ error: missing }));
+}
+
+const botToken = z.string().startsWith('xoxb-', {
+  error: 'SLACK_BOT_TOKEN must start with "xoxb-" (copy the Bot User OAuth Token from OAuth & Permissions)',
+});
+
+const appToken = z.string().startsWith('xapp-', {
+  error: 'SLACK_APP_TOKEN must start with "xapp-" (create an app-level token with connections:write under Basic Information → App-Level Tokens)',
+});
+
+const slackApiUrl = z
+  .url({ protocol: /^https?$/, error: (issue) => `SLACK_API_URL must be an http(s) URL such as https://slack.com/api/ (got ${JSON.stringify(issue.input)})` })
+  .transform((url) => (url.endsWith('/') ? url : `${url}/`));
+
+const port = z
+  .string()
+  .refine((text) => /^\d{1,5}$/.test(text) && Number(text) <= 65_535, {
+    error: (issue) => `PORT must be a whole number from 0 to 65535 (got ${JSON.stringify(issue.input)})`,
+  })
+  .transform(Number);
+
+const logLevel = z.string().toLowerCase().pipe(
+  z.enum(LOG_LEVELS, { error: (issue) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(issue.input)})` }),
+);
+
+const MISSING_SIGNING_SECRET =
+  'SLACK_SIGNING_SECRET is required in HTTP mode (find it under Basic Information → App Credentials), or set SLACK_APP_TOKEN to use Socket Mode';
+const MISSING_WEBHOOK_SECRET =
+  'LEADRELAY_WEBHOOK_SECRET is required outside sandbox mode (choose a long random string; lead sources send it as "Authorization: Bearer <secret>")';
+const APP_TOKEN_WITHOUT_BOT_TOKEN =
+  'SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not: Socket Mode needs both (set SLACK_BOT_TOKEN, or unset SLACK_APP_TOKEN to run the sandbox)';
+
+/** The variables each mode reads, with what is required there. */
+function schemaFor(mode: RunMode) {
+  return z.object({
+    SLACK_BOT_TOKEN: optional(botToken),
+    SLACK_SIGNING_SECRET: mode === 'http' ? required(MISSING_SIGNING_SECRET) : optional(z.string()),
+    SLACK_APP_TOKEN: mode === 'sandbox' ? optional(z.never({ error: APP_TOKEN_WITHOUT_BOT_TOKEN })) : optional(appToken),
+    SLACK_API_URL: optional(slackApiUrl),
+    PORT: optional(port),
+    LEADRELAY_CONFIG: optional(z.string()),
+    LEADRELAY_DB: optional(z.string()),
+    LEADRELAY_WEBHOOK_SECRET: mode === 'sandbox' ? optional(z.string()) : required(MISSING_WEBHOOK_SECRET),
+    LOG_LEVEL: optional(logLevel),
+  });
+}
+
+/**
+ * Validates the environment. Returns every problem at once, one message per variable, so a
+ * misconfigured deployment is fixed in one round.
+ */
+export function parseEnv(env: NodeJS.ProcessEnv): EnvResult {
+  const mode = detectMode(env);
+  const result = schemaFor(mode).safeParse(env);
+  if (!result.success) return { ok: false, errors: result.error.issues.map((issue) => issue.message) };
+  const vars = result.data;
+  return {
+    ok: true,
+    env: {
+      mode,
+      botToken: vars.SLACK_BOT_TOKEN,
+      signingSecret: vars.SLACK_SIGNING_SECRET,
+      appToken: vars.SLACK_APP_TOKEN,
+      webhookSecret: vars.LEADRELAY_WEBHOOK_SECRET,
+      slackApiUrl: vars.SLACK_API_URL ?? 'https://slack.com/api/',
+      port: vars.PORT ?? 3000,
+      configPath: vars.LEADRELAY_CONFIG ?? './leadrelay.yml',
+      dbPath: vars.LEADRELAY_DB ?? './data/leadrelay.db',
+      logLevel: vars.LOG_LEVEL ?? 'info',
+    },
+  };
+}

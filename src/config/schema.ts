@@ -1,0 +1,532 @@
+/**
+ * The schema of leadrelay.yml (SPEC 4): the one place that says what a valid config is. Parsing
+ * turns the YAML's human values into what the code uses (durations → ms, `50%` → 0.5, hours →
+ * WorkingHours, conditions → operator maps) but keeps the YAML's snake_case key names, so a reader
+ * can map a config field to the file without a translation table.
+ *
+ * Validation runs in two passes: the structure (types, formats, unknown keys: every problem at once),
+ * then, for a structurally valid file, the cross-references between sections (every problem at
+ * once). Messages are short and human; `humanErrorMap` supplies the generic ones and must be passed
+ * to `safeParse` (see loadConfig.ts).
+ */
+import { z } from 'zod';
+import { isValidTimeZone, type WorkingHours } from '../domain/workingHours.ts';
+import { DURATION_HINT, parseDuration } from './duration.ts';
+import { parseWorkingHours } from './hours.ts';
+import { humanErrorMap, quote, typeName } from './zodIssues.ts';
+
+export { humanErrorMap };
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+/** Levenshtein distance, for "did you mean …?" hints on typos. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** The candidate closest to `word`, if it is close enough to be a likely typo of it. */
+export function suggest(word: string, candidates: readonly string[]): string | undefined {
+  const limit = Math.max(1, Math.floor(word.length / 3));
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance <= limit && (!best || distance < best.distance)) best = { candidate, distance };
+  }
+  return best?.candidate;
+}
+
+function didYouMean(word: string, candidates: readonly string[]): string {
+  const guess = suggest(word, candidates);
+  return guess === undefined ? '' : ` (did you mean ${guess}?)`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+/**
+ * A strict object (unknown keys are errors, so typos are caught) whose unknown-key messages suggest
+ * the nearest known key, and whose type error can describe the expected shape in words.
+ */
+function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, expected?: string) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `unknown key "${key}"${didYouMean(key, known)}`).join('\n');
+      if (issue.code === 'invalid_type' && issue.input !== undefined && expected) return `expected ${expected}, got ${typeName(issue.input)}`;
+      return undefined;
+    },
+  });
+}
+
+/** A string restricted to `values`; a non-string is a type error, so unions can tell the branches apart. */
+function stringEnum<const Values extends readonly [string, ...string[]]>(values: Values) {
+  return z.string().pipe(z.enum(values));
+}
+
+const nonEmptyString = z.string().trim().min(1);
+
+const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, {
+  error: (issue) => `invalid Slack user id ${quote(issue.input)} (expected an id like U0ALICE: profile → ⋮ → Copy member ID)`,
+});
+
+const slackChannelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, {
+  error: (issue) => `invalid Slack channel id ${quote(issue.input)} (expected an id like C0SALES: channel details → About)`,
+});
+
+/** Team and sequence ids appear in rules, lead payloads (`team`) and commands: keep them simple. */
+const shortId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, {
+  error: (issue) => `invalid id ${quote(issue.input)} (use letters, digits, - and _)`,
+});
+
+const httpUrl = z.url({
+  protocol: /^https?$/,
+  error: (issue) => (issue.input === undefined ? undefined : `invalid URL ${quote(issue.input)} (expected http:// or https://…)`),
+});
+
+const email = z.email({
+  error: (issue) => (issue.input === undefined ? undefined : `invalid email ${quote(issue.input)}`),
+});
+
+const domain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, {
+    error: (issue) => `invalid domain ${quote(issue.input)} (use the bare domain, e.g. acme.com)`,
+  });
+
+const timeZone = z.string().refine(isValidTimeZone, {
+  error: (issue) => `unknown time zone ${quote(issue.input)} (use an IANA name like Europe/Berlin or America/New_York)`,
+});
+
+type Conversion<T> = { value: T } | { error: string };
+
+/**
+ * A YAML string turned into what the code uses by `convert`, whose error message becomes the
+ * issue. `typeError` words the message for a value that is not a string at all (e.g. `300`).
+ */
+function converted<T>(convert: (text: string) => Conversion<T>, typeError?: (input: unknown) => string) {
+  const text = typeError ? z.string({ error: (issue) => (issue.input === undefined ? undefined : typeError(issue.input)) }) : z.string();
+  return text.transform((value, ctx) => {
+    const result = convert(value);
+    if ('value' in result) return result.value;
+    ctx.addIssue({ code: 'custom', message: result.error });
+    return z.NEVER;
+  });
+}
+
+const durationError = (input: unknown) => `invalid duration ${quote(input)} (${DURATION_HINT})`;
+
+/** `30s`, `5m`, `1h30m`, `30d` → milliseconds. */
+const duration = converted((text): Conversion<number> => {
+  const ms = parseDuration(text);
+  return ms === null ? { error: durationError(text) } : { value: ms };
+}, durationError);
+
+/** `Mon-Fri 09:00-17:30` → WorkingHours. */
+const workingHours = converted((text): Conversion<WorkingHours> => {
+  const result = parseWorkingHours(text);
+  return result.ok ? { value: result.hours } : { error: result.error };
+});
+
+const positiveInt = z.int().min(1);
+
+// ---------------------------------------------------------------------------------------------
+// Routes
+
+/** Where a rule sends a lead: exactly one of a team, a rep or a sequence. */
+export type Target = { team: string } | { rep: string } | { sequence: string };
+
+const TARGET_SHAPE = '{ team: <id> }, { rep: <user id> } or { sequence: <id> }';
+
+const target = strictObject({ team: shortId.optional(), rep: slackUserId.optional(), sequence: shortId.optional() }, TARGET_SHAPE).transform(
+  ({ team, rep, sequence }, ctx): Target => {
+    const given: Target[] = [];
+    if (team !== undefined) given.push({ team });
+    if (rep !== undefined) given.push({ rep });
+    if (sequence !== undefined) given.push({ sequence });
+    const [only] = given;
+    if (given.length === 1 && only) return only;
+    ctx.addIssue({ code: 'custom', message: `use exactly one of team, rep, sequence (e.g. ${TARGET_SHAPE})` });
+    return z.NEVER;
+  },
+);
+
+/** A rule's destination: the account owner, or a fixed target. */
+export type Route = 'account_owner' | Target;
+
+const route = z.union([
+  z.string().pipe(z.literal('account_owner', { error: `expected account_owner or ${TARGET_SHAPE}` })),
+  target,
+]);
+
+// ---------------------------------------------------------------------------------------------
+// Conditions on leads
+
+/** The lead fields rules may test (SPEC 2), plus `fields.<name>` for the free-form attributes. */
+export const LEAD_PATHS = [
+  'source', 'score', 'email', 'linkedin_url', 'name', 'title', 'phone', 'message', 'external_id', 'owner', 'team', 'crm_url',
+  'company.name', 'company.domain', 'company.employees', 'company.industry', 'company.country', 'company.region',
+] as const;
+
+export type LeadPath = (typeof LEAD_PATHS)[number] | `fields.${string}`;
+
+export function isLeadPath(path: string): path is LeadPath {
+  return (LEAD_PATHS as readonly string[]).includes(path) || (path.startsWith('fields.') && path.length > 'fields.'.length);
+}
+
+export type Scalar = string | number | boolean;
+
+/**
+ * The tests on one lead field; all given must hold. A plain value in the YAML (`source: form`)
+ * becomes `{ eq: value }`. `matches` is compiled once, case-insensitively, because lead data
+ * (titles, industries) is typed by people in any case.
+ */
+export interface Operators {
+  eq?: Scalar;
+  ne?: Scalar;
+  in?: Scalar[];
+  not_in?: Scalar[];
+  gt?: number;
+  gte?: number;
+  lt?: number;
+  lte?: number;
+  exists?: boolean;
+  matches?: RegExp;
+  contains?: string;
+}
+
+/**
+ * A rule's `when`: every listed lead path must pass its operators (AND), and when `any` is given,
+ * at least one of its conditions must hold too (OR; nestable). An empty condition always holds.
+ */
+export type Condition = { [Path in LeadPath]?: Operators } & { any?: Condition[] };
+
+const OPERATOR_NAMES = 'eq, ne, in, not_in, gt, gte, lt, lte, exists, matches, contains';
+
+function isScalar(value: unknown): value is Scalar {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+}
+
+const scalar = z.custom<Scalar>(isScalar, {
+  error: (issue) => `expected a string, number or boolean, got ${typeName(issue.input)}`,
+});
+
+const regex = converted((pattern): Conversion<RegExp> => {
+  try {
+    return { value: new RegExp(pattern, 'i') };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split(': ').pop() : undefined;
+    return { error: `invalid regular expression ${quote(pattern)}${reason ? ` (${reason})` : ''}` };
+  }
+});
+
+const operators = strictObject(
+  {
+    eq: scalar.optional(),
+    ne: scalar.optional(),
+    in: z.array(scalar).min(1).optional(),
+    not_in: z.array(scalar).min(1).optional(),
+    gt: z.number().optional(),
+    gte: z.number().optional(),
+    lt: z.number().optional(),
+    lte: z.number().optional(),
+    exists: z.boolean().optional(),
+    matches: regex.optional(),
+    contains: z.string().optional(),
+  },
+  'a value or operators like { gte: 80 }',
+).refine((ops) => Object.values(ops).some((value) => value !== undefined), {
+  error: `needs at least one operator (${OPERATOR_NAMES})`,
+  // An unknown key (say `equals`) is reported on its own; "no operator" would only repeat it.
+  when: (payload) => payload.issues.length === 0,
+});
+
+const fieldTest = z.preprocess((value) => (isScalar(value) ? { eq: value } : value), operators);
+
+function unknownLeadFieldMessage(path: string): string {
+  const dot = path.indexOf('.');
+  const candidates = [...LEAD_PATHS, 'any', ...(dot > 0 ? [`fields.${path.slice(dot + 1)}`] : [])];
+  const hint = suggest(path, candidates);
+  return hint === undefined
+    ? `unknown lead field (use ${LEAD_PATHS.join(', ')}, fields.<name> or any)`
+    : `unknown lead field (did you mean ${hint}?)`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Keys of a condition are lead paths containing dots (`company.employees`); they stay one key each,
+ * so an error reads `rules[1].when.company.employees.gte`. Unknown paths are reported even when a
+ * sibling has a type error, hence `when` below.
+ */
+const condition: z.ZodType<Condition> = z.lazy(() =>
+  z
+    .object({ any: z.array(condition).min(1).optional() }, { error: (issue) => conditionTypeError(issue.input) })
+    .catchall(fieldTest)
+    .superRefine(
+      (value, ctx) => {
+        for (const key of Object.keys(value)) {
+          if (key !== 'any' && !isLeadPath(key)) ctx.addIssue({ code: 'custom', path: [key], message: unknownLeadFieldMessage(key) });
+        }
+      },
+      { when: (payload) => isRecord(payload.value) },
+    ),
+);
+
+function conditionTypeError(input: unknown): string | undefined {
+  return input === undefined ? undefined : `expected a map of lead fields like { score: { gte: 80 } }, got ${typeName(input)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conditions on signals
+
+export const SIGNAL_KINDS = [
+  'reply_positive', 'reply_negative', 'reply', 'profile_view', 'email_open', 'link_click', 'meeting_booked', 'connection_accepted',
+] as const;
+export type SignalKind = (typeof SIGNAL_KINDS)[number];
+
+export const SIGNAL_CHANNELS = ['linkedin', 'email', 'whatsapp', 'web'] as const;
+export type SignalChannel = (typeof SIGNAL_CHANNELS)[number];
+
+/** `kind: reply` or `kind: { in: [reply, reply_positive] }`, both as `{ in: [...] }`. */
+function oneOrIn<const Values extends readonly [string, ...string[]]>(values: Values) {
+  const value = stringEnum(values);
+  return z.union([value.transform((one) => ({ in: [one] })), strictObject({ in: z.array(value).min(1) }, `one of ${values.join(', ')} or { in: [...] }`)]);
+}
+
+const countTest = strictObject({ gte: z.int().min(0).optional(), gt: z.int().min(0).optional(), eq: z.int().min(0).optional() }, '{ gte: <n> }').refine(
+  (count) => [count.gte, count.gt, count.eq].filter((n) => n !== undefined).length === 1,
+  { error: 'use exactly one of gte, gt, eq (e.g. { gte: 3 })' },
+);
+
+/**
+ * A signal rule's `when`. `count` counts the lead's signals matching kind and channel (this one
+ * included), over the last `within` when given, otherwise over the lead's whole history.
+ */
+const signalCondition = strictObject({
+  kind: oneOrIn(SIGNAL_KINDS).optional(),
+  channel: oneOrIn(SIGNAL_CHANNELS).optional(),
+  count: countTest.optional(),
+  within: duration.optional(),
+}).superRefine((when, ctx) => {
+  if (when.within !== undefined && when.count === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['within'], message: 'only allowed together with count (e.g. count: { gte: 3 })' });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+/**
+ * `remind_at`: `50%` of the claim window, or a duration after the offer (`2m`) that must be shorter
+ * than `claim_within`. Either way the parsed config holds the fraction of the window, so the offer
+ * logic has one representation.
+ */
+type RemindAt = { fraction: number } | { ms: number };
+
+const REMIND_AT_HINT = 'use a percentage like 50% or a duration shorter than claim_within like 2m';
+
+const remindAtError = (input: unknown) => `invalid remind_at ${quote(input)} (${REMIND_AT_HINT})`;
+
+const remindAt = converted((text): Conversion<RemindAt> => {
+  const percent = /^(\d+(?:\.\d+)?)\s*%$/.exec(text.trim());
+  if (percent) {
+    const value = Number(percent[1]);
+    return value > 0 && value < 100 ? { value: { fraction: value / 100 } } : { error: remindAtError(text) };
+  }
+  const ms = parseDuration(text);
+  return ms === null ? { error: remindAtError(text) } : { value: { ms } };
+}, remindAtError);
+
+const sla = strictObject({
+  claim_within: duration.prefault('5m'),
+  remind_at: remindAt.optional(),
+  max_offers: positiveInt.default(3),
+}).transform((value, ctx) => {
+  const reminder = value.remind_at;
+  if (reminder && 'ms' in reminder && reminder.ms >= value.claim_within) {
+    ctx.addIssue({ code: 'custom', path: ['remind_at'], message: 'must be shorter than claim_within' });
+    return z.NEVER;
+  }
+  const fraction = reminder === undefined ? undefined : 'fraction' in reminder ? reminder.fraction : reminder.ms / value.claim_within;
+  return { claim_within: value.claim_within, remind_at: fraction, max_offers: value.max_offers };
+});
+
+const rep = strictObject({
+  id: slackUserId,
+  name: nonEmptyString.optional(),
+  email: email.optional(),
+  capacity: positiveInt.optional(),
+  daily_cap: positiveInt.optional(),
+  weight: z.number().positive().default(1),
+  timezone: timeZone.optional(),
+  hours: workingHours.optional(),
+});
+
+export const DISTRIBUTIONS = ['round_robin', 'least_loaded'] as const;
+
+const team = strictObject({
+  id: shortId,
+  manager: slackUserId.optional(),
+  members: z.array(slackUserId).min(1, { error: 'a team needs at least one member' }),
+  distribution: z.enum(DISTRIBUTIONS).default('round_robin'),
+});
+
+const account = strictObject({ domain, owner: slackUserId });
+
+const sequence = strictObject({ id: shortId, webhook: httpUrl.optional(), channel: slackChannelId.optional() });
+
+const rule = strictObject({ name: nonEmptyString, when: condition.optional(), route });
+
+const signalRule = strictObject({ name: nonEmptyString, when: signalCondition.optional(), route });
+
+const enrichment = strictObject({
+  companies: nonEmptyString.optional(),
+  webhook: httpUrl.optional(),
+  timeout: duration.prefault('2s'),
+}).refine((value) => value.companies !== undefined || value.webhook !== undefined, {
+  error: 'set companies, webhook or both',
+});
+
+export const WEBHOOK_EVENTS = ['lead.claimed', 'lead.assigned', 'lead.reassigned', 'lead.escalated', 'lead.done'] as const;
+
+const webhook = strictObject({
+  url: httpUrl,
+  events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).default(() => [...WEBHOOK_EVENTS]),
+  secret: nonEmptyString.optional(),
+});
+
+const structure = strictObject(
+  {
+    timezone: timeZone.default('UTC'),
+    sla: sla.prefault({}),
+    dedupe: strictObject({ window: duration.prefault('30d') }).prefault({}),
+    escalation: strictObject({ channel: slackChannelId.optional() }).optional(),
+    managers: z.array(slackUserId).default(() => []),
+    reps: z.array(rep).min(1, { error: 'list at least one rep' }),
+    teams: z.array(team).default(() => []),
+    accounts: z.array(account).default(() => []),
+    sequences: z.array(sequence).default(() => []),
+    rules: z.array(rule).default(() => []),
+    signals: z.array(signalRule).default(() => []),
+    fallback: target,
+    enrichment: enrichment.optional(),
+    webhooks: z.array(webhook).default(() => []),
+  },
+  'a map of settings (see leadrelay.example.yml)',
+);
+
+type Structure = z.output<typeof structure>;
+
+// ---------------------------------------------------------------------------------------------
+// Cross-references
+
+type Issues = z.core.$RefinementCtx<Structure>;
+
+/** Reports every repeated key after its first occurrence. */
+function checkUnique<T>(items: readonly T[], keyOf: (item: T) => string, section: string, field: string, what: string, ctx: Issues): void {
+  const firstIndex = new Map<string, number>();
+  items.forEach((item, index) => {
+    const key = keyOf(item);
+    const first = firstIndex.get(key);
+    if (first === undefined) firstIndex.set(key, index);
+    else ctx.addIssue({ code: 'custom', path: [section, index, field], message: `duplicate ${what} ${quote(key)} (first at ${section}[${first}])` });
+  });
+}
+
+function checkTeams(config: Structure, repIds: ReadonlySet<string>, ctx: Issues): void {
+  const managers = new Set(config.managers);
+  config.teams.forEach((team, t) => {
+    const seen = new Set<string>();
+    team.members.forEach((member, m) => {
+      if (!repIds.has(member)) ctx.addIssue({ code: 'custom', path: ['teams', t, 'members', m], message: `unknown rep ${quote(member)} (not listed under reps)` });
+      else if (seen.has(member)) ctx.addIssue({ code: 'custom', path: ['teams', t, 'members', m], message: `${quote(member)} is listed twice` });
+      seen.add(member);
+    });
+    if (team.manager === undefined) {
+      if (config.escalation?.channel === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['teams', t, 'manager'], message: 'required when escalation.channel is not set' });
+      }
+    } else if (!managers.has(team.manager) && !repIds.has(team.manager)) {
+      ctx.addIssue({ code: 'custom', path: ['teams', t, 'manager'], message: `unknown manager ${quote(team.manager)} (list them under managers or reps)` });
+    }
+  });
+}
+
+type TargetKind = 'team' | 'rep' | 'sequence';
+
+function targetOf(value: Target): { kind: TargetKind; id: string } {
+  if ('team' in value) return { kind: 'team', id: value.team };
+  if ('rep' in value) return { kind: 'rep', id: value.rep };
+  return { kind: 'sequence', id: value.sequence };
+}
+
+/** Checks that a route's team, rep or sequence exists. */
+function checkRoute(routeValue: Route, path: readonly (string | number)[], known: Record<TargetKind, readonly string[]>, ctx: Issues): void {
+  if (routeValue === 'account_owner') return;
+  const { kind, id } = targetOf(routeValue);
+  if (known[kind].includes(id)) return;
+  ctx.addIssue({ code: 'custom', path: [...path, kind], message: `unknown ${kind} ${quote(id)}${didYouMean(id, known[kind])}` });
+}
+
+/** The checks that span sections: ids are unique, and everything referenced exists. */
+function checkReferences(config: Structure, ctx: Issues): void {
+  checkUnique(config.reps, (r) => r.id, 'reps', 'id', 'rep id', ctx);
+  checkUnique(config.teams, (t) => t.id, 'teams', 'id', 'team id', ctx);
+  checkUnique(config.sequences, (s) => s.id, 'sequences', 'id', 'sequence id', ctx);
+  checkUnique(config.accounts, (a) => a.domain, 'accounts', 'domain', 'account domain', ctx);
+  checkUnique(config.rules, (r) => r.name, 'rules', 'name', 'rule name', ctx);
+  checkUnique(config.signals, (s) => s.name, 'signals', 'name', 'signal rule name', ctx);
+
+  const repIds = new Set(config.reps.map((r) => r.id));
+  checkTeams(config, repIds, ctx);
+  config.accounts.forEach((account, a) => {
+    if (!repIds.has(account.owner)) ctx.addIssue({ code: 'custom', path: ['accounts', a, 'owner'], message: `unknown rep ${quote(account.owner)} (not listed under reps)` });
+  });
+
+  const known = { team: config.teams.map((t) => t.id), rep: [...repIds], sequence: config.sequences.map((s) => s.id) };
+  config.rules.forEach((r, i) => checkRoute(r.route, ['rules', i, 'route'], known, ctx));
+  config.signals.forEach((s, i) => checkRoute(s.route, ['signals', i, 'route'], known, ctx));
+  checkRoute(config.fallback, ['fallback'], known, ctx);
+}
+
+/** Reps without a time zone work in the config's default one; resolved here so nobody forgets. */
+function resolveRepTimeZones(config: Structure) {
+  return { ...config, reps: config.reps.map((r) => ({ ...r, timezone: r.timezone ?? config.timezone })) };
+}
+
+/**
+ * The whole leadrelay.yml. Parse with `{ error: humanErrorMap }` for human messages.
+ * Cross-references are checked only once the structure is valid: a rep id with a typo would
+ * otherwise also show up as an unknown team member, and fixing one line would clear two errors.
+ */
+export const configSchema = structure
+  .superRefine(checkReferences, { when: (payload) => payload.issues.length === 0 })
+  .transform(resolveRepTimeZones);
+
+export type Config = z.output<typeof configSchema>;
+export type Sla = Config['sla'];
+export type Rep = Config['reps'][number];
+export type Team = Config['teams'][number];
+export type Distribution = Team['distribution'];
+export type Account = Config['accounts'][number];
+export type Sequence = Config['sequences'][number];
+export type Rule = Config['rules'][number];
+export type SignalRule = Config['signals'][number];
+export type SignalCondition = NonNullable<SignalRule['when']>;
+export type Enrichment = NonNullable<Config['enrichment']>;
+export type Webhook = Config['webhooks'][number];
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];

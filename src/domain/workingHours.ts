@@ -1,0 +1,141 @@
+/**
+ * Working hours: when a rep may be offered leads (SPEC 5, eligibility). Pure: the time is a
+ * parameter and the local wall clock of a time zone comes from `Intl`, so DST is handled by the
+ * platform's time zone database rather than by hand-kept offsets.
+ */
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+const MINUTES_PER_DAY = 24 * 60;
+const MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY;
+/** How far ahead `nextHoursStart` looks: a week of weekly hours plus a day of slack for DST and overnight ranges. */
+const LOOKAHEAD_DAYS = 8;
+
+/**
+ * One stretch of working time in the rep's local time: it starts on `day` (0 = Sunday … 6 =
+ * Saturday) at `startMinute` after midnight and ends at `endMinute`, which exceeds 1440 for an
+ * overnight range (`Fri 22:00-06:00` is day 5, 1320 → 1800, ending Saturday 06:00).
+ */
+export interface HoursRange {
+  day: number;
+  startMinute: number;
+  endMinute: number;
+}
+
+/** A weekly schedule, as parsed from strings like `Mon-Fri 09:00-17:30` (see src/config/hours.ts). */
+export interface WorkingHours {
+  ranges: readonly HoursRange[];
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** One cached formatter per zone: creating an Intl.DateTimeFormat costs far more than using one. */
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/** True for IANA zone names this runtime knows (`Europe/Berlin`, `UTC`); config validation uses it. */
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    formatterFor(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The local wall-clock time at instant `at` in `timeZone`, to the minute, expressed as if that
+ * wall-clock time were UTC ("2026-03-08 03:00 in New York" → Date.UTC(2026, 2, 8, 3, 0)). Comparing
+ * and doing arithmetic on these values is how the rest of this module reasons about local time.
+ */
+function wallClock(at: number, timeZone: string): number {
+  const fields = { year: 0, month: 1, day: 1, hour: 0, minute: 0 };
+  for (const part of formatterFor(timeZone).formatToParts(at)) {
+    if (part.type in fields) fields[part.type as keyof typeof fields] = Number(part.value);
+  }
+  return Date.UTC(fields.year, fields.month - 1, fields.day, fields.hour % 24, fields.minute);
+}
+
+function modulo(value: number, divisor: number): number {
+  return ((value % divisor) + divisor) % divisor;
+}
+
+/** 0 = Sunday; 1970-01-01, day 0 of the epoch, was a Thursday. */
+function weekday(wall: number): number {
+  return modulo(Math.floor(wall / DAY) + 4, 7);
+}
+
+/** Minutes since Sunday 00:00 of the local week. */
+function minuteOfWeek(wall: number): number {
+  return weekday(wall) * MINUTES_PER_DAY + Math.floor(modulo(wall, DAY) / MINUTE);
+}
+
+/** Whether a local minute of the week falls in a range; ranges wrap past Saturday night into Sunday. */
+function rangeContains(range: HoursRange, minute: number): boolean {
+  const sinceStart = modulo(minute - (range.day * MINUTES_PER_DAY + range.startMinute), MINUTES_PER_WEEK);
+  return sinceStart < range.endMinute - range.startMinute;
+}
+
+/**
+ * Whether `now` (epoch ms) is inside the working hours, read on the local clock of `timeZone`.
+ * Overnight ranges count on the following morning too: Saturday 02:00 is inside `Fri 22:00-06:00`.
+ */
+export function isWithinHours(hours: WorkingHours, timeZone: string, now: number): boolean {
+  const minute = minuteOfWeek(wallClock(now, timeZone));
+  return hours.ranges.some((range) => rangeContains(range, minute));
+}
+
+/**
+ * The instants whose local time in `timeZone` is the wall-clock time `wall`: normally one, two in
+ * the hour repeated when clocks go back, and in the hour skipped when clocks go forward none; then
+ * the first instant after the jump, when the local time passes `wall`, stands in for it.
+ */
+function instantsAt(wall: number, timeZone: string): number[] {
+  // Offsets a day either side cover both sides of any DST change near `wall`.
+  const offsets = [...new Set([wall - DAY, wall + DAY].map((at) => wallClock(at, timeZone) - at))];
+  const exact = offsets.map((offset) => wall - offset).filter((at) => wallClock(at, timeZone) === wall);
+  if (exact.length > 0) return exact.sort((a, b) => a - b);
+  if (offsets.length < 2) return [];
+  let before = wall - Math.max(...offsets);
+  let after = wall - Math.min(...offsets);
+  while (after - before > MINUTE) {
+    const middle = before + Math.floor((after - before) / 2 / MINUTE) * MINUTE;
+    if (wallClock(middle, timeZone) >= wall) after = middle;
+    else before = middle;
+  }
+  return [after];
+}
+
+/**
+ * The next instant (epoch ms, to the minute) at which the rep is inside working hours: `now` itself
+ * when they already are, null when no range starts within the next 8 days (or there are no ranges).
+ * Used to offer queued leads the moment someone's day begins. It jumps from range start to range
+ * start, so the cost is a few `Intl` calls per range, not one per minute.
+ */
+export function nextHoursStart(hours: WorkingHours, timeZone: string, now: number): number | null {
+  if (isWithinHours(hours, timeZone, now)) return now;
+  const today = Math.floor(wallClock(now, timeZone) / DAY) * DAY;
+  for (let offset = 0; offset <= LOOKAHEAD_DAYS; offset += 1) {
+    const midnight = today + offset * DAY;
+    const starts = hours.ranges
+      .filter((range) => range.day === weekday(midnight))
+      .flatMap((range) => instantsAt(midnight + range.startMinute * MINUTE, timeZone))
+      .filter((at) => at > now && isWithinHours(hours, timeZone, at));
+    if (starts.length > 0) return Math.min(...starts);
+  }
+  return null;
+}

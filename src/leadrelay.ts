@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { createAcceptLead } from './app/acceptLead.ts';
+import type { Config } from './config/schema.ts';
+import type { Env } from './config/env.ts';
+import type { Clock } from './domain/clock.ts';
+import { createHealthzRoute } from './adapters/http/healthzRoute.ts';
+import { createLeadsRoute } from './adapters/http/leadsRoute.ts';
+import type { HttpRoute } from './adapters/http/httpRoutes.ts';
+import type { Logger } from './adapters/logger.ts';
+import { registerLeadsCommand } from './adapters/slack/commands/leadsCommand.ts';
+import { registerPendingCommands } from './adapters/slack/commands/pendingCommands.ts';
+import { createSlackApp } from './adapters/slack/createSlackApp.ts';
+import type { Db } from './adapters/sqlite/openDatabase.ts';
+import { sqliteLeadStore } from './adapters/sqlite/sqliteLeadStore.ts';
+import { sqliteOutboxStore } from './adapters/sqlite/sqliteOutboxStore.ts';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface LeadrelayOptions {
+  env: Env;
+  config: Config;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface RunningLeadrelay {
+  port: number;
+  /** Stops taking requests, finishes in-flight work. The caller closes the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the services around an open database and starts serving: the composition root shared by
+ * main.ts and the end-to-end tests (which pass a fake clock and the Slack stand-in's URL).
+ */
+export async function startLeadrelay(options: LeadrelayOptions): Promise<RunningLeadrelay> {
+  const { env, db, clock, logger } = options;
+  if (env.mode === 'sandbox') throw new Error('sandbox mode is not available yet: set SLACK_BOT_TOKEN');
+  if (!env.botToken || !env.webhookSecret) throw new Error('SLACK_BOT_TOKEN and LEADRELAY_WEBHOOK_SECRET are required');
+  const config = () => options.config;
+  const leads = sqliteLeadStore(db);
+  const outbox = sqliteOutboxStore(db);
+  let shuttingDown = false;
+
+  const routes: HttpRoute[] = [
+    {
+      method: 'POST',
+      path: '/leads',
+      handler: createLeadsRoute({
+        webhookSecret: env.webhookSecret,
+        clock,
+        acceptLead: createAcceptLead({ db, leads, clock, config }),
+        onAccepted: (leadId) => logger.info({ lead: `L-${leadId}`, event: 'lead.received' }, 'lead received'),
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/healthz',
+      handler: createHealthzRoute({
+        version: VERSION,
+        mode: env.mode,
+        outboxBacklog: () => outbox.backlog(clock.now()),
+        shuttingDown: () => shuttingDown,
+      }),
+    },
+  ];
+
+  const slack = createSlackApp({
+    mode: env.mode,
+    botToken: env.botToken,
+    signingSecret: env.signingSecret,
+    appToken: env.appToken,
+    slackApiUrl: env.slackApiUrl,
+    port: env.port,
+    routes,
+    logger,
+  });
+  const people = config;
+  registerLeadsCommand(slack.app, { logger, people, leads });
+  registerPendingCommands(slack.app, { logger, people });
+
+  const port = await slack.start();
+  logger.info({ mode: env.mode, port, version: VERSION }, 'leadrelay is running');
+  return {
+    port,
+    async stop() {
+      shuttingDown = true;
+      await slack.stop();
+      logger.info('leadrelay stopped');
+    },
+  };
+}

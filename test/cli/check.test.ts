@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli, type CliIo } from '../../src/cli/index.ts';
+
+const EXAMPLE = fileURLToPath(new URL('../../leadrelay.example.yml', import.meta.url));
+
+/** Runs the CLI with captured output. */
+async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { stdout: { write: (text: string) => out.push(text) }, stderr: { write: (text: string) => err.push(text) }, env };
+  const code = await runCli(argv, io);
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'leadrelay-check-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('leadrelay check', () => {
+  it('accepts the example config, summarizes it and exits 0', async () => {
+    expect(await run(['check', EXAMPLE])).toEqual({
+      code: 0,
+      stdout: `${EXAMPLE} is valid: 6 reps, 3 teams, 4 rules, 2 signal rules\n`,
+      stderr: '',
+    });
+  });
+
+  it('prints every error with file, line and path to stderr and exits 1', async () => {
+    const path = file(
+      'bad.yml',
+      `reps:
+  - id: U0ALICE
+    weight: 0
+teams:
+  - id: sales
+    manager: U0ALICE
+    members: [U0ALICE]
+rules:
+  - name: Hot
+    when: { score: { gte: high } }
+    route: { team: sales }
+fallback: { team: sales }
+`,
+    );
+    expect(await run(['check', path])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `${path}:3 reps[0].weight: must be greater than 0\n${path}:10 rules[0].when.score.gte: expected number, got string\n`,
+    });
+  });
+
+  it('uses LEADRELAY_CONFIG when no file is given', async () => {
+    const path = file('from-env.yml', 'reps: [{ id: U0ALICE }]\nfallback: { rep: U0ALICE }\n');
+    const result = await run(['check'], { LEADRELAY_CONFIG: path });
+    expect(result).toMatchObject({ code: 0, stdout: `${path} is valid: 1 rep, 0 teams, 0 rules, 0 signal rules\n` });
+  });
+
+  it('says how to create a config when the file is missing, and exits 1', async () => {
+    const result = await run(['check', join(dir, 'leadrelay.yml')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`config file not found: ${join(dir, 'leadrelay.yml')} (set LEADRELAY_CONFIG or create it from leadrelay.example.yml)\n`);
+  });
+
+  it('rejects extra arguments with its usage and exits 2', async () => {
+    const result = await run(['check', 'a.yml', 'b.yml']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Usage: leadrelay check [config]');
+  });
+
+  it('rejects unknown options and exits 2', async () => {
+    const result = await run(['check', '--strict']);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toContain('unknown option "--strict"');
+  });
+});
+
+describe('leadrelay', () => {
+  it('prints the commands that exist for help', async () => {
+    const result = await run(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Usage: leadrelay <command>');
+    expect(result.stdout).toMatch(/^ {2}check \[config\] +validate a config file/m);
+    expect(result.stdout).not.toMatch(/simulate|export/);
+  });
+
+  it('prints usage to stderr and exits 2 for an unknown command', async () => {
+    const result = await run(['deploy']);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toMatch(/^unknown command "deploy"\n\nUsage: leadrelay <command>/);
+  });
+
+  it('prints usage to stderr and exits 2 without a command', async () => {
+    const result = await run([]);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toContain('Usage: leadrelay <command>');
+  });
+
+  it('does not mistake object properties for commands', async () => {
+    expect((await run(['toString'])).code).toBe(2);
+  });
+});
