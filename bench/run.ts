@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startSlackStandIn } from '../test/support/slackStandIn.ts';
 import { startBotProcess } from './botProcess.ts';
 import { runClosedLoop } from './loadGenerator.ts';
 
@@ -18,11 +19,12 @@ const secret = 'bench-webhook-secret-0123456789';
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'leadrelay-bench-'));
+  // The Slack stand-in runs in this process, the bot in its own (as in production, two processes).
+  const slack = await startSlackStandIn({ signingSecret: 'bench-signing-secret', botToken: 'xoxb-bench', socketMode: false });
   const bot = await startBotProcess({
     SLACK_BOT_TOKEN: 'xoxb-bench',
     SLACK_SIGNING_SECRET: 'bench-signing-secret',
-    // Intake makes no Slack call; an unroutable loopback port makes any accidental call fail fast.
-    SLACK_API_URL: 'http://127.0.0.1:9/api/',
+    SLACK_API_URL: slack.apiUrl,
     LEADRELAY_WEBHOOK_SECRET: secret,
     LEADRELAY_CONFIG: join(root, 'leadrelay.example.yml'),
     LEADRELAY_DB: join(dir, 'bench.db'),
@@ -59,6 +61,7 @@ async function main() {
     console.log(`\nwritten to bench/results/latest.json (${results.machine.cpus} × ${results.machine.cpuModel}, node ${process.version})`);
   } finally {
     await bot.stop();
+    await slack.close();
   }
 }
 

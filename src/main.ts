@@ -41,6 +41,8 @@ try {
 }
 
 const logger = createLogger(env.logLevel);
+// A stray rejection in a library callback is logged, never a crash: leads keep flowing.
+process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
 const running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger }).catch((error: unknown) => {
   db.close();
   fail([(error as Error).message]);

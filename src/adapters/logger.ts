@@ -33,10 +33,10 @@ export function boltLogger(logger: Logger): SlackLogger {
   const child = logger.child({ component: 'bolt' });
   let name = 'bolt';
   return {
-    debug: (...msg: unknown[]) => child.debug({ name }, msg.map(String).join(' ')),
-    info: (...msg: unknown[]) => child.info({ name }, msg.map(String).join(' ')),
-    warn: (...msg: unknown[]) => child.warn({ name }, msg.map(String).join(' ')),
-    error: (...msg: unknown[]) => child.error({ name }, msg.map(String).join(' ')),
+    debug: (...msg: unknown[]) => child.debug({ logger: name }, msg.map(String).join(' ')),
+    info: (...msg: unknown[]) => child.info({ logger: name }, msg.map(String).join(' ')),
+    warn: (...msg: unknown[]) => child.warn({ logger: name }, msg.map(String).join(' ')),
+    error: (...msg: unknown[]) => child.error({ logger: name }, msg.map(String).join(' ')),
     setLevel: (level: LogLevel) => {
       child.level = boltToPino[level] ?? 'info';
     },

@@ -14,7 +14,7 @@ export const MAX_BODY_BYTES = 256 * 1024;
 export interface LeadsRouteDeps {
   webhookSecret: string;
   clock: Clock;
-  acceptLead: (request: { lead: Lead; idempotencyKey?: string | undefined; requestHash: string }) => AcceptLeadResult;
+  acceptLead: (request: { lead: Lead; idempotencyKey?: string | undefined; requestHash: string }) => Promise<AcceptLeadResult>;
   /** Called after a new lead is committed (routing starts here). */
   onAccepted?: (leadId: number) => void;
 }
@@ -86,7 +86,7 @@ export function createLeadsRoute(deps: LeadsRouteDeps) {
       invalid(res, describeZodIssues(parsed.error.issues));
       return;
     }
-    const result = deps.acceptLead({
+    const result = await deps.acceptLead({
       lead: parsed.data,
       idempotencyKey,
       requestHash: createHash('sha256').update(request.raw).digest('hex'),

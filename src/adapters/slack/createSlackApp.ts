@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, type Authorize } from '@slack/bolt';
+import { ErrorCode, WebClient, type WebAPIPlatformError } from '@slack/web-api';
 import { boltLogger, type Logger } from '../logger.ts';
 import { createRouteServer, toBoltCustomRoutes, type HttpRoute } from '../http/httpRoutes.ts';
 
@@ -40,6 +41,38 @@ const closeServer = (server: Server) =>
     server.closeIdleConnections();
   });
 
+/** Raised at start when Slack refuses the bot token: no retry can fix that. */
+export class SlackTokenError extends Error {
+  override readonly name = 'SlackTokenError';
+}
+
+const TOKEN_ERRORS = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'not_allowed_token_type']);
+
+/**
+ * The bot's identity (auth.test), cached once Slack answers. Bolt's own token verification caches
+ * the first auth.test promise even when it fails, so a Slack outage at start-up would leave the bot
+ * deaf to Slack until restarted (and crash it with an unhandled rejection); this one retries on the
+ * next request instead.
+ */
+function botAuthorization(client: WebClient, botToken: string) {
+  let identity: Promise<{ botId?: string; botUserId?: string }> | undefined;
+  const get = () => {
+    if (!identity) {
+      const pending = client.auth.test().then((result) => ({ botId: result.bot_id, botUserId: result.user_id }));
+      identity = pending;
+      pending.catch(() => {
+        if (identity === pending) identity = undefined;
+      });
+    }
+    return identity;
+  };
+  const authorize: Authorize<boolean> = async () => ({ botToken, ...(await get()) });
+  return { authorize, get };
+}
+
+const isTokenRefusal = (error: unknown) =>
+  (error as { code?: string }).code === ErrorCode.PlatformError && TOKEN_ERRORS.has((error as WebAPIPlatformError).data.error);
+
 /**
  * The Bolt app in one of SPEC 1's modes.
  * HTTP mode: Bolt's HTTPReceiver takes Slack at POST /slack/events and serves our routes as custom routes.
@@ -49,7 +82,24 @@ const closeServer = (server: Server) =>
  */
 export function createSlackApp(options: SlackAppOptions): SlackApp {
   const logger = boltLogger(options.logger);
-  const clientOptions = { slackApiUrl: options.slackApiUrl };
+  // retryConfig is set explicitly: Socket Mode's client otherwise writes its own 100-retry policy
+  // into this shared object. Effects that must not be lost go through the outbox, which retries itself.
+  const clientOptions = { slackApiUrl: options.slackApiUrl, retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 } };
+  const auth = botAuthorization(
+    new WebClient(options.botToken, { slackApiUrl: options.slackApiUrl, retryConfig: { retries: 0 }, logger }),
+    options.botToken,
+  );
+  /** Fails start-up on a refused token; an unreachable Slack only warns (intake keeps working). */
+  const verifyToken = async () => {
+    try {
+      await auth.get();
+    } catch (error) {
+      if (isTokenRefusal(error)) {
+        throw new SlackTokenError(`Slack refused SLACK_BOT_TOKEN (${(error as WebAPIPlatformError).data.error}): copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions`);
+      }
+      options.logger.warn({ err: error }, 'Slack is not reachable at start-up; leadrelay keeps taking leads and retries on the next Slack request');
+    }
+  };
 
   if (options.mode === 'http') {
     if (!options.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required in HTTP mode');
@@ -59,11 +109,12 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       customRoutes: toBoltCustomRoutes(options.routes, options.logger),
       logger,
     });
-    const app = new App({ token: options.botToken, receiver, clientOptions, logger });
+    const app = new App({ authorize: auth.authorize, receiver, clientOptions, logger });
     let server: Server | undefined;
     return {
       app,
       async start() {
+        await verifyToken();
         server = (await app.start(options.port)) as Server;
         return (server.address() as AddressInfo).port;
       },
@@ -75,11 +126,12 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
 
   if (!options.appToken) throw new Error('SLACK_APP_TOKEN is required in Socket Mode');
   const receiver = new SocketModeReceiver({ appToken: options.appToken, logger, installerOptions: { clientOptions } });
-  const app = new App({ token: options.botToken, receiver, clientOptions, logger });
+  const app = new App({ authorize: auth.authorize, receiver, clientOptions, logger });
   const server = createRouteServer(options.routes, options.logger);
   return {
     app,
     async start() {
+      await verifyToken();
       await listen(server, options.port);
       await app.start();
       return (server.address() as AddressInfo).port;

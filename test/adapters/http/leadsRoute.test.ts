@@ -175,6 +175,21 @@ describe('POST /leads', () => {
     });
   });
 
+  describe('concurrent requests (group commit)', () => {
+    it('stores a burst of different leads, each with its own reference', async () => {
+      const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => postLead({ email: `lead${i}@beta.io` })));
+      expect(responses.every((r) => r.status === 202)).toBe(true);
+      expect(new Set(responses.map((r) => r.body.lead)).size).toBe(40);
+      expect(db.prepare('SELECT count(*) AS n FROM leads').get()).toEqual({ n: 40 });
+    });
+
+    it('accepts exactly one of the same lead sent twice at once', async () => {
+      const responses = await Promise.all([postLead(jane), postLead({ ...jane, email: ' JANE.DOE@acme.com' })]);
+      expect(responses.map((r) => r.status).sort()).toEqual([200, 202]);
+      expect(db.prepare('SELECT count(*) AS n FROM leads').get()).toEqual({ n: 1 });
+    });
+  });
+
   describe('rejects, writing nothing', () => {
     const rejected = async (response: Promise<{ status: number; body: Record<string, unknown> }>, status: number) => {
       const before = counts();
