@@ -12,7 +12,14 @@ import { registerPendingCommands } from './adapters/slack/commands/pendingComman
 import { createSlackApp } from './adapters/slack/createSlackApp.ts';
 import type { Db } from './adapters/sqlite/openDatabase.ts';
 import { sqliteLeadStore } from './adapters/sqlite/sqliteLeadStore.ts';
+import { sqliteOfferStore } from './adapters/sqlite/sqliteOfferStore.ts';
 import { sqliteOutboxStore } from './adapters/sqlite/sqliteOutboxStore.ts';
+import { sqliteRoutingStore } from './adapters/sqlite/sqliteRoutingStore.ts';
+import { createOutboxWorker } from './adapters/outbox/outboxWorker.ts';
+import { createWebhookDeliverer } from './adapters/outbox/deliverWebhook.ts';
+import { createSlackDeliverer } from './adapters/slack/deliverSlackCall.ts';
+import { startScheduler } from './adapters/scheduler/startScheduler.ts';
+import { createLeadRouter } from './app/routeLead.ts';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -22,10 +29,15 @@ export interface LeadrelayOptions {
   db: Db;
   clock: Clock;
   logger: Logger;
+  /** Run the every-second scheduler and the outbox timers (default true; tests with a fake clock drive them). */
+  timers?: boolean;
 }
 
 export interface RunningLeadrelay {
   port: number;
+  /** The use cases, for tests that drive time with a fake clock. */
+  router: ReturnType<typeof createLeadRouter>;
+  outbox: ReturnType<typeof createOutboxWorker>;
   /** Stops taking requests, finishes in-flight work. The caller closes the database. */
   stop(): Promise<void>;
 }
@@ -41,7 +53,40 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   const config = () => options.config;
   const leads = sqliteLeadStore(db);
   const outbox = sqliteOutboxStore(db);
+  const webhookSecret = env.webhookSecret;
   let shuttingDown = false;
+
+  const worker = createOutboxWorker({
+    outbox,
+    clock,
+    logger,
+    deliverers: {
+      slack: createSlackDeliverer({ botToken: env.botToken, slackApiUrl: env.slackApiUrl }),
+      webhook: createWebhookDeliverer({ secret: () => webhookSecret, now: () => clock.now() }),
+    },
+    onFailed: (row, error) => {
+      if (row.lead_id !== null) leads.appendHistory(row.lead_id, clock.now(), 'system', 'delivery_failed', { method: row.method, error });
+    },
+  });
+  const router = createLeadRouter({
+    db,
+    leads,
+    offers: sqliteOfferStore(db),
+    routing: sqliteRoutingStore(db),
+    outbox,
+    clock,
+    config,
+    logger,
+    onEffects: () => worker.wake(),
+  });
+  const routing = new Set<Promise<unknown>>();
+  const routeAccepted = (leadId: number) => {
+    const pending = router
+      .routeSoon(leadId)
+      .catch((error: unknown) => logger.error({ err: error, lead: `L-${leadId}` }, 'routing failed; the lead stays received and is retried at the next start'))
+      .finally(() => routing.delete(pending));
+    routing.add(pending);
+  };
 
   const routes: HttpRoute[] = [
     {
@@ -51,7 +96,10 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
         webhookSecret: env.webhookSecret,
         clock,
         acceptLead: createAcceptLead({ db, leads, clock, config }),
-        onAccepted: (leadId) => logger.info({ lead: `L-${leadId}`, event: 'lead.received' }, 'lead received'),
+        onAccepted: (leadId) => {
+          logger.info({ lead: `L-${leadId}`, event: 'lead.received' }, 'lead received');
+          routeAccepted(leadId);
+        },
       }),
     },
     {
@@ -80,13 +128,25 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   registerLeadsCommand(slack.app, { logger, people, leads });
   registerPendingCommands(slack.app, { logger, people });
 
+  // Leads answered 202 before a crash but not yet routed, and the holding queue, come first.
+  router.routeReceived();
+  router.rerouteQueued();
+  const timers = options.timers ?? true;
+  const scheduler = timers ? startScheduler([{ name: 'holding-queue', run: () => void (router.queueCheckDue() && router.rerouteQueued()) }], logger) : undefined;
+  if (timers) worker.start();
+
   const port = await slack.start();
   logger.info({ mode: env.mode, port, version: VERSION }, 'leadrelay is running');
   return {
     port,
+    router,
+    outbox: worker,
     async stop() {
       shuttingDown = true;
       await slack.stop();
+      await Promise.all(routing);
+      await scheduler?.stop();
+      await worker.stop();
       logger.info('leadrelay stopped');
     },
   };

@@ -15,6 +15,8 @@ CREATE TABLE leads (
                   CHECK (state IN ('received', 'offered', 'claimed', 'done', 'queued', 'escalated', 'in_sequence')),
   owner_id        TEXT,             -- Slack user id of the rep who owns it (claimed/assigned)
   team_id         TEXT,             -- team that serves it, once routed
+  sequence_id     TEXT,             -- the sequence it was sent to (state in_sequence)
+  routed_by       TEXT,             -- the rule that fired: a rule name, 'fallback' or 'pre-routed'
   version         INTEGER NOT NULL DEFAULT 0, -- fencing token: bumped on every state change
   trace           TEXT,             -- routing trace, JSON
   received_at     INTEGER NOT NULL,
@@ -27,6 +29,7 @@ CREATE UNIQUE INDEX leads_external_id ON leads (external_id) WHERE external_id I
 CREATE INDEX leads_email_key ON leads (email_key, received_at) WHERE email_key IS NOT NULL;
 CREATE INDEX leads_linkedin_key ON leads (linkedin_key, received_at) WHERE linkedin_key IS NOT NULL;
 CREATE INDEX leads_state ON leads (state, received_at);
+CREATE INDEX leads_team_state ON leads (team_id, state) WHERE team_id IS NOT NULL;
 CREATE INDEX leads_owner ON leads (owner_id, state) WHERE owner_id IS NOT NULL;
 CREATE INDEX leads_received_at ON leads (received_at);
 
@@ -67,6 +70,7 @@ CREATE UNIQUE INDEX offers_one_pending_per_lead ON offers (lead_id) WHERE state 
 CREATE INDEX offers_pending_deadline ON offers (deadline_at) WHERE state = 'pending';
 CREATE INDEX offers_pending_remind ON offers (remind_at) WHERE state = 'pending' AND reminded_at IS NULL;
 CREATE INDEX offers_rep ON offers (rep_id, offered_at);
+CREATE INDEX offers_offered_at ON offers (offered_at);
 CREATE INDEX offers_lead ON offers (lead_id, attempt);
 
 -- Runtime state of a rep set from Slack; wins over the config file until changed back.
@@ -75,10 +79,24 @@ CREATE TABLE rep_state (
   away_until         INTEGER,     -- NULL: available; 9007199254740991 (MAX_SAFE_INTEGER): away until turned off
   away_since         INTEGER,
   capacity_override  INTEGER,
+  last_offer_at      INTEGER,     -- round-robin tie-break: longest since last offer goes first
   updated_at         INTEGER NOT NULL,
   updated_by         TEXT
 );
 CREATE INDEX rep_state_away_until ON rep_state (away_until) WHERE away_until IS NOT NULL;
+
+-- Weighted round-robin (stride scheduling, src/domain/routing): each member's pass per team, and
+-- the team's level, which is where a member returning or newly added starts.
+CREATE TABLE round_robin_passes (
+  team_id  TEXT NOT NULL,
+  rep_id   TEXT NOT NULL,
+  pass     REAL NOT NULL,
+  PRIMARY KEY (team_id, rep_id)
+) WITHOUT ROWID;
+CREATE TABLE round_robin_levels (
+  team_id  TEXT PRIMARY KEY,
+  level    REAL NOT NULL
+) WITHOUT ROWID;
 
 -- Account owners set with /owner (the config's accounts: are read from the file).
 CREATE TABLE account_owners (

@@ -1,4 +1,5 @@
 import type { Db } from '../adapters/sqlite/openDatabase.ts';
+import { createGroupCommit } from '../adapters/sqlite/groupCommit.ts';
 import type { SqliteLeadStore } from '../adapters/sqlite/sqliteLeadStore.ts';
 import type { Clock } from '../domain/clock.ts';
 import { leadDomain, leadKeys, leadRef, normalizeEmail, type Lead } from '../domain/lead.ts';
@@ -87,49 +88,9 @@ export function createAcceptLead(deps: { db: Db; leads: SqliteLeadStore; clock: 
     return { status: 'accepted', leadId, ref: leadRef(leadId) };
   };
 
-  // Inside the batch's transaction each lead is its own savepoint: one failing lead rolls back
-  // alone and the others still commit.
-  const acceptOne = db.transaction(accept);
-  let queue: { request: AcceptLeadRequest; resolve: (result: AcceptLeadResult) => void; reject: (error: unknown) => void }[] = [];
-
-  // Group commit: leads that arrive while the previous commit is being synced to disk are stored
-  // together in one transaction and one fsync (synchronous=FULL), then all answered. IMMEDIATE
-  // takes the write lock before reading, so another process cannot insert the same lead between our
-  // duplicate check and our insert.
-  const flush = db.transaction((batch: typeof queue) =>
-    batch.map((item) => {
-      try {
-        return { ok: true as const, result: acceptOne(item.request) };
-      } catch (error) {
-        return { ok: false as const, error };
-      }
-    }),
-  );
-
-  const flushQueue = () => {
-    const batch = queue;
-    queue = [];
-    let outcomes: ReturnType<typeof flush>;
-    try {
-      outcomes = flush.immediate(batch);
-    } catch (error) {
-      for (const item of batch) item.reject(error);
-      return;
-    }
-    outcomes.forEach((outcome, i) => {
-      const item = batch[i];
-      if (!item) return;
-      if (outcome.ok) item.resolve(outcome.result);
-      else item.reject(outcome.error);
-    });
-  };
-
-  /** Resolves once the lead's outcome is committed to disk. */
-  return (request: AcceptLeadRequest): Promise<AcceptLeadResult> =>
-    new Promise((resolve, reject) => {
-      if (queue.length === 0) setImmediate(flushQueue);
-      queue.push({ request, resolve, reject });
-    });
+  // Group commit: IMMEDIATE takes the write lock before reading, so another process cannot insert
+  // the same lead between our duplicate check and our insert.
+  return createGroupCommit(db, accept);
 }
 
 /**

@@ -21,11 +21,29 @@ export interface StoredLead {
   state: LeadState;
   owner_id: string | null;
   team_id: string | null;
+  sequence_id: string | null;
+  routed_by: string | null;
+  domain: string | null;
+  /** Fencing token: bumped by every state change; a change is made only against the version it read. */
+  version: number;
   lead: Lead;
   received_at: number;
   updated_at: number;
+  first_offered_at: number | null;
   claimed_at: number | null;
   done_at: number | null;
+}
+
+export interface RoutingTransition {
+  id: number;
+  /** The version the change was decided on. */
+  version: number;
+  state: 'offered' | 'queued' | 'in_sequence';
+  teamId: string | null;
+  sequenceId: string | null;
+  routedBy: string | null;
+  trace: unknown;
+  now: number;
 }
 
 export interface HistoryEntry {
@@ -55,8 +73,15 @@ export function sqliteLeadStore(db: Db) {
     insertIdempotencyKey: db.prepare(`INSERT INTO idempotency_keys (key, scope, request_hash, lead_id, created_at)
       VALUES (?, ?, ?, ?, ?)`),
     appendHistory: db.prepare('INSERT INTO lead_history (lead_id, at, actor, event, detail) VALUES (?, ?, ?, ?, ?)'),
-    leadById: db.prepare(`SELECT id, state, owner_id, team_id, payload, received_at, updated_at, claimed_at, done_at
-      FROM leads WHERE id = ?`),
+    leadById: db.prepare(`SELECT id, state, owner_id, team_id, sequence_id, routed_by, domain, version, payload,
+      received_at, updated_at, first_offered_at, claimed_at, done_at FROM leads WHERE id = ?`),
+    trace: db.prepare('SELECT trace FROM leads WHERE id = ?'),
+    idsInState: db.prepare('SELECT id FROM leads WHERE state = ? ORDER BY id LIMIT ?'),
+    countInState: db.prepare('SELECT count(*) AS n FROM leads WHERE state = ?'),
+    transition: db.prepare(`UPDATE leads SET state = @state, team_id = @teamId, sequence_id = @sequenceId,
+      routed_by = @routedBy, trace = coalesce(@trace, trace), version = version + 1, updated_at = @now,
+      first_offered_at = CASE WHEN @state = 'offered' THEN coalesce(first_offered_at, @now) ELSE first_offered_at END
+      WHERE id = @id AND version = @version`),
     history: db.prepare('SELECT at, actor, event, detail FROM lead_history WHERE lead_id = ? ORDER BY id'),
   };
 
@@ -99,6 +124,31 @@ export function sqliteLeadStore(db: Db) {
       if (!row) return undefined;
       const { payload, ...rest } = row;
       return { ...rest, lead: JSON.parse(payload) as Lead };
+    },
+
+    /** The stored routing trace, as written by the last routing decision. */
+    trace(id: number): unknown {
+      const row = statements.trace.get(id) as { trace: string | null } | undefined;
+      return row?.trace ? (JSON.parse(row.trace) as unknown) : null;
+    },
+
+    /** Ids of leads in a state, oldest first. */
+    idsInState(state: LeadState, limit = 1000): number[] {
+      return (statements.idsInState.all(state, limit) as { id: number }[]).map((row) => row.id);
+    },
+
+    countInState(state: LeadState): number {
+      return (statements.countInState.get(state) as { n: number }).n;
+    },
+
+    /**
+     * Moves a lead to the state a routing decision chose, compare-and-set on its version: false when
+     * the lead changed since it was read (the decision is then void).
+     */
+    applyRouting(change: RoutingTransition): boolean {
+      return (
+        statements.transition.run({ ...change, trace: change.trace === undefined ? null : JSON.stringify(change.trace) }).changes === 1
+      );
     },
 
     history(leadId: number): HistoryEntry[] {

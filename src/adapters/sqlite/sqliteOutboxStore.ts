@@ -1,12 +1,83 @@
 import type { Db } from './openDatabase.ts';
 
-/** Read side of the outbox that operations need (health, metrics). Delivery comes with the offer lifecycle. */
+export type OutboxKind = 'slack' | 'webhook';
+
+export interface OutboxRow {
+  id: number;
+  lead_id: number | null;
+  kind: OutboxKind;
+  method: string;
+  payload: unknown;
+  attempts: number;
+  created_at: number;
+}
+
+export interface NewOutboxEffect {
+  leadId: number | null;
+  kind: OutboxKind;
+  /** A Slack Web API method (`chat.postMessage`) or, for webhooks, what is delivered (`sequence`, `lead.claimed`). */
+  method: string;
+  payload: unknown;
+}
+
+/**
+ * The outbox: effects written in the same transaction as the state change that causes them
+ * (`enqueue` must be called inside that transaction), delivered after commit by the outbox worker,
+ * in order per lead.
+ */
 export function sqliteOutboxStore(db: Db) {
-  const backlog = db.prepare(`SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE state = 'pending'`);
+  const statements = {
+    insert: db.prepare(`INSERT INTO outbox (lead_id, kind, method, payload, next_attempt_at, created_at)
+      VALUES (?, ?, ?, ?, ?, ?)`),
+    // A row is due when its time has come and no earlier row of the same lead is still pending:
+    // that is what keeps a lead's effects in order across retries.
+    due: db.prepare(`SELECT id, lead_id, kind, method, payload, attempts, created_at FROM outbox o
+      WHERE o.state = 'pending' AND o.next_attempt_at <= ?
+        AND (o.lead_id IS NULL OR NOT EXISTS (
+          SELECT 1 FROM outbox p WHERE p.lead_id = o.lead_id AND p.state = 'pending' AND p.id < o.id))
+      ORDER BY o.next_attempt_at, o.id LIMIT ?`),
+    nextDue: db.prepare(`SELECT min(next_attempt_at) AS at FROM outbox WHERE state = 'pending'`),
+    done: db.prepare(`UPDATE outbox SET state = 'done', attempts = attempts + 1, result = ?, done_at = ?, last_error = NULL
+      WHERE id = ? AND state = 'pending'`),
+    retry: db.prepare(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'`),
+    failed: db.prepare(`UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, done_at = ? WHERE id = ? AND state = 'pending'`),
+    backlog: db.prepare(`SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE state = 'pending'`),
+  };
+
   return {
+    enqueue(effect: NewOutboxEffect, now: number): number {
+      const result = statements.insert.run(effect.leadId, effect.kind, effect.method, JSON.stringify(effect.payload), now, now);
+      return Number(result.lastInsertRowid);
+    },
+
+    /** Pending rows whose time has come, at most one per lead (its oldest), oldest first. */
+    due(now: number, limit: number): OutboxRow[] {
+      const rows = statements.due.all(now, limit) as (Omit<OutboxRow, 'payload'> & { payload: string })[];
+      return rows.map((row) => ({ ...row, payload: JSON.parse(row.payload) as unknown }));
+    },
+
+    /** When the next pending row is due; null when nothing is pending. */
+    nextDueAt(): number | null {
+      return (statements.nextDue.get() as { at: number | null }).at;
+    },
+
+    markDone(id: number, result: unknown, now: number): void {
+      statements.done.run(result === undefined ? null : JSON.stringify(result), now, id);
+    },
+
+    markRetry(id: number, error: string, nextAttemptAt: number): void {
+      statements.retry.run(nextAttemptAt, error, id);
+    },
+
+    markFailed(id: number, error: string, now: number): void {
+      statements.failed.run(error, now, id);
+    },
+
     backlog(now: number): { pending: number; oldestAgeSeconds: number | null } {
-      const row = backlog.get() as { pending: number; oldest: number | null };
+      const row = statements.backlog.get() as { pending: number; oldest: number | null };
       return { pending: row.pending, oldestAgeSeconds: row.oldest === null ? null : Math.max(0, Math.round((now - row.oldest) / 1000)) };
     },
   };
 }
+
+export type SqliteOutboxStore = ReturnType<typeof sqliteOutboxStore>;

@@ -1,0 +1,143 @@
+import type { Clock } from '../../domain/clock.ts';
+import type { Logger } from '../logger.ts';
+import type { OutboxKind, OutboxRow, SqliteOutboxStore } from '../sqlite/sqliteOutboxStore.ts';
+
+export type DeliveryOutcome =
+  | { ok: true; result?: unknown }
+  | { ok: false; retryable: true; error: string; retryAfterMs?: number }
+  | { ok: false; retryable: false; error: string };
+
+/** Performs one outbox effect. Must not throw for expected failures: it says whether a retry can help. */
+export type Deliverer = (row: OutboxRow) => Promise<DeliveryOutcome>;
+
+export interface OutboxWorkerOptions {
+  outbox: SqliteOutboxStore;
+  deliverers: Record<OutboxKind, Deliverer>;
+  clock: Clock;
+  logger: Logger;
+  /** Called (outside any transaction) when an effect is given up on, so it can be recorded and escalated. */
+  onFailed?: (row: OutboxRow, error: string) => void;
+  /** Effects of different leads delivered at once. */
+  concurrency?: number;
+  /** A retryable effect is given up on this long after it was created. */
+  giveUpAfterMs?: number;
+}
+
+/** 1 s, 2 s, 4 s … capped at 5 minutes. */
+export function backoffMs(failures: number): number {
+  return Math.min(1000 * 2 ** Math.max(0, failures - 1), 5 * 60_000);
+}
+
+/**
+ * Delivers outbox rows after commit: in order per lead (the store hands out only a lead's oldest
+ * pending row), different leads in parallel, retrying with backoff that honours Retry-After, giving
+ * up on permanent errors (recorded through `onFailed`). `drain()` delivers everything due now and is
+ * what tests call with a fake clock; `start()` runs it on wake-ups and timers in production.
+ */
+export function createOutboxWorker(options: OutboxWorkerOptions) {
+  const { outbox, deliverers, clock, logger } = options;
+  const concurrency = options.concurrency ?? 8;
+  const giveUpAfterMs = options.giveUpAfterMs ?? 24 * 60 * 60_000;
+  const inFlight = new Set<number>();
+  let draining: Promise<number> | undefined;
+  let again = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+
+  const settle = (row: OutboxRow, outcome: DeliveryOutcome) => {
+    const now = clock.now();
+    if (outcome.ok) {
+      outbox.markDone(row.id, outcome.result, now);
+      return;
+    }
+    const failures = row.attempts + 1;
+    if (outcome.retryable && now - row.created_at < giveUpAfterMs) {
+      const wait = Math.max(outcome.retryAfterMs ?? 0, backoffMs(failures));
+      outbox.markRetry(row.id, outcome.error, now + wait);
+      logger.warn({ outbox: row.id, lead: row.lead_id === null ? undefined : `L-${row.lead_id}`, method: row.method, error: outcome.error, retryInMs: wait }, 'delivery failed, will retry');
+      return;
+    }
+    outbox.markFailed(row.id, outcome.error, now);
+    logger.error({ outbox: row.id, lead: row.lead_id === null ? undefined : `L-${row.lead_id}`, method: row.method, error: outcome.error }, 'delivery given up');
+    options.onFailed?.(row, outcome.error);
+  };
+
+  const deliver = async (row: OutboxRow) => {
+    inFlight.add(row.id);
+    try {
+      let outcome: DeliveryOutcome;
+      try {
+        outcome = await deliverers[row.kind](row);
+      } catch (error) {
+        outcome = { ok: false, retryable: true, error: (error as Error).message };
+      }
+      settle(row, outcome);
+    } finally {
+      inFlight.delete(row.id);
+    }
+  };
+
+  const drainOnce = async (): Promise<number> => {
+    let delivered = 0;
+    for (;;) {
+      const rows = outbox.due(clock.now(), concurrency * 4).filter((row) => !inFlight.has(row.id));
+      if (rows.length === 0) return delivered;
+      for (let i = 0; i < rows.length; i += concurrency) {
+        await Promise.all(rows.slice(i, i + concurrency).map(deliver));
+      }
+      delivered += rows.length;
+    }
+  };
+
+  /** Delivers every effect that is due now, including effects that become due as earlier ones of the same lead finish. */
+  const drain = async (): Promise<number> => {
+    if (draining) {
+      again = true;
+      return draining;
+    }
+    draining = (async () => {
+      let total = 0;
+      do {
+        again = false;
+        total += await drainOnce();
+      } while (again);
+      return total;
+    })();
+    try {
+      return await draining;
+    } finally {
+      draining = undefined;
+      schedule();
+    }
+  };
+
+  /** Arms a timer for the next due row (at most a second away, so rows written by other processes are seen). */
+  function schedule() {
+    if (!running) return;
+    if (timer) clearTimeout(timer);
+    const next = outbox.nextDueAt();
+    const wait = next === null ? 1000 : Math.min(1000, Math.max(0, next - clock.now()));
+    timer = setTimeout(() => void drain(), wait);
+    timer.unref();
+  }
+
+  return {
+    drain,
+    /** Call after committing new effects. */
+    wake() {
+      if (running) void drain();
+    },
+    start() {
+      running = true;
+      void drain();
+    },
+    /** Stops the timers and waits for deliveries in flight. */
+    async stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      if (draining) await draining;
+    },
+  };
+}
+
+export type OutboxWorker = ReturnType<typeof createOutboxWorker>;

@@ -1,0 +1,89 @@
+import type { Config } from '../../config/schema.ts';
+import { localDayStart, type RepRuntime, type RoundRobinState, type RoundRobinUpdate, type RoutingSnapshot } from '../../domain/routing/index.ts';
+import type { Db } from './openDatabase.ts';
+
+/** `away_until` of a rep away with no return time (`/away` alone). */
+export const AWAY_INDEFINITELY = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Reads the runtime state a routing decision needs (SPEC 5: "fetch everything the decision needs,
+ * then decide") and stores the round-robin state it changes. Callers own the transaction.
+ */
+export function sqliteRoutingStore(db: Db) {
+  const statements = {
+    repState: db.prepare('SELECT rep_id, away_until, capacity_override, last_offer_at FROM rep_state'),
+    openLeads: db.prepare(`SELECT owner_id, count(*) AS n FROM leads WHERE state = 'claimed' AND owner_id IS NOT NULL GROUP BY owner_id`),
+    offersSince: db.prepare('SELECT rep_id, count(*) AS n FROM offers WHERE offered_at >= ? GROUP BY rep_id'),
+    passes: db.prepare('SELECT team_id, rep_id, pass FROM round_robin_passes'),
+    levels: db.prepare('SELECT team_id, level FROM round_robin_levels'),
+    accountOwner: db.prepare('SELECT owner_id FROM account_owners WHERE domain = ?'),
+    excluded: db.prepare(`SELECT DISTINCT rep_id FROM offers WHERE lead_id = ? AND state IN ('passed', 'expired')`),
+    savePass: db.prepare(`INSERT INTO round_robin_passes (team_id, rep_id, pass) VALUES (?, ?, ?)
+      ON CONFLICT (team_id, rep_id) DO UPDATE SET pass = excluded.pass`),
+    saveLevel: db.prepare(`INSERT INTO round_robin_levels (team_id, level) VALUES (?, ?)
+      ON CONFLICT (team_id) DO UPDATE SET level = excluded.level`),
+    lastOffer: db.prepare(`INSERT INTO rep_state (rep_id, last_offer_at, updated_at) VALUES (?, ?, ?)
+      ON CONFLICT (rep_id) DO UPDATE SET last_offer_at = excluded.last_offer_at`),
+  };
+
+  /** Offers per rep since each rep's local midnight: one query per distinct time zone. */
+  const offersToday = (config: Config, now: number): Map<string, number> => {
+    const byZone = new Map<string, string[]>();
+    for (const rep of config.reps) byZone.set(rep.timezone, [...(byZone.get(rep.timezone) ?? []), rep.id]);
+    const counts = new Map<string, number>();
+    for (const [zone, repIds] of byZone) {
+      const wanted = new Set(repIds);
+      for (const row of statements.offersSince.all(localDayStart(zone, now)) as { rep_id: string; n: number }[]) {
+        if (wanted.has(row.rep_id)) counts.set(row.rep_id, row.n);
+      }
+    }
+    return counts;
+  };
+
+  return {
+    /** Everything a decision about this lead (null: no particular lead) depends on, as of `now`. */
+    loadSnapshot(config: Config, lead: { id: number | null; domain: string | null }, now: number): RoutingSnapshot {
+      const state = new Map(
+        (statements.repState.all() as { rep_id: string; away_until: number | null; capacity_override: number | null; last_offer_at: number | null }[]).map((row) => [row.rep_id, row]),
+      );
+      const open = new Map((statements.openLeads.all() as { owner_id: string; n: number }[]).map((row) => [row.owner_id, row.n]));
+      const today = offersToday(config, now);
+      const reps = new Map<string, RepRuntime>();
+      for (const rep of config.reps) {
+        const row = state.get(rep.id);
+        reps.set(rep.id, {
+          awayUntil: row?.away_until === AWAY_INDEFINITELY ? Number.POSITIVE_INFINITY : (row?.away_until ?? null),
+          capacityOverride: row?.capacity_override ?? null,
+          openLeads: open.get(rep.id) ?? 0,
+          offersToday: today.get(rep.id) ?? 0,
+          lastOfferAt: row?.last_offer_at ?? null,
+        });
+      }
+      const passes = new Map<string, Map<string, number>>();
+      for (const row of statements.passes.all() as { team_id: string; rep_id: string; pass: number }[]) {
+        passes.set(row.team_id, (passes.get(row.team_id) ?? new Map<string, number>()).set(row.rep_id, row.pass));
+      }
+      const roundRobin = new Map<string, RoundRobinState>();
+      const levels = new Map((statements.levels.all() as { team_id: string; level: number }[]).map((row) => [row.team_id, row.level]));
+      for (const team of config.teams) roundRobin.set(team.id, { level: levels.get(team.id) ?? 0, passes: passes.get(team.id) ?? new Map() });
+      const accountOwners = new Map<string, string | null>();
+      if (lead.domain) {
+        const row = statements.accountOwner.get(lead.domain) as { owner_id: string | null } | undefined;
+        if (row) accountOwners.set(lead.domain, row.owner_id);
+      }
+      const excludedReps = new Set(lead.id === null ? [] : (statements.excluded.all(lead.id) as { rep_id: string }[]).map((row) => row.rep_id));
+      return { reps, roundRobin, accountOwners, excludedReps };
+    },
+
+    saveRoundRobin(update: RoundRobinUpdate): void {
+      statements.savePass.run(update.teamId, update.repId, update.pass);
+      statements.saveLevel.run(update.teamId, update.level);
+    },
+
+    recordOfferMade(repId: string, now: number): void {
+      statements.lastOffer.run(repId, now, now);
+    },
+  };
+}
+
+export type SqliteRoutingStore = ReturnType<typeof sqliteRoutingStore>;

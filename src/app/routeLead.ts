@@ -1,0 +1,179 @@
+import type { Config } from '../config/schema.ts';
+import type { Clock } from '../domain/clock.ts';
+import { leadRef } from '../domain/lead.ts';
+import { compileRouting, decideRoute, earliestEligibilityChange, whyYou, type CompiledRouting, type RoutingDecision } from '../domain/routing/index.ts';
+import type { Logger } from '../adapters/logger.ts';
+import { createGroupCommit } from '../adapters/sqlite/groupCommit.ts';
+import type { Db } from '../adapters/sqlite/openDatabase.ts';
+import type { SqliteLeadStore, StoredLead } from '../adapters/sqlite/sqliteLeadStore.ts';
+import type { SqliteOfferStore } from '../adapters/sqlite/sqliteOfferStore.ts';
+import type { SqliteOutboxStore } from '../adapters/sqlite/sqliteOutboxStore.ts';
+import type { SqliteRoutingStore } from '../adapters/sqlite/sqliteRoutingStore.ts';
+import { startOffer } from './startOffer.ts';
+
+export interface LeadRouterDeps {
+  db: Db;
+  leads: SqliteLeadStore;
+  offers: SqliteOfferStore;
+  routing: SqliteRoutingStore;
+  outbox: SqliteOutboxStore;
+  clock: Clock;
+  config: () => Config;
+  logger: Logger;
+  /** Told after a commit that wrote outbox rows, so delivery starts at once. */
+  onEffects?: () => void;
+}
+
+export type RouteOutcome =
+  | { kind: 'rep'; repId: string; offerId: number }
+  | { kind: 'sequence'; sequenceId: string }
+  | { kind: 'queued'; teamId: string | null }
+  | { kind: 'skipped'; reason: 'unknown_lead' | 'not_routable' | 'still_queued' | 'changed' };
+
+/** What a sequence's webhook receives (signed like SPEC 2). */
+export function sequencePayload(stored: StoredLead, sequenceId: string, rule: string, now: number) {
+  return {
+    event: 'lead.sequenced',
+    at: new Date(now).toISOString(),
+    sequence: sequenceId,
+    rule,
+    lead: { ref: leadRef(stored.id), received_at: new Date(stored.received_at).toISOString(), ...stored.lead },
+  };
+}
+
+function sequenceNote(stored: StoredLead, sequenceId: string, rule: string): string {
+  const { lead } = stored;
+  const who = [lead.name, lead.company.name ?? stored.domain].filter(Boolean).join(', ');
+  return `${leadRef(stored.id)}${who ? ` (${who})` : ''} went to sequence *${sequenceId}* — rule “${rule}”.`;
+}
+
+/**
+ * The routing use case (SPEC 5): loads what the decision needs, decides (pure core), and stores the
+ * decision, its trace, the history and the effects it causes in ONE transaction. New leads are
+ * routed once; queued leads again whenever someone may have become eligible.
+ */
+export function createLeadRouter(deps: LeadRouterDeps) {
+  const { db, leads, routing, outbox, clock, logger } = deps;
+  let compiled: { config: Config; routing: CompiledRouting } | undefined;
+  const compiledConfig = () => {
+    const config = deps.config();
+    if (compiled?.config !== config) compiled = { config, routing: compileRouting(config) };
+    return compiled;
+  };
+
+  const apply = (stored: StoredLead, decision: RoutingDecision, config: Config, now: number): RouteOutcome => {
+    const base = { id: stored.id, version: stored.version, trace: decision.trace, now };
+    switch (decision.kind) {
+      case 'rep': {
+        if (!leads.applyRouting({ ...base, state: 'offered', teamId: decision.teamId, sequenceId: null, routedBy: decision.rule })) return { kind: 'skipped', reason: 'changed' };
+        leads.appendHistory(stored.id, now, 'system', 'routed', { rule: decision.rule, to: decision.repId, ...(decision.teamId ? { team: decision.teamId } : {}) });
+        const offer = startOffer(
+          { leads, offers: deps.offers, routing, config },
+          { leadId: stored.id, repId: decision.repId, why: whyYou(decision.trace), roundRobin: decision.roundRobin, now },
+        );
+        return { kind: 'rep', repId: decision.repId, offerId: offer.offerId };
+      }
+      case 'sequence': {
+        if (!leads.applyRouting({ ...base, state: 'in_sequence', teamId: null, sequenceId: decision.sequenceId, routedBy: decision.rule })) return { kind: 'skipped', reason: 'changed' };
+        leads.appendHistory(stored.id, now, 'system', 'sent_to_sequence', { rule: decision.rule, sequence: decision.sequenceId });
+        const sequence = config.sequences.find((s) => s.id === decision.sequenceId);
+        if (sequence?.webhook) {
+          outbox.enqueue({ leadId: stored.id, kind: 'webhook', method: 'sequence', payload: { url: sequence.webhook, body: sequencePayload(stored, sequence.id, decision.rule, now) } }, now);
+        }
+        if (sequence?.channel) {
+          const text = sequenceNote(stored, sequence.id, decision.rule);
+          outbox.enqueue({ leadId: stored.id, kind: 'slack', method: 'chat.postMessage', payload: { channel: sequence.channel, text, unfurl_links: false } }, now);
+        }
+        return { kind: 'sequence', sequenceId: decision.sequenceId };
+      }
+      case 'queued': {
+        if (stored.state === 'queued') return { kind: 'skipped', reason: 'still_queued' };
+        if (!leads.applyRouting({ ...base, state: 'queued', teamId: decision.teamId, sequenceId: null, routedBy: null })) return { kind: 'skipped', reason: 'changed' };
+        leads.appendHistory(stored.id, now, 'system', 'queued', { ...(decision.teamId ? { team: decision.teamId } : {}), reason: 'nobody eligible' });
+        return { kind: 'queued', teamId: decision.teamId };
+      }
+    }
+  };
+
+  const decideAndApply = (leadId: number): RouteOutcome => {
+    const stored = leads.getLead(leadId);
+    if (!stored) return { kind: 'skipped', reason: 'unknown_lead' };
+    if (stored.state !== 'received' && stored.state !== 'queued') return { kind: 'skipped', reason: 'not_routable' };
+    const now = clock.now();
+    const { config, routing: compiledRouting } = compiledConfig();
+    const snapshot = routing.loadSnapshot(config, { id: stored.id, domain: stored.domain }, now);
+    const decision = decideRoute({ lead: stored.lead, domain: stored.domain, config: compiledRouting, snapshot, now });
+    return apply(stored, decision, config, now);
+  };
+  const routeInTransaction = db.transaction(decideAndApply);
+  const routeGrouped = createGroupCommit(db, decideAndApply);
+
+  let nextQueueCheckAt: number | null = null;
+
+  /** When time alone may next make someone eligible for the holding queue; null when the queue is empty. */
+  const refreshQueueCheck = () => {
+    const now = clock.now();
+    const { config, routing: compiledRouting } = compiledConfig();
+    nextQueueCheckAt =
+      leads.countInState('queued') === 0
+        ? null
+        : earliestEligibilityChange({ config: compiledRouting, snapshot: routing.loadSnapshot(config, { id: null, domain: null }, now), now });
+  };
+
+  const afterCommit = (leadId: number, outcome: RouteOutcome) => {
+    if (outcome.kind !== 'skipped') {
+      logger.info({ lead: leadRef(leadId), event: 'lead.routed', outcome: outcome.kind, ...(outcome.kind === 'rep' ? { rep: outcome.repId } : {}) }, 'lead routed');
+      deps.onEffects?.();
+    }
+    if (outcome.kind === 'queued') refreshQueueCheck();
+    return outcome;
+  };
+
+  /** Routes one lead that is `received` or `queued`; anything else is left alone (routing is idempotent). */
+  const routeLead = (leadId: number): RouteOutcome => afterCommit(leadId, routeInTransaction.immediate(leadId));
+
+  return {
+    routeLead,
+
+    /** Routes a just-accepted lead, group-committed with others arriving at the same time. */
+    async routeSoon(leadId: number): Promise<RouteOutcome> {
+      return afterCommit(leadId, await routeGrouped(leadId));
+    },
+
+    /** Routes every lead still `received` (after a restart: committed, answered 202, not yet routed). */
+    routeReceived(): number {
+      let routed = 0;
+      for (;;) {
+        const ids = leads.idsInState('received', 500);
+        if (ids.length === 0) return routed;
+        for (const id of ids) {
+          routeLead(id);
+          routed += 1;
+        }
+      }
+    },
+
+    /**
+     * Offers queued leads, oldest first, to whoever is eligible now. Call when eligibility may have
+     * changed: a rep returns, a lead is done, hours start (see `queueCheckDue`).
+     */
+    rerouteQueued(): number {
+      let offered = 0;
+      for (const id of leads.idsInState('queued', 10_000)) {
+        if (routeLead(id).kind !== 'skipped') offered += 1;
+      }
+      refreshQueueCheck();
+      return offered;
+    },
+
+    /** True when time alone may have made someone eligible for the queue (away ended, hours started, caps reset). */
+    queueCheckDue(): boolean {
+      return nextQueueCheckAt !== null && clock.now() >= nextQueueCheckAt;
+    },
+
+    /** When the queue will next be checked (epoch ms); null when nothing waits. */
+    nextQueueCheckAt: () => nextQueueCheckAt,
+  };
+}
+
+export type LeadRouter = ReturnType<typeof createLeadRouter>;

@@ -1,0 +1,33 @@
+import type { Config } from '../config/schema.ts';
+import type { RoundRobinUpdate } from '../domain/routing/index.ts';
+import type { SqliteLeadStore } from '../adapters/sqlite/sqliteLeadStore.ts';
+import type { SqliteOfferStore } from '../adapters/sqlite/sqliteOfferStore.ts';
+import type { SqliteRoutingStore } from '../adapters/sqlite/sqliteRoutingStore.ts';
+
+export interface StartOfferInput {
+  leadId: number;
+  repId: string;
+  /** A one-line reason for the rep ("Why you"). */
+  why: string;
+  roundRobin?: RoundRobinUpdate | undefined;
+  now: number;
+}
+
+/**
+ * The seam between routing and the offer lifecycle (SPEC 6): records that `repId` is offered the
+ * lead, with its SLA deadline and reminder time, and advances the round-robin state. Runs inside the
+ * caller's transaction, after the lead's state moved to `offered`.
+ */
+export function startOffer(
+  deps: { leads: SqliteLeadStore; offers: SqliteOfferStore; routing: SqliteRoutingStore; config: Config },
+  input: StartOfferInput,
+): { offerId: number; attempt: number; deadlineAt: number } {
+  const { sla } = deps.config;
+  const deadlineAt = input.now + sla.claim_within;
+  const remindAt = sla.remind_at === undefined ? null : input.now + Math.round(sla.claim_within * sla.remind_at);
+  const offer = deps.offers.create({ leadId: input.leadId, repId: input.repId, offeredAt: input.now, deadlineAt, remindAt });
+  if (input.roundRobin) deps.routing.saveRoundRobin(input.roundRobin);
+  deps.routing.recordOfferMade(input.repId, input.now);
+  deps.leads.appendHistory(input.leadId, input.now, 'system', 'offered', { rep: input.repId, attempt: offer.attempt, why: input.why });
+  return { offerId: offer.id, attempt: offer.attempt, deadlineAt };
+}

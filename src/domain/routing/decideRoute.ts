@@ -1,0 +1,270 @@
+/**
+ * Who gets a lead, and why (SPEC 5): a pure function of the lead, the config, a snapshot of the
+ * runtime state and the time. The app loads the snapshot, calls decideRoute, and stores the
+ * decision (and its round-robin update) with the offer, in one transaction.
+ *
+ * Order:
+ * 1. Pre-routed leads (the source named `owner` and/or `team`) skip the rules: the owner if
+ *    eligible; else the lead's `team`, or failing that the owner's first team, by its distribution.
+ * 2. Otherwise the rules, top to bottom. A rule without `when` always matches. The first rule that
+ *    matches AND can be served wins; a matched rule that cannot be served (nobody eligible, no
+ *    account owner) is recorded and evaluation continues with the next rule.
+ * 3. Then the `fallback` target; if nobody there is eligible either, the lead is queued.
+ *
+ * Re-offering after a pass or an expiry is the same call with the rep added to `excludedReps`.
+ */
+import type { Config, Rep, Target } from '../../config/schema.ts';
+import { leadDomain, normalizeDomain, normalizeEmail, type Lead } from '../lead.ts';
+import { skipReason } from './checkEligibility.ts';
+import { compileRouting, isCompiledRouting, type CompiledRouting } from './compileRouting.ts';
+import { conditionFailure } from './matchCondition.ts';
+import { distributeLead, type AssessedRep } from './distributeLead.ts';
+import { skipWords } from './traceText.ts';
+import {
+  DEFAULT_REP_RUNTIME,
+  type AccountTrace,
+  type AttemptTrace,
+  type CandidateTrace,
+  type FiredTrace,
+  type OutcomeTrace,
+  type RoundRobinUpdate,
+  type RoutingDecision,
+  type RoutingSnapshot,
+  type RoutingTrace,
+  type RuleTrace,
+} from './types.ts';
+
+export interface DecideRouteInput {
+  lead: Lead;
+  /**
+   * The lead's company domain for account routing, normalized (`acme.com`); null = none. When
+   * omitted it is derived from the lead (company.domain, else a non-free-mail e-mail domain).
+   */
+  domain?: string | null;
+  /** The config, or compileRouting(config) to skip preparing it again for every lead. */
+  config: Config | CompiledRouting;
+  snapshot: RoutingSnapshot;
+  /** The decision's time, epoch ms. */
+  now: number;
+}
+
+/** How a target was served: a rep (with the team that picked them), or a sequence. */
+type Served =
+  | { kind: 'rep'; repId: string; teamId: string | null; via: 'owner' | 'account_owner' | 'rep' | 'team'; roundRobin?: RoundRobinUpdate }
+  | { kind: 'sequence'; sequenceId: string };
+
+type Attempted = { served: Served } | { served: null; notServed: string };
+
+/** One decision's working state: reps are assessed at most once each, however many rules try them. */
+class Decision {
+  private readonly assessed = new Map<string, AssessedRep>();
+  /** The first team whose distribution was tried: whose manager hears about a queued lead. */
+  firstTeamTried: string | null = null;
+
+  constructor(
+    readonly routing: CompiledRouting,
+    readonly snapshot: RoutingSnapshot,
+    readonly now: number,
+  ) {}
+
+  assess(rep: Rep): AssessedRep {
+    const known = this.assessed.get(rep.id);
+    if (known) return known;
+    const runtime = this.snapshot.reps.get(rep.id) ?? DEFAULT_REP_RUNTIME;
+    const skip = skipReason(rep, runtime, this.snapshot.excludedReps, this.now);
+    const assessed = { rep, runtime, skip, candidate: this.candidate(rep, runtime, skip) };
+    this.assessed.set(rep.id, assessed);
+    return assessed;
+  }
+
+  private candidate(rep: Rep, runtime: AssessedRep['runtime'], skip: AssessedRep['skip']): CandidateTrace {
+    const candidate: CandidateTrace = { repId: rep.id };
+    if (rep.name !== undefined) candidate.name = rep.name;
+    if (skip === null) return candidate;
+    candidate.skip = skip;
+    switch (skip) {
+      case 'away':
+        candidate.awayUntil = runtime.awayUntil !== null && Number.isFinite(runtime.awayUntil) ? runtime.awayUntil : null;
+        break;
+      case 'outside_hours':
+        candidate.hours = this.routing.hoursText.get(rep.id) ?? '';
+        candidate.timezone = rep.timezone;
+        break;
+      case 'at_capacity':
+        candidate.open = runtime.openLeads;
+        candidate.capacity = runtime.capacityOverride ?? rep.capacity ?? null;
+        break;
+      case 'daily_cap':
+        candidate.today = runtime.offersToday;
+        candidate.dailyCap = rep.daily_cap ?? 0;
+        break;
+      case 'already_offered':
+        break;
+    }
+    return candidate;
+  }
+
+  /** A rep by id, or by e-mail for owners given that way. */
+  findRep(idOrEmail: string): Rep | undefined {
+    return this.routing.reps.get(idOrEmail) ?? (idOrEmail.includes('@') ? this.routing.repsByEmail.get(normalizeEmail(idOrEmail)) : undefined);
+  }
+
+  serveRep(repId: string, via: 'owner' | 'account_owner' | 'rep', attempts: AttemptTrace[]): Attempted {
+    const rep = this.findRep(repId);
+    if (!rep) {
+      attempts.push({ kind: 'unknown', what: 'rep', id: repId });
+      return { served: null, notServed: `${repId} is not a rep in the config` };
+    }
+    const { skip, candidate } = this.assess(rep);
+    attempts.push({ kind: 'rep', candidate, chosen: skip === null });
+    if (skip === null) return { served: { kind: 'rep', repId: rep.id, teamId: null, via } };
+    return { served: null, notServed: `${rep.id} is not eligible: ${skipWords(candidate)}` };
+  }
+
+  serveTeam(teamId: string, attempts: AttemptTrace[]): Attempted {
+    const team = this.routing.teams.get(teamId);
+    if (!team) {
+      attempts.push({ kind: 'unknown', what: 'team', id: teamId });
+      return { served: null, notServed: `there is no team ${teamId}` };
+    }
+    this.firstTeamTried ??= teamId;
+    const { attempt, update } = distributeLead(team, team.members.map((rep) => this.assess(rep)), this.snapshot.roundRobin.get(teamId));
+    attempts.push(attempt);
+    if (!update) return { served: null, notServed: `nobody eligible in team ${teamId}` };
+    return { served: { kind: 'rep', repId: update.repId, teamId, via: 'team', roundRobin: update } };
+  }
+
+  serveTarget(target: Target, attempts: AttemptTrace[]): Attempted {
+    if ('team' in target) return this.serveTeam(target.team, attempts);
+    if ('rep' in target) return this.serveRep(target.rep, 'rep', attempts);
+    if (!this.routing.sequences.has(target.sequence)) {
+      attempts.push({ kind: 'unknown', what: 'sequence', id: target.sequence });
+      return { served: null, notServed: `there is no sequence ${target.sequence}` };
+    }
+    attempts.push({ kind: 'sequence', sequenceId: target.sequence });
+    return { served: { kind: 'sequence', sequenceId: target.sequence } };
+  }
+
+  /** The domain's owner: set at runtime (null = cleared), else from the config's accounts. */
+  accountOwner(domain: string | null): AccountTrace {
+    if (domain === null) return { domain, owner: null, source: 'none' };
+    const runtime = this.snapshot.accountOwners.get(domain);
+    if (runtime !== undefined) return runtime === null ? { domain, owner: null, source: 'cleared' } : { domain, owner: runtime, source: 'runtime' };
+    const configured = this.routing.accounts.get(domain);
+    return configured === undefined ? { domain, owner: null, source: 'none' } : { domain, owner: configured, source: 'config' };
+  }
+
+  /** route: account_owner: the owner if eligible, else the owner's first team; else not served. */
+  serveAccountOwner(account: AccountTrace, attempts: AttemptTrace[]): Attempted {
+    if (account.domain === null) return { served: null, notServed: 'the lead has no company domain' };
+    if (account.owner === null) {
+      return { served: null, notServed: account.source === 'cleared' ? `the owner of ${account.domain} was cleared` : `${account.domain} has no account owner` };
+    }
+    const owner = this.serveRep(account.owner, 'account_owner', attempts);
+    if (owner.served) return owner;
+    const rep = this.findRep(account.owner);
+    const teamId = rep ? this.routing.firstTeamOf.get(rep.id) : undefined;
+    if (teamId === undefined) return { served: null, notServed: `${owner.notServed}, and they are in no team` };
+    const team = this.serveTeam(teamId, attempts);
+    return team.served ? team : { served: null, notServed: `${owner.notServed}; ${team.notServed} (the owner's team)` };
+  }
+}
+
+function resolveDomain(input: DecideRouteInput): string | null {
+  if (input.domain === undefined) return leadDomain(input.lead);
+  if (input.domain === null) return null;
+  const domain = normalizeDomain(input.domain);
+  return domain === '' ? null : domain;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
+}
+
+/** Decides where a lead goes: a rep, a sequence, or the holding queue, with the full trace. */
+export function decideRoute(input: DecideRouteInput): RoutingDecision {
+  const routing = isCompiledRouting(input.config) ? input.config : compileRouting(input.config);
+  const { lead, snapshot, now } = input;
+  const decision = new Decision(routing, snapshot, now);
+  const trace: RoutingTrace = { at: now, domain: resolveDomain(input), rules: [], fired: null, outcome: { kind: 'queued', teamId: null } };
+
+  const finish = (served: Served, fired: FiredTrace, rule: string): RoutingDecision => {
+    trace.fired = fired;
+    if (served.kind === 'sequence') {
+      trace.outcome = { kind: 'sequence', sequenceId: served.sequenceId };
+      return { kind: 'sequence', sequenceId: served.sequenceId, rule, trace };
+    }
+    const outcome: OutcomeTrace = { kind: 'rep', repId: served.repId, teamId: served.teamId, via: served.via };
+    trace.outcome = outcome;
+    return {
+      kind: 'rep',
+      repId: served.repId,
+      teamId: served.teamId,
+      rule,
+      trace,
+      ...(served.roundRobin ? { roundRobin: served.roundRobin } : {}),
+    };
+  };
+
+  const owner = nonEmpty(lead.owner);
+  const team = nonEmpty(lead.team);
+  if (owner !== undefined || team !== undefined) {
+    const attempts: AttemptTrace[] = [];
+    const preRouted: RoutingTrace['preRouted'] = { ...(owner ? { owner } : {}), ...(team ? { team } : {}), served: false, attempts };
+    trace.preRouted = preRouted;
+    let result: Attempted | undefined;
+    if (owner !== undefined) result = decision.serveRep(owner, 'owner', attempts);
+    if (!result?.served) {
+      const ownerRep = owner === undefined ? undefined : decision.findRep(owner);
+      const teamId = team ?? (ownerRep ? routing.firstTeamOf.get(ownerRep.id) : undefined);
+      if (teamId !== undefined) {
+        const before = result;
+        result = decision.serveTeam(teamId, attempts);
+        if (!result.served && before && !before.served) result = { served: null, notServed: `${before.notServed}; ${result.notServed}` };
+      } else if (result && !result.served) {
+        result = { served: null, notServed: `${result.notServed}, and they are in no team` };
+      }
+    }
+    if (result?.served) {
+      preRouted.served = true;
+      return finish(result.served, { by: 'pre-routed' }, 'pre-routed');
+    }
+    if (result && !result.served) preRouted.notServed = result.notServed;
+  } else {
+    for (const rule of routing.rules) {
+      const failure = conditionFailure(rule.condition, lead);
+      if (failure !== null) {
+        trace.rules.push({ index: rule.index, name: rule.name, route: rule.route, matched: false, detail: failure });
+        continue;
+      }
+      const attempts: AttemptTrace[] = [];
+      const entry: RuleTrace = { index: rule.index, name: rule.name, route: rule.route, matched: true, detail: rule.summary, served: false, attempts };
+      trace.rules.push(entry);
+      let result: Attempted;
+      if (rule.route === 'account_owner') {
+        const account = decision.accountOwner(trace.domain);
+        entry.account = account;
+        result = decision.serveAccountOwner(account, attempts);
+      } else {
+        result = decision.serveTarget(rule.route, attempts);
+      }
+      if (result.served) {
+        entry.served = true;
+        return finish(result.served, { by: 'rule', index: rule.index, name: rule.name, summary: rule.summary }, rule.name);
+      }
+      entry.notServed = result.notServed;
+    }
+  }
+
+  const fallbackTarget = routing.compiledFrom.fallback;
+  const attempts: AttemptTrace[] = [];
+  const fallback = decision.serveTarget(fallbackTarget, attempts);
+  trace.fallback = { route: fallbackTarget, served: fallback.served !== null, attempts };
+  if (fallback.served) return finish(fallback.served, { by: 'fallback' }, 'fallback');
+  trace.fallback.notServed = fallback.notServed;
+
+  const teamId = decision.firstTeamTried ?? ('rep' in fallbackTarget ? (routing.firstTeamOf.get(fallbackTarget.rep) ?? null) : null);
+  trace.outcome = { kind: 'queued', teamId };
+  return { kind: 'queued', teamId, trace };
+}

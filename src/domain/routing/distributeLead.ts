@@ -1,0 +1,143 @@
+/**
+ * A team's distribution (SPEC 5): which eligible member gets the lead. Pure.
+ *
+ * round_robin is weighted, fair stride scheduling with a team level:
+ * - Every member has a `pass`, a position on a virtual clock; each lead a member receives moves
+ *   their pass on by `1 / weight`. The eligible member with the smallest pass gets the next lead.
+ *   A member of weight 2 advances half as fast per lead, so over any stretch of virtual time they
+ *   receive twice the leads of a weight-1 member: everyone's pass stays within one stride of the
+ *   others', so each member's count stays within about one lead of weight / Σweights × leads, at
+ *   any point in time, not just on average. "Smallest pass" is "furthest below their weighted share".
+ * - The team `level` is the pass at which the last lead was handed out. It only moves forward.
+ *   A member's effective pass is `max(pass, level)`. A rep away for a week kept their old, low pass
+ *   while the others' advanced; pure stride scheduling would then give them every lead until they
+ *   "caught up" (a flood of a week's worth of leads). Lifting them to the level puts them at the
+ *   front of the line once, level with the member due next, and from there they advance at their
+ *   weight like everyone else: time away is neither made up nor punished. A member without a pass
+ *   (newly added to the team) starts at the level for the same reason.
+ * - Ties (equal effective passes): the member longest since their last offer (never = longest),
+ *   then config order.
+ * - After choosing: chosen.pass = effective + 1 / weight and level = effective (before the
+ *   increment); the caller stores both (RoundRobinUpdate) when it makes the offer.
+ *
+ * least_loaded: the smallest open leads / capacity (capacity = runtime override, else config; an
+ * unlimited rep counts with the team's largest configured capacity, else 1); ties are broken by
+ * the round-robin order above, and the round-robin update is still returned, so the rotation
+ * advances for the next tie.
+ */
+import type { Rep } from '../../config/schema.ts';
+import type { CompiledTeam } from './compileRouting.ts';
+import type { AttemptTrace, CandidateTrace, ChoiceTrace, RepRuntime, RoundRobinState, RoundRobinUpdate, SkipReason } from './types.ts';
+
+/** A member as assessed for this decision. */
+export interface AssessedRep {
+  rep: Rep;
+  runtime: RepRuntime;
+  skip: SkipReason | null;
+  /** The member's trace entry (without team-specific figures). */
+  candidate: CandidateTrace;
+}
+
+interface Contender {
+  index: number;
+  rep: Rep;
+  lastOfferAt: number | null;
+  pass: number;
+  open: number;
+  capacity: number;
+}
+
+/** Passes are sums of 1/weight: equal up to floating-point noise counts as equal, so tie-breaks apply. */
+function sameNumber(a: number, b: number): boolean {
+  return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+}
+
+const TIE_NAMES = { pass: 'round_robin', last_offer: 'last_offer', config_order: 'config_order' } as const;
+type Criterion = 'load' | 'pass' | 'last_offer' | 'config_order';
+
+/**
+ * Which of two contenders comes first, and on which criterion they differed. Criteria in order:
+ * load (least_loaded only), effective pass, last offer (never = longest ago), config order.
+ */
+function compare(a: Contender, b: Contender, byLoad: boolean): { first: boolean; criterion: Criterion } {
+  if (byLoad) {
+    // Cross-multiplied, so 2/10 and 1/5 are exactly equal.
+    const left = a.open * b.capacity;
+    const right = b.open * a.capacity;
+    if (left !== right) return { first: left < right, criterion: 'load' };
+  }
+  if (!sameNumber(a.pass, b.pass)) return { first: a.pass < b.pass, criterion: 'pass' };
+  if (a.lastOfferAt !== b.lastOfferAt) {
+    const first = a.lastOfferAt === null || (b.lastOfferAt !== null && a.lastOfferAt < b.lastOfferAt);
+    return { first, criterion: 'last_offer' };
+  }
+  return { first: a.index < b.index, criterion: 'config_order' };
+}
+
+const CRITERION_DEPTH: Record<Criterion, number> = { load: 0, pass: 1, last_offer: 2, config_order: 3 };
+
+export interface Distributed {
+  attempt: Extract<AttemptTrace, { kind: 'team' }>;
+  /** Present when a member was chosen. */
+  update?: RoundRobinUpdate;
+}
+
+/** Picks the member of `team` to offer the lead to, by the team's distribution, among eligible members. */
+export function distributeLead(team: CompiledTeam, assessed: readonly AssessedRep[], state: RoundRobinState | undefined): Distributed {
+  const byLoad = team.team.distribution === 'least_loaded';
+  const level = state?.level ?? 0;
+  const candidates: CandidateTrace[] = [];
+  const contenders: Contender[] = [];
+  assessed.forEach(({ rep, runtime, skip, candidate }, index) => {
+    if (skip !== null) {
+      candidates.push(candidate);
+      return;
+    }
+    const pass = Math.max(state?.passes.get(rep.id) ?? level, level);
+    const configured = runtime.capacityOverride ?? rep.capacity;
+    const capacity = configured ?? team.unlimitedCapacityAs;
+    contenders.push({ index, rep, lastOfferAt: runtime.lastOfferAt, pass, open: runtime.openLeads, capacity });
+    candidates.push(byLoad ? { ...candidate, pass, open: runtime.openLeads, capacity: configured ?? null } : { ...candidate, pass });
+  });
+
+  const attempt: Distributed['attempt'] = {
+    kind: 'team',
+    teamId: team.team.id,
+    distribution: team.team.distribution,
+    level,
+    ...(byLoad ? { unlimitedCapacityAs: team.unlimitedCapacityAs } : {}),
+    candidates,
+    chosen: null,
+  };
+  let best = contenders[0];
+  if (best === undefined) return { attempt };
+  for (const contender of contenders) if (compare(contender, best, byLoad).first) best = contender;
+
+  // The deepest criterion needed to separate the winner from anyone else: what decided a tie.
+  let depth = -1;
+  let decidedBy: Criterion | null = null;
+  for (const contender of contenders) {
+    if (contender === best) continue;
+    const { criterion } = compare(best, contender, byLoad);
+    if (CRITERION_DEPTH[criterion] > depth) {
+      depth = CRITERION_DEPTH[criterion];
+      decidedBy = criterion;
+    }
+  }
+  const primary: Criterion = byLoad ? 'load' : 'pass';
+  const tie = decidedBy === null || decidedBy === primary ? null : decidedBy === 'load' ? null : TIE_NAMES[decidedBy];
+
+  const weight = best.rep.weight > 0 ? best.rep.weight : 1;
+  const nextPass = best.pass + 1 / weight;
+  const choice: ChoiceTrace = {
+    by: team.team.distribution,
+    eligible: contenders.length,
+    tie,
+    pass: best.pass,
+    nextPass,
+    ...(byLoad ? { open: best.open, capacity: best.capacity } : {}),
+  };
+  attempt.chosen = best.rep.id;
+  attempt.choice = choice;
+  return { attempt, update: { teamId: team.team.id, repId: best.rep.id, pass: nextPass, level: best.pass } };
+}

@@ -1,0 +1,172 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createWebhookDeliverer } from '../../../src/adapters/outbox/deliverWebhook.ts';
+import { backoffMs, createOutboxWorker } from '../../../src/adapters/outbox/outboxWorker.ts';
+import { verifyWebhookAuth } from '../../../src/adapters/http/webhookSignature.ts';
+import { createLogger } from '../../../src/adapters/logger.ts';
+import { createSlackDeliverer } from '../../../src/adapters/slack/deliverSlackCall.ts';
+import { openDatabase } from '../../../src/adapters/sqlite/openDatabase.ts';
+import { sqliteOutboxStore, type OutboxRow } from '../../../src/adapters/sqlite/sqliteOutboxStore.ts';
+import { FakeClock } from '../../support/fakeClock.ts';
+import { startSlackStandIn, type SlackStandIn } from '../../support/slackStandIn.ts';
+
+const secret = 'outbox-test-secret';
+
+interface Received {
+  body: unknown;
+  auth: ReturnType<typeof verifyWebhookAuth>;
+}
+
+/** A webhook receiver on loopback answering with the statuses it is given, then 200. */
+async function startReceiver(statuses: { status: number; headers?: Record<string, string> }[] = []) {
+  const received: Received[] = [];
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      received.push({
+        body: JSON.parse(raw.toString()),
+        auth: verifyWebhookAuth(
+          { timestamp: req.headers['x-leadrelay-timestamp'] as string, signature: req.headers['x-leadrelay-signature'] as string },
+          raw,
+          secret,
+          Math.floor(clock.now() / 1000),
+        ),
+      });
+      const next = statuses.shift() ?? { status: 200 };
+      res.writeHead(next.status, next.headers ?? {}).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
+}
+
+let clock: FakeClock;
+const servers: Server[] = [];
+let slack: SlackStandIn | undefined;
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  await slack?.close();
+  slack = undefined;
+});
+
+function setup(slackApiUrl = 'http://127.0.0.1:9/api/') {
+  clock = new FakeClock();
+  const db = openDatabase(':memory:');
+  db.prepare("INSERT INTO leads (source, payload, received_at, updated_at) VALUES ('form', '{}', 0, 0)").run();
+  db.prepare("INSERT INTO leads (source, payload, received_at, updated_at) VALUES ('form', '{}', 0, 0)").run();
+  const outbox = sqliteOutboxStore(db);
+  const failed: { row: OutboxRow; error: string }[] = [];
+  const worker = createOutboxWorker({
+    outbox,
+    clock,
+    logger: createLogger('silent'),
+    deliverers: {
+      webhook: createWebhookDeliverer({ secret: () => secret, now: () => clock.now() }),
+      slack: createSlackDeliverer({ botToken: 'xoxb-test', slackApiUrl }),
+    },
+    onFailed: (row, error) => failed.push({ row, error }),
+  });
+  const state = (id: number) => db.prepare('SELECT state, attempts, next_attempt_at, last_error FROM outbox WHERE id = ?').get(id) as Record<string, unknown>;
+  return { db, outbox, worker, failed, state };
+}
+
+describe('outbox worker', () => {
+  it('delivers a webhook signed like SPEC 2', async () => {
+    const receiver = await startReceiver();
+    const t = setup();
+    const id = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: { hello: 'world' } } }, clock.now());
+    expect(await t.worker.drain()).toBe(1);
+    expect(receiver.received).toEqual([{ body: { hello: 'world' }, auth: { ok: true, method: 'signature' } }]);
+    expect(t.state(id)).toMatchObject({ state: 'done', attempts: 1 });
+  });
+
+  it('retries a failing receiver with backoff until it succeeds', async () => {
+    const receiver = await startReceiver([{ status: 500 }, { status: 503 }]);
+    const t = setup();
+    const id = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: {} } }, clock.now());
+    await t.worker.drain();
+    expect(t.state(id)).toMatchObject({ state: 'pending', attempts: 1, next_attempt_at: clock.now() + backoffMs(1), last_error: expect.stringContaining('HTTP 500') });
+    await t.worker.drain();
+    expect(receiver.received).toHaveLength(1); // not due yet
+    clock.advance(backoffMs(1));
+    await t.worker.drain();
+    expect(t.state(id)).toMatchObject({ state: 'pending', attempts: 2, next_attempt_at: clock.now() + backoffMs(2) });
+    clock.advance(backoffMs(2));
+    await t.worker.drain();
+    expect(t.state(id)).toMatchObject({ state: 'done', attempts: 3 });
+    expect(receiver.received).toHaveLength(3);
+  });
+
+  it('waits as long as Retry-After asks', async () => {
+    const receiver = await startReceiver([{ status: 429, headers: { 'retry-after': '30' } }]);
+    const t = setup();
+    const id = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: {} } }, clock.now());
+    await t.worker.drain();
+    expect(t.state(id).next_attempt_at).toBe(clock.now() + 30_000);
+  });
+
+  it('gives up on a receiver that refuses the request, and reports it', async () => {
+    const receiver = await startReceiver([{ status: 410 }]);
+    const t = setup();
+    const id = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: {} } }, clock.now());
+    await t.worker.drain();
+    expect(t.state(id)).toMatchObject({ state: 'failed' });
+    expect(t.failed.map((f) => f.error)).toEqual([expect.stringContaining('HTTP 410')]);
+  });
+
+  it('keeps a lead\'s effects in order while retrying, without holding up other leads', async () => {
+    const receiver = await startReceiver([{ status: 500 }]);
+    const t = setup();
+    const first = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: { n: 1 } } }, clock.now());
+    const second = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: { n: 2 } } }, clock.now());
+    const other = t.outbox.enqueue({ leadId: 2, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: { n: 3 } } }, clock.now());
+    await t.worker.drain();
+    expect(t.state(first).state).toBe('pending');
+    expect(t.state(second)).toMatchObject({ state: 'pending', attempts: 0 });
+    expect(t.state(other).state).toBe('done');
+    clock.advance(backoffMs(1));
+    await t.worker.drain();
+    expect(receiver.received.map((r) => (r.body as { n: number }).n)).toEqual([1, 3, 1, 2]);
+  });
+
+  it('retries a network error', async () => {
+    const t = setup();
+    const id = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: 'http://127.0.0.1:9/closed', body: {} } }, clock.now());
+    await t.worker.drain();
+    expect(t.state(id)).toMatchObject({ state: 'pending', last_error: expect.stringContaining('network') });
+  });
+
+  describe('Slack calls', () => {
+    it('posts, honours a 429 Retry-After, and retries a 5xx', async () => {
+      slack = await startSlackStandIn({ signingSecret: 's', socketMode: false });
+      const t = setup(slack.apiUrl);
+      slack.fail('chat.postMessage', { status: 429, retryAfter: 7 });
+      const id = t.outbox.enqueue({ leadId: 1, kind: 'slack', method: 'chat.postMessage', payload: { channel: 'C0NURTURE', text: 'hi' } }, clock.now());
+      await t.worker.drain();
+      expect(t.state(id)).toMatchObject({ state: 'pending', next_attempt_at: clock.now() + 7000, last_error: 'ratelimited' });
+      slack.fail('chat.postMessage', { status: 500 });
+      clock.advance(7000);
+      await t.worker.drain();
+      expect(t.state(id)).toMatchObject({ state: 'pending', last_error: 'HTTP 500' });
+      clock.advance(backoffMs(2));
+      await t.worker.drain();
+      expect(t.state(id).state).toBe('done');
+      expect(slack.messages('C0NURTURE').map((m) => m.text)).toEqual(['hi']);
+    });
+
+    it('gives up on a permanent Slack error such as channel_not_found', async () => {
+      slack = await startSlackStandIn({ signingSecret: 's', socketMode: false });
+      const t = setup(slack.apiUrl);
+      slack.fail('chat.postMessage', { error: 'channel_not_found' });
+      const id = t.outbox.enqueue({ leadId: 1, kind: 'slack', method: 'chat.postMessage', payload: { channel: 'C0GONE', text: 'hi' } }, clock.now());
+      await t.worker.drain();
+      expect(t.state(id)).toMatchObject({ state: 'failed', last_error: 'channel_not_found' });
+      expect(t.failed).toHaveLength(1);
+    });
+  });
+});
