@@ -17,7 +17,12 @@ import { sqliteOutboxStore } from './adapters/sqlite/sqliteOutboxStore.ts';
 import { sqliteRoutingStore } from './adapters/sqlite/sqliteRoutingStore.ts';
 import { createOutboxWorker } from './adapters/outbox/outboxWorker.ts';
 import { createWebhookDeliverer } from './adapters/outbox/deliverWebhook.ts';
-import { createSlackDeliverer } from './adapters/slack/deliverSlackCall.ts';
+import { createSlackCaller, createSlackDeliverer } from './adapters/slack/deliverSlackCall.ts';
+import { createCardDeliverer } from './adapters/slack/deliverCard.ts';
+import { createCardModels } from './adapters/slack/cardModels.ts';
+import { createSlackPacer } from './adapters/slack/slackPacer.ts';
+import { registerOfferActions } from './adapters/slack/actions/registerOfferActions.ts';
+import { createOfferLifecycle } from './app/offerLifecycle.ts';
 import { startScheduler } from './adapters/scheduler/startScheduler.ts';
 import { createLeadRouter } from './app/routeLead.ts';
 
@@ -37,6 +42,7 @@ export interface RunningLeadrelay {
   port: number;
   /** The use cases, for tests that drive time with a fake clock. */
   router: ReturnType<typeof createLeadRouter>;
+  lifecycle: ReturnType<typeof createOfferLifecycle>;
   outbox: ReturnType<typeof createOutboxWorker>;
   /** Stops taking requests, finishes in-flight work. The caller closes the database. */
   stop(): Promise<void>;
@@ -56,22 +62,29 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   const webhookSecret = env.webhookSecret;
   let shuttingDown = false;
 
+  const offers = sqliteOfferStore(db);
+  const call = createSlackCaller({ botToken: env.botToken, slackApiUrl: env.slackApiUrl, pacer: createSlackPacer(), now: () => clock.now() });
+  // Rows pending at start may have reached Slack just before a crash: their cards are looked up before being posted again.
+  const maybeInFlight = new Set(outbox.pendingIds());
+  let lifecycle: ReturnType<typeof createOfferLifecycle> | undefined = undefined;
   const worker = createOutboxWorker({
     outbox,
     clock,
     logger,
     deliverers: {
-      slack: createSlackDeliverer({ botToken: env.botToken, slackApiUrl: env.slackApiUrl }),
+      slack: createSlackDeliverer(call),
+      card: createCardDeliverer({ call, leads, offers, models: createCardModels({ db, leads, offers, config }), config, now: () => clock.now(), maybeInFlight }),
       webhook: createWebhookDeliverer({ secret: () => webhookSecret, now: () => clock.now() }),
     },
     onFailed: (row, error) => {
       if (row.lead_id !== null) leads.appendHistory(row.lead_id, clock.now(), 'system', 'delivery_failed', { method: row.method, error });
+      if (row.kind === 'card' && row.method === 'post_offer_card') lifecycle?.offerUndeliverable(Number((row.payload as { offerId: number }).offerId));
     },
   });
   const router = createLeadRouter({
     db,
     leads,
-    offers: sqliteOfferStore(db),
+    offers,
     routing: sqliteRoutingStore(db),
     outbox,
     clock,
@@ -79,6 +92,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
     logger,
     onEffects: () => worker.wake(),
   });
+  lifecycle = createOfferLifecycle({ db, leads, offers, outbox, router, clock, config, logger, onEffects: () => worker.wake() });
   const routing = new Set<Promise<unknown>>();
   const routeAccepted = (leadId: number) => {
     const pending = router
@@ -127,12 +141,26 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   const people = config;
   registerLeadsCommand(slack.app, { logger, people, leads });
   registerPendingCommands(slack.app, { logger, people });
+  registerOfferActions(slack.app, { lifecycle, people, logger });
 
   // Leads answered 202 before a crash but not yet routed, and the holding queue, come first.
+  // Deadlines live in the database: offers that expired while the bot was down are acted on now.
   router.routeReceived();
+  lifecycle.expireDue();
   router.rerouteQueued();
   const timers = options.timers ?? true;
-  const scheduler = timers ? startScheduler([{ name: 'holding-queue', run: () => void (router.queueCheckDue() && router.rerouteQueued()) }], logger) : undefined;
+  const offerLifecycle = lifecycle;
+  const scheduler = timers
+    ? startScheduler(
+        [
+          { name: 'deadlines', run: () => void offerLifecycle.expireDue() },
+          { name: 'reminders', run: () => void offerLifecycle.remindDue() },
+          { name: 'escalation-repings', run: () => void offerLifecycle.repingDue() },
+          { name: 'holding-queue', run: () => void (router.queueCheckDue() && router.rerouteQueued()) },
+        ],
+        logger,
+      )
+    : undefined;
   if (timers) worker.start();
 
   const port = await slack.start();
@@ -140,6 +168,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   return {
     port,
     router,
+    lifecycle: offerLifecycle,
     outbox: worker,
     async stop() {
       shuttingDown = true;

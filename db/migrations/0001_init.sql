@@ -23,7 +23,14 @@ CREATE TABLE leads (
   updated_at      INTEGER NOT NULL,
   first_offered_at INTEGER,
   claimed_at      INTEGER,
-  done_at         INTEGER
+  done_at         INTEGER,
+  -- Escalation to a manager (SPEC 6): why, where the message is, when it was last pinged.
+  escalation_reason   TEXT CHECK (escalation_reason IN ('max_offers', 'queued')),
+  escalated_at        INTEGER,
+  escalation_pings    INTEGER NOT NULL DEFAULT 0,
+  escalation_next_ping_at INTEGER,
+  escalation_channel  TEXT,
+  escalation_ts       TEXT
 );
 CREATE UNIQUE INDEX leads_external_id ON leads (external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX leads_email_key ON leads (email_key, received_at) WHERE email_key IS NOT NULL;
@@ -32,6 +39,7 @@ CREATE INDEX leads_state ON leads (state, received_at);
 CREATE INDEX leads_team_state ON leads (team_id, state) WHERE team_id IS NOT NULL;
 CREATE INDEX leads_owner ON leads (owner_id, state) WHERE owner_id IS NOT NULL;
 CREATE INDEX leads_received_at ON leads (received_at);
+CREATE INDEX leads_escalation_ping ON leads (escalation_next_ping_at) WHERE escalation_next_ping_at IS NOT NULL;
 
 -- Append-only history of every transition: who, when, why.
 CREATE TABLE lead_history (
@@ -63,6 +71,7 @@ CREATE TABLE offers (
   reminded_at  INTEGER,
   resolved_at  INTEGER,
   reason       TEXT,
+  why          TEXT,              -- the one-line "Why you" shown on the card
   channel_id   TEXT,              -- the card's DM channel, once posted
   message_ts   TEXT               -- the card's ts, once posted
 );
@@ -125,7 +134,7 @@ CREATE INDEX signals_lead ON signals (lead_id, at);
 CREATE TABLE outbox (
   id               INTEGER PRIMARY KEY,
   lead_id          INTEGER REFERENCES leads (id),
-  kind             TEXT    NOT NULL,  -- 'slack' | 'webhook'
+  kind             TEXT    NOT NULL,  -- 'slack' (a stored Web API call) | 'card' (rendered at delivery) | 'webhook'
   method           TEXT    NOT NULL,  -- Slack Web API method, or the webhook event name
   payload          TEXT    NOT NULL,  -- JSON
   state            TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),

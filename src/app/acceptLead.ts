@@ -97,7 +97,7 @@ export function createAcceptLead(deps: { db: Db; leads: SqliteLeadStore; clock: 
  * A pre-routed lead names its owner by Slack id or e-mail and/or its team; both must be known to the
  * config, and the owner is stored by Slack id.
  */
-function resolvePreRouting(lead: Lead, config: IntakeConfig): { lead: Lead } | { issues: { path: string; message: string }[] } {
+export function resolvePreRouting(lead: Lead, config: IntakeConfig): { lead: Lead } | { issues: { path: string; message: string }[] } {
   const issues: { path: string; message: string }[] = [];
   let owner = lead.owner;
   if (owner !== undefined) {

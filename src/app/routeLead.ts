@@ -61,20 +61,31 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     return compiled;
   };
 
+  /** A queued lead that had an escalation message gets it updated ("now offered to Bob") and stops being re-pinged. */
+  const closeQueuedEscalation = (stored: StoredLead, now: number) => {
+    if (stored.state !== 'queued') return;
+    leads.endEscalation(stored.id);
+    if (leads.escalation(stored.id)?.escalation_reason) {
+      outbox.enqueue({ leadId: stored.id, kind: 'card', method: 'update_escalation', payload: { leadId: stored.id } }, now);
+    }
+  };
+
   const apply = (stored: StoredLead, decision: RoutingDecision, config: Config, now: number): RouteOutcome => {
     const base = { id: stored.id, version: stored.version, trace: decision.trace, now };
     switch (decision.kind) {
       case 'rep': {
         if (!leads.applyRouting({ ...base, state: 'offered', teamId: decision.teamId, sequenceId: null, routedBy: decision.rule })) return { kind: 'skipped', reason: 'changed' };
+        closeQueuedEscalation(stored, now);
         leads.appendHistory(stored.id, now, 'system', 'routed', { rule: decision.rule, to: decision.repId, ...(decision.teamId ? { team: decision.teamId } : {}) });
         const offer = startOffer(
-          { leads, offers: deps.offers, routing, config },
+          { leads, offers: deps.offers, routing, outbox, config },
           { leadId: stored.id, repId: decision.repId, why: whyYou(decision.trace), roundRobin: decision.roundRobin, now },
         );
         return { kind: 'rep', repId: decision.repId, offerId: offer.offerId };
       }
       case 'sequence': {
         if (!leads.applyRouting({ ...base, state: 'in_sequence', teamId: null, sequenceId: decision.sequenceId, routedBy: decision.rule })) return { kind: 'skipped', reason: 'changed' };
+        closeQueuedEscalation(stored, now);
         leads.appendHistory(stored.id, now, 'system', 'sent_to_sequence', { rule: decision.rule, sequence: decision.sequenceId });
         const sequence = config.sequences.find((s) => s.id === decision.sequenceId);
         if (sequence?.webhook) {
@@ -90,6 +101,9 @@ export function createLeadRouter(deps: LeadRouterDeps) {
         if (stored.state === 'queued') return { kind: 'skipped', reason: 'still_queued' };
         if (!leads.applyRouting({ ...base, state: 'queued', teamId: decision.teamId, sequenceId: null, routedBy: null })) return { kind: 'skipped', reason: 'changed' };
         leads.appendHistory(stored.id, now, 'system', 'queued', { ...(decision.teamId ? { team: decision.teamId } : {}), reason: 'nobody eligible' });
+        // SPEC 6: a queued lead is escalated at once, and re-pinged every claim_within until it has an owner.
+        leads.markQueuedEscalated(stored.id, now, now + config.sla.claim_within);
+        outbox.enqueue({ leadId: stored.id, kind: 'card', method: 'post_escalation', payload: { leadId: stored.id } }, now);
         return { kind: 'queued', teamId: decision.teamId };
       }
     }
@@ -98,7 +112,9 @@ export function createLeadRouter(deps: LeadRouterDeps) {
   const decideAndApply = (leadId: number): RouteOutcome => {
     const stored = leads.getLead(leadId);
     if (!stored) return { kind: 'skipped', reason: 'unknown_lead' };
-    if (stored.state !== 'received' && stored.state !== 'queued') return { kind: 'skipped', reason: 'not_routable' };
+    // Routable: new, waiting in the queue, or offered with no pending offer (the last one was passed or expired).
+    const routable = stored.state === 'received' || stored.state === 'queued' || (stored.state === 'offered' && deps.offers.pendingOfLead(stored.id) === null);
+    if (!routable) return { kind: 'skipped', reason: 'not_routable' };
     const now = clock.now();
     const { config, routing: compiledRouting } = compiledConfig();
     const snapshot = routing.loadSnapshot(config, { id: stored.id, domain: stored.domain }, now);
@@ -134,6 +150,12 @@ export function createLeadRouter(deps: LeadRouterDeps) {
 
   return {
     routeLead,
+
+    /** Routes a lead inside the caller's transaction (after a pass or an expiry); the caller commits and calls `committed`. */
+    routeWithinTransaction: decideAndApply,
+
+    /** After the caller's transaction committed a routing outcome. */
+    committed: afterCommit,
 
     /** Routes a just-accepted lead, group-committed with others arriving at the same time. */
     async routeSoon(leadId: number): Promise<RouteOutcome> {

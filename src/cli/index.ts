@@ -3,6 +3,8 @@
  * their own output writers and environment, and read the exit code it returns.
  */
 import { runCheck } from './check.ts';
+import { runRoute } from './route.ts';
+import { SIMULATION_MODEL, runSimulate } from './simulate.ts';
 
 /** Anything output can be written to: process.stdout, or a test's collector. */
 export interface Writer {
@@ -15,14 +17,36 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
+/** An option a command accepts: a flag (`--json`) or, with `value`, an option taking one (`--config file`). */
+interface OptionSpec {
+  name: `--${string}`;
+  /** The value's placeholder in the usage, e.g. `file`; absent for a flag. */
+  value?: string;
+  summary: string;
+}
+
+/** A command line as the command receives it: positional arguments, option values and flags (names without `--`). */
+export interface CommandLine {
+  args: readonly string[];
+  values: ReadonlyMap<string, string>;
+  flags: ReadonlySet<string>;
+}
+
 interface Command {
-  /** Arguments as shown in the usage, e.g. `[config]`. */
+  /** Positional arguments as shown in the usage, e.g. `[config]` or `<lead.json>`. */
   args: string;
   summary: string;
-  /** Most positional arguments the command takes. */
+  /** Fewest and most positional arguments the command takes. */
+  minArgs: number;
   maxArgs: number;
-  run(args: readonly string[], io: CliIo): Promise<number> | number;
+  options: readonly OptionSpec[];
+  /** More to say in `leadrelay <command> --help`. */
+  details?: string;
+  run(line: CommandLine, io: CliIo): Promise<number> | number;
 }
+
+const CONFIG_OPTION: OptionSpec = { name: '--config', value: 'file', summary: 'the config (default: $LEADRELAY_CONFIG or ./leadrelay.yml)' };
+const JSON_OPTION: OptionSpec = { name: '--json', summary: 'print the result as JSON' };
 
 const COMMANDS = new Map<string, Command>([
   [
@@ -30,28 +54,114 @@ const COMMANDS = new Map<string, Command>([
     {
       args: '[config]',
       summary: 'validate a config file (default: $LEADRELAY_CONFIG or ./leadrelay.yml); exit 1 with every error',
+      minArgs: 0,
       maxArgs: 1,
-      run: (args, io) => runCheck(args[0], io),
+      options: [],
+      run: (line, io) => runCheck(line.args[0], io),
+    },
+  ],
+  [
+    'route',
+    {
+      args: '<lead.json>',
+      summary: 'dry run: who would get this lead now, and the full trace; changes nothing',
+      minArgs: 1,
+      maxArgs: 1,
+      options: [
+        CONFIG_OPTION,
+        { name: '--db', value: 'file', summary: 'runtime state to route against, opened read-only (default: $LEADRELAY_DB or ./data/leadrelay.db)' },
+        { name: '--at', value: 'time', summary: 'route as of this ISO time with a zone, e.g. 2026-01-05T18:30:00Z (default: now)' },
+        JSON_OPTION,
+      ],
+      details:
+        'The lead file holds one JSON object as POSTed to /leads. Without a database the lead is routed as if\n' +
+        'everyone is available and has no leads. Exit 0 with a decision (queued included), 1 on a bad config or lead.',
+      run: (line, io) => runRoute(line, io),
+    },
+  ],
+  [
+    'simulate',
+    {
+      args: '<leads.jsonl|leads.csv>',
+      summary: 'replay leads on simulated time: who gets what, share vs weight, what --compare would change',
+      minArgs: 1,
+      maxArgs: 1,
+      options: [CONFIG_OPTION, { name: '--compare', value: 'file', summary: 'a second config to replay the same leads through' }, JSON_OPTION],
+      details: SIMULATION_MODEL,
+      run: (line, io) => runSimulate(line, io),
     },
   ],
 ]);
 
 const HELP_FLAGS = new Set(['help', '--help', '-h']);
 
-function usage(): string {
-  const entries = [...COMMANDS].map(([name, command]) => [`${name} ${command.args}`.trim(), command.summary] as const);
-  entries.push(['help', 'show this help']);
-  const width = Math.max(...entries.map(([left]) => left.length));
-  const lines = entries.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`);
-  return ['Usage: leadrelay <command> [arguments]', '', 'Commands:', ...lines, ''].join('\n');
+function optionUsage(option: OptionSpec): string {
+  return `[${option.name}${option.value === undefined ? '' : ` ${option.value}`}]`;
 }
 
-/** What is wrong with a command's arguments, if anything. */
-function argumentProblem(name: string, command: Command, args: readonly string[]): string | undefined {
-  const option = args.find((arg) => arg.startsWith('-'));
-  if (option !== undefined) return `unknown option "${option}"`;
-  if (args.length > command.maxArgs) return `too many arguments for ${name}`;
-  return undefined;
+/** `route <lead.json> [--config file] [--json]`. */
+function commandUsage(name: string, command: Command): string {
+  return [name, command.args, ...command.options.map(optionUsage)].filter(Boolean).join(' ');
+}
+
+function columns(entries: readonly (readonly [string, string])[], indent: string): string[] {
+  const width = Math.max(...entries.map(([left]) => left.length));
+  return entries.map(([left, right]) => `${indent}${left.padEnd(width)}  ${right}`);
+}
+
+function usage(): string {
+  const entries = [...COMMANDS].map(([name, command]) => [commandUsage(name, command), command.summary] as const);
+  entries.push(['help', 'show this help; `leadrelay <command> --help` for one command']);
+  return ['Usage: leadrelay <command> [arguments]', '', 'Commands:', ...columns(entries, '  '), ''].join('\n');
+}
+
+function commandHelp(name: string, command: Command): string {
+  const lines = [`Usage: leadrelay ${commandUsage(name, command)}`, `  ${command.summary}`];
+  if (command.options.length > 0) {
+    const entries = command.options.map((option) => [`${option.name}${option.value === undefined ? '' : ` ${option.value}`}`, option.summary] as const);
+    lines.push('', 'Options:', ...columns(entries, '  '));
+  }
+  if (command.details !== undefined) lines.push('', command.details);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Splits a command's arguments into positionals, option values and flags, or says what is wrong with them. */
+function parseCommandLine(name: string, command: Command, argv: readonly string[]): CommandLine | { problem: string } {
+  const args: string[] = [];
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? '';
+    if (arg === '--') {
+      args.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      args.push(arg);
+      continue;
+    }
+    const equals = arg.indexOf('=');
+    const optionName = equals < 0 ? arg : arg.slice(0, equals);
+    const option = command.options.find((o) => o.name === optionName);
+    if (!option) return { problem: `unknown option "${optionName}"` };
+    const key = option.name.slice(2);
+    if (values.has(key) || flags.has(key)) return { problem: `${option.name} is given twice` };
+    if (option.value === undefined) {
+      if (equals >= 0) return { problem: `${option.name} takes no value` };
+      flags.add(key);
+      continue;
+    }
+    let value = equals < 0 ? argv[i + 1] : arg.slice(equals + 1);
+    if (equals < 0) {
+      if (value !== undefined && value.startsWith('-') && value !== '-') value = undefined;
+      else i += 1;
+    }
+    if (value === undefined || value === '') return { problem: `${option.name} needs a value (${option.value})` };
+    values.set(key, value);
+  }
+  if (args.length > command.maxArgs) return { problem: `too many arguments for ${name}` };
+  if (args.length < command.minArgs) return { problem: `missing ${command.args.split(' ')[args.length] ?? 'argument'}` };
+  return { args, values, flags };
 }
 
 /**
@@ -68,18 +178,18 @@ export async function runCli(
     return 0;
   }
   const command = name === undefined ? undefined : COMMANDS.get(name);
-  if (!command) {
+  if (name === undefined || !command) {
     io.stderr.write(`${name === undefined ? 'missing command' : `unknown command "${name}"`}\n\n${usage()}`);
     return 2;
   }
   if (args.some((arg) => HELP_FLAGS.has(arg))) {
-    io.stdout.write(`Usage: leadrelay ${name} ${command.args}\n  ${command.summary}\n`);
+    io.stdout.write(commandHelp(name, command));
     return 0;
   }
-  const problem = argumentProblem(name ?? '', command, args);
-  if (problem) {
-    io.stderr.write(`${problem}\nUsage: leadrelay ${name} ${command.args}\n`);
+  const line = parseCommandLine(name, command, args);
+  if ('problem' in line) {
+    io.stderr.write(`${line.problem}\nUsage: leadrelay ${commandUsage(name, command)}\n`);
     return 2;
   }
-  return command.run(args, io);
+  return command.run(line, io);
 }

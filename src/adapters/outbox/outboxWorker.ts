@@ -4,6 +4,8 @@ import type { OutboxKind, OutboxRow, SqliteOutboxStore } from '../sqlite/sqliteO
 
 export type DeliveryOutcome =
   | { ok: true; result?: unknown }
+  /** Not attempted: pacing asks to wait (not a failure, no attempt counted). */
+  | { ok: false; deferMs: number }
   | { ok: false; retryable: true; error: string; retryAfterMs?: number }
   | { ok: false; retryable: false; error: string };
 
@@ -48,6 +50,10 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     const now = clock.now();
     if (outcome.ok) {
       outbox.markDone(row.id, outcome.result, now);
+      return;
+    }
+    if ('deferMs' in outcome) {
+      outbox.defer(row.id, now + outcome.deferMs);
       return;
     }
     const failures = row.attempts + 1;
@@ -123,9 +129,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
 
   return {
     drain,
-    /** Call after committing new effects. */
+    /** Call after committing new effects. Deferred, so a caller still inside a transaction never has its rows delivered before they commit. */
     wake() {
-      if (running) void drain();
+      if (running) setImmediate(() => void drain());
     },
     start() {
       running = true;

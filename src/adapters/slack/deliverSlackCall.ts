@@ -1,32 +1,15 @@
 import { ErrorCode, WebClient, type WebAPIHTTPError, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
 import type { OutboxRow } from '../sqlite/sqliteOutboxStore.ts';
 import type { DeliveryOutcome } from '../outbox/outboxWorker.ts';
+import type { SlackPacer } from './slackPacer.ts';
 
 /** Slack errors a retry can fix; every other `ok:false` error is permanent (channel_not_found, user_not_found, account_inactive, …). */
 const RETRYABLE_SLACK_ERRORS = new Set(['ratelimited', 'internal_error', 'fatal_error', 'request_timeout', 'service_unavailable', 'team_added_to_org']);
 
-/**
- * Performs an outbox row that is a Slack Web API call. The client makes exactly one attempt
- * (no retries, 429s rejected), so that retries, Retry-After and ordering are the outbox's.
- */
-export function createSlackDeliverer(options: { botToken: string; slackApiUrl: string }) {
-  const client = new WebClient(options.botToken, {
-    slackApiUrl: options.slackApiUrl,
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    timeout: 10_000,
-  });
-  return async (row: OutboxRow): Promise<DeliveryOutcome> => {
-    try {
-      const result = (await client.apiCall(row.method, row.payload as Record<string, unknown>)) as { ts?: string; channel?: string };
-      return { ok: true, result: { ts: result.ts, channel: result.channel } };
-    } catch (error) {
-      return classifySlackError(error);
-    }
-  };
-}
+export type SlackFailure = Exclude<DeliveryOutcome, { ok: true }>;
+export type SlackCallResult = { ok: true; result: Record<string, unknown> } | SlackFailure;
 
-export function classifySlackError(error: unknown): DeliveryOutcome {
+export function classifySlackError(error: unknown): SlackFailure {
   const code = (error as { code?: string }).code;
   switch (code) {
     case ErrorCode.RateLimitedError:
@@ -42,4 +25,50 @@ export function classifySlackError(error: unknown): DeliveryOutcome {
     default:
       return { ok: false, retryable: true, error: (error as Error).message };
   }
+}
+
+export interface SlackCallerOptions {
+  botToken: string;
+  slackApiUrl: string;
+  pacer?: SlackPacer;
+  now?: () => number;
+  /** Told about every call made, for metrics. */
+  onCall?: (method: string, outcome: 'ok' | string) => void;
+}
+
+/**
+ * One attempt at a Slack Web API call, paced and classified: the client itself never retries and
+ * rejects 429s, so that retries, Retry-After and ordering are the outbox's.
+ */
+export function createSlackCaller(options: SlackCallerOptions) {
+  const client = new WebClient(options.botToken, {
+    slackApiUrl: options.slackApiUrl,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: 10_000,
+  });
+  const now = options.now ?? Date.now;
+  return async (method: string, args: Record<string, unknown>): Promise<SlackCallResult> => {
+    const wait = options.pacer?.reserve(method, typeof args.channel === 'string' ? args.channel : undefined, now()) ?? 0;
+    if (wait > 0) return { ok: false, deferMs: wait };
+    try {
+      const result = (await client.apiCall(method, args)) as unknown as Record<string, unknown>;
+      options.onCall?.(method, 'ok');
+      return { ok: true, result };
+    } catch (error) {
+      const failure = classifySlackError(error);
+      options.onCall?.(method, 'error' in failure ? failure.error : 'deferred');
+      return failure;
+    }
+  };
+}
+
+export type SlackCaller = ReturnType<typeof createSlackCaller>;
+
+/** Performs an outbox row that is a stored Slack Web API call (e.g. a sequence's channel note). */
+export function createSlackDeliverer(call: SlackCaller) {
+  return async (row: OutboxRow): Promise<DeliveryOutcome> => {
+    const outcome = await call(row.method, row.payload as Record<string, unknown>);
+    return outcome.ok ? { ok: true, result: { ts: outcome.result.ts, channel: outcome.result.channel } } : outcome;
+  };
 }

@@ -53,6 +53,14 @@ export interface HistoryEntry {
   detail: Record<string, unknown> | null;
 }
 
+export interface EscalationInfo {
+  escalation_reason: 'max_offers' | 'queued' | null;
+  escalated_at: number | null;
+  escalation_pings: number;
+  escalation_channel: string | null;
+  escalation_ts: string | null;
+}
+
 export interface IdempotencyRecord {
   lead_id: number;
   request_hash: string;
@@ -76,6 +84,20 @@ export function sqliteLeadStore(db: Db) {
     leadById: db.prepare(`SELECT id, state, owner_id, team_id, sequence_id, routed_by, domain, version, payload,
       received_at, updated_at, first_offered_at, claimed_at, done_at FROM leads WHERE id = ?`),
     trace: db.prepare('SELECT trace FROM leads WHERE id = ?'),
+    setState: db.prepare(`UPDATE leads SET state = @state, owner_id = @ownerId, version = version + 1, updated_at = @now,
+      claimed_at = CASE WHEN @state = 'claimed' THEN @now ELSE claimed_at END,
+      done_at = CASE WHEN @state = 'done' THEN @now ELSE done_at END
+      WHERE id = @id AND version = @version`),
+    escalate: db.prepare(`UPDATE leads SET state = 'escalated', version = version + 1, updated_at = @now,
+      escalation_reason = @reason, escalated_at = @now, escalation_pings = 1, escalation_next_ping_at = @nextPingAt
+      WHERE id = @id AND version = @version`),
+    markQueuedEscalated: db.prepare(`UPDATE leads SET escalation_reason = 'queued', escalated_at = @now, escalation_pings = 1,
+      escalation_next_ping_at = @nextPingAt WHERE id = @id`),
+    endEscalation: db.prepare('UPDATE leads SET escalation_next_ping_at = NULL WHERE id = ?'),
+    escalationsDue: db.prepare(`SELECT id FROM leads WHERE escalation_next_ping_at <= ? AND state IN ('escalated', 'queued') ORDER BY escalation_next_ping_at LIMIT ?`),
+    reping: db.prepare('UPDATE leads SET escalation_pings = escalation_pings + 1, escalation_next_ping_at = ? WHERE id = ?'),
+    escalationInfo: db.prepare('SELECT escalation_reason, escalated_at, escalation_pings, escalation_channel, escalation_ts FROM leads WHERE id = ?'),
+    setEscalationMessage: db.prepare('UPDATE leads SET escalation_channel = ?, escalation_ts = ? WHERE id = ?'),
     idsInState: db.prepare('SELECT id FROM leads WHERE state = ? ORDER BY id LIMIT ?'),
     countInState: db.prepare('SELECT count(*) AS n FROM leads WHERE state = ?'),
     transition: db.prepare(`UPDATE leads SET state = @state, team_id = @teamId, sequence_id = @sequenceId,
@@ -124,6 +146,42 @@ export function sqliteLeadStore(db: Db) {
       if (!row) return undefined;
       const { payload, ...rest } = row;
       return { ...rest, lead: JSON.parse(payload) as Lead };
+    },
+
+    /** Compare-and-set on the version: moves the lead to `state` with `ownerId`; false when it changed meanwhile. */
+    setState(change: { id: number; version: number; state: LeadState; ownerId: string | null; now: number }): boolean {
+      return statements.setState.run(change).changes === 1;
+    },
+
+    /** Compare-and-set: the lead now waits for a manager; pinged again at `nextPingAt` until assigned. */
+    escalate(change: { id: number; version: number; reason: 'max_offers'; now: number; nextPingAt: number }): boolean {
+      return statements.escalate.run(change).changes === 1;
+    },
+
+    /** A queued lead is escalated too (SPEC 6) while it stays in state queued. */
+    markQueuedEscalated(id: number, now: number, nextPingAt: number): void {
+      statements.markQueuedEscalated.run({ id, now, nextPingAt });
+    },
+
+    /** Stops re-pinging: the lead has an owner or an offer again. */
+    endEscalation(id: number): void {
+      statements.endEscalation.run(id);
+    },
+
+    escalationsDue(now: number, limit: number): number[] {
+      return (statements.escalationsDue.all(now, limit) as { id: number }[]).map((row) => row.id);
+    },
+
+    recordReping(id: number, nextPingAt: number): void {
+      statements.reping.run(nextPingAt, id);
+    },
+
+    escalation(id: number): EscalationInfo | undefined {
+      return statements.escalationInfo.get(id) as EscalationInfo | undefined;
+    },
+
+    setEscalationMessage(id: number, channel: string, ts: string): void {
+      statements.setEscalationMessage.run(channel, ts, id);
     },
 
     /** The stored routing trace, as written by the last routing decision. */

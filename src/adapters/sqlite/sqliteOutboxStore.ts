@@ -1,6 +1,7 @@
 import type { Db } from './openDatabase.ts';
 
-export type OutboxKind = 'slack' | 'webhook';
+/** `slack`: a Web API call as stored; `card`: a leadrelay message rendered from current state at delivery; `webhook`: a signed POST. */
+export type OutboxKind = 'slack' | 'card' | 'webhook';
 
 export interface OutboxRow {
   id: number;
@@ -40,6 +41,7 @@ export function sqliteOutboxStore(db: Db) {
     done: db.prepare(`UPDATE outbox SET state = 'done', attempts = attempts + 1, result = ?, done_at = ?, last_error = NULL
       WHERE id = ? AND state = 'pending'`),
     retry: db.prepare(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'`),
+    defer: db.prepare(`UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND state = 'pending'`),
     failed: db.prepare(`UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, done_at = ? WHERE id = ? AND state = 'pending'`),
     backlog: db.prepare(`SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE state = 'pending'`),
   };
@@ -67,6 +69,16 @@ export function sqliteOutboxStore(db: Db) {
 
     markRetry(id: number, error: string, nextAttemptAt: number): void {
       statements.retry.run(nextAttemptAt, error, id);
+    },
+
+    /** Postpones a row without counting an attempt (pacing). */
+    defer(id: number, nextAttemptAt: number): void {
+      statements.defer.run(nextAttemptAt, id);
+    },
+
+    /** Ids of the rows pending now: at start-up, these may have been in flight when the process died. */
+    pendingIds(): number[] {
+      return (db.prepare(`SELECT id FROM outbox WHERE state = 'pending'`).all() as { id: number }[]).map((row) => row.id);
     },
 
     markFailed(id: number, error: string, now: number): void {

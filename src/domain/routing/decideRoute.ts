@@ -17,6 +17,7 @@ import type { Config, Rep, Target } from '../../config/schema.ts';
 import { leadDomain, normalizeDomain, normalizeEmail, type Lead } from '../lead.ts';
 import { skipReason } from './checkEligibility.ts';
 import { compileRouting, isCompiledRouting, type CompiledRouting } from './compileRouting.ts';
+import { LocalWeekClock } from './localWeekClock.ts';
 import { conditionFailure } from './matchCondition.ts';
 import { distributeLead, type AssessedRep } from './distributeLead.ts';
 import { skipWords } from './traceText.ts';
@@ -26,7 +27,6 @@ import {
   type AttemptTrace,
   type CandidateTrace,
   type FiredTrace,
-  type OutcomeTrace,
   type RoundRobinUpdate,
   type RoutingDecision,
   type RoutingSnapshot,
@@ -56,8 +56,9 @@ type Served =
 type Attempted = { served: Served } | { served: null; notServed: string };
 
 /** One decision's working state: reps are assessed at most once each, however many rules try them. */
-class Decision {
+class DecisionContext {
   private readonly assessed = new Map<string, AssessedRep>();
+  private readonly clock: LocalWeekClock;
   /** The first team whose distribution was tried: whose manager hears about a queued lead. */
   firstTeamTried: string | null = null;
 
@@ -65,13 +66,15 @@ class Decision {
     readonly routing: CompiledRouting,
     readonly snapshot: RoutingSnapshot,
     readonly now: number,
-  ) {}
+  ) {
+    this.clock = new LocalWeekClock(now);
+  }
 
   assess(rep: Rep): AssessedRep {
     const known = this.assessed.get(rep.id);
     if (known) return known;
     const runtime = this.snapshot.reps.get(rep.id) ?? DEFAULT_REP_RUNTIME;
-    const skip = skipReason(rep, runtime, this.snapshot.excludedReps, this.now);
+    const skip = skipReason(rep, runtime, this.snapshot.excludedReps, this.now, this.clock);
     const assessed = { rep, runtime, skip, candidate: this.candidate(rep, runtime, skip) };
     this.assessed.set(rep.id, assessed);
     return assessed;
@@ -163,7 +166,8 @@ class Decision {
     const owner = this.serveRep(account.owner, 'account_owner', attempts);
     if (owner.served) return owner;
     const rep = this.findRep(account.owner);
-    const teamId = rep ? this.routing.firstTeamOf.get(rep.id) : undefined;
+    if (!rep) return owner;
+    const teamId = this.routing.firstTeamOf.get(rep.id);
     if (teamId === undefined) return { served: null, notServed: `${owner.notServed}, and they are in no team` };
     const team = this.serveTeam(teamId, attempts);
     return team.served ? team : { served: null, notServed: `${owner.notServed}; ${team.notServed} (the owner's team)` };
@@ -182,89 +186,95 @@ function nonEmpty(value: string | undefined): string | undefined {
   return trimmed === undefined || trimmed === '' ? undefined : trimmed;
 }
 
+type Fired = { served: Served; fired: FiredTrace; rule: string };
+
+/** Pre-routed (SPEC 2): the named owner if eligible, else the lead's team, else the owner's first team. */
+function routePreRouted(context: DecisionContext, owner: string | undefined, team: string | undefined, trace: RoutingTrace): Fired | null {
+  const attempts: AttemptTrace[] = [];
+  const preRouted: NonNullable<RoutingTrace['preRouted']> = { ...(owner ? { owner } : {}), ...(team ? { team } : {}), served: false, attempts };
+  trace.preRouted = preRouted;
+  let result: Attempted | undefined = owner === undefined ? undefined : context.serveRep(owner, 'owner', attempts);
+  if (!result?.served) {
+    const ownerRep = owner === undefined ? undefined : context.findRep(owner);
+    const teamId = team ?? (ownerRep ? context.routing.firstTeamOf.get(ownerRep.id) : undefined);
+    if (teamId !== undefined) {
+      const before = result;
+      result = context.serveTeam(teamId, attempts);
+      if (!result.served && before && !before.served) result = { served: null, notServed: `${before.notServed}; ${result.notServed}` };
+    } else if (result && !result.served && ownerRep) {
+      result = { served: null, notServed: `${result.notServed}, and they are in no team` };
+    }
+  }
+  if (result?.served) {
+    preRouted.served = true;
+    return { served: result.served, fired: { by: 'pre-routed' }, rule: 'pre-routed' };
+  }
+  if (result && !result.served) preRouted.notServed = result.notServed;
+  return null;
+}
+
+/** The rules, top to bottom: the first that matches AND can be served wins. */
+function routeByRules(context: DecisionContext, lead: Lead, trace: RoutingTrace): Fired | null {
+  for (const rule of context.routing.rules) {
+    const failure = conditionFailure(rule.condition, lead);
+    if (failure !== null) {
+      trace.rules.push({ index: rule.index, name: rule.name, route: rule.route, matched: false, detail: failure });
+      continue;
+    }
+    const attempts: AttemptTrace[] = [];
+    const entry: RuleTrace = { index: rule.index, name: rule.name, route: rule.route, matched: true, detail: rule.summary, served: false, attempts };
+    trace.rules.push(entry);
+    let result: Attempted;
+    if (rule.route === 'account_owner') {
+      entry.account = context.accountOwner(trace.domain);
+      result = context.serveAccountOwner(entry.account, attempts);
+    } else {
+      result = context.serveTarget(rule.route, attempts);
+    }
+    if (result.served) {
+      entry.served = true;
+      return { served: result.served, fired: { by: 'rule', index: rule.index, name: rule.name, summary: rule.summary }, rule: rule.name };
+    }
+    entry.notServed = result.notServed;
+  }
+  return null;
+}
+
+/** The fallback target; null when nobody there is eligible either. */
+function routeToFallback(context: DecisionContext, trace: RoutingTrace): Fired | null {
+  const route = context.routing.compiledFrom.fallback;
+  const attempts: AttemptTrace[] = [];
+  const result = context.serveTarget(route, attempts);
+  trace.fallback = { route, served: result.served !== null, attempts };
+  if (result.served) return { served: result.served, fired: { by: 'fallback' }, rule: 'fallback' };
+  trace.fallback.notServed = result.notServed;
+  return null;
+}
+
 /** Decides where a lead goes: a rep, a sequence, or the holding queue, with the full trace. */
 export function decideRoute(input: DecideRouteInput): RoutingDecision {
   const routing = isCompiledRouting(input.config) ? input.config : compileRouting(input.config);
-  const { lead, snapshot, now } = input;
-  const decision = new Decision(routing, snapshot, now);
-  const trace: RoutingTrace = { at: now, domain: resolveDomain(input), rules: [], fired: null, outcome: { kind: 'queued', teamId: null } };
+  const context = new DecisionContext(routing, input.snapshot, input.now);
+  const trace: RoutingTrace = { at: input.now, domain: resolveDomain(input), rules: [], fired: null, outcome: { kind: 'queued', teamId: null } };
 
-  const finish = (served: Served, fired: FiredTrace, rule: string): RoutingDecision => {
-    trace.fired = fired;
-    if (served.kind === 'sequence') {
-      trace.outcome = { kind: 'sequence', sequenceId: served.sequenceId };
-      return { kind: 'sequence', sequenceId: served.sequenceId, rule, trace };
-    }
-    const outcome: OutcomeTrace = { kind: 'rep', repId: served.repId, teamId: served.teamId, via: served.via };
-    trace.outcome = outcome;
-    return {
-      kind: 'rep',
-      repId: served.repId,
-      teamId: served.teamId,
-      rule,
-      trace,
-      ...(served.roundRobin ? { roundRobin: served.roundRobin } : {}),
-    };
-  };
+  const owner = nonEmpty(input.lead.owner);
+  const team = nonEmpty(input.lead.team);
+  const fired =
+    (owner !== undefined || team !== undefined ? routePreRouted(context, owner, team, trace) : routeByRules(context, input.lead, trace)) ??
+    routeToFallback(context, trace);
 
-  const owner = nonEmpty(lead.owner);
-  const team = nonEmpty(lead.team);
-  if (owner !== undefined || team !== undefined) {
-    const attempts: AttemptTrace[] = [];
-    const preRouted: RoutingTrace['preRouted'] = { ...(owner ? { owner } : {}), ...(team ? { team } : {}), served: false, attempts };
-    trace.preRouted = preRouted;
-    let result: Attempted | undefined;
-    if (owner !== undefined) result = decision.serveRep(owner, 'owner', attempts);
-    if (!result?.served) {
-      const ownerRep = owner === undefined ? undefined : decision.findRep(owner);
-      const teamId = team ?? (ownerRep ? routing.firstTeamOf.get(ownerRep.id) : undefined);
-      if (teamId !== undefined) {
-        const before = result;
-        result = decision.serveTeam(teamId, attempts);
-        if (!result.served && before && !before.served) result = { served: null, notServed: `${before.notServed}; ${result.notServed}` };
-      } else if (result && !result.served) {
-        result = { served: null, notServed: `${result.notServed}, and they are in no team` };
-      }
-    }
-    if (result?.served) {
-      preRouted.served = true;
-      return finish(result.served, { by: 'pre-routed' }, 'pre-routed');
-    }
-    if (result && !result.served) preRouted.notServed = result.notServed;
-  } else {
-    for (const rule of routing.rules) {
-      const failure = conditionFailure(rule.condition, lead);
-      if (failure !== null) {
-        trace.rules.push({ index: rule.index, name: rule.name, route: rule.route, matched: false, detail: failure });
-        continue;
-      }
-      const attempts: AttemptTrace[] = [];
-      const entry: RuleTrace = { index: rule.index, name: rule.name, route: rule.route, matched: true, detail: rule.summary, served: false, attempts };
-      trace.rules.push(entry);
-      let result: Attempted;
-      if (rule.route === 'account_owner') {
-        const account = decision.accountOwner(trace.domain);
-        entry.account = account;
-        result = decision.serveAccountOwner(account, attempts);
-      } else {
-        result = decision.serveTarget(rule.route, attempts);
-      }
-      if (result.served) {
-        entry.served = true;
-        return finish(result.served, { by: 'rule', index: rule.index, name: rule.name, summary: rule.summary }, rule.name);
-      }
-      entry.notServed = result.notServed;
-    }
+  if (fired === null) {
+    const fallback = routing.compiledFrom.fallback;
+    const teamId = context.firstTeamTried ?? ('rep' in fallback ? (routing.firstTeamOf.get(fallback.rep) ?? null) : null);
+    trace.outcome = { kind: 'queued', teamId };
+    return { kind: 'queued', teamId, trace };
   }
-
-  const fallbackTarget = routing.compiledFrom.fallback;
-  const attempts: AttemptTrace[] = [];
-  const fallback = decision.serveTarget(fallbackTarget, attempts);
-  trace.fallback = { route: fallbackTarget, served: fallback.served !== null, attempts };
-  if (fallback.served) return finish(fallback.served, { by: 'fallback' }, 'fallback');
-  trace.fallback.notServed = fallback.notServed;
-
-  const teamId = decision.firstTeamTried ?? ('rep' in fallbackTarget ? (routing.firstTeamOf.get(fallbackTarget.rep) ?? null) : null);
-  trace.outcome = { kind: 'queued', teamId };
-  return { kind: 'queued', teamId, trace };
+  trace.fired = fired.fired;
+  const { served, rule } = fired;
+  if (served.kind === 'sequence') {
+    trace.outcome = { kind: 'sequence', sequenceId: served.sequenceId };
+    return { kind: 'sequence', sequenceId: served.sequenceId, rule, trace };
+  }
+  trace.outcome = { kind: 'rep', repId: served.repId, teamId: served.teamId, via: served.via };
+  return { kind: 'rep', repId: served.repId, teamId: served.teamId, rule, trace, ...(served.roundRobin ? { roundRobin: served.roundRobin } : {}) };
 }

@@ -14,10 +14,17 @@ import type { Condition, Operators, Scalar } from '../../config/schema.ts';
 import type { Lead } from '../lead.ts';
 import { leadPathReader, type LeadPathReader } from './readLeadPath.ts';
 
+/** One operator test on a present value: null when it holds, else the failure in words. */
+type Check = (value: unknown) => string | null;
+
 interface CompiledClause {
   path: string;
   read: LeadPathReader;
   ops: Operators;
+  /** What a missing value fails with; null when a missing value passes (only exists: false, ne, not_in). */
+  whenMissing: string | null;
+  /** The operators as checks on a present value, in the order they are reported. */
+  checks: readonly Check[];
 }
 
 /** A condition prepared for repeated evaluation: its field tests and `any` alternatives. */
@@ -26,21 +33,11 @@ export interface CompiledCondition {
   parts: readonly ({ kind: 'field'; clause: CompiledClause } | { kind: 'any'; alternatives: readonly CompiledCondition[] })[];
 }
 
-export function compileCondition(condition: Condition | undefined): CompiledCondition {
-  if (condition === undefined) return { parts: [] };
-  const parts: CompiledCondition['parts'][number][] = [];
-  for (const [key, value] of Object.entries(condition)) {
-    if (value !== undefined && key !== 'any') parts.push({ kind: 'field', clause: { path: key, read: leadPathReader(key), ops: value as Operators } });
-  }
-  // Field tests first, then the alternatives: the order people read "these, and one of those" in.
-  if (condition.any !== undefined) parts.push({ kind: 'any', alternatives: condition.any.map(compileCondition) });
-  return { parts };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Values
 
 const MAX_SHOWN = 40;
+const SIMPLE = /^[\w.@+:/-]+$/;
 
 function isMissing(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
@@ -50,7 +47,7 @@ function isMissing(value: unknown): boolean {
 export function showValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value !== 'string') return JSON.stringify(value) ?? String(value);
-  if (/^[\w.@+:/-]+$/.test(value) && value.length <= MAX_SHOWN) return value;
+  if (value.length <= MAX_SHOWN && SIMPLE.test(value)) return value;
   const shown = value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN - 1)}…` : value;
   return JSON.stringify(shown);
 }
@@ -87,7 +84,7 @@ function textOf(value: unknown): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Evaluation
+// Compiling
 
 const COMPARISONS = [
   ['gt', '>', (a: number, b: number) => a > b],
@@ -96,36 +93,75 @@ const COMPARISONS = [
   ['lte', '≤', (a: number, b: number) => a <= b],
 ] as const;
 
-/** Whether the field value passes every operator: null, or the first failing operator in words. */
-function clauseFailure({ path, ops }: CompiledClause, value: unknown): string | null {
-  const missing = isMissing(value);
-  if (ops.exists !== undefined) {
-    if (ops.exists && missing) return `${path} is missing`;
-    if (!ops.exists && !missing) return `${path} is present (${showValue(value)})`;
+/** The operators of one field as checks, with every word that does not depend on the lead worked out once. */
+function compileChecks(path: string, ops: Operators): Check[] {
+  const checks: Check[] = [];
+  if (ops.exists === false) checks.push((value) => `${path} is present (${showValue(value)})`);
+  const { eq, ne, in: within, not_in: notIn, matches, contains } = ops;
+  if (eq !== undefined) {
+    const expected = showValue(eq);
+    checks.push((value) => (sameValue(value, eq) ? null : `${path} is ${showValue(value)}, not ${expected}`));
   }
-  if (missing) {
-    const needsValue =
-      ops.eq !== undefined || ops.in !== undefined || ops.gt !== undefined || ops.gte !== undefined || ops.lt !== undefined ||
-      ops.lte !== undefined || ops.matches !== undefined || ops.contains !== undefined;
-    return needsValue ? `${path} is missing` : null;
+  if (ne !== undefined) checks.push((value) => (sameValue(value, ne) ? `${path} is ${showValue(value)} (excluded by ne)` : null));
+  if (within !== undefined) {
+    const list = showList(within);
+    checks.push((value) => (within.some((option) => sameValue(value, option)) ? null : `${path} ${showValue(value)} is not in ${list}`));
   }
-  if (ops.eq !== undefined && !sameValue(value, ops.eq)) return `${path} is ${showValue(value)}, not ${showValue(ops.eq)}`;
-  if (ops.ne !== undefined && sameValue(value, ops.ne)) return `${path} is ${showValue(value)} (excluded by ne)`;
-  if (ops.in !== undefined && !ops.in.some((option) => sameValue(value, option))) return `${path} ${showValue(value)} is not in ${showList(ops.in)}`;
-  if (ops.not_in !== undefined && ops.not_in.some((option) => sameValue(value, option))) return `${path} ${showValue(value)} is in ${showList(ops.not_in)} (excluded by not_in)`;
+  if (notIn !== undefined) {
+    const list = showList(notIn);
+    checks.push((value) => (notIn.some((option) => sameValue(value, option)) ? `${path} ${showValue(value)} is in ${list} (excluded by not_in)` : null));
+  }
   for (const [name, symbol, holds] of COMPARISONS) {
     const bound = ops[name];
     if (bound === undefined) continue;
-    const number = asNumber(value);
-    if (number === null) return `${path} ${showValue(value)} is not a number`;
-    if (!holds(number, bound)) return `${path} ${showValue(value)} is not ${symbol} ${bound}`;
+    checks.push((value) => {
+      const number = asNumber(value);
+      if (number === null) return `${path} ${showValue(value)} is not a number`;
+      return holds(number, bound) ? null : `${path} ${showValue(value)} is not ${symbol} ${bound}`;
+    });
   }
-  if (ops.matches !== undefined) {
-    ops.matches.lastIndex = 0; // a global or sticky pattern would otherwise carry state between leads
-    if (!ops.matches.test(textOf(value))) return `${path} ${showValue(value)} does not match ${String(ops.matches)}`;
+  if (matches !== undefined) {
+    const pattern = String(matches);
+    checks.push((value) => {
+      matches.lastIndex = 0; // a global or sticky pattern would otherwise carry state between leads
+      return matches.test(textOf(value)) ? null : `${path} ${showValue(value)} does not match ${pattern}`;
+    });
   }
-  if (ops.contains !== undefined && !textOf(value).toLowerCase().includes(ops.contains.toLowerCase())) {
-    return `${path} ${showValue(value)} does not contain ${showValue(ops.contains)}`;
+  if (contains !== undefined) {
+    const needle = contains.toLowerCase();
+    const shown = showValue(contains);
+    checks.push((value) => (textOf(value).toLowerCase().includes(needle) ? null : `${path} ${showValue(value)} does not contain ${shown}`));
+  }
+  return checks;
+}
+
+function compileClause(path: string, ops: Operators): CompiledClause {
+  const needsValue =
+    ops.exists === true || ops.eq !== undefined || ops.in !== undefined || ops.gt !== undefined || ops.gte !== undefined ||
+    ops.lt !== undefined || ops.lte !== undefined || ops.matches !== undefined || ops.contains !== undefined;
+  return { path, read: leadPathReader(path), ops, whenMissing: needsValue ? `${path} is missing` : null, checks: compileChecks(path, ops) };
+}
+
+export function compileCondition(condition: Condition | undefined): CompiledCondition {
+  if (condition === undefined) return { parts: [] };
+  const parts: CompiledCondition['parts'][number][] = [];
+  for (const [key, value] of Object.entries(condition)) {
+    if (value !== undefined && key !== 'any') parts.push({ kind: 'field', clause: compileClause(key, value as Operators) });
+  }
+  // Field tests first, then the alternatives: the order people read "these, and one of those" in.
+  if (condition.any !== undefined) parts.push({ kind: 'any', alternatives: condition.any.map(compileCondition) });
+  return { parts };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation
+
+/** Null when the field value passes every operator; otherwise the first failing operator in words. */
+function clauseFailure(clause: CompiledClause, value: unknown): string | null {
+  if (isMissing(value)) return clause.whenMissing;
+  for (const check of clause.checks) {
+    const failure = check(value);
+    if (failure !== null) return failure;
   }
   return null;
 }
@@ -138,13 +174,16 @@ export function conditionFailure(condition: CompiledCondition, lead: Lead): stri
       if (failure !== null) return failure;
       continue;
     }
-    const failures: string[] = [];
+    let failures: string[] | null = [];
     for (const alternative of part.alternatives) {
       const failure = conditionFailure(alternative, lead);
-      if (failure === null) break;
+      if (failure === null) {
+        failures = null;
+        break;
+      }
       failures.push(failure);
     }
-    if (failures.length === part.alternatives.length) return `none of any holds (${failures.join('; ')})`;
+    if (failures !== null) return `none of any holds (${failures.join('; ')})`;
   }
   return null;
 }

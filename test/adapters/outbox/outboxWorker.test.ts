@@ -5,7 +5,7 @@ import { createWebhookDeliverer } from '../../../src/adapters/outbox/deliverWebh
 import { backoffMs, createOutboxWorker } from '../../../src/adapters/outbox/outboxWorker.ts';
 import { verifyWebhookAuth } from '../../../src/adapters/http/webhookSignature.ts';
 import { createLogger } from '../../../src/adapters/logger.ts';
-import { createSlackDeliverer } from '../../../src/adapters/slack/deliverSlackCall.ts';
+import { createSlackCaller, createSlackDeliverer } from '../../../src/adapters/slack/deliverSlackCall.ts';
 import { openDatabase } from '../../../src/adapters/sqlite/openDatabase.ts';
 import { sqliteOutboxStore, type OutboxRow } from '../../../src/adapters/sqlite/sqliteOutboxStore.ts';
 import { FakeClock } from '../../support/fakeClock.ts';
@@ -67,7 +67,8 @@ function setup(slackApiUrl = 'http://127.0.0.1:9/api/') {
     logger: createLogger('silent'),
     deliverers: {
       webhook: createWebhookDeliverer({ secret: () => secret, now: () => clock.now() }),
-      slack: createSlackDeliverer({ botToken: 'xoxb-test', slackApiUrl }),
+      slack: createSlackDeliverer(createSlackCaller({ botToken: 'xoxb-test', slackApiUrl })),
+      card: async () => ({ ok: false, retryable: false, error: 'no cards here' }),
     },
     onFailed: (row, error) => failed.push({ row, error }),
   });

@@ -448,3 +448,17 @@ describe('decideRoute: the trace', () => {
     expect(snapshot.roundRobin.get('desk')).toEqual({ level: 1, passes: new Map([['U0GUS', 1]]) });
   });
 });
+
+describe('decideRoute: unknown names', () => {
+  it('sends a lead whose pre-routed owner is not a configured rep to the fallback', () => {
+    const decision = decide({ owner: 'U0STRANGER' });
+    expect(decision).toMatchObject({ rule: 'fallback', teamId: 'sdr' });
+    expect(decision.trace.preRouted).toMatchObject({ served: false, notServed: 'U0STRANGER is not a rep in the config', attempts: [{ kind: 'unknown', what: 'rep', id: 'U0STRANGER' }] });
+  });
+
+  it('moves on when the runtime account owner is no longer a configured rep', () => {
+    const decision = decide({ score: 90, company: { domain: 'acme.com' } }, { accountOwners: { 'acme.com': 'U0GONE' } });
+    expect(decision).toMatchObject({ rule: 'Hot lead' });
+    expect(decision.trace.rules[0]?.notServed).toBe('U0GONE is not a rep in the config');
+  });
+});

@@ -1,0 +1,19 @@
+import type { CommandResult } from '../../../app/offerLifecycle.ts';
+import { whereaboutsWords } from '../renderOfferCard.ts';
+
+/** The ephemeral answer to a click that changed nothing: where the lead is now (SPEC 6). */
+export function staleClickReply(result: Extract<CommandResult, { ok: false }>, viewer: string): string {
+  const lead = result.ref ?? 'This lead';
+  switch (result.reason) {
+    case 'not_yours':
+      return `${lead} is not offered to you${result.whereabouts ? `: it is ${whereaboutsWords(result.whereabouts, viewer)}` : ''}.`;
+    case 'not_manager':
+      return `Only a manager can assign ${lead}.`;
+    case 'unknown_rep':
+      return `That person is not a rep in leadrelay.yml, so ${lead} cannot be assigned to them. Nothing changed.`;
+    case 'stale':
+      return result.whereabouts
+        ? `Nothing changed: ${lead} is already ${whereaboutsWords(result.whereabouts, viewer)}.`
+        : `Nothing changed: ${lead} is no longer waiting for this.`;
+  }
+}

@@ -1,0 +1,167 @@
+import type { Config } from '../../config/schema.ts';
+import { leadRef } from '../../domain/lead.ts';
+import type { DeliveryOutcome } from '../outbox/outboxWorker.ts';
+import type { SqliteLeadStore } from '../sqlite/sqliteLeadStore.ts';
+import type { SqliteOfferStore } from '../sqlite/sqliteOfferStore.ts';
+import type { OutboxRow } from '../sqlite/sqliteOutboxStore.ts';
+import type { CardModels } from './cardModels.ts';
+import type { SlackCaller } from './deliverSlackCall.ts';
+import { renderAssignedDm } from './renderAssignedDm.ts';
+import { renderEscalation } from './renderEscalation.ts';
+import { renderOfferCard } from './renderOfferCard.ts';
+import { renderReminder } from './renderReminder.ts';
+
+/** The metadata every offer card carries, so that a card posted just before a crash is found, not posted twice. */
+export const OFFER_METADATA_TYPE = 'leadrelay_offer';
+
+export interface CardDelivererDeps {
+  call: SlackCaller;
+  leads: SqliteLeadStore;
+  offers: SqliteOfferStore;
+  models: CardModels;
+  config: () => Config;
+  now: () => number;
+  /** Outbox rows that were pending when this process started: their send may have reached Slack before a crash. */
+  maybeInFlight: ReadonlySet<number>;
+}
+
+const done = (result?: unknown): DeliveryOutcome => ({ ok: true, result });
+
+/**
+ * Delivers `card` outbox rows: leadrelay's own messages, rendered from the current state at delivery
+ * (so a card is never out of date) and posted or updated in place.
+ *
+ * A post that was in flight when the process died (or that failed after possibly reaching Slack) is
+ * looked up before it is sent again: every offer card carries its offer id in chat.postMessage
+ * `metadata`, and conversations.history (with include_all_metadata) finds it in the rep's DM.
+ */
+export function createCardDeliverer(deps: CardDelivererDeps) {
+  const { call, leads, offers, models } = deps;
+
+  /** The DM channel of a user (conversations.open), needed for conversations.history. */
+  const dmChannel = async (userId: string): Promise<string | DeliveryOutcome> => {
+    const opened = await call('conversations.open', { users: userId });
+    if (!opened.ok) return opened;
+    return ((opened.result.channel as { id?: string } | undefined)?.id ?? '') || { ok: false, retryable: true, error: 'conversations.open returned no channel' };
+  };
+
+  const findPostedCard = async (userId: string, offerId: number): Promise<{ channel: string; ts: string } | null | DeliveryOutcome> => {
+    const channel = await dmChannel(userId);
+    if (typeof channel !== 'string') return channel;
+    const history = await call('conversations.history', { channel, limit: 50, include_all_metadata: true });
+    if (!history.ok) return history;
+    const messages = (history.result.messages ?? []) as { ts: string; metadata?: { event_type?: string; event_payload?: { offer_id?: number } } }[];
+    const found = messages.find((m) => m.metadata?.event_type === OFFER_METADATA_TYPE && m.metadata.event_payload?.offer_id === offerId);
+    return found ? { channel, ts: found.ts } : null;
+  };
+
+  const postOfferCard = async (row: OutboxRow, offerId: number): Promise<DeliveryOutcome> => {
+    const model = models.offerCard(offerId);
+    if (!model) return done({ skipped: 'offer gone' });
+    const offer = offers.get(offerId);
+    if (offer?.message_ts) return done({ skipped: 'already posted' });
+    if (deps.maybeInFlight.has(row.id) || row.attempts > 0) {
+      const found = await findPostedCard(model.offer.repId, offerId);
+      if (found !== null && 'ok' in found) return found;
+      if (found) {
+        offers.setMessage(offerId, found.channel, found.ts);
+        return done({ recovered: true, ts: found.ts });
+      }
+    }
+    const message = renderOfferCard(model, deps.now());
+    const posted = await call('chat.postMessage', {
+      channel: model.offer.repId,
+      ...message,
+      unfurl_links: false,
+      metadata: { event_type: OFFER_METADATA_TYPE, event_payload: { offer_id: offerId, lead: model.ref } },
+    });
+    if (!posted.ok) return posted;
+    offers.setMessage(offerId, String(posted.result.channel), String(posted.result.ts));
+    return done({ ts: posted.result.ts });
+  };
+
+  const updateOfferCard = async (offerId: number): Promise<DeliveryOutcome> => {
+    const offer = offers.get(offerId);
+    const model = models.offerCard(offerId);
+    if (!offer?.channel_id || !offer.message_ts || !model) return done({ skipped: 'card never posted' });
+    const updated = await call('chat.update', { channel: offer.channel_id, ts: offer.message_ts, ...renderOfferCard(model, deps.now()) });
+    return updated.ok ? done() : updated;
+  };
+
+  const postInCardThread = async (offerId: number, text: string, options: { broadcast?: boolean } = {}): Promise<DeliveryOutcome> => {
+    const offer = offers.get(offerId);
+    if (!offer?.channel_id || !offer.message_ts) return done({ skipped: 'card never posted' });
+    const posted = await call('chat.postMessage', { channel: offer.channel_id, thread_ts: offer.message_ts, text, ...(options.broadcast ? { reply_broadcast: true } : {}) });
+    return posted.ok ? done({ ts: posted.result.ts }) : posted;
+  };
+
+  /** Where a lead's escalation goes: the escalation channel, else the team's manager, else the first manager. */
+  const escalationTarget = (leadId: number): string | null => {
+    const config = deps.config();
+    if (config.escalation?.channel) return config.escalation.channel;
+    const teamId = leads.getLead(leadId)?.team_id;
+    return config.teams.find((t) => t.id === teamId)?.manager ?? config.teams.find((t) => t.manager)?.manager ?? config.managers[0] ?? null;
+  };
+
+  const postEscalation = async (leadId: number): Promise<DeliveryOutcome> => {
+    const model = models.escalation(leadId);
+    const target = escalationTarget(leadId);
+    if (!model || !target) return done({ skipped: 'nobody to escalate to' });
+    const posted = await call('chat.postMessage', { channel: target, ...renderEscalation(model, deps.now()), unfurl_links: false });
+    if (!posted.ok) return posted;
+    leads.setEscalationMessage(leadId, String(posted.result.channel), String(posted.result.ts));
+    return done({ ts: posted.result.ts });
+  };
+
+  const updateEscalation = async (leadId: number): Promise<DeliveryOutcome> => {
+    const info = leads.escalation(leadId);
+    const model = models.escalation(leadId);
+    if (!info?.escalation_channel || !info.escalation_ts || !model) return done({ skipped: 'no escalation message' });
+    const updated = await call('chat.update', { channel: info.escalation_channel, ts: info.escalation_ts, ...renderEscalation(model, deps.now()) });
+    return updated.ok ? done() : updated;
+  };
+
+  const repingEscalation = async (leadId: number): Promise<DeliveryOutcome> => {
+    const info = leads.escalation(leadId);
+    const stored = leads.getLead(leadId);
+    if (!info?.escalation_channel || !info.escalation_ts || !stored || (stored.state !== 'escalated' && stored.state !== 'queued')) return done({ skipped: 'nothing to re-ping' });
+    const updated = await updateEscalation(leadId);
+    if (!updated.ok) return updated;
+    const text = `🔔 ${leadRef(leadId)} still needs an owner (ping ${info.escalation_pings}).`;
+    const posted = await call('chat.postMessage', { channel: info.escalation_channel, thread_ts: info.escalation_ts, text, reply_broadcast: true });
+    return posted.ok ? done() : posted;
+  };
+
+  const dmAssigned = async (leadId: number, repId: string, by: string): Promise<DeliveryOutcome> => {
+    const model = models.assigned(leadId, by);
+    if (!model) return done({ skipped: 'lead gone' });
+    const posted = await call('chat.postMessage', { channel: repId, ...renderAssignedDm(model, deps.now()), unfurl_links: false });
+    return posted.ok ? done({ ts: posted.result.ts }) : posted;
+  };
+
+  return async (row: OutboxRow): Promise<DeliveryOutcome> => {
+    const payload = row.payload as { offerId?: number; leadId?: number; repId?: string; by?: string; text?: string };
+    switch (row.method) {
+      case 'post_offer_card':
+        return postOfferCard(row, Number(payload.offerId));
+      case 'update_offer_card':
+        return updateOfferCard(Number(payload.offerId));
+      case 'post_reminder': {
+        const model = models.offerCard(Number(payload.offerId));
+        return model ? postInCardThread(model.offer.id, renderReminder(model, deps.now()).text) : done({ skipped: 'offer gone' });
+      }
+      case 'thread_note':
+        return postInCardThread(Number(payload.offerId), String(payload.text ?? ''));
+      case 'post_escalation':
+        return postEscalation(Number(payload.leadId));
+      case 'update_escalation':
+        return updateEscalation(Number(payload.leadId));
+      case 'reping_escalation':
+        return repingEscalation(Number(payload.leadId));
+      case 'dm_assigned':
+        return dmAssigned(Number(payload.leadId), String(payload.repId), String(payload.by));
+      default:
+        return { ok: false, retryable: false, error: `unknown card effect ${row.method}` };
+    }
+  };
+}

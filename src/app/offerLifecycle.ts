@@ -1,0 +1,189 @@
+import type { Config } from '../config/schema.ts';
+import type { Clock } from '../domain/clock.ts';
+import { leadRef } from '../domain/lead.ts';
+import { decideOffer, type LeadFacts, type OfferCommand, type OfferEffect, type OfferRejection } from '../domain/offers/offerMachine.ts';
+import { whereaboutsOf, type LeadWhereabouts } from '../domain/offers/whereabouts.ts';
+import type { Logger } from '../adapters/logger.ts';
+import type { Db } from '../adapters/sqlite/openDatabase.ts';
+import type { SqliteLeadStore } from '../adapters/sqlite/sqliteLeadStore.ts';
+import type { SqliteOfferStore } from '../adapters/sqlite/sqliteOfferStore.ts';
+import type { SqliteOutboxStore } from '../adapters/sqlite/sqliteOutboxStore.ts';
+import type { LeadRouter, RouteOutcome } from './routeLead.ts';
+
+export interface OfferLifecycleDeps {
+  db: Db;
+  leads: SqliteLeadStore;
+  offers: SqliteOfferStore;
+  outbox: SqliteOutboxStore;
+  router: LeadRouter;
+  clock: Clock;
+  config: () => Config;
+  logger: Logger;
+  onEffects?: () => void;
+}
+
+export type CommandResult =
+  | { ok: true; leadId: number; ref: string; then?: RouteOutcome | { kind: 'escalated' } }
+  | (OfferRejection & { leadId: number | null; ref: string | null; whereabouts: LeadWhereabouts | null });
+
+/** Thrown inside a transaction when a compare-and-set lost: the transaction rolls back and the command is stale. */
+class LostRace extends Error {}
+
+/**
+ * The offer lifecycle use cases (SPEC 6): claim, pass, expire, remind, escalate, assign. Each command
+ * loads the lead's facts, asks the pure state machine, and stores the outcome — offer and lead by
+ * compare-and-set, history, outbox rows, and the next routing step — in ONE transaction. A stale
+ * click, timer or retry changes nothing and says where the lead is now.
+ */
+export function createOfferLifecycle(deps: OfferLifecycleDeps) {
+  const { db, leads, offers, outbox, router, clock, logger } = deps;
+
+  const factsOf = (leadId: number): LeadFacts | null => {
+    const stored = leads.getLead(leadId);
+    if (!stored) return null;
+    return {
+      id: stored.id,
+      state: stored.state,
+      version: stored.version,
+      ownerId: stored.owner_id,
+      offersMade: offers.countOfLead(leadId),
+      pendingOffer: offers.pendingOfLead(leadId),
+    };
+  };
+
+  /** Where the lead is now, for the ephemeral answer to a stale click (SPEC 6). */
+  const whereabouts = (leadId: number | null): LeadWhereabouts | null => {
+    const stored = leadId === null ? undefined : leads.getLead(leadId);
+    return stored ? whereaboutsOf(stored, offers.pendingOfLead(stored.id)?.repId ?? null) : null;
+  };
+
+  const enqueueEffects = (leadId: number, effects: OfferEffect[], now: number) => {
+    for (const effect of effects) outbox.enqueue({ leadId, kind: 'card', method: effect.type, payload: effect }, now);
+  };
+
+  /** After max_offers misses: the lead waits for a manager, who is pinged now and every claim_within. */
+  const escalate = (leadId: number, now: number) => {
+    const stored = leads.getLead(leadId);
+    if (!stored) throw new LostRace();
+    const config = deps.config();
+    if (!leads.escalate({ id: leadId, version: stored.version, reason: 'max_offers', now, nextPingAt: now + config.sla.claim_within })) throw new LostRace();
+    leads.appendHistory(leadId, now, 'system', 'escalated', { reason: 'max_offers', offers: offers.countOfLead(leadId) });
+    outbox.enqueue({ leadId, kind: 'card', method: 'post_escalation', payload: { leadId } }, now);
+  };
+
+  const run = db.transaction((leadId: number, command: OfferCommand): CommandResult => {
+    const now = clock.now();
+    const config = deps.config();
+    const facts = factsOf(leadId);
+    if (!facts) return { ok: false, reason: 'stale', leadId: null, ref: null, whereabouts: null };
+    const outcome = decideOffer(facts, command, config.sla.max_offers);
+    if (!outcome.ok) return { ...outcome, leadId, ref: leadRef(leadId), whereabouts: whereabouts(leadId) };
+
+    if (outcome.offer) {
+      const pending = facts.pendingOffer;
+      if (!pending || !offers.resolve({ id: outcome.offer.id, version: pending.version, state: outcome.offer.state as 'claimed' | 'passed' | 'expired', reason: outcome.offer.reason ?? null, now })) {
+        throw new LostRace();
+      }
+    }
+    if (outcome.reminded && facts.pendingOffer && !offers.markReminded(facts.pendingOffer.id, now)) throw new LostRace();
+    if (outcome.lead.state !== facts.state || outcome.lead.ownerId !== facts.ownerId) {
+      if (!leads.setState({ id: leadId, version: facts.version, state: outcome.lead.state, ownerId: outcome.lead.ownerId, now })) throw new LostRace();
+    }
+    if (outcome.lead.state === 'claimed') leads.endEscalation(leadId);
+    for (const record of outcome.history) leads.appendHistory(leadId, now, record.actor, record.event, record.detail);
+    enqueueEffects(leadId, outcome.effects, now);
+
+    let then: RouteOutcome | { kind: 'escalated' } | undefined;
+    if (outcome.then === 'route_next') then = router.routeWithinTransaction(leadId);
+    else if (outcome.then === 'escalate') {
+      escalate(leadId, now);
+      then = { kind: 'escalated' };
+    }
+    return { ok: true, leadId, ref: leadRef(leadId), ...(then ? { then } : {}) };
+  });
+
+  /** Runs one command on a lead; a lost compare-and-set (a concurrent change won) answers as a stale command. */
+  const execute = (leadId: number | null, command: OfferCommand): CommandResult => {
+    if (leadId === null) return { ok: false, reason: 'stale', leadId: null, ref: null, whereabouts: null };
+    let result: CommandResult;
+    try {
+      result = run.immediate(leadId, command);
+    } catch (error) {
+      if (!(error instanceof LostRace)) throw error;
+      result = { ok: false, reason: 'stale', leadId, ref: leadRef(leadId), whereabouts: whereabouts(leadId) };
+    }
+    if (result.ok) {
+      logger.info({ lead: result.ref, event: `offer.${command.type}`, then: result.then?.kind }, 'offer command');
+      if (result.then && result.then.kind !== 'escalated') router.committed(leadId, result.then);
+      deps.onEffects?.();
+    }
+    return result;
+  };
+
+  const leadOfOffer = (offerId: number) => offers.get(offerId)?.lead_id ?? null;
+
+  return {
+    whereabouts,
+
+    /** A click on Claim or Pass on an offer card. */
+    onCard(command: Extract<OfferCommand, { type: 'claim' | 'pass' }>): CommandResult {
+      return execute(leadOfOffer(command.offerId), command);
+    },
+
+    /** A manager's "Take it myself" or assignment on an escalation. */
+    onEscalation(leadId: number, command: Extract<OfferCommand, { type: 'take' | 'assign' }>): CommandResult {
+      return execute(leadId, command);
+    },
+
+    /**
+     * An offer whose card Slack refused for good (user_not_found, account_inactive, …) cannot be
+     * claimed: it ends now, like an expiry, and the lead moves on (or escalates).
+     */
+    offerUndeliverable(offerId: number): CommandResult {
+      const offer = offers.get(offerId);
+      if (!offer || offer.state !== 'pending') return { ok: false, reason: 'stale', leadId: offer?.lead_id ?? null, ref: null, whereabouts: null };
+      return execute(offer.lead_id, { type: 'expire', offerId, offerVersion: offer.version });
+    },
+
+    /** Expires every offer past its deadline (the sweep runs every second and once at start). */
+    expireDue(): number {
+      let expired = 0;
+      for (;;) {
+        const due = offers.dueDeadlines(clock.now(), 500);
+        let progress = 0;
+        for (const offer of due) {
+          if (execute(leadOfOffer(offer.id), { type: 'expire', offerId: offer.id, offerVersion: offer.version }).ok) progress += 1;
+        }
+        expired += progress;
+        if (progress === 0) return expired;
+      }
+    },
+
+    /** Posts the reminder of every offer past its remind_at. */
+    remindDue(): number {
+      let reminded = 0;
+      for (const offer of offers.dueReminders(clock.now(), 1000)) {
+        if (execute(leadOfOffer(offer.id), { type: 'remind', offerId: offer.id, offerVersion: offer.version }).ok) reminded += 1;
+      }
+      return reminded;
+    },
+
+    /** Re-pings every escalation still unassigned after another claim_within. */
+    repingDue(): number {
+      const now = clock.now();
+      const ids = leads.escalationsDue(now, 1000);
+      if (ids.length === 0) return 0;
+      const config = deps.config();
+      db.transaction(() => {
+        for (const id of ids) {
+          leads.recordReping(id, now + config.sla.claim_within);
+          outbox.enqueue({ leadId: id, kind: 'card', method: 'reping_escalation', payload: { leadId: id } }, now);
+        }
+      }).immediate();
+      deps.onEffects?.();
+      return ids.length;
+    },
+  };
+}
+
+export type OfferLifecycle = ReturnType<typeof createOfferLifecycle>;

@@ -1,0 +1,143 @@
+/**
+ * `leadrelay route <lead.json> [--config file] [--db file] [--at time] [--json]` (SPEC 10): a dry
+ * run of the routing decision for one lead: who would get it and the full trace. Nothing is written
+ * anywhere: the database, when there is one, is opened read-only and never migrated or created.
+ */
+import { existsSync } from 'node:fs';
+import { normalize } from 'node:path';
+import Database from 'better-sqlite3';
+import { loadMigrations } from '../adapters/sqlite/migrate.ts';
+import { sqliteRoutingStore } from '../adapters/sqlite/sqliteRoutingStore.ts';
+import type { Config } from '../config/schema.ts';
+import { decideRoute, formatTrace, whyYou, type RoutingDecision, type RoutingSnapshot } from '../domain/routing/index.ts';
+import type { CliIo, CommandLine } from './index.ts';
+import { loadCliConfig } from './loadCliConfig.ts';
+import { formatLeadFileErrors, ISO_TIME_HINT, parseIsoTime, prepareLead, readLeadFile } from './readLeadFile.ts';
+
+const DEFAULT_DB_PATH = './data/leadrelay.db';
+const AS_IF_EMPTY = 'routing as if everyone is available and has no leads';
+
+function emptySnapshot(): RoutingSnapshot {
+  return { reps: new Map(), roundRobin: new Map(), accountOwners: new Map(), excludedReps: new Set() };
+}
+
+/** Why the database's schema cannot be read by this code, if it cannot. */
+function schemaProblem(db: Database.Database): string | null {
+  const table = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).get();
+  if (table === undefined) return 'has no schema_migrations table (not a leadrelay database, or leadrelay never started on it)';
+  const row = db.prepare('SELECT max(version) AS version FROM schema_migrations').get() as { version: number | null };
+  const have = row.version ?? 0;
+  const want = loadMigrations().length;
+  if (have < want) return `is at schema version ${have}, this leadrelay expects ${want} (leadrelay migrates it when it starts)`;
+  if (have > want) return `is at schema version ${have}, newer than this leadrelay knows (${want})`;
+  return null;
+}
+
+/**
+ * The runtime state (away, load, round-robin, account owners) as of `now`, read from the database
+ * opened read-only; an empty state, said on stderr, when there is no usable database.
+ */
+function loadRuntimeState(path: string, config: Config, domain: string | null, now: number, io: CliIo): { snapshot: RoutingSnapshot; from: string | null } {
+  const shownAs = normalize(path);
+  const fallBack = (why: string) => {
+    io.stderr.write(`${why}: ${AS_IF_EMPTY}\n`);
+    return { snapshot: emptySnapshot(), from: null };
+  };
+  if (!existsSync(path)) return fallBack(`no database at ${shownAs}`);
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (error) {
+    return fallBack(`cannot open the database ${shownAs} (${(error as Error).message})`);
+  }
+  try {
+    const problem = schemaProblem(db);
+    if (problem !== null) return fallBack(`the database ${shownAs} ${problem}`);
+    return { snapshot: sqliteRoutingStore(db).loadSnapshot(config, { id: null, domain }, now), from: shownAs };
+  } catch (error) {
+    return fallBack(`cannot read the database ${shownAs} (${(error as Error).message})`);
+  } finally {
+    db.close();
+  }
+}
+
+function repText(config: Config, repId: string): string {
+  const name = config.reps.find((rep) => rep.id === repId)?.name;
+  return name === undefined ? repId : `${repId} (${name})`;
+}
+
+/** `U0ALICE (Alice Example), team senior`, `sequence nurture`, `queued: nobody eligible …`. */
+function decisionText(config: Config, decision: RoutingDecision): string {
+  switch (decision.kind) {
+    case 'rep':
+      return `${repText(config, decision.repId)}${decision.teamId === null ? '' : `, team ${decision.teamId}`}`;
+    case 'sequence':
+      return `sequence ${decision.sequenceId}`;
+    case 'queued':
+      return `queued: nobody eligible; ${decision.teamId === null ? 'escalation channel notified' : `manager of team ${decision.teamId} pinged`}`;
+  }
+}
+
+/** The decision without its trace, for --json. */
+function decisionJson(decision: RoutingDecision) {
+  switch (decision.kind) {
+    case 'rep':
+      return { kind: decision.kind, repId: decision.repId, teamId: decision.teamId, rule: decision.rule };
+    case 'sequence':
+      return { kind: decision.kind, sequenceId: decision.sequenceId, rule: decision.rule };
+    case 'queued':
+      return { kind: decision.kind, teamId: decision.teamId };
+  }
+}
+
+/**
+ * Routes the lead in the file as the app would at `--at` (default now) and prints the decision, the
+ * rule, the one-line why and the trace. Exit 0 on a decision (queued included); 1 when the config
+ * or the lead is invalid; 2 when `--at` is not a time.
+ */
+export function runRoute(line: CommandLine, io: CliIo): number {
+  const leadPath = line.args[0] ?? '';
+  const atText = line.values.get('at');
+  const at = atText === undefined ? Date.now() : parseIsoTime(atText);
+  if (at === null) {
+    io.stderr.write(`invalid --at ${JSON.stringify(atText)}: ${ISO_TIME_HINT}\n`);
+    return 2;
+  }
+  const loaded = loadCliConfig(line.values.get('config'), io);
+  if (!loaded) return 1;
+  const { config } = loaded;
+
+  const leadShownAs = normalize(leadPath);
+  const read = readLeadFile(leadPath);
+  if (!read.ok) {
+    io.stderr.write(`${formatLeadFileErrors(leadShownAs, read.errors)}\n`);
+    return 1;
+  }
+  const prepared = prepareLead(read.value, config);
+  if ('issues' in prepared) {
+    io.stderr.write(`${formatLeadFileErrors(leadShownAs, prepared.issues)}\n`);
+    return 1;
+  }
+
+  const state = loadRuntimeState(line.values.get('db') ?? (io.env.LEADRELAY_DB || DEFAULT_DB_PATH), config, prepared.domain, at, io);
+  const decision = decideRoute({ lead: prepared.lead, domain: prepared.domain, config, snapshot: state.snapshot, now: at });
+  const why = whyYou(decision.trace);
+
+  if (line.flags.has('json')) {
+    io.stdout.write(`${JSON.stringify({ decision: decisionJson(decision), why, trace: decision.trace }, null, 2)}\n`);
+    return 0;
+  }
+  const stateText = state.from === null ? 'empty state (no database)' : `state from ${state.from} (read-only)`;
+  io.stdout.write(
+    [
+      `Dry run with ${loaded.shownAs} and ${stateText}: nothing is stored or sent.`,
+      `Decision: ${decisionText(config, decision)}`,
+      `Rule:     ${decision.kind === 'queued' ? '(none: fallback not served either)' : decision.rule}`,
+      `Why:      ${why}`,
+      '',
+      formatTrace(decision.trace),
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}

@@ -1,0 +1,249 @@
+/**
+ * `leadrelay simulate <leads.jsonl|leads.csv> [--config a.yml] [--compare b.yml] [--json]` (SPEC 10):
+ * replays leads through the routing core on simulated time (see simulateRouting.ts for the model):
+ * who would get what, each rep's share against their weight, and what a second config would change.
+ * Deterministic: the same files give byte-identical output.
+ */
+import { normalize } from 'node:path';
+import type { Config } from '../config/schema.ts';
+import { compileRouting } from '../domain/routing/index.ts';
+import {
+  arrivalTimes,
+  compareSimulations,
+  simulateRouting,
+  summarizeSimulation,
+  type ComparedDestination,
+  type MovedLead,
+  type SimulatedDestination,
+  type SimulatedLead,
+  type SimulatedRoute,
+  type SimulationSummary,
+} from '../domain/routing/simulateRouting.ts';
+import type { CliIo, CommandLine } from './index.ts';
+import { loadCliConfig } from './loadCliConfig.ts';
+import { formatLeadFileErrors, leadFileFormat, prepareLead, readLeads, type LeadEntry, type LeadFileError } from './readLeadFile.ts';
+
+/** The simulation model in words: `leadrelay simulate --help` and the head of every report. */
+export const SIMULATION_MODEL = [
+  'Simulation model (simulated time, deterministic: the same input gives the same output):',
+  '- Leads are routed one by one in arrival order. A lead arrives at its `at` (ISO time with a zone: a',
+  '  JSON key or CSV column); without one, the n-th lead of the file (from 0) arrives at',
+  '  2026-01-05T09:00:00Z (a Monday) + n minutes.',
+  '- Every offer to a rep is claimed and done at once: it counts toward daily_cap and the round-robin,',
+  '  never toward capacity (open leads do not accumulate).',
+  '- Nobody is away, account owners come from the config only, queued leads stay queued.',
+  '- With --compare, the same leads go through the second config with its own fresh state.',
+  'Input: JSON Lines (one lead object per line as POSTed to /leads, blank lines ignored) or CSV with a',
+  'header row of lead fields: email, linkedin_url, name, title, phone, source, score, external_id, owner,',
+  'team, crm_url, message, company.name|domain|employees|industry|country|region, fields.<name>, at.',
+  'Empty cells are absent; fields.* cells that look like numbers become numbers, true/false booleans.',
+].join('\n');
+
+const MAX_MOVED_LINES = 50;
+
+// ---------------------------------------------------------------------------------------------
+// Text
+
+type Align = 'left' | 'right';
+
+/** Columns padded to their widest cell, two spaces apart, no trailing spaces. */
+function formatTable(header: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[]): string[] {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const render = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => {
+        const width = widths[column] ?? 0;
+        return align[column] === 'right' ? cell.padStart(width) : cell.padEnd(width);
+      })
+      .join('  ')
+      .trimEnd();
+  return [render(header), ...rows.map(render)];
+}
+
+function percent(fraction: number | null): string {
+  return fraction === null ? '-' : `${(fraction * 100).toFixed(1)}%`;
+}
+
+/** Percentage points with a sign; never `-0.0`. */
+function points(share: number | null, target: number | null): number | null {
+  return share === null || target === null ? null : Math.round((share - target) * 1000) / 10;
+}
+
+function signed(value: number, digits = 0): string {
+  if (value === 0) return (0).toFixed(digits);
+  return `${value > 0 ? '+' : ''}${value.toFixed(digits)}`;
+}
+
+function totalsText(summary: SimulationSummary): string {
+  const { leads, toReps, toSequences, queued } = summary.totals;
+  return `${leads} leads: ${toReps} to reps, ${toSequences} to sequences, ${queued} queued`;
+}
+
+function summaryLines(summary: SimulationSummary): string[] {
+  const reps = formatTable(
+    ['Rep', 'Name', 'Teams', 'Leads', 'Share', 'Target', 'Diff'],
+    summary.reps.map((rep) => {
+      const diff = points(rep.share, rep.target);
+      return [rep.repId, rep.name ?? '', rep.teams.join(',') || '-', String(rep.leads), percent(rep.share), percent(rep.target), diff === null ? '-' : `${signed(diff, 1)} pp`];
+    }),
+    ['left', 'left', 'left', 'right', 'right', 'right', 'right'],
+  );
+  const lines = [`Totals: ${totalsText(summary)}`, '', ...reps];
+  if (summary.sequences.length > 0) {
+    lines.push('', ...formatTable(['Sequence', 'Leads'], summary.sequences.map((s) => [s.sequenceId, String(s.leads)]), ['left', 'right']));
+  }
+  lines.push('', ...formatTable(['Rule', 'Leads'], summary.rules.map((r) => [r.rule, String(r.leads)]), ['left', 'right']));
+  return lines;
+}
+
+function destinationText(destination: SimulatedDestination): string {
+  if (destination.kind === 'rep') return destination.repId;
+  if (destination.kind === 'sequence') return `sequence ${destination.sequenceId}`;
+  return 'queued';
+}
+
+function movedLines(moved: readonly MovedLead[]): string[] {
+  const shown = moved.slice(0, MAX_MOVED_LINES);
+  const rows = shown.map((m) => [String(m.line), m.label, `${destinationText(m.from)} → ${destinationText(m.to)}`, `${m.ruleA ?? 'queued'} → ${m.ruleB ?? 'queued'}`]);
+  const table = formatTable(['Line', 'Lead', 'a → b', 'Rule a → rule b'], rows, ['right', 'left', 'left', 'left']).map((text) => `  ${text}`);
+  if (moved.length > shown.length) table.push(`  … and ${moved.length - shown.length} more`);
+  return table;
+}
+
+function destinationLabel(row: ComparedDestination): string {
+  if (row.kind === 'sequence') return `sequence ${row.id}`;
+  if (row.kind === 'queued') return 'queued';
+  return row.name === undefined ? row.id : `${row.id} (${row.name})`;
+}
+
+interface Simulated {
+  shownAs: string;
+  config: Config;
+  routes: SimulatedRoute[];
+  summary: SimulationSummary;
+}
+
+function textReport(input: string, a: Simulated, b: Simulated | null): string {
+  const lines = [`Simulation of ${a.summary.totals.leads} leads from ${input} through ${a.shownAs}`, '', SIMULATION_MODEL, '', ...summaryLines(a.summary)];
+  if (b) {
+    const comparison = compareSimulations(a.config, a.routes, b.config, b.routes);
+    lines.push('', `Compared with ${b.shownAs}: ${comparison.moved.length} of ${a.summary.totals.leads} leads would move`, `Totals under ${b.shownAs}: ${totalsText(b.summary)}`);
+    if (comparison.moved.length > 0) lines.push('', 'Moved leads:', ...movedLines(comparison.moved));
+    lines.push(
+      '',
+      ...formatTable(
+        ['Destination', 'a', 'b', 'Diff'],
+        comparison.destinations.map((row) => [destinationLabel(row), String(row.a), String(row.b), signed(row.b - row.a)]),
+        ['left', 'right', 'right', 'right'],
+      ),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+const round = (value: number | null, digits: number) => (value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits);
+
+function summaryJson(simulated: Simulated) {
+  const { summary } = simulated;
+  return {
+    config: simulated.shownAs,
+    totals: summary.totals,
+    reps: summary.reps.map((rep) => ({ ...rep, share: round(rep.share, 4), target: round(rep.target, 4), diffPp: points(rep.share, rep.target) })),
+    sequences: summary.sequences,
+    rules: summary.rules,
+  };
+}
+
+function jsonReport(input: string, a: Simulated, b: Simulated | null): string {
+  const leads = a.routes.map((route, index) => {
+    const other = b?.routes[index];
+    return {
+      line: route.line,
+      lead: route.label,
+      at: new Date(route.at).toISOString(),
+      a: { to: route.destination, rule: route.rule },
+      ...(other ? { b: { to: other.destination, rule: other.rule } } : {}),
+    };
+  });
+  const comparison = b ? compareSimulations(a.config, a.routes, b.config, b.routes) : null;
+  const report = {
+    model: SIMULATION_MODEL,
+    input: { file: input, leads: a.summary.totals.leads },
+    a: summaryJson(a),
+    ...(b ? { b: summaryJson(b) } : {}),
+    ...(comparison
+      ? {
+          comparison: {
+            moved: comparison.moved.length,
+            movedLeads: comparison.moved.map((m) => ({ line: m.line, lead: m.label, from: m.from, to: m.to, ruleA: m.ruleA, ruleB: m.ruleB })),
+            destinations: comparison.destinations.map((row) => ({ ...row, diff: row.b - row.a })),
+          },
+        }
+      : {}),
+    leads,
+  };
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command
+
+/** The leads prepared for one config (pre-routing resolved against it), or what the config rejects. */
+function prepareFor(config: Config, entries: readonly LeadEntry[], arrivals: readonly number[], against: string | null): { leads: SimulatedLead[] } | { errors: LeadFileError[] } {
+  const leads: SimulatedLead[] = [];
+  const errors: LeadFileError[] = [];
+  entries.forEach((entry, index) => {
+    const prepared = prepareLead(entry.lead, config);
+    if ('issues' in prepared) {
+      errors.push(...prepared.issues.map((issue) => ({ line: entry.line, path: issue.path, message: against === null ? issue.message : `${issue.message} (in ${against})` })));
+    } else {
+      leads.push({ line: entry.line, lead: prepared.lead, domain: prepared.domain, at: arrivals[index] ?? 0 });
+    }
+  });
+  return errors.length > 0 ? { errors } : { leads };
+}
+
+function simulate(shownAs: string, config: Config, leads: readonly SimulatedLead[]): Simulated {
+  const routes = simulateRouting(compileRouting(config), leads);
+  return { shownAs, config, routes, summary: summarizeSimulation(config, routes) };
+}
+
+/**
+ * Replays the file's leads through the config (and the --compare config) and prints the report.
+ * Exit 0 with a report; 1 when a config or a lead is invalid (every problem named by line and field);
+ * 2 when the file is neither .jsonl nor .csv.
+ */
+export function runSimulate(line: CommandLine, io: CliIo): number {
+  const path = line.args[0] ?? '';
+  const input = normalize(path);
+  const format = leadFileFormat(path);
+  if (format === null) {
+    io.stderr.write(`${input}: expected a .jsonl (JSON Lines) or .csv file\n`);
+    return 2;
+  }
+  const configA = loadCliConfig(line.values.get('config'), io);
+  const comparePath = line.values.get('compare');
+  const configB = comparePath === undefined ? null : loadCliConfig(comparePath, io);
+  if (!configA || (comparePath !== undefined && !configB)) return 1;
+
+  const read = readLeads(path, format);
+  if (!read.ok) {
+    io.stderr.write(`${formatLeadFileErrors(input, read.errors)}\n`);
+    return 1;
+  }
+  const arrivals = arrivalTimes(read.value);
+  const leadsA = prepareFor(configA.config, read.value, arrivals, null);
+  const leadsB = configB ? prepareFor(configB.config, read.value, arrivals, configB.shownAs) : null;
+  const errors = [...('errors' in leadsA ? leadsA.errors : []), ...(leadsB && 'errors' in leadsB ? leadsB.errors : [])];
+  if (errors.length > 0 || !('leads' in leadsA)) {
+    io.stderr.write(`${formatLeadFileErrors(input, errors)}\n`);
+    return 1;
+  }
+  const a = simulate(configA.shownAs, configA.config, leadsA.leads);
+  const b = configB && leadsB && 'leads' in leadsB ? simulate(configB.shownAs, configB.config, leadsB.leads) : null;
+  io.stdout.write(line.flags.has('json') ? jsonReport(input, a, b) : textReport(input, a, b));
+  return 0;
+}

@@ -1,0 +1,34 @@
+/** Where a lead is now, in the terms cards and stale-click answers use ("Expired — offered to Bob"). Pure. */
+import type { LeadState } from '../lead.ts';
+
+export type LeadWhereabouts =
+  | { kind: 'offered'; repId: string }
+  | { kind: 'claimed'; repId: string }
+  | { kind: 'escalated' }
+  | { kind: 'queued' }
+  | { kind: 'sequence'; sequenceId: string }
+  | { kind: 'done'; repId: string | null }
+  | { kind: 'owned'; repId: string };
+
+/** From the lead's state, owner and the rep of its pending offer (null when none): null while it has no place yet (received). */
+export function whereaboutsOf(
+  lead: { state: LeadState; owner_id: string | null; sequence_id: string | null },
+  pendingRepId: string | null,
+): LeadWhereabouts | null {
+  switch (lead.state) {
+    case 'offered':
+      return pendingRepId ? { kind: 'offered', repId: pendingRepId } : null;
+    case 'claimed':
+      return lead.owner_id ? { kind: 'claimed', repId: lead.owner_id } : null;
+    case 'done':
+      return { kind: 'done', repId: lead.owner_id };
+    case 'escalated':
+      return { kind: 'escalated' };
+    case 'queued':
+      return { kind: 'queued' };
+    case 'in_sequence':
+      return lead.sequence_id ? { kind: 'sequence', sequenceId: lead.sequence_id } : null;
+    case 'received':
+      return null;
+  }
+}

@@ -1,0 +1,207 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/adapters/sqlite/openDatabase.ts';
+import { AWAY_INDEFINITELY } from '../../src/adapters/sqlite/sqliteRoutingStore.ts';
+import { runCli, type CliIo } from '../../src/cli/index.ts';
+
+const CONFIG = fileURLToPath(new URL('../fixtures/routing.yml', import.meta.url));
+const LEAD = fileURLToPath(new URL('../fixtures/lead.json', import.meta.url));
+/** Monday 2026-01-05 10:00 UTC: 11:00 in Berlin, inside Carol's Mon-Fri 09:00-17:00. */
+const MONDAY_MORNING = '2026-01-05T10:00:00Z';
+
+/** Runs the CLI with captured output. */
+async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { stdout: { write: (text: string) => out.push(text) }, stderr: { write: (text: string) => err.push(text) }, env };
+  const code = await runCli(argv, io);
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'leadrelay-route-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function lead(data: Record<string, unknown>): string {
+  return file('lead.json', JSON.stringify(data));
+}
+
+/** `route` against the fixture config, no database, at a fixed time. */
+function route(leadPath: string, ...extra: string[]) {
+  return run(['route', leadPath, '--config', CONFIG, '--db', join(dir, 'none.db'), '--at', MONDAY_MORNING, ...extra]);
+}
+
+describe('leadrelay route', () => {
+  it('prints the chosen rep, the rule, the why and the full trace, and exits 0', async () => {
+    const result = await route(LEAD);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Decision: U0ALICE (Alice Example), team senior\n');
+    expect(result.stdout).toContain('Rule:     Hot lead\n');
+    expect(result.stdout).toContain('Why:      Hot lead (score ≥ 80) → team senior: you were furthest below your weighted share');
+    expect(result.stdout).toContain('Routing at 2026-01-05 10:00 UTC, company domain hotco.com\n');
+    expect(result.stdout).toContain('  1. Named account → account owner: matched (always)\n     account hotco.com: no owner\n');
+    expect(result.stdout).toContain('✓ U0ALICE (Alice Example): chosen');
+    expect(result.stdout).toContain('Fired: rule 2 "Hot lead"\n');
+  });
+
+  it('prints the decision, the why and the trace as JSON with --json', async () => {
+    const result = await route(LEAD, '--json');
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout) as { decision: unknown; why: string; trace: { at: number; domain: string; fired: unknown } };
+    expect(Object.keys(json)).toEqual(['decision', 'why', 'trace']);
+    expect(json.decision).toEqual({ kind: 'rep', repId: 'U0ALICE', teamId: 'senior', rule: 'Hot lead' });
+    expect(json.why).toMatch(/^Hot lead \(score ≥ 80\) → team senior/);
+    expect(json.trace).toMatchObject({ at: Date.parse(MONDAY_MORNING), domain: 'hotco.com', fired: { by: 'rule', name: 'Hot lead' } });
+  });
+
+  it('reports a sequence decision with its rule', async () => {
+    const result = await route(lead({ email: 'cold@coldco.com', score: 10 }), '--json');
+    expect(JSON.parse(result.stdout)).toMatchObject({ decision: { kind: 'sequence', sequenceId: 'nurture', rule: 'Cold lead' } });
+  });
+
+  it('rejects a lead with schema errors, naming each field path, and exits 1', async () => {
+    const path = lead({ email: 'jane@hotco.com', score: 120, company: { employees: 'many' }, colour: 'blue' });
+    const result = await route(path);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toContain(`${path} score: must be between 0 and 100\n`);
+    expect(result.stderr).toContain(`${path} company.employees: expected number, got string\n`);
+    expect(result.stderr).toContain(`${path} colour: unknown key "colour"`);
+  });
+
+  it('rejects a lead that is not JSON, and exits 1', async () => {
+    const path = file('lead.json', '{ "email": ');
+    const result = await route(path);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^${path.replace(/[.\\]/g, '\\$&')}: invalid JSON`));
+  });
+
+  it('rejects a lead pre-routed to an unknown owner or team, and exits 1', async () => {
+    const path = lead({ email: 'jane@hotco.com', owner: 'nobody@example.com', team: 'mystery' });
+    const result = await route(path);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${path} owner: unknown rep "nobody@example.com"`);
+    expect(result.stderr).toContain(`${path} team: unknown team "mystery"`);
+  });
+
+  it('resolves a pre-routed owner given by e-mail to the rep', async () => {
+    const result = await route(lead({ email: 'jane@hotco.com', owner: 'Alice@Example.com' }), '--json');
+    expect(JSON.parse(result.stdout)).toMatchObject({ decision: { kind: 'rep', repId: 'U0ALICE', teamId: null, rule: 'pre-routed' } });
+  });
+
+  it('prints config errors like check does, and exits 1', async () => {
+    const config = file('bad.yml', 'reps:\n  - id: U0ALICE\n    weight: 0\nfallback: { rep: U0ALICE }\n');
+    const result = await run(['route', LEAD, '--config', config]);
+    expect(result).toEqual({ code: 1, stdout: '', stderr: `${config}:3 reps[0].weight: must be greater than 0\n` });
+  });
+
+  it('uses LEADRELAY_CONFIG and LEADRELAY_DB when no options are given, and says when there is no database', async () => {
+    const db = join(dir, 'missing', 'leadrelay.db');
+    const result = await run(['route', LEAD, '--at', MONDAY_MORNING], { LEADRELAY_CONFIG: CONFIG, LEADRELAY_DB: db });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(`no database at ${db}: routing as if everyone is available and has no leads\n`);
+    expect(result.stdout).toContain(`Dry run with ${CONFIG} and empty state (no database): nothing is stored or sent.\n`);
+  });
+
+  it('routes against the database read-only: an away rep is skipped, and the file is left byte-identical', async () => {
+    const path = join(dir, 'leadrelay.db');
+    const db = openDatabase(path);
+    db.prepare('INSERT INTO rep_state (rep_id, away_until, away_since, updated_at) VALUES (?, ?, ?, ?)').run('U0ALICE', AWAY_INDEFINITELY, 0, 0);
+    db.close();
+    const before = readFileSync(path);
+
+    const result = await run(['route', LEAD, '--config', CONFIG, '--db', path, '--at', MONDAY_MORNING]);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain('Decision: U0BOB (Bob Example), team senior\n');
+    expect(result.stdout).toContain('✗ U0ALICE (Alice Example): away with no return time set\n');
+    expect(result.stdout).toContain(`state from ${path} (read-only)`);
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  it('falls back to an empty state when the database schema is behind the code', async () => {
+    const path = join(dir, 'old.db');
+    const db = new Database(path);
+    db.exec('CREATE TABLE rep_state (rep_id TEXT PRIMARY KEY)');
+    db.close();
+    const before = readFileSync(path);
+    const result = await run(['route', LEAD, '--config', CONFIG, '--db', path, '--at', MONDAY_MORNING]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      `the database ${path} has no schema_migrations table (not a leadrelay database, or leadrelay never started on it): routing as if everyone is available and has no leads\n`,
+    );
+    expect(result.stdout).toContain('Decision: U0ALICE (Alice Example), team senior\n');
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  it('says which schema version a database lacks', async () => {
+    const path = join(dir, 'behind.db');
+    openDatabase(path).close();
+    const copy = join(dir, 'copy.db');
+    copyFileSync(path, copy);
+    const db = new Database(copy);
+    db.exec('DELETE FROM schema_migrations');
+    db.close();
+    const result = await run(['route', LEAD, '--config', CONFIG, '--db', copy, '--at', MONDAY_MORNING]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^the database .*copy\.db is at schema version 0, this leadrelay expects \d+ \(leadrelay migrates it when it starts\): routing as if/);
+  });
+
+  it('routes as of --at: a rep outside their working hours is skipped', async () => {
+    // Monday 2026-01-05 18:30 UTC is 19:30 in Berlin, after Carol's Mon-Fri 09:00-17:00.
+    const path = lead({ email: 'mid@midco.com', score: 50 });
+    const evening = await run(['route', path, '--config', CONFIG, '--db', join(dir, 'none.db'), '--at', '2026-01-05T18:30:00Z']);
+    expect(evening.code).toBe(0);
+    expect(evening.stdout).toContain('Rule:     fallback\n');
+    expect(evening.stdout).toContain('✗ U0CAROL (Carol Example): outside working hours (Mon-Fri 09:00-17:00, Europe/Berlin)\n');
+    expect(evening.stdout).toContain('Decision: U0DAN (Dan Example), team sdr\n');
+
+    const morning = await route(path);
+    expect(morning.stdout).toContain('Decision: U0CAROL (Carol Example), team sdr\n');
+  });
+
+  it('rejects an --at that is not an ISO time with a zone, and exits 2', async () => {
+    const result = await run(['route', LEAD, '--config', CONFIG, '--at', '2026-01-05 10:00']);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toContain('invalid --at "2026-01-05 10:00": expected an ISO time with a zone');
+  });
+
+  it.each([
+    [['route', LEAD, '--verbose'], 'unknown option "--verbose"'],
+    [['route', LEAD, '--config'], '--config needs a value (file)'],
+    [['route', LEAD, '--config', '--json'], '--config needs a value (file)'],
+    [['route', LEAD, '--json=yes'], '--json takes no value'],
+    [['route', LEAD, '--json', '--json'], '--json is given twice'],
+    [['route'], 'missing <lead.json>'],
+    [['route', LEAD, LEAD], 'too many arguments for route'],
+  ])('rejects the command line %j with its usage, and exits 2', async (argv, problem) => {
+    const result = await run(argv);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toBe(`${problem}\nUsage: leadrelay route <lead.json> [--config file] [--db file] [--at time] [--json]\n`);
+  });
+
+  it('accepts --option=value', async () => {
+    const result = await run(['route', LEAD, `--config=${CONFIG}`, `--db=${join(dir, 'none.db')}`, `--at=${MONDAY_MORNING}`, '--json']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ decision: { repId: 'U0ALICE' } });
+  });
+
+  it('explains its options with --help', async () => {
+    const result = await run(['route', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: leadrelay route <lead.json> \[--config file\] \[--db file\] \[--at time\] \[--json\]\n/);
+    expect(result.stdout).toMatch(/^ {2}--db file +runtime state to route against, opened read-only/m);
+  });
+});

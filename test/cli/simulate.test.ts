@@ -1,0 +1,283 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli, type CliIo } from '../../src/cli/index.ts';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+const CONFIG = fixture('routing.yml');
+const CONFIG_B = fixture('routing-b.yml');
+const LEADS_JSONL = fixture('leads.jsonl');
+const LEADS_CSV = fixture('leads.csv');
+
+/** Runs the CLI with captured output. */
+async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { stdout: { write: (text: string) => out.push(text) }, stderr: { write: (text: string) => err.push(text) }, env };
+  const code = await runCli(argv, io);
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'leadrelay-simulate-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function jsonl(leads: readonly Record<string, unknown>[]): string {
+  return `${leads.map((lead) => JSON.stringify(lead)).join('\n')}\n`;
+}
+
+interface Report {
+  input: { file: string; leads: number };
+  a: { config: string; totals: Record<string, number>; reps: { repId: string; leads: number; share: number; target: number; diffPp: number }[]; sequences: unknown[]; rules: unknown[] };
+  b?: Report['a'];
+  comparison?: { moved: number; movedLeads: { line: number; lead: string; from: unknown; to: unknown; ruleA: string | null; ruleB: string | null }[]; destinations: { id: string; a: number; b: number; diff: number }[] };
+  leads: { line: number; lead: string; at: string; a: { to: unknown; rule: string | null }; b?: { to: unknown; rule: string | null } }[];
+}
+
+async function simulateJson(argv: string[]): Promise<Report> {
+  const result = await run(['simulate', ...argv, '--json']);
+  expect(result).toMatchObject({ code: 0, stderr: '' });
+  return JSON.parse(result.stdout) as Report;
+}
+
+/** A config with one round-robin team of weights 3, 2, 1 that serves every lead. */
+const WEIGHTED = `
+reps:
+  - { id: U0ANNA, name: Anna, weight: 3 }
+  - { id: U0BEN, name: Ben, weight: 2 }
+  - { id: U0CLEO, name: Cleo }
+teams:
+  - { id: sales, manager: U0ANNA, members: [U0ANNA, U0BEN, U0CLEO] }
+fallback: { team: sales }
+`;
+
+describe('leadrelay simulate', () => {
+  it('prints totals, per-rep shares against weights, sequences and rules, under a header describing the model', async () => {
+    const result = await run(['simulate', LEADS_JSONL, '--config', CONFIG]);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const text = result.stdout;
+    expect(text).toMatch(new RegExp(`^Simulation of 7 leads from ${LEADS_JSONL.replace(/[.\\]/g, '\\$&')} through `));
+    expect(text).toContain('Simulation model (simulated time, deterministic');
+    expect(text).toContain('2026-01-05T09:00:00Z (a Monday) + n minutes');
+    expect(text).toContain('Totals: 7 leads: 6 to reps, 1 to sequences, 0 queued\n');
+    expect(text).toContain(
+      [
+        'Rep      Name           Teams   Leads  Share  Target      Diff',
+        'U0ALICE  Alice Example  senior      2  33.3%   22.2%  +11.1 pp',
+        'U0BOB    Bob Example    senior      1  16.7%   11.1%   +5.6 pp',
+        'U0CAROL  Carol Example  sdr         2  33.3%   16.7%  +16.7 pp',
+        'U0DAN    Dan Example    sdr         1  16.7%   16.7%    0.0 pp',
+      ].join('\n'),
+    );
+    expect(text).toContain('Sequence  Leads\nnurture       1\n');
+    expect(text).toContain('Rule           Leads\nNamed account      1\nHot lead           2\nCold lead          1\npre-routed         1\nfallback           2\n');
+  });
+
+  it('gives the same result for the same leads as JSON Lines and as CSV (quoted commas, quotes and line breaks)', async () => {
+    const fromJsonl = await simulateJson([LEADS_JSONL, '--config', CONFIG, '--compare', CONFIG_B]);
+    const fromCsv = await simulateJson([LEADS_CSV, '--config', CONFIG, '--compare', CONFIG_B]);
+    const withoutLines = (report: Report) => ({
+      a: report.a,
+      b: report.b,
+      leads: report.leads.map(({ line: _line, ...lead }) => lead),
+      moved: report.comparison?.movedLeads.map(({ line: _line, ...lead }) => lead),
+      destinations: report.comparison?.destinations,
+    });
+    expect(withoutLines(fromCsv)).toEqual(withoutLines(fromJsonl));
+    expect(fromJsonl.leads.map((lead) => lead.line)).toEqual([1, 2, 4, 5, 6, 7, 8]);
+    // The CSV's fourth lead has a quoted line break, so the leads after it start a line later.
+    expect(fromCsv.leads.map((lead) => lead.line)).toEqual([2, 3, 5, 7, 8, 9, 10]);
+    expect(fromCsv.leads[0]).toMatchObject({ lead: 'jane@acme.com', a: { to: { kind: 'rep', repId: 'U0CAROL', teamId: null }, rule: 'Named account' } });
+  });
+
+  it('places leads without `at` one minute apart from Monday 2026-01-05 09:00 UTC, and routes in arrival order', async () => {
+    const report = await simulateJson([LEADS_JSONL, '--config', CONFIG]);
+    expect(report.leads.map((lead) => lead.at)).toEqual([
+      '2026-01-05T09:00:00.000Z',
+      '2026-01-05T09:01:00.000Z',
+      '2026-01-05T09:02:00.000Z',
+      '2026-01-05T09:03:00.000Z',
+      '2026-01-05T09:04:00.000Z',
+      '2026-01-05T10:30:00.000Z',
+      '2026-01-05T09:06:00.000Z',
+    ]);
+  });
+
+  it('gives each member of a weighted round-robin team their weighted share over 300 leads', async () => {
+    const config = file('weighted.yml', WEIGHTED);
+    const leads = file('many.jsonl', jsonl(Array.from({ length: 300 }, (_, i) => ({ email: `lead${i}@company${i}.com`, score: (i * 37) % 101 }))));
+    const report = await simulateJson([leads, '--config', config]);
+    expect(report.a.totals).toEqual({ leads: 300, toReps: 300, toSequences: 0, queued: 0 });
+    const counts = Object.fromEntries(report.a.reps.map((rep) => [rep.repId, rep.leads]));
+    expect(counts).toEqual({ U0ANNA: 150, U0BEN: 100, U0CLEO: 50 });
+    for (const rep of report.a.reps) {
+      expect(Math.abs(rep.share - rep.target)).toBeLessThan(0.005);
+      expect(Math.abs(rep.diffPp)).toBeLessThan(0.5);
+    }
+    expect(report.a.reps.map((rep) => rep.target)).toEqual([0.5, 0.3333, 0.1667]);
+  });
+
+  it('counts every offer toward daily_cap, per local day', async () => {
+    const config = file(
+      'capped.yml',
+      `reps:
+  - { id: U0ANNA, daily_cap: 2, timezone: Europe/Berlin }
+  - { id: U0BEN }
+teams:
+  - { id: sales, manager: U0ANNA, members: [U0ANNA, U0BEN] }
+fallback: { team: sales }
+`,
+    );
+    // Six leads on Monday, then two just after midnight in Berlin (23:30 UTC), a new local day for Anna.
+    const leads = [
+      ...Array.from({ length: 6 }, (_, i) => ({ email: `mon${i}@x.com` })),
+      { email: 'tue0@x.com', at: '2026-01-05T23:30:00Z' },
+      { email: 'tue1@x.com', at: '2026-01-05T23:31:00Z' },
+    ];
+    const report = await simulateJson([file('capped.jsonl', jsonl(leads)), '--config', config]);
+    const owners = report.leads.map((lead) => (lead.a.to as { repId: string }).repId);
+    expect(owners).toEqual(['U0ANNA', 'U0BEN', 'U0ANNA', 'U0BEN', 'U0BEN', 'U0BEN', 'U0ANNA', 'U0BEN']);
+  });
+
+  it('is deterministic: two runs print byte-identical output', async () => {
+    const config = file('weighted.yml', WEIGHTED);
+    const leads = file('many.csv', `email,score\n${Array.from({ length: 120 }, (_, i) => `lead${i}@company${i}.com,${i % 100}`).join('\n')}\n`);
+    const first = await run(['simulate', leads, '--config', config, '--compare', CONFIG]);
+    const second = await run(['simulate', leads, '--config', config, '--compare', CONFIG]);
+    expect(first.code).toBe(0);
+    expect(second).toEqual(first);
+    const firstJson = await run(['simulate', leads, '--config', config, '--json']);
+    expect(await run(['simulate', leads, '--config', config, '--json'])).toEqual(firstJson);
+  });
+
+  it('lists the leads --compare would move and the per-rep differences', async () => {
+    const result = await run(['simulate', LEADS_JSONL, '--config', CONFIG, '--compare', CONFIG_B]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Compared with ${CONFIG_B}: 2 of 7 leads would move\n`);
+    expect(result.stdout).toContain(`Totals under ${CONFIG_B}: 7 leads: 7 to reps, 0 to sequences, 0 queued\n`);
+    expect(result.stdout).toContain(
+      [
+        'Moved leads:',
+        '  Line  Lead                               a → b                     Rule a → rule b',
+        '     5  https://www.linkedin.com/in/warm/  U0DAN → U0ALICE           fallback → Warm lead',
+        '     6  cold@coldco.com                    sequence nurture → U0DAN  Cold lead → fallback',
+      ].join('\n'),
+    );
+    expect(result.stdout).toContain(
+      [
+        'Destination              a  b  Diff',
+        'U0ALICE (Alice Example)  2  3    +1',
+        'U0BOB (Bob Example)      1  1     0',
+        'U0CAROL (Carol Example)  2  2     0',
+        'U0DAN (Dan Example)      1  1     0',
+        'sequence nurture         1  0    -1',
+      ].join('\n'),
+    );
+
+    const report = await simulateJson([LEADS_JSONL, '--config', CONFIG, '--compare', CONFIG_B]);
+    expect(report.comparison?.moved).toBe(2);
+    expect(report.comparison?.movedLeads[1]).toEqual({
+      line: 6,
+      lead: 'cold@coldco.com',
+      from: { kind: 'sequence', sequenceId: 'nurture' },
+      to: { kind: 'rep', repId: 'U0DAN', teamId: 'sdr' },
+      ruleA: 'Cold lead',
+      ruleB: 'fallback',
+    });
+    expect(report.comparison?.destinations.find((row) => row.id === 'U0ALICE')).toMatchObject({ a: 2, b: 3, diff: 1 });
+  });
+
+  it('lists at most 50 moved leads, then says how many more', async () => {
+    const config = file('weighted.yml', WEIGHTED);
+    const other = file('other.yml', 'reps: [{ id: U0ZOE, name: Zoe }]\nfallback: { rep: U0ZOE }\n');
+    const leads = file('many.jsonl', jsonl(Array.from({ length: 80 }, (_, i) => ({ email: `lead${i}@company${i}.com` }))));
+    const result = await run(['simulate', leads, '--config', config, '--compare', other]);
+    expect(result.stdout).toContain(`Compared with ${other}: 80 of 80 leads would move\n`);
+    expect(result.stdout).toContain('lead49@company49.com');
+    expect(result.stdout).not.toContain('lead50@company50.com');
+    expect(result.stdout).toContain('  … and 30 more\n');
+    expect(result.stdout).toContain('U0ZOE (Zoe)     0  80   +80');
+  });
+
+  it('rejects a bad JSON Lines file, naming each bad line and field, and exits 1', async () => {
+    const leads = file(
+      'bad.jsonl',
+      [
+        JSON.stringify({ email: 'ok@x.com' }),
+        '',
+        JSON.stringify({ email: 'jane@x.com', score: 'high' }),
+        '{ "email": "broken@x.com"',
+        JSON.stringify({ email: 'late@x.com', at: 'tomorrow' }),
+        '[1, 2]',
+      ].join('\n'),
+    );
+    const result = await run(['simulate', leads, '--config', CONFIG]);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe(`${leads}:3 score: expected number, got string`);
+    expect(lines[1]).toMatch(new RegExp(`^${leads.replace(/[.\\]/g, '\\$&')}:4: invalid JSON`));
+    expect(lines[2]).toBe(`${leads}:5 at: expected an ISO time with a zone, e.g. 2026-01-05T09:00:00Z, got "tomorrow"`);
+    expect(lines[3]).toBe(`${leads}:6: expected a JSON object (one lead per line), got array`);
+    expect(lines).toHaveLength(4);
+  });
+
+  it('rejects a bad CSV row, naming the line it starts on, and exits 1', async () => {
+    const leads = file('bad.csv', 'email,company.employees,fields.plan\nok@x.com,10,pro\n"jane\n@x.com",many,free\na@x.com,1,2,3\n');
+    const result = await run(['simulate', leads, '--config', CONFIG]);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toContain(`${leads}:3 email: expected an e-mail address\n`);
+    expect(result.stderr).toContain(`${leads}:3 company.employees: expected number, got string\n`);
+    expect(result.stderr).toContain(`${leads}:5: 4 cells, but the header has 3 columns`);
+  });
+
+  it('rejects unknown CSV columns in the header', async () => {
+    const leads = file('bad.csv', 'email,colour\nok@x.com,blue\n');
+    const result = await run(['simulate', leads, '--config', CONFIG]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^${leads.replace(/[.\\]/g, '\\$&')}:1: unknown column "colour"`));
+  });
+
+  it('rejects a lead pre-routed to a team the --compare config lacks, naming that config', async () => {
+    const config = file('weighted.yml', WEIGHTED);
+    const leads = file('team.jsonl', jsonl([{ email: 'a@x.com', team: 'senior' }]));
+    const result = await run(['simulate', leads, '--config', CONFIG, '--compare', config]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`${leads}:1 team: unknown team "senior" (in ${config})\n`);
+  });
+
+  it('rejects a file that is neither .jsonl nor .csv, and exits 2', async () => {
+    const result = await run(['simulate', file('leads.txt', ''), '--config', CONFIG]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('expected a .jsonl (JSON Lines) or .csv file');
+  });
+
+  it('prints config errors like check does, and exits 1', async () => {
+    const result = await run(['simulate', LEADS_JSONL, '--config', CONFIG, '--compare', join(dir, 'missing.yml')]);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toContain(`config file not found: ${join(dir, 'missing.yml')}`);
+  });
+
+  it('rejects unknown options with its usage, and exits 2', async () => {
+    const result = await run(['simulate', LEADS_JSONL, '--db', 'x.db']);
+    expect(result).toEqual({ code: 2, stdout: '', stderr: 'unknown option "--db"\nUsage: leadrelay simulate <leads.jsonl|leads.csv> [--config file] [--compare file] [--json]\n' });
+  });
+
+  it('documents the simulation model in --help', async () => {
+    const result = await run(['simulate', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Every offer to a rep is claimed and done at once');
+    expect(result.stdout).toContain('2026-01-05T09:00:00Z (a Monday) + n minutes');
+  });
+});

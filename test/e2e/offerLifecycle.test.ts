@@ -1,0 +1,241 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Env } from '../../src/config/env.ts';
+import { parseConfig } from '../../src/config/loadConfig.ts';
+import { createLogger } from '../../src/adapters/logger.ts';
+import { openDatabase, type Db } from '../../src/adapters/sqlite/openDatabase.ts';
+import { startLeadrelay, type RunningLeadrelay } from '../../src/leadrelay.ts';
+import { eventually } from '../support/eventually.ts';
+import { FakeClock } from '../support/fakeClock.ts';
+import { startSlackStandIn, type SlackStandIn } from '../support/slackStandIn.ts';
+import type { StandInMessage } from '../support/slackWorkspace.ts';
+
+const MINUTE = 60_000;
+const signingSecret = 'lifecycle-signing-secret';
+const webhookSecret = 'lifecycle-webhook-secret';
+
+const CONFIG = `
+timezone: UTC
+sla: { claim_within: 5m, remind_at: 50%, max_offers: 2 }
+escalation: { channel: C0ESCALATE }
+managers: [U0MGR]
+reps:
+  - { id: U0ALICE, name: Alice }
+  - { id: U0BOB, name: Bob }
+  - { id: U0CAROL, name: Carol }
+teams:
+  - { id: sdr, manager: U0MGR, members: [U0ALICE, U0BOB] }
+  - { id: backup, manager: U0MGR, members: [U0CAROL] }
+rules:
+  - { name: Everyone, route: { team: sdr } }
+fallback: { team: sdr }
+`;
+
+let slack: SlackStandIn | undefined;
+let bot: RunningLeadrelay | undefined;
+let db: Db | undefined;
+
+afterEach(async () => {
+  await bot?.stop();
+  await slack?.close();
+  db?.close();
+  bot = slack = db = undefined;
+});
+
+async function start(options: { dbPath?: string; clock?: FakeClock } = {}) {
+  const parsed = parseConfig(CONFIG, 'e2e.yml');
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  slack ??= await startSlackStandIn({ signingSecret, users: ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0MGR'], socketMode: false });
+  db = openDatabase(options.dbPath ?? ':memory:');
+  const clock = options.clock ?? new FakeClock('2026-11-24T14:00:00Z');
+  const env: Env = {
+    mode: 'http', botToken: slack.botToken, signingSecret, appToken: undefined, slackApiUrl: slack.apiUrl, port: 0,
+    configPath: 'e2e.yml', dbPath: ':memory:', webhookSecret, logLevel: 'silent',
+  };
+  bot = await startLeadrelay({ env, config: parsed.config, db, clock, logger: createLogger('silent'), timers: false });
+  slack.setRequestUrl(`http://127.0.0.1:${bot.port}/slack/events`);
+  const running = bot;
+  const stand = slack;
+  const database = db;
+  const t = {
+    clock,
+    slack: stand,
+    bot: running,
+    db: database,
+    async postLead(lead: Record<string, unknown>) {
+      const response = await fetch(`http://127.0.0.1:${running.port}/leads`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${webhookSecret}`, 'content-type': 'application/json' },
+        body: JSON.stringify(lead),
+      });
+      const body = (await response.json()) as { lead: string };
+      const id = Number(body.lead.slice(2));
+      await eventually(() => (database.prepare('SELECT state FROM leads WHERE id = ?').get(id) as { state: string }).state !== 'received');
+      await running.outbox.drain();
+      return id;
+    },
+    lead: (id: number) => database.prepare('SELECT state, owner_id, version FROM leads WHERE id = ?').get(id) as { state: string; owner_id: string | null; version: number },
+    events: (id: number) => (database.prepare('SELECT event FROM lead_history WHERE lead_id = ? ORDER BY id').all(id) as { event: string }[]).map((r) => r.event),
+    card: (userId: string) => stand.lastMessage(userId) as StandInMessage,
+    cardText: (userId: string) => JSON.stringify(stand.lastMessage(userId)?.blocks ?? []),
+    /** A click on a card; `staleValue` clicks a button the user's client still shows although the card has changed. */
+    async click(userId: string, actionId: 'claim_lead' | 'pass_lead', message: StandInMessage, staleValue?: string) {
+      return stand.blockAction({ userId, actionId, message: { channel: message.channel, ts: message.ts }, ...(staleValue ? { requireElement: false, value: staleValue } : {}) });
+    },
+    /** Lets listeners that run after their ack finish, then delivers what they queued. */
+    async settle(probe: () => unknown) {
+      await eventually(probe);
+      await running.outbox.drain();
+    },
+  };
+  return t;
+}
+
+describe('offer lifecycle, end to end through the Slack stand-in', () => {
+  it('posts a claim card to the rep, and Claim makes them the owner and updates the card in place', async () => {
+    const t = await start();
+    const id = await t.postLead({ email: 'jane@acme.com', name: 'Jane Doe', company: { name: 'Acme' }, score: 70 });
+    const card = t.card('U0ALICE');
+    expect(card.metadata).toMatchObject({ event_type: 'leadrelay_offer' });
+    expect(t.cardText('U0ALICE')).toContain('claim_lead');
+    expect(t.cardText('U0ALICE')).toContain('<!date^');
+
+    await t.click('U0ALICE', 'claim_lead', card);
+    await t.settle(() => t.lead(id).state === 'claimed');
+    expect(t.lead(id)).toMatchObject({ state: 'claimed', owner_id: 'U0ALICE' });
+    const updated = t.card('U0ALICE');
+    expect(updated.ts).toBe(card.ts);
+    expect(updated.versions.length).toBeGreaterThan(0);
+    expect(t.cardText('U0ALICE')).not.toContain('claim_lead');
+    expect(t.cardText('U0ALICE')).toContain('Claimed by you');
+    expect(t.events(id)).toEqual(['received', 'routed', 'offered', 'claimed']);
+  });
+
+  it('moves a passed lead to the next rep at once', async () => {
+    const t = await start();
+    const id = await t.postLead({ email: 'jane@acme.com', name: 'Jane Doe' });
+    await t.click('U0ALICE', 'pass_lead', t.card('U0ALICE'));
+    await t.settle(() => t.slack.callsTo('chat.update').length > 0 || t.events(id).includes('passed'));
+    await t.bot.outbox.drain();
+    expect(t.cardText('U0ALICE')).toContain('passed');
+    expect(t.cardText('U0ALICE')).toContain('U0BOB');
+    expect(t.cardText('U0BOB')).toContain('claim_lead');
+    expect(t.lead(id).state).toBe('offered');
+  });
+
+  it('posts a reminder in the card\'s thread at remind_at', async () => {
+    const t = await start();
+    await t.postLead({ email: 'jane@acme.com' });
+    const card = t.card('U0ALICE');
+    t.clock.advance(2.5 * MINUTE);
+    expect(t.bot.lifecycle.remindDue()).toBe(1);
+    await t.bot.outbox.drain();
+    expect(t.slack.thread('U0ALICE', card.ts).map((m) => m.text)).toEqual([expect.stringContaining('L-1')]);
+    expect(t.bot.lifecycle.remindDue()).toBe(0);
+  });
+
+  it('expires unclaimed offers down the chain, escalates after max_offers, and a manager assigns in one click', async () => {
+    const t = await start();
+    const id = await t.postLead({ email: 'jane@acme.com', name: 'Jane Doe' });
+    t.clock.advance(5 * MINUTE);
+    expect(t.bot.lifecycle.expireDue()).toBe(1);
+    await t.bot.outbox.drain();
+    expect(t.cardText('U0ALICE')).toContain('Expired');
+    expect(t.cardText('U0BOB')).toContain('claim_lead');
+
+    t.clock.advance(5 * MINUTE);
+    expect(t.bot.lifecycle.expireDue()).toBe(1);
+    await t.bot.outbox.drain();
+    expect(t.lead(id).state).toBe('escalated');
+    const escalation = t.slack.lastMessage('C0ESCALATE') as StandInMessage;
+    expect(JSON.stringify(escalation.blocks)).toContain('assign_lead');
+
+    t.clock.advance(5 * MINUTE);
+    expect(t.bot.lifecycle.repingDue()).toBe(1);
+    await t.bot.outbox.drain();
+    expect(t.slack.thread('C0ESCALATE', escalation.ts).map((m) => m.text)).toEqual([expect.stringContaining('still needs an owner')]);
+
+    await t.slack.blockAction({ userId: 'U0MGR', actionId: 'assign_lead', message: { channel: 'C0ESCALATE', ts: escalation.ts }, selectedUser: 'U0CAROL' });
+    await t.settle(() => t.lead(id).state === 'claimed');
+    expect(t.lead(id)).toMatchObject({ state: 'claimed', owner_id: 'U0CAROL' });
+    expect(t.slack.lastMessage('U0CAROL')?.text).toContain('L-1');
+    expect(JSON.stringify(t.slack.lastMessage('C0ESCALATE')?.blocks)).not.toContain('assign_lead');
+    expect(t.events(id)).toEqual(['received', 'routed', 'offered', 'expired', 'routed', 'offered', 'expired', 'escalated', 'assigned']);
+  });
+
+  it('answers a click on a stale card ephemerally with where the lead is, and changes nothing', async () => {
+    const t = await start();
+    const id = await t.postLead({ email: 'jane@acme.com' });
+    const card = t.card('U0ALICE');
+    t.clock.advance(5 * MINUTE);
+    t.bot.lifecycle.expireDue();
+    await t.bot.outbox.drain();
+    const before = t.lead(id);
+    const reply = await t.click('U0ALICE', 'claim_lead', card, 'offer:1:0');
+    const answer = await reply.responses.waitFor();
+    expect(answer.body).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('offered to <@U0BOB>') });
+    expect(t.lead(id)).toEqual(before);
+  });
+
+  it('gives exactly one winner when two clicks race', async () => {
+    const t = await start();
+    const id = await t.postLead({ email: 'jane@acme.com' });
+    const card = t.card('U0ALICE');
+    await Promise.all([t.click('U0ALICE', 'claim_lead', card), t.click('U0ALICE', 'claim_lead', card, 'offer:1:0')]);
+    await t.settle(() => t.lead(id).state === 'claimed');
+    await eventually(() => t.slack.responseUrlPosts.length === 1);
+    expect(t.events(id).filter((e) => e === 'claimed')).toHaveLength(1);
+    expect(t.db.prepare("SELECT count(*) AS n FROM offers WHERE state = 'claimed'").get()).toEqual({ n: 1 });
+  });
+
+  describe('when Slack fails', () => {
+    it('retries a rate-limited card after Retry-After and posts it once', async () => {
+      const t = await start();
+      t.slack.fail('chat.postMessage', { status: 429, retryAfter: 3 });
+      await t.postLead({ email: 'jane@acme.com' });
+      expect(t.slack.lastMessage('U0ALICE')).toBeUndefined();
+      t.clock.advance(3000);
+      await t.bot.outbox.drain();
+      expect(t.slack.messages('U0ALICE')).toHaveLength(1);
+    });
+
+    it('retries a card update after a 5xx', async () => {
+      const t = await start();
+      const id = await t.postLead({ email: 'jane@acme.com' });
+      t.slack.fail('chat.update', { status: 500 });
+      await t.click('U0ALICE', 'claim_lead', t.card('U0ALICE'));
+      await t.settle(() => t.lead(id).state === 'claimed');
+      expect(t.cardText('U0ALICE')).toContain('claim_lead');
+      t.clock.advance(1000);
+      await t.bot.outbox.drain();
+      expect(t.cardText('U0ALICE')).toContain('Claimed by you');
+    });
+
+    it('moves on to the next rep when Slack refuses a card for good, and records why', async () => {
+      const t = await start();
+      t.slack.fail('chat.postMessage', { error: 'user_not_found' }, { when: (args) => args.channel === 'U0ALICE' });
+      const id = await t.postLead({ email: 'jane@acme.com' });
+      await t.bot.outbox.drain();
+      expect(t.cardText('U0BOB')).toContain('claim_lead');
+      expect(t.events(id)).toContain('delivery_failed');
+    });
+  });
+
+  it('does not post a card twice when the process died with its post in flight', async () => {
+    const path = `${(await import('node:os')).tmpdir()}/leadrelay-inflight-${Date.now()}.db`;
+    const clock = new FakeClock('2026-11-24T14:00:00Z');
+    const first = await start({ dbPath: path, clock });
+    await first.postLead({ email: 'jane@acme.com' });
+    expect(first.slack.messages('U0ALICE')).toHaveLength(1);
+    // The crash: Slack has the card, but the outbox row was never marked done and the ts never stored.
+    first.db.prepare(`UPDATE outbox SET state = 'pending', done_at = NULL WHERE method = 'post_offer_card'`).run();
+    first.db.prepare('UPDATE offers SET channel_id = NULL, message_ts = NULL').run();
+    await bot?.stop();
+    db?.close();
+    bot = db = undefined;
+
+    const second = await start({ dbPath: path, clock });
+    await second.bot.outbox.drain();
+    expect(second.slack.messages('U0ALICE')).toHaveLength(1);
+    expect(second.db.prepare('SELECT message_ts FROM offers').get()).toEqual({ message_ts: second.slack.messages('U0ALICE')[0]?.ts });
+  });
+});
