@@ -21,6 +21,8 @@ import { createSlackCaller, createSlackDeliverer } from './adapters/slack/delive
 import { createCardDeliverer } from './adapters/slack/deliverCard.ts';
 import { createCardModels } from './adapters/slack/cardModels.ts';
 import { createSlackPacer } from './adapters/slack/slackPacer.ts';
+import { renderSeenAgain } from './adapters/slack/renderThreadNote.ts';
+import { dedupeSlackDeliveries } from './adapters/slack/dedupeDeliveries.ts';
 import { registerOfferActions } from './adapters/slack/actions/registerOfferActions.ts';
 import { createOfferLifecycle } from './app/offerLifecycle.ts';
 import { startScheduler } from './adapters/scheduler/startScheduler.ts';
@@ -109,7 +111,16 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
       handler: createLeadsRoute({
         webhookSecret: env.webhookSecret,
         clock,
-        acceptLead: createAcceptLead({ db, leads, clock, config }),
+        acceptLead: createAcceptLead({
+          db,
+          leads,
+          clock,
+          config,
+          onSeenAgain: (leadId, source, now) => {
+            lifecycle?.noteSeenAgain(leadId, renderSeenAgain(source, now).text, now);
+            worker.wake();
+          },
+        }),
         onAccepted: (leadId) => {
           logger.info({ lead: `L-${leadId}`, event: 'lead.received' }, 'lead received');
           routeAccepted(leadId);
@@ -139,6 +150,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
     logger,
   });
   const people = config;
+  dedupeSlackDeliveries(slack.app, { db, clock });
   registerLeadsCommand(slack.app, { logger, people, leads });
   registerPendingCommands(slack.app, { logger, people });
   registerOfferActions(slack.app, { lifecycle, people, logger });

@@ -30,7 +30,14 @@ export type AcceptLeadResult =
  * duplicate of an open lead, and stores it with its first history record. The promise resolves
  * only after the outcome is committed.
  */
-export function createAcceptLead(deps: { db: Db; leads: SqliteLeadStore; clock: Clock; config: () => IntakeConfig }) {
+export function createAcceptLead(deps: {
+  db: Db;
+  leads: SqliteLeadStore;
+  clock: Clock;
+  config: () => IntakeConfig;
+  /** Called inside the transaction when a lead arrives again: the current card gets a note (SPEC 6). */
+  onSeenAgain?: (leadId: number, source: Lead['source'], now: number) => void;
+}) {
   const { db, leads, clock } = deps;
 
   const accept = (request: AcceptLeadRequest): AcceptLeadResult => {
@@ -65,6 +72,7 @@ export function createAcceptLead(deps: { db: Db; leads: SqliteLeadStore; clock: 
     const open = leads.findOpenByKeys(keys.emailKey, keys.linkedinKey, now - config.dedupe.window);
     if (open) {
       leads.appendHistory(open.id, now, 'api', 'seen_again', { source: lead.source, matched_by: open.via });
+      deps.onSeenAgain?.(open.id, lead.source, now);
       remember(open.id);
       return { status: 'duplicate', leadId: open.id, ref: leadRef(open.id), reason: open.via };
     }

@@ -145,6 +145,16 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
       return execute(offer.lead_id, { type: 'expire', offerId, offerVersion: offer.version });
     },
 
+    /**
+     * A duplicate of the lead arrived: the rep holding it (the pending offer, else the claimed one)
+     * gets a note in the card's thread. Runs inside the caller's transaction.
+     */
+    noteSeenAgain(leadId: number, text: string, now: number): void {
+      const pending = offers.pendingOfLead(leadId);
+      const card = pending?.id ?? offers.ofLead(leadId).filter((o) => o.state === 'claimed').at(-1)?.id;
+      if (card !== undefined) outbox.enqueue({ leadId, kind: 'card', method: 'thread_note', payload: { offerId: card, text } }, now);
+    },
+
     /** Expires every offer past its deadline (the sweep runs every second and once at start). */
     expireDue(): number {
       let expired = 0;

@@ -13,7 +13,10 @@ import { ACTIONS } from './slackIds.ts';
 import { escapeClip, escapeMrkdwn, mention, slackDate, utcTime } from './slackFormat.ts';
 
 /** Same states as the `offers.state` column. */
-export type OfferState = 'pending' | 'claimed' | 'passed' | 'expired' | 'withdrawn';
+import type { OfferState } from '../../domain/offers/offerMachine.ts';
+import type { LeadWhereabouts } from '../../domain/offers/whereabouts.ts';
+
+export type { LeadWhereabouts, OfferState };
 
 export interface OfferModel {
   id: number;
@@ -35,16 +38,6 @@ export interface SignalModel {
   kind: string;
   at: number;
 }
-
-/** Where the lead went after this offer ended, for "Expired — offered to Bob". */
-export type LeadWhereabouts =
-  | { kind: 'offered'; repId: string }
-  | { kind: 'claimed'; repId: string }
-  | { kind: 'escalated' }
-  | { kind: 'queued' }
-  | { kind: 'sequence'; sequenceId: string }
-  | { kind: 'done'; repId: string | null }
-  | { kind: 'owned'; repId: string };
 
 export interface OfferCardModel {
   /** `L-17` */
