@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { startSlackStandIn } from '../test/support/slackStandIn.ts';
 import { startBotProcess } from './botProcess.ts';
 import { runClosedLoop } from './loadGenerator.ts';
+import { benchExpiryBurst } from './expiryBurst.ts';
+import { benchRoutingDecision } from './routingDecision.ts';
 
 const quick = process.argv.includes('--quick');
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -44,12 +46,18 @@ async function main() {
     await runClosedLoop({ url: `${bot.url}/leads`, connections: 8, seconds: 1, body: (i) => lead(1_000_000_000 + i), headers });
     const seconds = quick ? 5 : 30;
     const intake = await runClosedLoop({ url: `${bot.url}/leads`, connections: 32, seconds, body: lead, headers });
+    const intakeRssMb = bot.peakRssMb();
+    await bot.stop();
+    const routing = benchRoutingDecision(quick ? 5_000 : 20_000);
+    const expiry = await benchExpiryBurst({ offers: quick ? 2_000 : 10_000, dir });
     const results = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
       quick,
       intake: { connections: 32, ...intake },
-      peakRssMb: bot.peakRssMb(),
+      routingDecision: { reps: 500, teams: 50, rules: 200, ...routing },
+      expiryBurst: expiry,
+      peakRssMb: Math.max(intakeRssMb, expiry.peakRssMb),
     };
     mkdirSync(join(root, 'bench/results'), { recursive: true });
     writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -57,6 +65,9 @@ async function main() {
     console.log(`| POST /leads throughput (32 connections, ${intake.seconds} s) | ${intake.perSecond} leads/s |`);
     console.log(`| POST /leads latency p50 / p99 | ${intake.latencyMs.p50} ms / ${intake.latencyMs.p99} ms |`);
     console.log(`| answers | ${JSON.stringify(intake.statusCounts)}, ${intake.errors} errors |`);
+    console.log(`| routing decision, 500 reps / 50 teams / 200 rules, median / p99 | ${routing.medianMs.toFixed(3)} ms / ${routing.p99Ms.toFixed(3)} ms |`);
+    console.log(`| ${expiry.offers} offers expiring together: reassignment lateness p50 / p99 / max | ${expiry.latenessMs.p50} / ${expiry.latenessMs.p99} / ${expiry.latenessMs.max} ms |`);
+    console.log(`| ${expiry.offers} offers expiring together: deadline to last new card (${expiry.newCards} cards, 400 DMs, paced ~1/s per DM) | ${((expiry.timeToLastNewCardMs ?? 0) / 1000).toFixed(1)} s |`);
     console.log(`| bot peak RSS | ${results.peakRssMb} MB |`);
     console.log(`\nwritten to bench/results/latest.json (${results.machine.cpus} × ${results.machine.cpuModel}, node ${process.version})`);
   } finally {

@@ -162,10 +162,30 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   router.rerouteQueued();
   const timers = options.timers ?? true;
   const offerLifecycle = lifecycle;
+  // Besides the every-second sweep, a timer fires at the next deadline itself, so an offer expires
+  // within milliseconds of it rather than up to a second late.
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  const armDeadlineTimer = () => {
+    if (!timers || shuttingDown) return;
+    if (deadlineTimer) clearTimeout(deadlineTimer);
+    const next = offerLifecycle.nextDeadlineAt();
+    if (next === null) return;
+    deadlineTimer = setTimeout(() => {
+      offerLifecycle.expireDue();
+      armDeadlineTimer();
+    }, Math.min(Math.max(0, next - clock.now()), 60_000));
+    deadlineTimer.unref();
+  };
   const scheduler = timers
     ? startScheduler(
         [
-          { name: 'deadlines', run: () => void offerLifecycle.expireDue() },
+          {
+            name: 'deadlines',
+            run: () => {
+              offerLifecycle.expireDue();
+              armDeadlineTimer();
+            },
+          },
           { name: 'reminders', run: () => void offerLifecycle.remindDue() },
           { name: 'escalation-repings', run: () => void offerLifecycle.repingDue() },
           { name: 'holding-queue', run: () => void (router.queueCheckDue() && router.rerouteQueued()) },
@@ -173,7 +193,10 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
         logger,
       )
     : undefined;
-  if (timers) worker.start();
+  if (timers) {
+    worker.start();
+    armDeadlineTimer();
+  }
 
   const port = await slack.start();
   logger.info({ mode: env.mode, port, version: VERSION }, 'leadrelay is running');
@@ -186,6 +209,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
       shuttingDown = true;
       await slack.stop();
       await Promise.all(routing);
+      if (deadlineTimer) clearTimeout(deadlineTimer);
       await scheduler?.stop();
       await worker.stop();
       logger.info('leadrelay stopped');

@@ -109,6 +109,21 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     }
   };
 
+  /**
+   * Inside a batch (many leads routed in one transaction) the reps' state and round-robin state are
+   * read once and kept up to date in memory as offers are made, instead of read again per lead.
+   */
+  let batch: { teamState?: ReturnType<SqliteRoutingStore['loadTeamState']> } | null = null;
+  const inBatch = <T>(work: () => T): T => {
+    if (batch) return work();
+    batch = {};
+    try {
+      return work();
+    } finally {
+      batch = null;
+    }
+  };
+
   const decideAndApply = (leadId: number): RouteOutcome => {
     const stored = leads.getLead(leadId);
     if (!stored) return { kind: 'skipped', reason: 'unknown_lead' };
@@ -117,12 +132,22 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     if (!routable) return { kind: 'skipped', reason: 'not_routable' };
     const now = clock.now();
     const { config, routing: compiledRouting } = compiledConfig();
-    const snapshot = routing.loadSnapshot(config, { id: stored.id, domain: stored.domain }, now);
+    const teamState = batch ? (batch.teamState ??= routing.loadTeamState(config, now)) : routing.loadTeamState(config, now);
+    const snapshot = { ...teamState, ...routing.loadLeadState({ id: stored.id, domain: stored.domain }) };
     const decision = decideRoute({ lead: stored.lead, domain: stored.domain, config: compiledRouting, snapshot, now });
-    return apply(stored, decision, config, now);
+    const outcome = apply(stored, decision, config, now);
+    if (batch && outcome.kind === 'rep' && decision.kind === 'rep') {
+      // Keep the batch's shared state what the database now says, without reading it again.
+      const rep = teamState.reps.get(decision.repId);
+      if (rep) teamState.reps.set(decision.repId, { ...rep, offersToday: rep.offersToday + 1, lastOfferAt: now });
+      const update = decision.roundRobin;
+      const team = update ? teamState.roundRobin.get(update.teamId) : undefined;
+      if (update && team) teamState.roundRobin.set(update.teamId, { level: update.level, passes: new Map(team.passes).set(update.repId, update.pass) });
+    }
+    return outcome;
   };
   const routeInTransaction = db.transaction(decideAndApply);
-  const routeGrouped = createGroupCommit(db, decideAndApply);
+  const routeGrouped = createGroupCommit(db, decideAndApply, inBatch);
 
   let nextQueueCheckAt: number | null = null;
 
@@ -154,6 +179,9 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     /** Routes a lead inside the caller's transaction (after a pass or an expiry); the caller commits and calls `committed`. */
     routeWithinTransaction: decideAndApply,
 
+    /** Runs `work` (routing many leads in one transaction) with the shared routing state read once. */
+    inBatch,
+
     /** After the caller's transaction committed a routing outcome. */
     committed: afterCommit,
 
@@ -180,10 +208,14 @@ export function createLeadRouter(deps: LeadRouterDeps) {
      * changed: a rep returns, a lead is done, hours start (see `queueCheckDue`).
      */
     rerouteQueued(): number {
+      const ids = leads.idsInState('queued', 10_000);
+      const outcomes = ids.length === 0 ? [] : db.transaction(() => inBatch(() => ids.map((id) => routeInTransaction(id)))).immediate();
       let offered = 0;
-      for (const id of leads.idsInState('queued', 10_000)) {
-        if (routeLead(id).kind !== 'skipped') offered += 1;
-      }
+      outcomes.forEach((outcome, i) => {
+        if (outcome.kind === 'skipped') return;
+        offered += 1;
+        afterCommit(ids[i] as number, outcome);
+      });
       refreshQueueCheck();
       return offered;
     },

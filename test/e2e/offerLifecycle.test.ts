@@ -176,6 +176,21 @@ describe('offer lifecycle, end to end through the Slack stand-in', () => {
     expect(t.lead(id)).toEqual(before);
   });
 
+  it('notes a duplicate in the thread of the current card instead of routing it again', async () => {
+    const t = await start();
+    const id = await t.postLead({ email: 'jane@acme.com', source: 'form' });
+    const card = t.card('U0ALICE');
+    const again = await fetch(`http://127.0.0.1:${t.bot.port}/leads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${webhookSecret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: ' JANE@acme.com', source: 'linkedin' }),
+    });
+    expect(await again.json()).toMatchObject({ lead: `L-${id}`, status: 'duplicate' });
+    await t.bot.outbox.drain();
+    expect(t.slack.thread('U0ALICE', card.ts).map((m) => m.text)).toEqual([expect.stringContaining('Seen again via LinkedIn')]);
+    expect(t.db.prepare('SELECT count(*) AS n FROM offers').get()).toEqual({ n: 1 });
+  });
+
   it('gives exactly one winner when two clicks race', async () => {
     const t = await start();
     const id = await t.postLead({ email: 'jane@acme.com' });

@@ -46,40 +46,49 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   let timer: NodeJS.Timeout | undefined;
   let running = false;
 
-  const settle = (row: OutboxRow, outcome: DeliveryOutcome) => {
-    const now = clock.now();
+  /** Records a delivery's outcome; returns the error when the effect is given up on. */
+  const settle = (row: OutboxRow, outcome: DeliveryOutcome, now: number): string | null => {
     if (outcome.ok) {
       outbox.markDone(row.id, outcome.result, now);
-      return;
+      return null;
     }
     if ('deferMs' in outcome) {
       outbox.defer(row.id, now + outcome.deferMs);
-      return;
+      return null;
     }
     const failures = row.attempts + 1;
     if (outcome.retryable && now - row.created_at < giveUpAfterMs) {
       const wait = Math.max(outcome.retryAfterMs ?? 0, backoffMs(failures));
       outbox.markRetry(row.id, outcome.error, now + wait);
       logger.warn({ outbox: row.id, lead: row.lead_id === null ? undefined : `L-${row.lead_id}`, method: row.method, error: outcome.error, retryInMs: wait }, 'delivery failed, will retry');
-      return;
+      return null;
     }
     outbox.markFailed(row.id, outcome.error, now);
     logger.error({ outbox: row.id, lead: row.lead_id === null ? undefined : `L-${row.lead_id}`, method: row.method, error: outcome.error }, 'delivery given up');
-    options.onFailed?.(row, outcome.error);
+    return outcome.error;
   };
 
-  const deliver = async (row: OutboxRow) => {
-    inFlight.add(row.id);
+  const attemptDelivery = async (row: OutboxRow): Promise<DeliveryOutcome> => {
     try {
-      let outcome: DeliveryOutcome;
-      try {
-        outcome = await deliverers[row.kind](row);
-      } catch (error) {
-        outcome = { ok: false, retryable: true, error: (error as Error).message };
-      }
-      settle(row, outcome);
+      return await deliverers[row.kind](row);
+    } catch (error) {
+      return { ok: false, retryable: true, error: (error as Error).message };
+    }
+  };
+
+  /** Delivers a chunk in parallel, then records all outcomes in one transaction (one fsync, not one per row). */
+  const deliverChunk = async (rows: OutboxRow[]) => {
+    for (const row of rows) inFlight.add(row.id);
+    try {
+      const outcomes = await Promise.all(rows.map(attemptDelivery));
+      const now = clock.now();
+      const failed = outbox.inTransaction(() => rows.map((row, i) => settle(row, outcomes[i] as DeliveryOutcome, now)));
+      rows.forEach((row, i) => {
+        const error = failed[i];
+        if (error) options.onFailed?.(row, error);
+      });
     } finally {
-      inFlight.delete(row.id);
+      for (const row of rows) inFlight.delete(row.id);
     }
   };
 
@@ -89,7 +98,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       const rows = outbox.due(clock.now(), concurrency * 4).filter((row) => !inFlight.has(row.id));
       if (rows.length === 0) return delivered;
       for (let i = 0; i < rows.length; i += concurrency) {
-        await Promise.all(rows.slice(i, i + concurrency).map(deliver));
+        await deliverChunk(rows.slice(i, i + concurrency));
       }
       delivered += rows.length;
     }

@@ -6,19 +6,26 @@ import type { Db } from './openDatabase.ts';
  * call is its own savepoint, so one that throws rolls back alone and rejects alone; the others still
  * commit. The promise resolves only after the commit.
  */
-export function createGroupCommit<Input, Output>(db: Db, work: (input: Input) => Output): (input: Input) => Promise<Output> {
+export function createGroupCommit<Input, Output>(
+  db: Db,
+  work: (input: Input) => Output,
+  /** Wraps the whole batch inside its transaction (e.g. to share state read once across the batch). */
+  around: <T>(batch: () => T) => T = (batch) => batch(),
+): (input: Input) => Promise<Output> {
   const one = db.transaction(work);
   type Pending = { input: Input; resolve: (output: Output) => void; reject: (error: unknown) => void };
   let queue: Pending[] = [];
 
   const runBatch = db.transaction((batch: Pending[]) =>
-    batch.map((item) => {
-      try {
-        return { ok: true as const, output: one(item.input) };
-      } catch (error) {
-        return { ok: false as const, error };
-      }
-    }),
+    around(() =>
+      batch.map((item) => {
+        try {
+          return { ok: true as const, output: one(item.input) };
+        } catch (error) {
+          return { ok: false as const, error };
+        }
+      }),
+    ),
   );
 
   const flush = () => {

@@ -47,6 +47,11 @@ export function sqliteOutboxStore(db: Db) {
   };
 
   return {
+    /** Runs `work` in one transaction (a savepoint when already inside one). */
+    inTransaction<T>(work: () => T): T {
+      return db.transaction(work)();
+    },
+
     enqueue(effect: NewOutboxEffect, now: number): number {
       const result = statements.insert.run(effect.leadId, effect.kind, effect.method, JSON.stringify(effect.payload), now, now);
       return Number(result.lastInsertRowid);

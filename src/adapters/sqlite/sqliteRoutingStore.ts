@@ -43,6 +43,11 @@ export function sqliteRoutingStore(db: Db) {
   return {
     /** Everything a decision about this lead (null: no particular lead) depends on, as of `now`. */
     loadSnapshot(config: Config, lead: { id: number | null; domain: string | null }, now: number): RoutingSnapshot {
+      return { ...this.loadTeamState(config, now), ...this.loadLeadState(lead) };
+    },
+
+    /** The part of a snapshot shared by every lead: reps' runtime state and the round-robin state. */
+    loadTeamState(config: Config, now: number): { reps: Map<string, RepRuntime>; roundRobin: Map<string, RoundRobinState> } {
       const state = new Map(
         (statements.repState.all() as { rep_id: string; away_until: number | null; capacity_override: number | null; last_offer_at: number | null }[]).map((row) => [row.rep_id, row]),
       );
@@ -66,13 +71,18 @@ export function sqliteRoutingStore(db: Db) {
       const roundRobin = new Map<string, RoundRobinState>();
       const levels = new Map((statements.levels.all() as { team_id: string; level: number }[]).map((row) => [row.team_id, row.level]));
       for (const team of config.teams) roundRobin.set(team.id, { level: levels.get(team.id) ?? 0, passes: passes.get(team.id) ?? new Map() });
+      return { reps, roundRobin };
+    },
+
+    /** The part of a snapshot particular to one lead: its account's runtime owner and the reps who already missed it. */
+    loadLeadState(lead: { id: number | null; domain: string | null }): { accountOwners: Map<string, string | null>; excludedReps: Set<string> } {
       const accountOwners = new Map<string, string | null>();
       if (lead.domain) {
         const row = statements.accountOwner.get(lead.domain) as { owner_id: string | null } | undefined;
         if (row) accountOwners.set(lead.domain, row.owner_id);
       }
       const excludedReps = new Set(lead.id === null ? [] : (statements.excluded.all(lead.id) as { rep_id: string }[]).map((row) => row.rep_id));
-      return { reps, roundRobin, accountOwners, excludedReps };
+      return { accountOwners, excludedReps };
     },
 
     saveRoundRobin(update: RoundRobinUpdate): void {
