@@ -4,10 +4,10 @@
  * platform's time zone database rather than by hand-kept offsets.
  */
 
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
-const MINUTES_PER_DAY = 24 * 60;
-const MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY;
+import { DAY, MINUTE, MINUTES_PER_DAY, MINUTES_PER_WEEK, minuteOfWeek, modulo, wallClock, weekday } from './zonedTime.ts';
+
+export { isValidTimeZone } from './zonedTime.ts';
+
 /** How far ahead `nextHoursStart` looks: a week of weekly hours plus a day of slack for DST and overnight ranges. */
 const LOOKAHEAD_DAYS = 8;
 
@@ -27,65 +27,8 @@ export interface WorkingHours {
   ranges: readonly HoursRange[];
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** One cached formatter per zone: creating an Intl.DateTimeFormat costs far more than using one. */
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
-/** True for IANA zone names this runtime knows (`Europe/Berlin`, `UTC`); config validation uses it. */
-export function isValidTimeZone(timeZone: string): boolean {
-  try {
-    formatterFor(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The local wall-clock time at instant `at` in `timeZone`, to the minute, expressed as if that
- * wall-clock time were UTC ("2026-03-08 03:00 in New York" → Date.UTC(2026, 2, 8, 3, 0)). Comparing
- * and doing arithmetic on these values is how the rest of this module reasons about local time.
- */
-function wallClock(at: number, timeZone: string): number {
-  const fields = { year: 0, month: 1, day: 1, hour: 0, minute: 0 };
-  for (const part of formatterFor(timeZone).formatToParts(at)) {
-    if (part.type in fields) fields[part.type as keyof typeof fields] = Number(part.value);
-  }
-  return Date.UTC(fields.year, fields.month - 1, fields.day, fields.hour % 24, fields.minute);
-}
-
-function modulo(value: number, divisor: number): number {
-  return ((value % divisor) + divisor) % divisor;
-}
-
-/** 0 = Sunday; 1970-01-01, day 0 of the epoch, was a Thursday. */
-function weekday(wall: number): number {
-  return modulo(Math.floor(wall / DAY) + 4, 7);
-}
-
-/** Minutes since Sunday 00:00 of the local week. */
-function minuteOfWeek(wall: number): number {
-  return weekday(wall) * MINUTES_PER_DAY + Math.floor(modulo(wall, DAY) / MINUTE);
-}
-
 /** Whether a local minute of the week falls in a range; ranges wrap past Saturday night into Sunday. */
-function rangeContains(range: HoursRange, minute: number): boolean {
+export function rangeContains(range: HoursRange, minute: number): boolean {
   const sinceStart = modulo(minute - (range.day * MINUTES_PER_DAY + range.startMinute), MINUTES_PER_WEEK);
   return sinceStart < range.endMinute - range.startMinute;
 }

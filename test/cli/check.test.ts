@@ -1,34 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from '../../src/cli/index.ts';
+import { describe, expect, it } from 'vitest';
+import { runCliCaptured, useTempDir } from '../support/cli.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../leadrelay.example.yml', import.meta.url));
 
-/** Runs the CLI with captured output. */
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { stdout: { write: (text: string) => out.push(text) }, stderr: { write: (text: string) => err.push(text) }, env };
-  const code = await runCli(argv, io);
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const run = runCliCaptured;
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'leadrelay-check-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const temp = useTempDir('leadrelay-check-');
+const file = (name: string, text: string) => temp.file(name, text);
 
 describe('leadrelay check', () => {
   it('accepts the example config, summarizes it and exits 0', async () => {
@@ -70,9 +50,9 @@ fallback: { team: sales }
   });
 
   it('says how to create a config when the file is missing, and exits 1', async () => {
-    const result = await run(['check', join(dir, 'leadrelay.yml')]);
+    const result = await run(['check', join(temp.dir, 'leadrelay.yml')]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`config file not found: ${join(dir, 'leadrelay.yml')} (set LEADRELAY_CONFIG or create it from leadrelay.example.yml)\n`);
+    expect(result.stderr).toBe(`config file not found: ${join(temp.dir, 'leadrelay.yml')} (set LEADRELAY_CONFIG or create it from leadrelay.example.yml)\n`);
   });
 
   it('rejects extra arguments with its usage and exits 2', async () => {

@@ -1,40 +1,21 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/adapters/sqlite/openDatabase.ts';
 import { AWAY_INDEFINITELY } from '../../src/adapters/sqlite/sqliteRoutingStore.ts';
-import { runCli, type CliIo } from '../../src/cli/index.ts';
+import { runCliCaptured, useTempDir } from '../support/cli.ts';
 
 const CONFIG = fileURLToPath(new URL('../fixtures/routing.yml', import.meta.url));
 const LEAD = fileURLToPath(new URL('../fixtures/lead.json', import.meta.url));
 /** Monday 2026-01-05 10:00 UTC: 11:00 in Berlin, inside Carol's Mon-Fri 09:00-17:00. */
 const MONDAY_MORNING = '2026-01-05T10:00:00Z';
 
-/** Runs the CLI with captured output. */
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { stdout: { write: (text: string) => out.push(text) }, stderr: { write: (text: string) => err.push(text) }, env };
-  const code = await runCli(argv, io);
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const run = runCliCaptured;
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'leadrelay-route-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const temp = useTempDir('leadrelay-route-');
+const file = (name: string, text: string) => temp.file(name, text);
 
 function lead(data: Record<string, unknown>): string {
   return file('lead.json', JSON.stringify(data));
@@ -42,7 +23,7 @@ function lead(data: Record<string, unknown>): string {
 
 /** `route` against the fixture config, no database, at a fixed time. */
 function route(leadPath: string, ...extra: string[]) {
-  return run(['route', leadPath, '--config', CONFIG, '--db', join(dir, 'none.db'), '--at', MONDAY_MORNING, ...extra]);
+  return run(['route', leadPath, '--config', CONFIG, '--db', join(temp.dir, 'none.db'), '--at', MONDAY_MORNING, ...extra]);
 }
 
 describe('leadrelay route', () => {
@@ -109,7 +90,7 @@ describe('leadrelay route', () => {
   });
 
   it('uses LEADRELAY_CONFIG and LEADRELAY_DB when no options are given, and says when there is no database', async () => {
-    const db = join(dir, 'missing', 'leadrelay.db');
+    const db = join(temp.dir, 'missing', 'leadrelay.db');
     const result = await run(['route', LEAD, '--at', MONDAY_MORNING], { LEADRELAY_CONFIG: CONFIG, LEADRELAY_DB: db });
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(`no database at ${db}: routing as if everyone is available and has no leads\n`);
@@ -117,7 +98,7 @@ describe('leadrelay route', () => {
   });
 
   it('routes against the database read-only: an away rep is skipped, and the file is left byte-identical', async () => {
-    const path = join(dir, 'leadrelay.db');
+    const path = join(temp.dir, 'leadrelay.db');
     const db = openDatabase(path);
     db.prepare('INSERT INTO rep_state (rep_id, away_until, away_since, updated_at) VALUES (?, ?, ?, ?)').run('U0ALICE', AWAY_INDEFINITELY, 0, 0);
     db.close();
@@ -132,7 +113,7 @@ describe('leadrelay route', () => {
   });
 
   it('falls back to an empty state when the database schema is behind the code', async () => {
-    const path = join(dir, 'old.db');
+    const path = join(temp.dir, 'old.db');
     const db = new Database(path);
     db.exec('CREATE TABLE rep_state (rep_id TEXT PRIMARY KEY)');
     db.close();
@@ -147,9 +128,9 @@ describe('leadrelay route', () => {
   });
 
   it('says which schema version a database lacks', async () => {
-    const path = join(dir, 'behind.db');
+    const path = join(temp.dir, 'behind.db');
     openDatabase(path).close();
-    const copy = join(dir, 'copy.db');
+    const copy = join(temp.dir, 'copy.db');
     copyFileSync(path, copy);
     const db = new Database(copy);
     db.exec('DELETE FROM schema_migrations');
@@ -162,7 +143,7 @@ describe('leadrelay route', () => {
   it('routes as of --at: a rep outside their working hours is skipped', async () => {
     // Monday 2026-01-05 18:30 UTC is 19:30 in Berlin, after Carol's Mon-Fri 09:00-17:00.
     const path = lead({ email: 'mid@midco.com', score: 50 });
-    const evening = await run(['route', path, '--config', CONFIG, '--db', join(dir, 'none.db'), '--at', '2026-01-05T18:30:00Z']);
+    const evening = await run(['route', path, '--config', CONFIG, '--db', join(temp.dir, 'none.db'), '--at', '2026-01-05T18:30:00Z']);
     expect(evening.code).toBe(0);
     expect(evening.stdout).toContain('Rule:     fallback\n');
     expect(evening.stdout).toContain('✗ U0CAROL (Carol Example): outside working hours (Mon-Fri 09:00-17:00, Europe/Berlin)\n');
@@ -193,7 +174,7 @@ describe('leadrelay route', () => {
   });
 
   it('accepts --option=value', async () => {
-    const result = await run(['route', LEAD, `--config=${CONFIG}`, `--db=${join(dir, 'none.db')}`, `--at=${MONDAY_MORNING}`, '--json']);
+    const result = await run(['route', LEAD, `--config=${CONFIG}`, `--db=${join(temp.dir, 'none.db')}`, `--at=${MONDAY_MORNING}`, '--json']);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ decision: { repId: 'U0ALICE' } });
   });

@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from '../../src/cli/index.ts';
+import { describe, expect, it } from 'vitest';
+import { runCliCaptured, useTempDir } from '../support/cli.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 const CONFIG = fixture('routing.yml');
@@ -11,28 +9,10 @@ const CONFIG_B = fixture('routing-b.yml');
 const LEADS_JSONL = fixture('leads.jsonl');
 const LEADS_CSV = fixture('leads.csv');
 
-/** Runs the CLI with captured output. */
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { stdout: { write: (text: string) => out.push(text) }, stderr: { write: (text: string) => err.push(text) }, env };
-  const code = await runCli(argv, io);
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const run = runCliCaptured;
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'leadrelay-simulate-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const temp = useTempDir('leadrelay-simulate-');
+const file = (name: string, text: string) => temp.file(name, text);
 
 function jsonl(leads: readonly Record<string, unknown>[]): string {
   return `${leads.map((lead) => JSON.stringify(lead)).join('\n')}\n`;
@@ -264,9 +244,9 @@ fallback: { team: sales }
   });
 
   it('prints config errors like check does, and exits 1', async () => {
-    const result = await run(['simulate', LEADS_JSONL, '--config', CONFIG, '--compare', join(dir, 'missing.yml')]);
+    const result = await run(['simulate', LEADS_JSONL, '--config', CONFIG, '--compare', join(temp.dir, 'missing.yml')]);
     expect(result).toMatchObject({ code: 1, stdout: '' });
-    expect(result.stderr).toContain(`config file not found: ${join(dir, 'missing.yml')}`);
+    expect(result.stderr).toContain(`config file not found: ${join(temp.dir, 'missing.yml')}`);
   });
 
   it('rejects unknown options with its usage, and exits 2', async () => {

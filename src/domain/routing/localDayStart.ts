@@ -3,40 +3,7 @@
  * offers since `localDayStart(rep.timezone, now)`. Pure: the local wall clock comes from `Intl`.
  */
 
-const SECOND = 1000;
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** One cached formatter per zone, to the second (workingHours.ts keeps its own, to the minute). */
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
-/** The local wall-clock time at `at`, as if that wall-clock time were UTC, to the millisecond. */
-function wallClock(at: number, timeZone: string): number {
-  const fields = { year: 0, month: 1, day: 1, hour: 0, minute: 0, second: 0 };
-  for (const part of formatterFor(timeZone).formatToParts(at)) {
-    if (part.type in fields) fields[part.type as keyof typeof fields] = Number(part.value);
-  }
-  const millisecond = ((at % SECOND) + SECOND) % SECOND;
-  return Date.UTC(fields.year, fields.month - 1, fields.day, fields.hour % 24, fields.minute, fields.second) + millisecond;
-}
+import { DAY, HOUR, SECOND, wallClock } from '../zonedTime.ts';
 
 /**
  * The instant (epoch ms) at which the local day containing `now` began in `timeZone`: local
