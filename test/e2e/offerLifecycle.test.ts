@@ -254,3 +254,69 @@ describe('offer lifecycle, end to end through the Slack stand-in', () => {
     expect(second.db.prepare('SELECT message_ts FROM offers').get()).toEqual({ message_ts: second.slack.messages('U0ALICE')[0]?.ts });
   });
 });
+
+describe('every Slack call of the flow survives 429, 5xx and ok:false', () => {
+  /** Drives a lead to escalation, then assignment, with `fault` injected once into `method` calls matching `when`. */
+  async function runFlowWith(method: string, fault: Parameters<SlackStandIn['fail']>[1], when?: (args: Record<string, unknown>) => boolean) {
+    const t = await start();
+    t.slack.fail(method, fault, { times: 1, ...(when ? { when } : {}) });
+    const id = await t.postLead({ email: 'jane@acme.com', name: 'Jane Doe' });
+    const settleAll = async () => {
+      for (let i = 0; i < 6; i += 1) {
+        t.clock.advance(60_000);
+        await t.bot.outbox.drain();
+      }
+    };
+    await settleAll();
+    t.clock.advance(2.5 * MINUTE);
+    t.bot.lifecycle.remindDue();
+    await settleAll();
+    t.bot.lifecycle.expireDue();
+    await settleAll();
+    t.bot.lifecycle.expireDue();
+    await settleAll();
+    t.bot.lifecycle.repingDue();
+    await settleAll();
+    const escalation = t.slack.lastMessage('C0ESCALATE');
+    return { t, id, escalation };
+  }
+
+  it.each([
+    ['chat.postMessage', 'the offer card', (a: Record<string, unknown>) => a.channel === 'U0ALICE' && a.metadata !== undefined],
+    ['chat.postMessage', 'the reminder', (a: Record<string, unknown>) => a.thread_ts !== undefined && a.channel !== 'C0ESCALATE'],
+    ['chat.postMessage', 'the escalation', (a: Record<string, unknown>) => a.channel === 'C0ESCALATE' && a.thread_ts === undefined],
+    ['chat.postMessage', 'the re-ping', (a: Record<string, unknown>) => a.channel === 'C0ESCALATE' && a.thread_ts !== undefined],
+    ['chat.update', 'the expired card', (a: Record<string, unknown>) => String(a.channel).startsWith('D')],
+  ])('%s for %s: retried after a 429 and after a 5xx', async (method, _what, when) => {
+    for (const fault of [{ status: 429 as const, retryAfter: 2 }, { status: 500 as const }]) {
+      const { t, id, escalation } = await runFlowWith(method, fault, when);
+      expect(t.lead(id).state).toBe('escalated');
+      expect(escalation).toBeDefined();
+      expect(t.slack.calls.filter((c) => c.method === method && c.injected).length).toBe(1);
+      expect(t.db.prepare(`SELECT count(*) AS n FROM outbox WHERE state != 'done'`).get()).toEqual({ n: 0 });
+      await bot?.stop();
+      await slack?.close();
+      db?.close();
+      bot = slack = db = undefined;
+    }
+  });
+
+  it('records a permanent ok:false on the escalation and keeps the lead escalated', async () => {
+    const { t, id } = await runFlowWith('chat.postMessage', { error: 'channel_not_found' }, (a) => a.channel === 'C0ESCALATE' && a.thread_ts === undefined);
+    expect(t.lead(id).state).toBe('escalated');
+    expect(t.events(id)).toContain('delivery_failed');
+  });
+
+  it('recovers when conversations.history fails while looking for a card that may have been posted', async () => {
+    const t = await start();
+    t.slack.fail('chat.postMessage', { network: 'reset' }, { times: 1, when: (a) => a.metadata !== undefined });
+    t.slack.fail('conversations.history', { status: 500 }, { times: 1 });
+    await t.postLead({ email: 'jane@acme.com' });
+    for (let i = 0; i < 5; i += 1) {
+      t.clock.advance(10_000);
+      await t.bot.outbox.drain();
+    }
+    expect(t.slack.messages('U0ALICE')).toHaveLength(1);
+    expect(t.db.prepare('SELECT message_ts FROM offers').get()).toEqual({ message_ts: t.slack.messages('U0ALICE')[0]?.ts });
+  });
+});
