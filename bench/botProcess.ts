@@ -28,7 +28,9 @@ export interface BotProcess {
 /** Starts the real bot (`src/main.ts`) as its own process and waits until /healthz answers 200. */
 export async function startBotProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<BotProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // BENCH_PROFILE_DIR=dir writes a CPU profile of the bot (open it in Chrome DevTools) when it stops.
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,6 +1,6 @@
 /**
  * Deadlines at scale (SPEC 11): N offers expiring at the same instant. Seeds a database with N leads
- * offered to 400 reps, all with the same deadline a few seconds ahead, starts the real bot on it
+ * offered to 400 reps (40 teams of 10), all with the same deadline a few seconds ahead, starts the real bot on it
  * (its own process, real clock) against the Slack stand-in, and measures
  *  - the lateness of each reassignment (offer resolved_at − deadline_at), p50/p99/max, and
  *  - the time from the deadline to the last new card posted to Slack.
@@ -10,6 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { parseConfig } from '../src/config/loadConfig.ts';
 import { createAcceptLead } from '../src/app/acceptLead.ts';
@@ -28,9 +29,17 @@ import { percentile } from './loadGenerator.ts';
 export const REP_COUNT = 400;
 const repId = (i: number) => `U0R${String(i).padStart(4, '0')}`;
 
+/** 40 teams of 10 reps, a rule per team on `fields.team_no`: leads spread over 400 reps as in SPEC 11. */
+export const TEAM_COUNT = 40;
+
 export function benchConfigYaml(claimWithin = '10m'): string {
   const reps = Array.from({ length: REP_COUNT }, (_, i) => `  - { id: ${repId(i)}, name: Rep ${i} }`).join('\n');
-  const members = Array.from({ length: REP_COUNT }, (_, i) => repId(i)).join(', ');
+  const perTeam = REP_COUNT / TEAM_COUNT;
+  const teams = Array.from({ length: TEAM_COUNT }, (_, t) => {
+    const members = Array.from({ length: perTeam }, (_, k) => repId(t * perTeam + k)).join(', ');
+    return `  - { id: t${t}, manager: U0MGR, members: [${members}] }`;
+  }).join('\n');
+  const rules = Array.from({ length: TEAM_COUNT }, (_, t) => `  - { name: Team ${t}, when: { fields.team_no: ${t} }, route: { team: t${t} } }`).join('\n');
   return `timezone: UTC
 sla: { claim_within: ${claimWithin}, max_offers: 3 }
 escalation: { channel: C0BENCHESC }
@@ -38,10 +47,10 @@ managers: [U0MGR]
 reps:
 ${reps}
 teams:
-  - { id: everyone, manager: U0MGR, members: [${members}] }
+${teams}
 rules:
-  - { name: Everyone, route: { team: everyone } }
-fallback: { team: everyone }
+${rules}
+fallback: { team: t0 }
 `;
 }
 
@@ -64,7 +73,7 @@ export async function benchExpiryBurst(options: { offers: number; dir: string })
   for (let start = 0; start < options.offers; start += 500) {
     const batch = Array.from({ length: Math.min(500, options.offers - start) }, (_, k) => start + k);
     const results = await Promise.all(
-      batch.map((i) => accept({ lead: { source: 'form', email: `burst${i}@company${i % 300}.example`, company: {}, fields: {} } as Lead, requestHash: String(i) })),
+      batch.map((i) => accept({ lead: { source: 'form', email: `burst${i}@company${i % 300}.example`, company: {}, fields: { team_no: i % TEAM_COUNT } } as Lead, requestHash: String(i) })),
     );
     await Promise.all(results.map((r) => (r.status === 'accepted' ? router.routeSoon(r.leadId) : undefined)));
     now += 1;
@@ -121,4 +130,12 @@ export async function benchExpiryBurst(options: { offers: number; dir: string })
     await bot.stop();
     await slack.close();
   }
+}
+
+// `node --import tsx bench/expiryBurst.ts [offers]` runs this part alone (BENCH_PROFILE_DIR=dir profiles the bot).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const offers = Number(process.argv[2] ?? 10_000);
+  console.log(JSON.stringify(await benchExpiryBurst({ offers, dir: mkdtempSync(join(tmpdir(), 'leadrelay-expiry-')) }), null, 2));
 }

@@ -3,7 +3,8 @@ import type { Logger } from '../logger.ts';
 import type { OutboxKind, OutboxRow, SqliteOutboxStore } from '../sqlite/sqliteOutboxStore.ts';
 
 export type DeliveryOutcome =
-  | { ok: true; result?: unknown }
+  /** `commit` records what the delivery returned (e.g. a card's ts) in the same transaction that marks the row done. */
+  | { ok: true; result?: unknown; commit?: () => void }
   /** Not attempted: pacing asks to wait (not a failure, no attempt counted). */
   | { ok: false; deferMs: number }
   | { ok: false; retryable: true; error: string; retryAfterMs?: number }
@@ -49,6 +50,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   /** Records a delivery's outcome; returns the error when the effect is given up on. */
   const settle = (row: OutboxRow, outcome: DeliveryOutcome, now: number): string | null => {
     if (outcome.ok) {
+      outcome.commit?.();
       outbox.markDone(row.id, outcome.result, now);
       return null;
     }

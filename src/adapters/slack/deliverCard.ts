@@ -25,7 +25,7 @@ export interface CardDelivererDeps {
   maybeInFlight: ReadonlySet<number>;
 }
 
-const done = (result?: unknown): DeliveryOutcome => ({ ok: true, result });
+const done = (result?: unknown, commit?: () => void): DeliveryOutcome => ({ ok: true, result, ...(commit ? { commit } : {}) });
 
 /**
  * Delivers `card` outbox rows: leadrelay's own messages, rendered from the current state at delivery
@@ -63,10 +63,7 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
     if (deps.maybeInFlight.has(row.id) || row.attempts > 0) {
       const found = await findPostedCard(model.offer.repId, offerId);
       if (found !== null && 'ok' in found) return found;
-      if (found) {
-        offers.setMessage(offerId, found.channel, found.ts);
-        return done({ recovered: true, ts: found.ts });
-      }
+      if (found) return done({ recovered: true, ts: found.ts }, () => offers.setMessage(offerId, found.channel, found.ts));
     }
     const message = renderOfferCard(model, deps.now());
     const posted = await call('chat.postMessage', {
@@ -76,8 +73,7 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
       metadata: { event_type: OFFER_METADATA_TYPE, event_payload: { offer_id: offerId, lead: model.ref } },
     });
     if (!posted.ok) return posted;
-    offers.setMessage(offerId, String(posted.result.channel), String(posted.result.ts));
-    return done({ ts: posted.result.ts });
+    return done({ ts: posted.result.ts }, () => offers.setMessage(offerId, String(posted.result.channel), String(posted.result.ts)));
   };
 
   const updateOfferCard = async (offerId: number): Promise<DeliveryOutcome> => {
@@ -109,8 +105,7 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
     if (!model || !target) return done({ skipped: 'nobody to escalate to' });
     const posted = await call('chat.postMessage', { channel: target, ...renderEscalation(model, deps.now()), unfurl_links: false });
     if (!posted.ok) return posted;
-    leads.setEscalationMessage(leadId, String(posted.result.channel), String(posted.result.ts));
-    return done({ ts: posted.result.ts });
+    return done({ ts: posted.result.ts }, () => leads.setEscalationMessage(leadId, String(posted.result.channel), String(posted.result.ts)));
   };
 
   const updateEscalation = async (leadId: number): Promise<DeliveryOutcome> => {
