@@ -4,7 +4,7 @@
  * platform's time zone database rather than by hand-kept offsets.
  */
 
-import { DAY, MINUTE, MINUTES_PER_DAY, MINUTES_PER_WEEK, minuteOfWeek, modulo, wallClock, weekday } from './zonedTime.ts';
+import { DAY, MINUTE, MINUTES_PER_DAY, MINUTES_PER_WEEK, instantsAtLocal, minuteOfWeek, modulo, wallClock, weekday } from './zonedTime.ts';
 
 export { isValidTimeZone } from './zonedTime.ts';
 
@@ -43,27 +43,6 @@ export function isWithinHours(hours: WorkingHours, timeZone: string, now: number
 }
 
 /**
- * The instants whose local time in `timeZone` is the wall-clock time `wall`: normally one, two in
- * the hour repeated when clocks go back, and in the hour skipped when clocks go forward none; then
- * the first instant after the jump, when the local time passes `wall`, stands in for it.
- */
-function instantsAt(wall: number, timeZone: string): number[] {
-  // Offsets a day either side cover both sides of any DST change near `wall`.
-  const offsets = [...new Set([wall - DAY, wall + DAY].map((at) => wallClock(at, timeZone) - at))];
-  const exact = offsets.map((offset) => wall - offset).filter((at) => wallClock(at, timeZone) === wall);
-  if (exact.length > 0) return exact.sort((a, b) => a - b);
-  if (offsets.length < 2) return [];
-  let before = wall - Math.max(...offsets);
-  let after = wall - Math.min(...offsets);
-  while (after - before > MINUTE) {
-    const middle = before + Math.floor((after - before) / 2 / MINUTE) * MINUTE;
-    if (wallClock(middle, timeZone) >= wall) after = middle;
-    else before = middle;
-  }
-  return [after];
-}
-
-/**
  * The next instant (epoch ms, to the minute) at which the rep is inside working hours: `now` itself
  * when they already are, null when no range starts within the next 8 days (or there are no ranges).
  * Used to offer queued leads the moment someone's day begins. It jumps from range start to range
@@ -76,7 +55,7 @@ export function nextHoursStart(hours: WorkingHours, timeZone: string, now: numbe
     const midnight = today + offset * DAY;
     const starts = hours.ranges
       .filter((range) => range.day === weekday(midnight))
-      .flatMap((range) => instantsAt(midnight + range.startMinute * MINUTE, timeZone))
+      .flatMap((range) => instantsAtLocal(midnight + range.startMinute * MINUTE, timeZone))
       .filter((at) => at > now && isWithinHours(hours, timeZone, at));
     if (starts.length > 0) return Math.min(...starts);
   }

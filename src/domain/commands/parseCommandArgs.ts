@@ -65,7 +65,7 @@ export function parseUserArg(token: string): ParseResult<string> {
   if (trimmed.startsWith('@')) {
     return { ok: false, error: `${quoteArg(trimmed)} is not someone Slack recognises: pick the person from the @ suggestions.` };
   }
-  return { ok: false, error: `${quoteArg(trimmed)} is not a person: name one with @, like @bob.` };
+  return { ok: false, error: `${quoteArg(trimmed)} is not a person: name one with @.` };
 }
 
 /** A host name: dot-separated labels of letters, digits and inner hyphens, ending in a top-level domain that starts with a letter (`xn--p1ai` included). */
@@ -180,6 +180,6 @@ export function parseOwnerArgs(text: string): ParseResult<OwnerArgs> {
   if (ownerToken === undefined) return { ok: true, value: { kind: 'show', domain } };
   if (ownerToken.toLowerCase() === 'none') return { ok: true, value: { kind: 'clear', domain } };
   const owner = parseUserArg(ownerToken);
-  if (!owner.ok) return { ok: false, error: `${owner.error.replace(/\.$/, '')} (or \`none\` to clear the owner).` };
+  if (!owner.ok) return { ok: false, error: `${owner.error} Or use \`none\` to clear the owner.` };
   return { ok: true, value: { kind: 'set', domain, owner: owner.value } };
 }
