@@ -8,7 +8,11 @@ import { createLeadsRoute } from './adapters/http/leadsRoute.ts';
 import type { HttpRoute } from './adapters/http/httpRoutes.ts';
 import type { Logger } from './adapters/logger.ts';
 import { registerLeadsCommand } from './adapters/slack/commands/leadsCommand.ts';
-import { registerPendingCommands } from './adapters/slack/commands/pendingCommands.ts';
+import { registerAwayCommand } from './adapters/slack/commands/awayCommand.ts';
+import { registerOwnerCommand } from './adapters/slack/commands/ownerCommand.ts';
+import { registerReassignCommand } from './adapters/slack/commands/reassignCommand.ts';
+import { createAvailability } from './app/availability.ts';
+import { createAccountOwners } from './app/accountOwners.ts';
 import { createSlackApp } from './adapters/slack/createSlackApp.ts';
 import type { Db } from './adapters/sqlite/openDatabase.ts';
 import { sqliteLeadStore } from './adapters/sqlite/sqliteLeadStore.ts';
@@ -45,6 +49,7 @@ export interface RunningLeadrelay {
   /** The use cases, for tests that drive time with a fake clock. */
   router: ReturnType<typeof createLeadRouter>;
   lifecycle: ReturnType<typeof createOfferLifecycle>;
+  availability: ReturnType<typeof createAvailability>;
   outbox: ReturnType<typeof createOutboxWorker>;
   /** Stops taking requests, finishes in-flight work. The caller closes the database. */
   stop(): Promise<void>;
@@ -152,13 +157,17 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   const people = config;
   dedupeSlackDeliveries(slack.app, { db, clock });
   registerLeadsCommand(slack.app, { logger, people, leads });
-  registerPendingCommands(slack.app, { logger, people });
+  const availability = createAvailability({ db, outbox, lifecycle, router, clock, logger, onEffects: () => worker.wake() });
+  registerAwayCommand(slack.app, { logger, config, availability, clock });
+  registerReassignCommand(slack.app, { logger, config, lifecycle, leads });
+  registerOwnerCommand(slack.app, { logger, config, accountOwners: createAccountOwners({ db, clock, config, logger }) });
   registerOfferActions(slack.app, { lifecycle, people, logger });
 
   // Leads answered 202 before a crash but not yet routed, and the holding queue, come first.
   // Deadlines live in the database: offers that expired while the bot was down are acted on now.
   router.routeReceived();
   lifecycle.expireDue();
+  availability.returnDue();
   router.rerouteQueued();
   const timers = options.timers ?? true;
   const offerLifecycle = lifecycle;
@@ -188,6 +197,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
           },
           { name: 'reminders', run: () => void offerLifecycle.remindDue() },
           { name: 'escalation-repings', run: () => void offerLifecycle.repingDue() },
+          { name: 'away-returns', run: () => void availability.returnDue() },
           { name: 'holding-queue', run: () => void (router.queueCheckDue() && router.rerouteQueued()) },
         ],
         logger,
@@ -204,6 +214,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
     port,
     router,
     lifecycle: offerLifecycle,
+    availability,
     outbox: worker,
     async stop() {
       shuttingDown = true;

@@ -23,7 +23,7 @@ export interface OfferLifecycleDeps {
 }
 
 export type CommandResult =
-  | { ok: true; leadId: number; ref: string; then?: RouteOutcome | { kind: 'escalated' } }
+  | { ok: true; leadId: number; ref: string; then?: RouteOutcome | { kind: 'escalated' }; freesCapacity?: boolean }
   | (OfferRejection & { leadId: number | null; ref: string | null; whereabouts: LeadWhereabouts | null });
 
 /** Thrown inside a transaction when a compare-and-set lost: the transaction rolls back and the command is stale. */
@@ -81,7 +81,7 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
 
     if (outcome.offer) {
       const pending = facts.pendingOffer;
-      if (!pending || !offers.resolve({ id: outcome.offer.id, version: pending.version, state: outcome.offer.state as 'claimed' | 'passed' | 'expired', reason: outcome.offer.reason ?? null, now })) {
+      if (!pending || !offers.resolve({ id: outcome.offer.id, version: pending.version, state: outcome.offer.state as Exclude<typeof outcome.offer.state, 'pending'>, reason: outcome.offer.reason ?? null, now })) {
         throw new LostRace();
       }
     }
@@ -101,7 +101,7 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     // The next rep's card (or the escalation) goes out before the old card's update: chat.update is
     // paced far slower than new posts (Tier 3), and a lead must never wait on a dead card.
     enqueueEffects(leadId, outcome.effects, now);
-    return { ok: true, leadId, ref: leadRef(leadId), ...(then ? { then } : {}) };
+    return { ok: true, leadId, ref: leadRef(leadId), ...(then ? { then } : {}), ...(outcome.freesCapacity ? { freesCapacity: true } : {}) };
   });
 
   /** One command in its own savepoint: a lost compare-and-set (a concurrent change won) rolls back alone and answers as stale. */
@@ -118,6 +118,8 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     if (!result.ok) return;
     logger.info({ lead: result.ref, event: `offer.${command.type}`, then: result.then?.kind }, 'offer command');
     if (result.then && result.then.kind !== 'escalated') router.committed(leadId, result.then);
+    // A rep's capacity was freed: queued leads may be served now (SPEC 5).
+    if (result.freesCapacity) router.rerouteQueued();
   };
 
   const attemptAlone = db.transaction(attempt);
@@ -156,6 +158,25 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     /** A click on Claim or Pass on an offer card. */
     onCard(command: Extract<OfferCommand, { type: 'claim' | 'pass' }>): CommandResult {
       return execute(leadOfOffer(command.offerId), command);
+    },
+
+    /** `/leads done L-17` or the Done button: the owner (or a manager) closes the lead. */
+    done(leadId: number, by: string, byManager: boolean): CommandResult {
+      return execute(leadId, { type: 'done', by, byManager });
+    },
+
+    /** `/reassign L-17 @rep [reason]`: the owner or a manager hands the lead over; an offer in flight is withdrawn. */
+    reassign(leadId: number, command: Omit<Extract<OfferCommand, { type: 'reassign' }>, 'type'>): CommandResult {
+      return execute(leadId, { type: 'reassign', ...command });
+    },
+
+    /** A rep went away: each of their pending offers is withdrawn and moves on to the next rep at once. */
+    withdrawOffersOf(repId: string, by: string): number {
+      const commands = offers.pendingOfRep(repId).map((offer) => ({
+        leadId: offer.lead_id,
+        command: { type: 'withdraw' as const, offerId: offer.id, offerVersion: offer.version, by, reason: 'away' as const },
+      }));
+      return commands.length === 0 ? 0 : executeBatch(commands);
     },
 
     /** A manager's "Take it myself" or assignment on an escalation. */

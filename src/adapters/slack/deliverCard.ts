@@ -155,6 +155,11 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
         return repingEscalation(Number(payload.leadId));
       case 'dm_assigned':
         return dmAssigned(Number(payload.leadId), String(payload.repId), String(payload.by));
+      case 'dm_reassigned_away': {
+        const text = `↪️ <@${String(payload.by)}> reassigned ${leadRef(Number(payload.leadId))} to <@${String((payload as { to?: string }).to)}>.`;
+        const posted = await call('chat.postMessage', { channel: String(payload.repId), text });
+        return posted.ok ? done() : posted;
+      }
       default:
         return { ok: false, retryable: false, error: `unknown card effect ${row.method}` };
     }

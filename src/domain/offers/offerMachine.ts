@@ -42,14 +42,21 @@ export type OfferCommand =
   /** The deadline sweep finds an offer past its deadline. */
   | { type: 'expire'; offerId: number; offerVersion: number }
   /** The reminder sweep finds an offer past its reminder time. */
-  | { type: 'remind'; offerId: number; offerVersion: number };
+  | { type: 'remind'; offerId: number; offerVersion: number }
+  /** The offer is taken back: the rep went away, or the lead was reassigned. */
+  | { type: 'withdraw'; offerId: number; offerVersion: number; by: string; reason: 'away' | 'reassigned' }
+  /** The owner (or a manager) marks the lead done: it frees the owner's capacity. */
+  | { type: 'done'; by: string; byManager: boolean }
+  /** The owner or a manager hands the lead to another rep (`/reassign`). */
+  | { type: 'reassign'; by: string; byManager: boolean; repId: string; repKnown: boolean; reason: string | null };
 
 /** Slack calls a transition causes; the app turns them into outbox rows. Cards are rendered from state at delivery. */
 export type OfferEffect =
   | { type: 'update_offer_card'; offerId: number }
   | { type: 'post_reminder'; offerId: number }
   | { type: 'update_escalation'; leadId: number }
-  | { type: 'dm_assigned'; leadId: number; repId: string; by: string };
+  | { type: 'dm_assigned'; leadId: number; repId: string; by: string }
+  | { type: 'dm_reassigned_away'; leadId: number; repId: string; by: string; to: string };
 
 export interface HistoryRecord {
   actor: string;
@@ -59,6 +66,8 @@ export interface HistoryRecord {
 
 export type OfferRejection =
   | { ok: false; reason: 'stale' }
+  | { ok: false; reason: 'not_owner' }
+  | { ok: false; reason: 'same_owner' }
   | { ok: false; reason: 'not_yours' }
   | { ok: false; reason: 'not_manager' }
   | { ok: false; reason: 'unknown_rep' };
@@ -71,6 +80,8 @@ export interface OfferTransition {
   offer?: { id: number; state: OfferState; reason?: string };
   /** After a pass or expiry: offer the lead to the next eligible rep, or escalate after max_offers. */
   then: 'route_next' | 'escalate' | null;
+  /** The lead's queue may now be served (a rep's capacity was freed). */
+  freesCapacity?: boolean;
   /** Reminder sent: mark it so it is sent once. */
   reminded?: boolean;
   effects: OfferEffect[];
@@ -130,6 +141,53 @@ export function decideOffer(facts: LeadFacts, command: OfferCommand, maxOffers: 
       const offer = currentOffer(command.offerId, command.offerVersion);
       if (!offer || offer.remindedAt !== null) return stale;
       return { ok: true, lead: { state: facts.state, ownerId: facts.ownerId }, then: null, reminded: true, effects: [{ type: 'post_reminder', offerId: offer.id }], history: [] };
+    }
+    case 'withdraw': {
+      const offer = currentOffer(command.offerId, command.offerVersion);
+      if (!offer) return stale;
+      return {
+        ok: true,
+        lead: { state: facts.state, ownerId: null },
+        offer: { id: offer.id, state: 'withdrawn', reason: command.reason },
+        // A withdrawal is nobody's miss: the lead goes on to the next rep, never straight to a manager.
+        then: command.reason === 'away' ? 'route_next' : null,
+        effects: [{ type: 'update_offer_card', offerId: offer.id }],
+        history: [{ actor: command.by, event: 'withdrawn', detail: { offer: offer.id, rep: offer.repId, reason: command.reason } }],
+      };
+    }
+    case 'done': {
+      if (facts.state !== 'claimed') return stale;
+      if (facts.ownerId !== command.by && !command.byManager) return { ok: false, reason: 'not_owner' };
+      return {
+        ok: true,
+        lead: { state: 'done', ownerId: facts.ownerId },
+        then: null,
+        freesCapacity: true,
+        effects: [],
+        history: [{ actor: command.by, event: 'done' }],
+      };
+    }
+    case 'reassign': {
+      const holder = facts.state === 'claimed' ? facts.ownerId : facts.state === 'offered' ? (pending?.repId ?? null) : null;
+      const isHolder = holder !== null && holder === command.by;
+      if (!command.byManager && !isHolder) return { ok: false, reason: 'not_owner' };
+      if (!command.repKnown) return { ok: false, reason: 'unknown_rep' };
+      if (facts.state === 'done' || facts.state === 'received') return stale;
+      if (facts.state === 'claimed' && facts.ownerId === command.repId) return { ok: false, reason: 'same_owner' };
+      const effects: OfferEffect[] = [{ type: 'dm_assigned', leadId: facts.id, repId: command.repId, by: command.by }];
+      if (facts.state === 'claimed' && facts.ownerId && facts.ownerId !== command.by) {
+        effects.push({ type: 'dm_reassigned_away', leadId: facts.id, repId: facts.ownerId, by: command.by, to: command.repId });
+      }
+      if (facts.state === 'escalated' || facts.state === 'queued') effects.push({ type: 'update_escalation', leadId: facts.id });
+      return {
+        ok: true,
+        lead: { state: 'claimed', ownerId: command.repId },
+        ...(pending ? { offer: { id: pending.id, state: 'withdrawn' as const, reason: 'reassigned' } } : {}),
+        then: null,
+        freesCapacity: facts.state === 'claimed',
+        effects: pending ? [{ type: 'update_offer_card', offerId: pending.id }, ...effects] : effects,
+        history: [{ actor: command.by, event: 'reassigned', detail: { from: holder, to: command.repId, ...(command.reason ? { reason: command.reason } : {}) } }],
+      };
     }
     case 'take':
     case 'assign': {

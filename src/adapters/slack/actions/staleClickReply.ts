@@ -7,6 +7,10 @@ export function staleClickReply(result: Extract<CommandResult, { ok: false }>, v
   switch (result.reason) {
     case 'not_yours':
       return `${lead} is not offered to you${result.whereabouts ? `: it is ${whereaboutsWords(result.whereabouts, viewer)}` : ''}.`;
+    case 'not_owner':
+      return `Only ${lead}'s owner or a manager can do that.`;
+    case 'same_owner':
+      return `${lead} already belongs to them. Nothing changed.`;
     case 'not_manager':
       return `Only a manager can assign ${lead}.`;
     case 'unknown_rep':

@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../logger.ts';
 import { isKnownPerson, type PeopleDirectory } from '../../../domain/people.ts';
 
@@ -22,14 +23,14 @@ export function registerCommand(
   app: App,
   command: string,
   deps: { logger: Logger; people: () => PeopleDirectory },
-  handler: (context: CommandContext) => CommandReply | Promise<CommandReply>,
+  handler: (context: CommandContext, slack: { client: WebClient }) => CommandReply | Promise<CommandReply>,
 ): void {
-  app.command(command, async ({ command: payload, ack }) => {
+  app.command(command, async ({ command: payload, ack, client }) => {
     const context = { userId: payload.user_id, text: payload.text.trim() };
     let reply: CommandReply;
     try {
       reply = isKnownPerson(deps.people(), context.userId)
-        ? await handler(context)
+        ? await handler(context, { client })
         : { text: `You're not set up in leadrelay yet: ask your sales-ops admin to add you to leadrelay.yml as a rep or manager.` };
     } catch (error) {
       deps.logger.error({ err: error, command }, 'slash command failed');

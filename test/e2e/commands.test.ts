@@ -1,0 +1,195 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Env } from '../../src/config/env.ts';
+import { parseConfig } from '../../src/config/loadConfig.ts';
+import { createLogger } from '../../src/adapters/logger.ts';
+import { openDatabase, type Db } from '../../src/adapters/sqlite/openDatabase.ts';
+import { startLeadrelay, type RunningLeadrelay } from '../../src/leadrelay.ts';
+import { eventually } from '../support/eventually.ts';
+import { FakeClock } from '../support/fakeClock.ts';
+import { startSlackStandIn, type SlackStandIn } from '../support/slackStandIn.ts';
+
+const HOUR = 3_600_000;
+const signingSecret = 'commands-signing-secret';
+const webhookSecret = 'commands-webhook-secret';
+const CONFIG = `
+timezone: UTC
+sla: { claim_within: 5m, max_offers: 3 }
+escalation: { channel: C0ESCALATE }
+managers: [U0MGR]
+reps:
+  - { id: U0ALICE, name: Alice }
+  - { id: U0BOB, name: Bob }
+  - { id: U0CAROL, name: Carol }
+teams:
+  - { id: sdr, manager: U0MGR, members: [U0ALICE, U0BOB] }
+  - { id: named, manager: U0MGR, members: [U0CAROL] }
+rules:
+  - { name: Named account, route: account_owner }
+  - { name: Everyone, route: { team: sdr } }
+fallback: { team: sdr }
+`;
+
+let slack: SlackStandIn | undefined;
+let bot: RunningLeadrelay | undefined;
+let db: Db | undefined;
+afterEach(async () => {
+  await bot?.stop();
+  await slack?.close();
+  db?.close();
+  bot = slack = db = undefined;
+});
+
+async function start() {
+  const parsed = parseConfig(CONFIG, 'commands.yml');
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  slack = await startSlackStandIn({ signingSecret, users: [{ id: 'U0ALICE', tz: 'UTC' }, 'U0BOB', 'U0CAROL', 'U0MGR', 'U0STRANGER'], socketMode: false });
+  db = openDatabase(':memory:');
+  const clock = new FakeClock('2026-11-24T14:00:00Z');
+  const env: Env = { mode: 'http', botToken: slack.botToken, signingSecret, appToken: undefined, slackApiUrl: slack.apiUrl, port: 0, configPath: 'c.yml', dbPath: ':memory:', webhookSecret, logLevel: 'silent' };
+  bot = await startLeadrelay({ env, config: parsed.config, db, clock, logger: createLogger('silent'), timers: false });
+  slack.setRequestUrl(`http://127.0.0.1:${bot.port}/slack/events`);
+  const running = bot;
+  const stand = slack;
+  const database = db;
+  return {
+    clock,
+    slack: stand,
+    bot: running,
+    db: database,
+    async command(userId: string, command: string, text: string): Promise<string> {
+      const reply = await stand.slashCommand({ command, text, userId });
+      return (reply.body as { text: string }).text;
+    },
+    async postLead(lead: Record<string, unknown>) {
+      const response = await fetch(`http://127.0.0.1:${running.port}/leads`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${webhookSecret}`, 'content-type': 'application/json' },
+        body: JSON.stringify(lead),
+      });
+      const id = Number(((await response.json()) as { lead: string }).lead.slice(2));
+      await eventually(() => (database.prepare('SELECT state FROM leads WHERE id = ?').get(id) as { state: string }).state !== 'received');
+      await running.outbox.drain();
+      return id;
+    },
+    lead: (id: number) => database.prepare('SELECT state, owner_id FROM leads WHERE id = ?').get(id) as { state: string; owner_id: string | null },
+    pendingRep: (id: number) => (database.prepare(`SELECT rep_id FROM offers WHERE lead_id = ? AND state = 'pending'`).get(id) as { rep_id: string } | undefined)?.rep_id,
+    awayUntil: (rep: string) => (database.prepare('SELECT away_until FROM rep_state WHERE rep_id = ?').get(rep) as { away_until: number | null } | undefined)?.away_until ?? null,
+  };
+}
+
+describe('/away', () => {
+  it('takes the rep out of rotation for a duration, moves their pending offers at once, and brings them back with a DM', async () => {
+    const t = await start();
+    const id = await t.postLead({ email: 'jane@beta.io' });
+    expect(t.pendingRep(id)).toBe('U0ALICE');
+    const reply = await t.command('U0ALICE', '/away', '2h');
+    expect(reply).toContain("You're away until <!date^");
+    expect(reply).toContain('1 pending offer moved on');
+    expect(t.pendingRep(id)).toBe('U0BOB');
+    expect(t.awayUntil('U0ALICE')).toBe(t.clock.now() + 2 * HOUR);
+
+    t.clock.advance(2 * HOUR);
+    expect(t.bot.availability.returnDue()).toBe(1);
+    await t.bot.outbox.drain();
+    expect(t.slack.lastMessage('U0ALICE')?.text).toContain("You're back in rotation");
+    expect(t.awayUntil('U0ALICE')).toBeNull();
+  });
+
+  it('reads "until 16:00" in the user\'s time zone', async () => {
+    const t = await start();
+    await t.command('U0ALICE', '/away', 'until 16:00');
+    expect(t.awayUntil('U0ALICE')).toBe(Date.parse('2026-11-24T16:00:00Z'));
+  });
+
+  it('toggles with no argument, and /away off comes back', async () => {
+    const t = await start();
+    expect(await t.command('U0ALICE', '/away', '')).toContain("You're away until you turn it off");
+    expect(t.awayUntil('U0ALICE')).toBe(Number.MAX_SAFE_INTEGER);
+    expect(await t.command('U0ALICE', '/away', '')).toContain("You're back in rotation");
+    await t.command('U0ALICE', '/away', '1h');
+    expect(await t.command('U0ALICE', '/away', 'off')).toContain("You're back in rotation");
+    expect(await t.command('U0ALICE', '/away', 'off')).toContain('not away');
+  });
+
+  it('offers queued leads the moment a rep comes back', async () => {
+    const t = await start();
+    await t.command('U0ALICE', '/away', '');
+    await t.command('U0BOB', '/away', '');
+    const id = await t.postLead({ email: 'jane@beta.io' });
+    expect(t.lead(id).state).toBe('queued');
+    await t.command('U0BOB', '/away', 'off');
+    expect(t.pendingRep(id)).toBe('U0BOB');
+  });
+
+  it('answers a bad argument with the usage line and changes nothing', async () => {
+    const t = await start();
+    const reply = await t.command('U0ALICE', '/away', '2 hours');
+    expect(reply).toContain("I don't understand");
+    expect(reply).toContain('Usage: `/away`');
+    expect(t.awayUntil('U0ALICE')).toBeNull();
+  });
+
+  it('lets a manager set a rep away, and refuses a rep changing someone else', async () => {
+    const t = await start();
+    expect(await t.command('U0MGR', '/away', '<@U0BOB|bob> 1h')).toContain('<@U0BOB> is away until');
+    expect(t.awayUntil('U0BOB')).toBe(t.clock.now() + HOUR);
+    expect(await t.command('U0ALICE', '/away', '<@U0CAROL|carol> 1h')).toContain("Only a manager can change someone else's availability");
+    expect(t.awayUntil('U0CAROL')).toBeNull();
+  });
+});
+
+describe('/reassign', () => {
+  it('lets the owner hand a lead over: the new owner and the old one are told, history says who and why', async () => {
+    const t = await start();
+    const id = await t.postLead({ email: 'jane@beta.io' });
+    await t.slack.blockAction({ userId: 'U0ALICE', actionId: 'claim_lead', message: { channel: 'U0ALICE', ts: t.slack.lastMessage('U0ALICE')!.ts } });
+    await eventually(() => t.lead(id).state === 'claimed');
+    const reply = await t.command('U0ALICE', '/reassign', `L-${id} <@U0BOB|bob> knows them well`);
+    expect(reply).toContain(`L-${id} now belongs to <@U0BOB>`);
+    expect(t.lead(id)).toEqual({ state: 'claimed', owner_id: 'U0BOB' });
+    await t.bot.outbox.drain();
+    expect(t.slack.lastMessage('U0BOB')?.text).toContain(`L-${id}`);
+    const history = t.db.prepare(`SELECT actor, detail FROM lead_history WHERE lead_id = ? AND event = 'reassigned'`).get(id) as { actor: string; detail: string };
+    expect(history.actor).toBe('U0ALICE');
+    expect(JSON.parse(history.detail)).toEqual({ from: 'U0ALICE', to: 'U0BOB', reason: 'knows them well' });
+  });
+
+  it('withdraws an offer in flight when a manager reassigns', async () => {
+    const t = await start();
+    const id = await t.postLead({ email: 'jane@beta.io' });
+    await t.command('U0MGR', '/reassign', `L-${id} <@U0CAROL>`);
+    expect(t.lead(id)).toEqual({ state: 'claimed', owner_id: 'U0CAROL' });
+    expect(t.pendingRep(id)).toBeUndefined();
+    await t.bot.outbox.drain();
+    expect(JSON.stringify(t.slack.lastMessage('U0ALICE')?.blocks)).not.toContain('claim_lead');
+  });
+
+  it("refuses someone reassigning another rep's lead, an unknown lead and an unknown user", async () => {
+    const t = await start();
+    const id = await t.postLead({ email: 'jane@beta.io' });
+    expect(await t.command('U0BOB', '/reassign', `L-${id} <@U0BOB>`)).toContain("Only L-1's owner or a manager");
+    expect(await t.command('U0MGR', '/reassign', 'L-99 <@U0BOB>')).toContain('There is no lead L-99');
+    expect(await t.command('U0MGR', '/reassign', `L-${id} <@U0STRANGER>`)).toContain('not a rep');
+    expect(await t.command('U0MGR', '/reassign', `L${id} <@U0BOB>`)).toContain('Usage: `/reassign');
+    expect(t.pendingRep(id)).toBe('U0ALICE');
+  });
+});
+
+describe('/owner', () => {
+  it('lets a manager set an account owner, which takes effect for the next lead', async () => {
+    const t = await start();
+    expect(await t.command('U0MGR', '/owner', 'acme.com <@U0CAROL|carol>')).toContain('acme.com is now owned by <@U0CAROL>');
+    expect(await t.command('U0ALICE', '/owner', 'acme.com')).toContain('acme.com is owned by <@U0CAROL> (set by <@U0MGR>');
+    const id = await t.postLead({ email: 'jane@acme.com' });
+    expect(t.pendingRep(id)).toBe('U0CAROL');
+    expect(await t.command('U0MGR', '/owner', '<http://acme.com|acme.com> none')).toContain('acme.com has no owner now');
+    const next = await t.postLead({ email: 'joe@acme.com' });
+    expect(t.pendingRep(next)).toBe('U0ALICE');
+  });
+
+  it('refuses a rep setting an account owner', async () => {
+    const t = await start();
+    expect(await t.command('U0ALICE', '/owner', 'acme.com <@U0ALICE>')).toContain("Only a manager can change an account's owner");
+    expect(await t.command('U0ALICE', '/owner', 'acme.com')).toContain('acme.com has no owner');
+  });
+});
