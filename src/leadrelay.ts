@@ -13,6 +13,8 @@ import { registerOwnerCommand } from './adapters/slack/commands/ownerCommand.ts'
 import { registerReassignCommand } from './adapters/slack/commands/reassignCommand.ts';
 import { createAvailability } from './app/availability.ts';
 import { createAccountOwners } from './app/accountOwners.ts';
+import { registerAppHome } from './adapters/slack/appHome.ts';
+import { sqliteReadModels } from './adapters/sqlite/sqliteReadModels.ts';
 import { createSlackApp } from './adapters/slack/createSlackApp.ts';
 import type { Db } from './adapters/sqlite/openDatabase.ts';
 import { sqliteLeadStore } from './adapters/sqlite/sqliteLeadStore.ts';
@@ -74,13 +76,15 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   // Rows pending at start may have reached Slack just before a crash: their cards are looked up before being posted again.
   const maybeInFlight = new Set(outbox.pendingIds());
   let lifecycle: ReturnType<typeof createOfferLifecycle> | undefined = undefined;
+  // Bound once the App Home is registered (it needs the Bolt app, which needs the routes).
+  let touchHome: (userId: string) => void = () => undefined;
   const worker = createOutboxWorker({
     outbox,
     clock,
     logger,
     deliverers: {
       slack: createSlackDeliverer(call),
-      card: createCardDeliverer({ call, leads, offers, models: createCardModels({ db, leads, offers, config }), config, now: () => clock.now(), maybeInFlight }),
+      card: createCardDeliverer({ call, leads, offers, models: createCardModels({ db, leads, offers, config }), config, now: () => clock.now(), maybeInFlight, touched: (userId) => touchHome(userId) }),
       webhook: createWebhookDeliverer({ secret: () => webhookSecret, now: () => clock.now() }),
     },
     onFailed: (row, error) => {
@@ -156,8 +160,11 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   });
   const people = config;
   dedupeSlackDeliveries(slack.app, { db, clock });
-  registerLeadsCommand(slack.app, { logger, people, leads });
+  const readModels = sqliteReadModels(db);
   const availability = createAvailability({ db, outbox, lifecycle, router, clock, logger, onEffects: () => worker.wake() });
+  const home = registerAppHome(slack.app, { config, readModels, availability, lifecycle, clock, logger });
+  touchHome = home.touched;
+  registerLeadsCommand(slack.app, { logger, config, leads, readModels, lifecycle, clock, touched: home.touched });
   registerAwayCommand(slack.app, { logger, config, availability, clock });
   registerReassignCommand(slack.app, { logger, config, lifecycle, leads });
   registerOwnerCommand(slack.app, { logger, config, accountOwners: createAccountOwners({ db, clock, config, logger }) });
@@ -198,6 +205,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
           { name: 'reminders', run: () => void offerLifecycle.remindDue() },
           { name: 'escalation-repings', run: () => void offerLifecycle.repingDue() },
           { name: 'away-returns', run: () => void availability.returnDue() },
+          { name: 'app-home', run: () => home.flush() },
           { name: 'holding-queue', run: () => void (router.queueCheckDue() && router.rerouteQueued()) },
         ],
         logger,

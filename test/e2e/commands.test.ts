@@ -193,3 +193,80 @@ describe('/owner', () => {
     expect(await t.command('U0ALICE', '/owner', 'acme.com')).toContain('acme.com has no owner');
   });
 });
+
+describe('/leads', () => {
+  it('shows my pending offers with claim buttons, and my open leads', async () => {
+    const t = await start();
+    await t.postLead({ email: 'jane@beta.io', name: 'Jane Doe' });
+    const reply = await t.slack.slashCommand({ command: '/leads', text: '', userId: 'U0ALICE' });
+    const body = reply.body as { text: string; blocks: unknown[] };
+    expect(JSON.stringify(body.blocks)).toContain('claim_lead');
+    expect(JSON.stringify(body.blocks)).toContain('Jane Doe');
+  });
+
+  it('shows a lead with its history and routing trace', async () => {
+    const t = await start();
+    const id = await t.postLead({ email: 'jane@beta.io', name: 'Jane Doe' });
+    const reply = await t.slack.slashCommand({ command: '/leads', text: `L-${id}`, userId: 'U0BOB' });
+    const blocks = JSON.stringify((reply.body as { blocks: unknown[] }).blocks);
+    expect(blocks).toContain('Routing trace');
+    expect(blocks).toContain('Everyone');
+    expect(blocks).toContain('offered');
+  });
+
+  it('marks a lead done for its owner, which frees capacity; refuses another rep', async () => {
+    const t = await start();
+    const id = await t.postLead({ email: 'jane@beta.io' });
+    await t.slack.blockAction({ userId: 'U0ALICE', actionId: 'claim_lead', message: { channel: 'U0ALICE', ts: t.slack.lastMessage('U0ALICE')!.ts } });
+    await eventually(() => t.lead(id).state === 'claimed');
+    expect(await t.command('U0BOB', '/leads', `done L-${id}`)).toContain("Only L-1's owner or a manager");
+    expect(await t.command('U0ALICE', '/leads', `done L-${id}`)).toContain(`L-${id} is done`);
+    expect(t.lead(id).state).toBe('done');
+    expect(await t.command('U0ALICE', '/leads', 'done L-42')).toContain('There is no lead L-42');
+  });
+
+  it('shows the team board to managers only', async () => {
+    const t = await start();
+    await t.command('U0BOB', '/away', '1h');
+    const board = await t.slack.slashCommand({ command: '/leads', text: 'team', userId: 'U0MGR' });
+    expect(JSON.stringify((board.body as { blocks: unknown[] }).blocks)).toContain('away until');
+    expect(await t.command('U0ALICE', '/leads', 'team')).toContain('Only managers');
+  });
+
+  it('shows per-rep stats', async () => {
+    const t = await start();
+    await t.postLead({ email: 'jane@beta.io' });
+    const stats = await t.slack.slashCommand({ command: '/leads', text: 'stats', userId: 'U0ALICE' });
+    expect(JSON.stringify(stats.body)).toContain('Alice');
+  });
+
+  it('answers a bad argument with the usage line', async () => {
+    const t = await start();
+    expect(await t.command('U0ALICE', '/leads', 'L17')).toContain('Usage: `/leads`');
+  });
+});
+
+describe('App Home', () => {
+  it('shows a rep their availability toggle, offers and stats, and the toggle takes them away', async () => {
+    const t = await start();
+    await t.postLead({ email: 'jane@beta.io', name: 'Jane Doe' });
+    await t.slack.event({ type: 'app_home_opened', user: 'U0ALICE', tab: 'home' });
+    const view = await eventually(() => t.slack.homeView('U0ALICE'));
+    const json = JSON.stringify(view);
+    expect(json).toContain('toggle_away');
+    expect(json).toContain('claim_lead');
+    expect(json).not.toContain('Team board');
+    await t.slack.blockAction({ userId: 'U0ALICE', actionId: 'toggle_away', view: 'home' });
+    await eventually(() => t.awayUntil('U0ALICE') !== null);
+    expect(t.awayUntil('U0ALICE')).toBe(Number.MAX_SAFE_INTEGER);
+    await eventually(() => JSON.stringify(t.slack.homeView('U0ALICE')).includes("I'm back"));
+  });
+
+  it('shows managers the team board too', async () => {
+    const t = await start();
+    await t.slack.event({ type: 'app_home_opened', user: 'U0MGR', tab: 'home' });
+    const view = await eventually(() => t.slack.homeView('U0MGR'));
+    expect(JSON.stringify(view)).toMatch(/Alice|U0ALICE/);
+    expect(JSON.stringify(view).toLowerCase()).toContain('team');
+  });
+});

@@ -23,6 +23,8 @@ export interface CardDelivererDeps {
   now: () => number;
   /** Outbox rows that were pending when this process started: their send may have reached Slack before a crash. */
   maybeInFlight: ReadonlySet<number>;
+  /** Told whose state a delivered card reflects, so their App Home can be republished. */
+  touched?: (userId: string) => void;
 }
 
 const done = (result?: unknown, commit?: () => void): DeliveryOutcome => ({ ok: true, result, ...(commit ? { commit } : {}) });
@@ -134,7 +136,7 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
     return posted.ok ? done({ ts: posted.result.ts }) : posted;
   };
 
-  return async (row: OutboxRow): Promise<DeliveryOutcome> => {
+  const deliver = async (row: OutboxRow): Promise<DeliveryOutcome> => {
     const payload = row.payload as { offerId?: number; leadId?: number; repId?: string; by?: string; text?: string };
     switch (row.method) {
       case 'post_offer_card':
@@ -163,5 +165,15 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
       default:
         return { ok: false, retryable: false, error: `unknown card effect ${row.method}` };
     }
+  };
+
+  return async (row: OutboxRow): Promise<DeliveryOutcome> => {
+    const outcome = await deliver(row);
+    if (outcome.ok && deps.touched) {
+      const payload = row.payload as { offerId?: number; repId?: string };
+      const userId = payload.repId ?? (payload.offerId !== undefined ? offers.get(payload.offerId)?.rep_id : undefined);
+      if (userId) deps.touched(userId);
+    }
+    return outcome;
   };
 }

@@ -1,8 +1,10 @@
+import { formatTrace, type RoutingTrace } from '../../domain/routing/index.ts';
+import { signalWords, type SignalModel } from './renderOfferCard.ts';
 import type { HistoryEntry, StoredLead } from '../sqlite/sqliteLeadStore.ts';
 import { leadRef } from '../../domain/lead.ts';
 import { dividerBlock, headerBlock, sectionBlock, type SlackMessage } from './renderBlocks.ts';
 import { leadDisplayName, leadSummary, renderLeadSection } from './renderLeadSection.ts';
-import { escapeClip, mention, slackDate } from './slackFormat.ts';
+import { clipPlain, escapeClip, escapeMrkdwn, mention, slackDate } from './slackFormat.ts';
 
 const STATE_LABELS: Record<StoredLead['state'], string> = {
   received: 'received, waiting to be routed',
@@ -28,7 +30,12 @@ function historyLine(entry: HistoryEntry): string {
 }
 
 /** The reply to `/leads L-17`: who the lead is (the same lead section as its cards), where it stands, and its history. Pure. */
-export function renderLeadDetails(stored: StoredLead, history: HistoryEntry[]): SlackMessage {
+export function renderLeadDetails(
+  stored: StoredLead,
+  history: HistoryEntry[],
+  trace: unknown = null,
+  signals: readonly { channel: SignalModel['channel']; kind: string; at: number }[] = [],
+): SlackMessage {
   const { lead } = stored;
   const ref = leadRef(stored.id);
   const facts = [
@@ -42,7 +49,9 @@ export function renderLeadDetails(stored: StoredLead, history: HistoryEntry[]): 
       ...renderLeadSection(lead, stored.domain),
       sectionBlock(facts.join('\n')),
       dividerBlock(),
+      ...(signals.length > 0 ? [sectionBlock(`*Signals*\n${signals.map((signal) => `${signalWords(signal)} · ${slackDate(signal.at)}`).join('\n')}`)] : []),
       sectionBlock(`*History*\n${history.slice(-MAX_HISTORY).map(historyLine).join('\n') || '_nothing yet_'}`),
+      ...(trace ? [sectionBlock(`*Routing trace*\n\`\`\`${escapeMrkdwn(clipPlain(formatTrace(trace as RoutingTrace), 2800))}\`\`\``)] : []),
     ],
   };
 }

@@ -11,4 +11,9 @@ export const ACTIONS = {
   passLead: 'pass_lead',
   assignLead: 'assign_lead',
   toggleAway: 'toggle_away',
+  /** The Done button on an open lead (App Home, `/leads`). */
+  leadDone: 'lead_done',
 } as const;
+
+/** The values of the App Home's `toggle_away` button. */
+export const TOGGLE_AWAY_VALUES = { away: 'away', back: 'back' } as const;
