@@ -165,7 +165,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   const home = registerAppHome(slack.app, { config, readModels, availability, lifecycle, clock, logger });
   touchHome = home.touched;
   registerLeadsCommand(slack.app, { logger, config, leads, readModels, lifecycle, clock, touched: home.touched });
-  registerAwayCommand(slack.app, { logger, config, availability, clock });
+  registerAwayCommand(slack.app, { logger, config, availability, clock, touched: home.touched });
   registerReassignCommand(slack.app, { logger, config, lifecycle, leads });
   registerOwnerCommand(slack.app, { logger, config, accountOwners: createAccountOwners({ db, clock, config, logger }) });
   registerOfferActions(slack.app, { lifecycle, people, logger });

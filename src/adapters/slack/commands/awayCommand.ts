@@ -19,7 +19,10 @@ function movedWords(moved: number): string {
 }
 
 /** `/away` (SPEC 7): toggle, a duration, `until …` in the user's time zone, `off`; managers may name a rep. */
-export function registerAwayCommand(app: App, deps: { logger: Logger; config: () => Config; availability: Availability; clock: Clock }): void {
+export function registerAwayCommand(
+  app: App,
+  deps: { logger: Logger; config: () => Config; availability: Availability; clock: Clock; touched?: (userId: string) => void },
+): void {
   const timeZoneOf = createUserTimeZones(() => deps.clock.now());
   registerCommand(app, COMMANDS.away, { logger: deps.logger, people: deps.config }, async ({ userId, text }, { client }) => {
     const config = deps.config();
@@ -42,10 +45,12 @@ export function registerAwayCommand(app: App, deps: { logger: Logger; config: ()
     if (goBack) {
       if (!current.away) return { text: `${self ? "You're" : `${mention(target)} is`} not away: already in rotation.` };
       deps.availability.setBack(target, userId);
+      deps.touched?.(target);
       return { text: `${who} back in rotation.` };
     }
     const until = parsed.kind === 'away' ? parsed.until : null;
     const moved = deps.availability.setAway(target, until, userId);
+    deps.touched?.(target);
     const untilWords = until === null ? `until ${self ? 'you turn it off with `/away off`' : 'turned off with `/away @rep off`'}` : `until ${slackDate(until)}, then back in rotation automatically`;
     return { text: `${who} away ${untilWords}.${movedWords(moved)}` };
   });
