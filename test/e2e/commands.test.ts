@@ -1,16 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Env } from '../../src/config/env.ts';
-import { parseConfig } from '../../src/config/loadConfig.ts';
-import { createLogger } from '../../src/adapters/logger.ts';
-import { openDatabase, type Db } from '../../src/adapters/sqlite/openDatabase.ts';
-import { startLeadrelay, type RunningLeadrelay } from '../../src/leadrelay.ts';
+import { describe, expect, it } from 'vitest';
+import { startHarness, useHarnessCleanup } from '../support/botHarness.ts';
 import { eventually } from '../support/eventually.ts';
-import { FakeClock } from '../support/fakeClock.ts';
-import { startSlackStandIn, type SlackStandIn } from '../support/slackStandIn.ts';
 
 const HOUR = 3_600_000;
-const signingSecret = 'commands-signing-secret';
-const webhookSecret = 'commands-webhook-secret';
 const CONFIG = `
 timezone: UTC
 sla: { claim_within: 5m, max_offers: 3 }
@@ -29,52 +21,12 @@ rules:
 fallback: { team: sdr }
 `;
 
-let slack: SlackStandIn | undefined;
-let bot: RunningLeadrelay | undefined;
-let db: Db | undefined;
-afterEach(async () => {
-  await bot?.stop();
-  await slack?.close();
-  db?.close();
-  bot = slack = db = undefined;
-});
+useHarnessCleanup();
 
 async function start() {
-  const parsed = parseConfig(CONFIG, 'commands.yml');
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-  slack = await startSlackStandIn({ signingSecret, users: [{ id: 'U0ALICE', tz: 'UTC' }, 'U0BOB', 'U0CAROL', 'U0MGR', 'U0STRANGER'], socketMode: false });
-  db = openDatabase(':memory:');
-  const clock = new FakeClock('2026-11-24T14:00:00Z');
-  const env: Env = { mode: 'http', botToken: slack.botToken, signingSecret, appToken: undefined, slackApiUrl: slack.apiUrl, port: 0, configPath: 'c.yml', dbPath: ':memory:', webhookSecret, logLevel: 'silent' };
-  bot = await startLeadrelay({ env, config: parsed.config, db, clock, logger: createLogger('silent'), timers: false });
-  slack.setRequestUrl(`http://127.0.0.1:${bot.port}/slack/events`);
-  const running = bot;
-  const stand = slack;
-  const database = db;
-  return {
-    clock,
-    slack: stand,
-    bot: running,
-    db: database,
-    async command(userId: string, command: string, text: string): Promise<string> {
-      const reply = await stand.slashCommand({ command, text, userId });
-      return (reply.body as { text: string }).text;
-    },
-    async postLead(lead: Record<string, unknown>) {
-      const response = await fetch(`http://127.0.0.1:${running.port}/leads`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${webhookSecret}`, 'content-type': 'application/json' },
-        body: JSON.stringify(lead),
-      });
-      const id = Number(((await response.json()) as { lead: string }).lead.slice(2));
-      await eventually(() => (database.prepare('SELECT state FROM leads WHERE id = ?').get(id) as { state: string }).state !== 'received');
-      await running.outbox.drain();
-      return id;
-    },
-    lead: (id: number) => database.prepare('SELECT state, owner_id FROM leads WHERE id = ?').get(id) as { state: string; owner_id: string | null },
-    pendingRep: (id: number) => (database.prepare(`SELECT rep_id FROM offers WHERE lead_id = ? AND state = 'pending'`).get(id) as { rep_id: string } | undefined)?.rep_id,
-    awayUntil: (rep: string) => (database.prepare('SELECT away_until FROM rep_state WHERE rep_id = ?').get(rep) as { away_until: number | null } | undefined)?.away_until ?? null,
-  };
+  const harness = await startHarness({ configYaml: CONFIG, users: [{ id: 'U0ALICE', tz: 'UTC' }, 'U0BOB', 'U0CAROL', 'U0MGR', 'U0STRANGER'] });
+  const awayUntil = (rep: string) => (harness.db.prepare('SELECT away_until FROM rep_state WHERE rep_id = ?').get(rep) as { away_until: number | null } | undefined)?.away_until ?? null;
+  return { ...harness, awayUntil };
 }
 
 describe('/away', () => {

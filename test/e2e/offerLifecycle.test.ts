@@ -1,17 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Env } from '../../src/config/env.ts';
-import { parseConfig } from '../../src/config/loadConfig.ts';
-import { createLogger } from '../../src/adapters/logger.ts';
-import { openDatabase, type Db } from '../../src/adapters/sqlite/openDatabase.ts';
-import { startLeadrelay, type RunningLeadrelay } from '../../src/leadrelay.ts';
+import { describe, expect, it } from 'vitest';
+import { startHarness, useHarnessCleanup } from '../support/botHarness.ts';
 import { eventually } from '../support/eventually.ts';
 import { FakeClock } from '../support/fakeClock.ts';
-import { startSlackStandIn, type SlackStandIn } from '../support/slackStandIn.ts';
+import type { SlackStandIn } from '../support/slackStandIn.ts';
 import type { StandInMessage } from '../support/slackWorkspace.ts';
 
 const MINUTE = 60_000;
-const signingSecret = 'lifecycle-signing-secret';
-const webhookSecret = 'lifecycle-webhook-secret';
 
 const CONFIG = `
 timezone: UTC
@@ -30,64 +24,25 @@ rules:
 fallback: { team: sdr }
 `;
 
-let slack: SlackStandIn | undefined;
-let bot: RunningLeadrelay | undefined;
-let db: Db | undefined;
+useHarnessCleanup();
 
-afterEach(async () => {
-  await bot?.stop();
-  await slack?.close();
-  db?.close();
-  bot = slack = db = undefined;
-});
-
-async function start(options: { dbPath?: string; clock?: FakeClock } = {}) {
-  const parsed = parseConfig(CONFIG, 'e2e.yml');
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-  slack ??= await startSlackStandIn({ signingSecret, users: ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0MGR'], socketMode: false });
-  db = openDatabase(options.dbPath ?? ':memory:');
-  const clock = options.clock ?? new FakeClock('2026-11-24T14:00:00Z');
-  const env: Env = {
-    mode: 'http', botToken: slack.botToken, signingSecret, appToken: undefined, slackApiUrl: slack.apiUrl, port: 0,
-    configPath: 'e2e.yml', dbPath: ':memory:', webhookSecret, logLevel: 'silent',
-  };
-  bot = await startLeadrelay({ env, config: parsed.config, db, clock, logger: createLogger('silent'), timers: false });
-  slack.setRequestUrl(`http://127.0.0.1:${bot.port}/slack/events`);
-  const running = bot;
-  const stand = slack;
-  const database = db;
-  const t = {
-    clock,
-    slack: stand,
-    bot: running,
-    db: database,
-    async postLead(lead: Record<string, unknown>) {
-      const response = await fetch(`http://127.0.0.1:${running.port}/leads`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${webhookSecret}`, 'content-type': 'application/json' },
-        body: JSON.stringify(lead),
-      });
-      const body = (await response.json()) as { lead: string };
-      const id = Number(body.lead.slice(2));
-      await eventually(() => (database.prepare('SELECT state FROM leads WHERE id = ?').get(id) as { state: string }).state !== 'received');
-      await running.outbox.drain();
-      return id;
-    },
-    lead: (id: number) => database.prepare('SELECT state, owner_id, version FROM leads WHERE id = ?').get(id) as { state: string; owner_id: string | null; version: number },
-    events: (id: number) => (database.prepare('SELECT event FROM lead_history WHERE lead_id = ? ORDER BY id').all(id) as { event: string }[]).map((r) => r.event),
-    card: (userId: string) => stand.lastMessage(userId) as StandInMessage,
-    cardText: (userId: string) => JSON.stringify(stand.lastMessage(userId)?.blocks ?? []),
+async function start(options: { dbPath?: string; clock?: FakeClock; slack?: SlackStandIn } = {}) {
+  const harness = await startHarness({ configYaml: CONFIG, users: ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0MGR'], ...options });
+  const { slack, bot } = harness;
+  return {
+    ...harness,
+    card: (userId: string) => slack.lastMessage(userId) as StandInMessage,
+    cardText: (userId: string) => JSON.stringify(slack.lastMessage(userId)?.blocks ?? []),
     /** A click on a card; `staleValue` clicks a button the user's client still shows although the card has changed. */
     async click(userId: string, actionId: 'claim_lead' | 'pass_lead', message: StandInMessage, staleValue?: string) {
-      return stand.blockAction({ userId, actionId, message: { channel: message.channel, ts: message.ts }, ...(staleValue ? { requireElement: false, value: staleValue } : {}) });
+      return slack.blockAction({ userId, actionId, message: { channel: message.channel, ts: message.ts }, ...(staleValue ? { requireElement: false, value: staleValue } : {}) });
     },
     /** Lets listeners that run after their ack finish, then delivers what they queued. */
     async settle(probe: () => unknown) {
       await eventually(probe);
-      await running.outbox.drain();
+      await bot.outbox.drain();
     },
   };
-  return t;
 }
 
 describe('offer lifecycle, end to end through the Slack stand-in', () => {
@@ -180,11 +135,7 @@ describe('offer lifecycle, end to end through the Slack stand-in', () => {
     const t = await start();
     const id = await t.postLead({ email: 'jane@acme.com', source: 'form' });
     const card = t.card('U0ALICE');
-    const again = await fetch(`http://127.0.0.1:${t.bot.port}/leads`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${webhookSecret}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ email: ' JANE@acme.com', source: 'linkedin' }),
-    });
+    const again = await t.sendLead({ email: ' JANE@acme.com', source: 'linkedin' });
     expect(await again.json()).toMatchObject({ lead: `L-${id}`, status: 'duplicate' });
     await t.bot.outbox.drain();
     expect(t.slack.thread('U0ALICE', card.ts).map((m) => m.text)).toEqual([expect.stringContaining('Seen again via LinkedIn')]);
@@ -244,11 +195,9 @@ describe('offer lifecycle, end to end through the Slack stand-in', () => {
     // The crash: Slack has the card, but the outbox row was never marked done and the ts never stored.
     first.db.prepare(`UPDATE outbox SET state = 'pending', done_at = NULL WHERE method = 'post_offer_card'`).run();
     first.db.prepare('UPDATE offers SET channel_id = NULL, message_ts = NULL').run();
-    await bot?.stop();
-    db?.close();
-    bot = db = undefined;
+    await first.stop();
 
-    const second = await start({ dbPath: path, clock });
+    const second = await start({ dbPath: path, clock, slack: first.slack });
     await second.bot.outbox.drain();
     expect(second.slack.messages('U0ALICE')).toHaveLength(1);
     expect(second.db.prepare('SELECT message_ts FROM offers').get()).toEqual({ message_ts: second.slack.messages('U0ALICE')[0]?.ts });
@@ -281,25 +230,27 @@ describe('every Slack call of the flow survives 429, 5xx and ok:false', () => {
     return { t, id, escalation };
   }
 
-  it.each([
+  const faults = [
+    ['a 429', { status: 429 as const, retryAfter: 2 }],
+    ['a 5xx', { status: 500 as const }],
+  ] as const;
+  const steps = [
     ['chat.postMessage', 'the offer card', (a: Record<string, unknown>) => a.channel === 'U0ALICE' && a.metadata !== undefined],
     ['chat.postMessage', 'the reminder', (a: Record<string, unknown>) => a.thread_ts !== undefined && a.channel !== 'C0ESCALATE'],
     ['chat.postMessage', 'the escalation', (a: Record<string, unknown>) => a.channel === 'C0ESCALATE' && a.thread_ts === undefined],
     ['chat.postMessage', 'the re-ping', (a: Record<string, unknown>) => a.channel === 'C0ESCALATE' && a.thread_ts !== undefined],
     ['chat.update', 'the expired card', (a: Record<string, unknown>) => String(a.channel).startsWith('D')],
-  ])('%s for %s: retried after a 429 and after a 5xx', async (method, _what, when) => {
-    for (const fault of [{ status: 429 as const, retryAfter: 2 }, { status: 500 as const }]) {
+  ] as const;
+  it.each(steps.flatMap(([method, what, when]) => faults.map(([name, fault]) => [method, what, name, when, fault] as const)))(
+    '%s for %s: retried after %s',
+    async (method, _what, _name, when, fault) => {
       const { t, id, escalation } = await runFlowWith(method, fault, when);
       expect(t.lead(id).state).toBe('escalated');
       expect(escalation).toBeDefined();
       expect(t.slack.calls.filter((c) => c.method === method && c.injected).length).toBe(1);
       expect(t.db.prepare(`SELECT count(*) AS n FROM outbox WHERE state != 'done'`).get()).toEqual({ n: 0 });
-      await bot?.stop();
-      await slack?.close();
-      db?.close();
-      bot = slack = db = undefined;
-    }
-  });
+    },
+  );
 
   it('records a permanent ok:false on the escalation and keeps the lead escalated', async () => {
     const { t, id } = await runFlowWith('chat.postMessage', { error: 'channel_not_found' }, (a) => a.channel === 'C0ESCALATE' && a.thread_ts === undefined);

@@ -1,66 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Env } from '../../src/config/env.ts';
-import { loadConfig } from '../../src/config/loadConfig.ts';
-import { createLogger } from '../../src/adapters/logger.ts';
-import { openDatabase, type Db } from '../../src/adapters/sqlite/openDatabase.ts';
-import { startLeadrelay, type RunningLeadrelay } from '../../src/leadrelay.ts';
-import { FakeClock } from '../support/fakeClock.ts';
-import { startSlackStandIn, type SlackStandIn } from '../support/slackStandIn.ts';
+import { describe, expect, it } from 'vitest';
+import { startHarness, useHarnessCleanup } from '../support/botHarness.ts';
+import type { SlackStandIn } from '../support/slackStandIn.ts';
 
-const signingSecret = 'e2e-signing-secret';
-const webhookSecret = 'e2e-webhook-secret';
+useHarnessCleanup();
 
-const exampleConfig = () => {
-  const result = loadConfig(new URL('../../leadrelay.example.yml', import.meta.url).pathname);
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return result.config;
-};
-
-let slack: SlackStandIn | undefined;
-let bot: RunningLeadrelay | undefined;
-let db: Db | undefined;
-
-afterEach(async () => {
-  await bot?.stop();
-  await slack?.close();
-  db?.close();
-  bot = slack = db = undefined;
-});
-
+/** The bot on the example config, in the given mode; `beforeStart` sets up Slack faults. */
 async function start(mode: 'http' | 'socket', beforeStart?: (slack: SlackStandIn) => void) {
-  slack = await startSlackStandIn({ signingSecret, users: ['U0ALICE', 'U0MGR', 'U0STRANGER'] });
-  beforeStart?.(slack);
-  db = openDatabase(':memory:');
-  const env: Env = {
-    mode,
-    botToken: slack.botToken,
-    signingSecret: mode === 'http' ? signingSecret : undefined,
-    appToken: mode === 'socket' ? slack.appToken : undefined,
-    slackApiUrl: slack.apiUrl,
-    port: 0,
-    configPath: 'leadrelay.example.yml',
-    dbPath: ':memory:',
-    webhookSecret,
-    logLevel: 'silent',
-  };
-  bot = await startLeadrelay({ env, config: exampleConfig(), db, clock: new FakeClock(), logger: createLogger('silent') });
-  const baseUrl = `http://127.0.0.1:${bot.port}`;
-  if (mode === 'http') slack.setRequestUrl(`${baseUrl}/slack/events`);
-  else await slack.waitForSocketConnection();
-  return { slack, baseUrl };
+  return startHarness({ mode, users: ['U0ALICE', 'U0MGR', 'U0STRANGER'], ...(beforeStart ? { beforeStart } : {}) });
 }
-
-const postLead = (baseUrl: string, lead: unknown) =>
-  fetch(`${baseUrl}/leads`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${webhookSecret}`, 'content-type': 'application/json' },
-    body: JSON.stringify(lead),
-  });
 
 describe.each(['http', 'socket'] as const)('the Bolt app in %s mode, through the Slack stand-in', (mode) => {
   it('takes a lead on /leads and shows it to a rep who asks with /leads L-1', async () => {
-    const { slack, baseUrl } = await start(mode);
-    const response = await postLead(baseUrl, { email: 'jane.doe@acme.com', name: 'Jane Doe', source: 'form', score: 87, company: { name: 'Acme' } });
+    const { slack, sendLead } = await start(mode);
+    const response = await sendLead({ email: 'jane.doe@acme.com', name: 'Jane Doe', source: 'form', score: 87, company: { name: 'Acme' } });
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ lead: 'L-1', status: 'accepted' });
 
@@ -80,10 +32,10 @@ describe.each(['http', 'socket'] as const)('the Bolt app in %s mode, through the
   });
 
   it('names an unknown lead reference and changes nothing', async () => {
-    const { slack } = await start(mode);
+    const { slack, db } = await start(mode);
     const reply = await slack.slashCommand({ command: '/leads', text: 'L-999', userId: 'U0MGR' });
     expect((reply.body as { text: string }).text).toContain('There is no lead L-999');
-    expect(db?.prepare('SELECT count(*) AS n FROM leads').get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT count(*) AS n FROM leads').get()).toEqual({ n: 0 });
   });
 
   it('refuses people who are not in the config', async () => {

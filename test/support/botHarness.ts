@@ -1,0 +1,123 @@
+import { afterEach } from 'vitest';
+import type { Env } from '../../src/config/env.ts';
+import { loadConfig, parseConfig } from '../../src/config/loadConfig.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { createLogger } from '../../src/adapters/logger.ts';
+import { openDatabase, type Db } from '../../src/adapters/sqlite/openDatabase.ts';
+import { startLeadrelay, type RunningLeadrelay } from '../../src/leadrelay.ts';
+import { eventually } from './eventually.ts';
+import { FakeClock } from './fakeClock.ts';
+import { startSlackStandIn, type SlackStandIn } from './slackStandIn.ts';
+import type { StandInUserInput } from './slackWorkspace.ts';
+
+export const HARNESS_SIGNING_SECRET = 'e2e-signing-secret';
+export const HARNESS_WEBHOOK_SECRET = 'e2e-webhook-secret';
+
+export interface HarnessOptions {
+  /** leadrelay.yml text; default: the repository's leadrelay.example.yml. */
+  configYaml?: string;
+  mode?: 'http' | 'socket';
+  users?: (StandInUserInput | string)[];
+  /** Default ':memory:'; a file to restart a bot on the same database. */
+  dbPath?: string;
+  clock?: FakeClock;
+  /** Reuse a running stand-in (a restart test). */
+  slack?: SlackStandIn;
+  /** Faults to set up before the bot starts. */
+  beforeStart?: (slack: SlackStandIn) => void;
+}
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+function configFrom(yaml: string | undefined): Config {
+  const result = yaml === undefined ? loadConfig(new URL('../../leadrelay.example.yml', import.meta.url).pathname) : parseConfig(yaml, 'e2e.yml');
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return result.config;
+}
+
+const running: { bot?: RunningLeadrelay; slack?: SlackStandIn; db?: Db }[] = [];
+
+/** Stops every bot, stand-in and database the test started (registered once per test file). */
+export function useHarnessCleanup(): void {
+  afterEach(async () => {
+    for (const item of running.splice(0).reverse()) {
+      await item.bot?.stop();
+      await item.slack?.close();
+      item.db?.close();
+    }
+  });
+}
+
+/**
+ * The real Bolt app (startLeadrelay, timers off: the test drives the fake clock, the outbox and the
+ * sweeps) against the Slack stand-in over HTTP or Socket Mode, with helpers that speak the wire
+ * formats: POST /leads with the shared secret, signed slash commands, state read from the database.
+ */
+export async function startHarness(options: HarnessOptions = {}) {
+  const mode = options.mode ?? 'http';
+  const slack = options.slack ?? (await startSlackStandIn({ signingSecret: HARNESS_SIGNING_SECRET, users: options.users ?? ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0MGR', 'U0STRANGER'], socketMode: mode === 'socket' }));
+  const entry: { bot?: RunningLeadrelay; slack?: SlackStandIn; db?: Db } = { slack: options.slack ? undefined : slack };
+  running.push(entry);
+  options.beforeStart?.(slack);
+  const db = openDatabase(options.dbPath ?? ':memory:');
+  entry.db = db;
+  const clock = options.clock ?? new FakeClock('2026-11-24T14:00:00Z');
+  const env: Env = {
+    mode,
+    botToken: slack.botToken,
+    signingSecret: mode === 'http' ? HARNESS_SIGNING_SECRET : undefined,
+    appToken: mode === 'socket' ? slack.appToken : undefined,
+    slackApiUrl: slack.apiUrl,
+    port: 0,
+    configPath: 'e2e.yml',
+    dbPath: options.dbPath ?? ':memory:',
+    webhookSecret: HARNESS_WEBHOOK_SECRET,
+    logLevel: 'silent',
+  };
+  const bot = await startLeadrelay({ env, config: configFrom(options.configYaml), db, clock, logger: createLogger('silent'), timers: false });
+  entry.bot = bot;
+  const baseUrl = `http://127.0.0.1:${bot.port}`;
+  if (mode === 'http') slack.setRequestUrl(`${baseUrl}/slack/events`);
+  else await slack.waitForSocketConnection();
+
+  const stop = async () => {
+    await bot.stop();
+    db.close();
+    entry.bot = undefined;
+    entry.db = undefined;
+  };
+
+  return {
+    clock,
+    slack,
+    bot,
+    db,
+    baseUrl,
+    /** Stops this bot and closes its database, keeping the stand-in (to restart on the same file). */
+    stop,
+    /** POST /leads with the bearer secret; the raw response. */
+    sendLead(lead: unknown) {
+      return fetch(`${baseUrl}/leads`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${HARNESS_WEBHOOK_SECRET}`, 'content-type': 'application/json' },
+        body: JSON.stringify(lead),
+      });
+    },
+    /** POST /leads, wait until it is routed, deliver what that caused; returns the lead id. */
+    async postLead(lead: Record<string, unknown>): Promise<number> {
+      const response = await this.sendLead(lead);
+      const id = Number(((await response.json()) as { lead: string }).lead.slice(2));
+      await eventually(() => (db.prepare('SELECT state FROM leads WHERE id = ?').get(id) as { state: string }).state !== 'received');
+      await bot.outbox.drain();
+      return id;
+    },
+    /** A signed slash command; the ephemeral text of the reply. */
+    async command(userId: string, command: string, text: string): Promise<string> {
+      const reply = await slack.slashCommand({ command, text, userId });
+      return (reply.body as { text: string }).text;
+    },
+    lead: (id: number) => db.prepare('SELECT state, owner_id FROM leads WHERE id = ?').get(id) as { state: string; owner_id: string | null },
+    events: (id: number) => (db.prepare('SELECT event FROM lead_history WHERE lead_id = ? ORDER BY id').all(id) as { event: string }[]).map((r) => r.event),
+    pendingRep: (id: number) => (db.prepare(`SELECT rep_id FROM offers WHERE lead_id = ? AND state = 'pending'`).get(id) as { rep_id: string } | undefined)?.rep_id,
+  };
+}
