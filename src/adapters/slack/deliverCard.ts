@@ -13,6 +13,8 @@ import { renderReminder } from './renderReminder.ts';
 
 /** The metadata every offer card carries, so that a card posted just before a crash is found, not posted twice. */
 export const OFFER_METADATA_TYPE = 'leadrelay_offer';
+/** The same for escalation messages, keyed by the outbox row (a lead can be escalated more than once). */
+export const ESCALATION_METADATA_TYPE = 'leadrelay_escalation';
 
 export interface CardDelivererDeps {
   call: SlackCaller;
@@ -40,30 +42,44 @@ const done = (result?: unknown, commit?: () => void): DeliveryOutcome => ({ ok: 
 export function createCardDeliverer(deps: CardDelivererDeps) {
   const { call, leads, offers, models } = deps;
 
-  /** The DM channel of a user (conversations.open), needed for conversations.history. */
-  const dmChannel = async (userId: string): Promise<string | DeliveryOutcome> => {
-    const opened = await call('conversations.open', { users: userId });
+  /** The DM channel of a user (conversations.open), needed for conversations.history; a channel id as is. */
+  const channelOf = async (target: string): Promise<string | DeliveryOutcome> => {
+    if (!/^[UW]/.test(target)) return target;
+    const opened = await call('conversations.open', { users: target });
     if (!opened.ok) return opened;
     return ((opened.result.channel as { id?: string } | undefined)?.id ?? '') || { ok: false, retryable: true, error: 'conversations.open returned no channel' };
   };
 
-  const findPostedCard = async (userId: string, offerId: number): Promise<{ channel: string; ts: string } | null | DeliveryOutcome> => {
-    const channel = await dmChannel(userId);
+  /**
+   * A message leadrelay may already have posted (the process died, or the call failed, after Slack
+   * stored it): looked up by its metadata in the conversation's recent history. Null when not found.
+   */
+  const findPosted = async (
+    target: string,
+    matches: (metadata: { event_type?: string; event_payload?: Record<string, unknown> }) => boolean,
+  ): Promise<{ channel: string; ts: string } | null | DeliveryOutcome> => {
+    const channel = await channelOf(target);
     if (typeof channel !== 'string') return channel;
     const history = await call('conversations.history', { channel, limit: 50, include_all_metadata: true });
     if (!history.ok) return history;
-    const messages = (history.result.messages ?? []) as { ts: string; metadata?: { event_type?: string; event_payload?: { offer_id?: number } } }[];
-    const found = messages.find((m) => m.metadata?.event_type === OFFER_METADATA_TYPE && m.metadata.event_payload?.offer_id === offerId);
+    const messages = (history.result.messages ?? []) as { ts: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }[];
+    const found = messages.find((m) => m.metadata !== undefined && matches(m.metadata));
     return found ? { channel, ts: found.ts } : null;
   };
+
+  /** Whether this row's earlier send may have reached Slack, so it must be looked up before sending again. */
+  const mayHaveBeenSent = (row: OutboxRow) => deps.maybeInFlight.has(row.id) || row.attempts > 0;
 
   const postOfferCard = async (row: OutboxRow, offerId: number): Promise<DeliveryOutcome> => {
     const model = models.offerCard(offerId);
     if (!model) return done({ skipped: 'offer gone' });
     const offer = offers.get(offerId);
     if (offer?.message_ts) return done({ skipped: 'already posted' });
-    if (deps.maybeInFlight.has(row.id) || row.attempts > 0) {
-      const found = await findPostedCard(model.offer.repId, offerId);
+    // An offer that ended before its card went out (a long Slack outage, a restart) is not worth a DM:
+    // the rep would only learn it expired, and the post would use up their rate-limit budget.
+    if (offer && offer.state !== 'pending' && !mayHaveBeenSent(row)) return done({ skipped: 'offer ended before its card was sent' });
+    if (mayHaveBeenSent(row)) {
+      const found = await findPosted(model.offer.repId, (m) => m.event_type === OFFER_METADATA_TYPE && m.event_payload?.offer_id === offerId);
       if (found !== null && 'ok' in found) return found;
       if (found) return done({ recovered: true, ts: found.ts }, () => offers.setMessage(offerId, found.channel, found.ts));
     }
@@ -101,11 +117,21 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
     return config.teams.find((t) => t.id === teamId)?.manager ?? config.teams.find((t) => t.manager)?.manager ?? config.managers[0] ?? null;
   };
 
-  const postEscalation = async (leadId: number): Promise<DeliveryOutcome> => {
+  const postEscalation = async (row: OutboxRow, leadId: number): Promise<DeliveryOutcome> => {
     const model = models.escalation(leadId);
     const target = escalationTarget(leadId);
     if (!model || !target) return done({ skipped: 'nobody to escalate to' });
-    const posted = await call('chat.postMessage', { channel: target, ...renderEscalation(model, deps.now()), unfurl_links: false });
+    if (mayHaveBeenSent(row)) {
+      const found = await findPosted(target, (m) => m.event_type === ESCALATION_METADATA_TYPE && m.event_payload?.outbox_id === row.id);
+      if (found !== null && 'ok' in found) return found;
+      if (found) return done({ recovered: true, ts: found.ts }, () => leads.setEscalationMessage(leadId, found.channel, found.ts));
+    }
+    const posted = await call('chat.postMessage', {
+      channel: target,
+      ...renderEscalation(model, deps.now()),
+      unfurl_links: false,
+      metadata: { event_type: ESCALATION_METADATA_TYPE, event_payload: { lead_id: leadId, outbox_id: row.id } },
+    });
     if (!posted.ok) return posted;
     return done({ ts: posted.result.ts }, () => leads.setEscalationMessage(leadId, String(posted.result.channel), String(posted.result.ts)));
   };
@@ -122,8 +148,8 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
     const info = leads.escalation(leadId);
     const stored = leads.getLead(leadId);
     if (!info?.escalation_channel || !info.escalation_ts || !stored || (stored.state !== 'escalated' && stored.state !== 'queued')) return done({ skipped: 'nothing to re-ping' });
-    const updated = await updateEscalation(leadId);
-    if (!updated.ok) return updated;
+    // Only a reply in the thread (broadcast): updating the message too would spend the workspace's
+    // chat.update budget (Tier 3) that live cards need, once per escalated lead per claim_within.
     const text = `🔔 ${leadRef(leadId)} still needs an owner (ping ${info.escalation_pings}).`;
     const posted = await call('chat.postMessage', { channel: info.escalation_channel, thread_ts: info.escalation_ts, text, reply_broadcast: true });
     return posted.ok ? done() : posted;
@@ -150,7 +176,7 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
       case 'thread_note':
         return postInCardThread(Number(payload.offerId), String(payload.text ?? ''));
       case 'post_escalation':
-        return postEscalation(Number(payload.leadId));
+        return postEscalation(row, Number(payload.leadId));
       case 'update_escalation':
         return updateEscalation(Number(payload.leadId));
       case 'reping_escalation':
