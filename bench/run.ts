@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config/loadConfig.ts';
 import { startSlackStandIn } from '../test/support/slackStandIn.ts';
 import { startBotProcess } from './botProcess.ts';
 import { runClosedLoop } from './loadGenerator.ts';
@@ -22,7 +23,10 @@ const secret = 'bench-webhook-secret-0123456789';
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'leadrelay-bench-'));
   // The Slack stand-in runs in this process, the bot in its own (as in production, two processes).
-  const slack = await startSlackStandIn({ signingSecret: 'bench-signing-secret', botToken: 'xoxb-bench', socketMode: false });
+  const exampleConfig = loadConfig(join(root, 'leadrelay.example.yml'));
+  if (!exampleConfig.ok) throw new Error('leadrelay.example.yml is invalid: run npx leadrelay check');
+  const people = [...new Set([...exampleConfig.config.reps.map((rep) => rep.id), ...exampleConfig.config.managers, ...exampleConfig.config.teams.flatMap((team) => (team.manager ? [team.manager] : []))])];
+  const slack = await startSlackStandIn({ signingSecret: 'bench-signing-secret', botToken: 'xoxb-bench', socketMode: false, users: people });
   const bot = await startBotProcess({
     SLACK_BOT_TOKEN: 'xoxb-bench',
     SLACK_SIGNING_SECRET: 'bench-signing-secret',

@@ -46,6 +46,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   let again = false;
   let timer: NodeJS.Timeout | undefined;
   let running = false;
+  let stopping = false;
 
   /** Records a delivery's outcome; returns the error when the effect is given up on. */
   const settle = (row: OutboxRow, outcome: DeliveryOutcome, now: number): string | null => {
@@ -97,12 +98,15 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   const drainOnce = async (): Promise<number> => {
     let delivered = 0;
     for (;;) {
+      // Shutting down: finish the chunk in flight, leave the rest in the outbox for the next start.
+      if (stopping) return delivered;
       const rows = outbox.due(clock.now(), concurrency * 4).filter((row) => !inFlight.has(row.id));
       if (rows.length === 0) return delivered;
-      for (let i = 0; i < rows.length; i += concurrency) {
-        await deliverChunk(rows.slice(i, i + concurrency));
+      for (let i = 0; i < rows.length && !stopping; i += concurrency) {
+        const chunk = rows.slice(i, i + concurrency);
+        await deliverChunk(chunk);
+        delivered += chunk.length;
       }
-      delivered += rows.length;
     }
   };
 
@@ -148,9 +152,10 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       running = true;
       void drain();
     },
-    /** Stops the timers and waits for deliveries in flight. */
+    /** Stops the timers and waits for the deliveries in flight (not for the whole outbox). */
     async stop() {
       running = false;
+      stopping = true;
       if (timer) clearTimeout(timer);
       if (draining) await draining;
     },

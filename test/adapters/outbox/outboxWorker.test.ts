@@ -8,6 +8,7 @@ import { createLogger } from '../../../src/adapters/logger.ts';
 import { createSlackCaller, createSlackDeliverer } from '../../../src/adapters/slack/deliverSlackCall.ts';
 import { openDatabase } from '../../../src/adapters/sqlite/openDatabase.ts';
 import { sqliteOutboxStore, type OutboxRow } from '../../../src/adapters/sqlite/sqliteOutboxStore.ts';
+import { eventually } from '../../support/eventually.ts';
 import { FakeClock } from '../../support/fakeClock.ts';
 import { startSlackStandIn, type SlackStandIn } from '../../support/slackStandIn.ts';
 
@@ -140,6 +141,32 @@ describe('outbox worker', () => {
     const id = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: 'http://127.0.0.1:9/closed', body: {} } }, clock.now());
     await t.worker.drain();
     expect(t.state(id)).toMatchObject({ state: 'pending', last_error: expect.stringContaining('network') });
+  });
+
+  it('stops after the chunk in flight, leaving the rest of the outbox for the next start', async () => {
+    clock = new FakeClock();
+    const db = openDatabase(':memory:');
+    const outbox = sqliteOutboxStore(db);
+    const release: (() => void)[] = [];
+    const worker = createOutboxWorker({
+      outbox,
+      clock,
+      logger: createLogger('silent'),
+      concurrency: 2,
+      deliverers: {
+        webhook: () => new Promise((resolve) => release.push(() => resolve({ ok: true }))),
+        slack: async () => ({ ok: true }),
+        card: async () => ({ ok: true }),
+      },
+    });
+    for (let i = 0; i < 20; i += 1) outbox.enqueue({ leadId: null, kind: 'webhook', method: 'sequence', payload: {} }, clock.now());
+    const draining = worker.drain();
+    await eventually(() => release.length === 2);
+    const stopped = worker.stop();
+    for (const go of release.splice(0)) go();
+    await stopped;
+    await draining;
+    expect(db.prepare(`SELECT count(*) AS n FROM outbox WHERE state = 'pending'`).get()).toEqual({ n: 18 });
   });
 
   describe('Slack calls', () => {
