@@ -166,7 +166,8 @@ export function createLeadRouter(deps: LeadRouterDeps) {
       logger.info({ lead: leadRef(leadId), event: 'lead.routed', outcome: outcome.kind, ...(outcome.kind === 'rep' ? { rep: outcome.repId } : {}) }, 'lead routed');
       deps.onEffects?.();
     }
-    if (outcome.kind === 'queued') refreshQueueCheck();
+    // The next check depends on the reps, not on which leads wait: compute it when the queue starts.
+    if (outcome.kind === 'queued' && nextQueueCheckAt === null) refreshQueueCheck();
     return outcome;
   };
 
