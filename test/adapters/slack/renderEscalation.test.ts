@@ -1,3 +1,4 @@
+import { wire } from '../../support/wireMessage.ts';
 import { describe, expect, it } from 'vitest';
 import { parseAssignBlockId, parseLeadButtonValue } from '../../../src/adapters/slack/cardValues.ts';
 import { renderAssignedDm, type AssignedDmModel } from '../../../src/adapters/slack/renderAssignedDm.ts';
@@ -5,7 +6,7 @@ import { renderEscalation, type EscalationModel } from '../../../src/adapters/sl
 import { renderLeadSection } from '../../../src/adapters/slack/renderLeadSection.ts';
 import { ACTIONS } from '../../../src/adapters/slack/slackIds.ts';
 import type { Lead } from '../../../src/domain/lead.ts';
-import { blockProblems, findElement } from '../../support/slackBlocks.ts';
+import { findElement } from '../../support/slackBlocks.ts';
 
 const NOW = Date.UTC(2026, 2, 2, 14, 0, 0);
 
@@ -43,15 +44,6 @@ function buildEscalation(overrides: Partial<EscalationModel> = {}): EscalationMo
   };
 }
 
-type WireBlock = Record<string, unknown>;
-
-/** The payload as Slack receives it: JSON, checked by the stand-in's Block Kit validator. */
-function wire(message: { text: string; blocks: unknown[] }): { text: string; blocks: WireBlock[] } {
-  const sent = JSON.parse(JSON.stringify(message)) as { text: string; blocks: WireBlock[] };
-  expect(blockProblems(sent.blocks)).toEqual([]);
-  expect(sent.text.length).toBeGreaterThan(0);
-  return sent;
-}
 
 /** Every text in the blocks, in order, one per line. */
 function texts(value: unknown): string {

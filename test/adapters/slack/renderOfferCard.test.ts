@@ -1,3 +1,4 @@
+import { wire, type WireBlock } from '../../support/wireMessage.ts';
 import { describe, expect, it } from 'vitest';
 import { parseOfferButtonValue } from '../../../src/adapters/slack/cardValues.ts';
 import { renderLeadSection } from '../../../src/adapters/slack/renderLeadSection.ts';
@@ -12,7 +13,7 @@ import {
 import { renderReminder } from '../../../src/adapters/slack/renderReminder.ts';
 import { ACTIONS } from '../../../src/adapters/slack/slackIds.ts';
 import type { Lead } from '../../../src/domain/lead.ts';
-import { blockProblems, findElement } from '../../support/slackBlocks.ts';
+import { findElement } from '../../support/slackBlocks.ts';
 
 const NOW = Date.UTC(2026, 2, 2, 14, 0, 0);
 const MINUTE = 60_000;
@@ -60,16 +61,6 @@ function buildModel(overrides: Partial<OfferCardModel> = {}, offer: Partial<Offe
   };
 }
 
-type WireBlock = Record<string, unknown>;
-
-/** The payload as Slack receives it: JSON, checked by the stand-in's Block Kit validator. */
-function wire(message: { text: string; blocks: unknown[] }): { text: string; blocks: WireBlock[] } {
-  const sent = JSON.parse(JSON.stringify(message)) as { text: string; blocks: WireBlock[] };
-  expect(blockProblems(sent.blocks)).toEqual([]);
-  expect(sent.text.length).toBeGreaterThan(0);
-  expect(sent.text.length).toBeLessThanOrEqual(40_000);
-  return sent;
-}
 
 /** Every text in the blocks (or only the mrkdwn ones, which Slack parses for markup), in order, one per line. */
 function texts(value: unknown, only?: 'mrkdwn'): string {
