@@ -13,6 +13,9 @@ import { registerOwnerCommand } from './adapters/slack/commands/ownerCommand.ts'
 import { registerReassignCommand } from './adapters/slack/commands/reassignCommand.ts';
 import { createAvailability } from './app/availability.ts';
 import { createAccountOwners } from './app/accountOwners.ts';
+import { createRecordSignal } from './app/recordSignal.ts';
+import { createSignalsRoute } from './adapters/http/signalsRoute.ts';
+import { sqliteSignalStore } from './adapters/sqlite/sqliteSignalStore.ts';
 import { registerAppHome } from './adapters/slack/appHome.ts';
 import { sqliteReadModels } from './adapters/sqlite/sqliteReadModels.ts';
 import { createSlackApp } from './adapters/slack/createSlackApp.ts';
@@ -103,6 +106,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
     logger,
     onEffects: () => worker.wake(),
   });
+  const recordSignal = createRecordSignal({ db, leads, offers, signals: sqliteSignalStore(db), outbox, router, clock, config, logger, onEffects: () => worker.wake() });
   lifecycle = createOfferLifecycle({ db, leads, offers, outbox, router, clock, config, logger, onEffects: () => worker.wake() });
   const routing = new Set<Promise<unknown>>();
   const routeAccepted = (leadId: number) => {
@@ -134,6 +138,15 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
           logger.info({ lead: `L-${leadId}`, event: 'lead.received' }, 'lead received');
           routeAccepted(leadId);
         },
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/signals',
+      handler: createSignalsRoute({
+        webhookSecret: env.webhookSecret,
+        clock,
+        recordSignal,
       }),
     },
     {

@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.ts';
+import type { Config, SignalRule } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import { leadRef } from '../domain/lead.ts';
 import { compileRouting, decideRoute, earliestEligibilityChange, whyYou, type CompiledRouting, type RoutingDecision } from '../domain/routing/index.ts';
@@ -124,14 +124,24 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     }
   };
 
-  const decideAndApply = (leadId: number): RouteOutcome => {
+  const decideAndApply = (leadId: number, signalRule?: SignalRule): RouteOutcome => {
     const stored = leads.getLead(leadId);
     if (!stored) return { kind: 'skipped', reason: 'unknown_lead' };
-    // Routable: new, waiting in the queue, or offered with no pending offer (the last one was passed or expired).
-    const routable = stored.state === 'received' || stored.state === 'queued' || (stored.state === 'offered' && deps.offers.pendingOfLead(stored.id) === null);
+    // Routable: new, waiting in the queue, or offered with no pending offer (the last one was passed
+    // or expired); a signal rule also takes a lead out of its sequence (SPEC 3).
+    const routable =
+      stored.state === 'received' ||
+      stored.state === 'queued' ||
+      (stored.state === 'offered' && deps.offers.pendingOfLead(stored.id) === null) ||
+      (signalRule !== undefined && stored.state === 'in_sequence');
     if (!routable) return { kind: 'skipped', reason: 'not_routable' };
     const now = clock.now();
-    const { config, routing: compiledRouting } = compiledConfig();
+    const compiledNow = compiledConfig();
+    const config = compiledNow.config;
+    // A signal rule routes the lead to its own target, the trace naming the rule; the fallback still applies.
+    const compiledRouting = signalRule
+      ? compileRouting({ ...config, rules: [{ name: `signal: ${signalRule.name}`, route: signalRule.route }] })
+      : compiledNow.routing;
     const teamState = batch ? (batch.teamState ??= routing.loadTeamState(config, now)) : routing.loadTeamState(config, now);
     const snapshot = { ...teamState, ...routing.loadLeadState({ id: stored.id, domain: stored.domain }) };
     const decision = decideRoute({ lead: stored.lead, domain: stored.domain, config: compiledRouting, snapshot, now });
@@ -146,8 +156,8 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     }
     return outcome;
   };
-  const routeInTransaction = db.transaction(decideAndApply);
-  const routeGrouped = createGroupCommit(db, decideAndApply, inBatch);
+  const routeInTransaction = db.transaction((leadId: number) => decideAndApply(leadId));
+  const routeGrouped = createGroupCommit(db, (leadId: number) => decideAndApply(leadId), inBatch);
 
   let nextQueueCheckAt: number | null = null;
 
@@ -178,7 +188,10 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     routeLead,
 
     /** Routes a lead inside the caller's transaction (after a pass or an expiry); the caller commits and calls `committed`. */
-    routeWithinTransaction: decideAndApply,
+    routeWithinTransaction: (leadId: number) => decideAndApply(leadId),
+
+    /** Routes a lead by a signal rule inside the caller's transaction (out of a sequence or the queue). */
+    routeForSignalWithinTransaction: (leadId: number, rule: SignalRule) => decideAndApply(leadId, rule),
 
     /** Runs `work` (routing many leads in one transaction) with the shared routing state read once. */
     inBatch,

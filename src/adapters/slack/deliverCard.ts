@@ -8,7 +8,7 @@ import type { CardModels } from './cardModels.ts';
 import type { SlackCaller } from './deliverSlackCall.ts';
 import { renderAssignedDm } from './renderAssignedDm.ts';
 import { renderEscalation } from './renderEscalation.ts';
-import { renderOfferCard } from './renderOfferCard.ts';
+import { renderOfferCard, signalWords, type SignalModel } from './renderOfferCard.ts';
 import { renderReminder } from './renderReminder.ts';
 
 /** The metadata every offer card carries, so that a card posted just before a crash is found, not posted twice. */
@@ -175,6 +175,10 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
       }
       case 'thread_note':
         return postInCardThread(Number(payload.offerId), String(payload.text ?? ''));
+      case 'signal_note': {
+        const signal = payload as unknown as { offerId: number; channel: SignalModel['channel']; kind: string; hot: boolean };
+        return postInCardThread(signal.offerId, `📣 ${signalWords(signal)}${signal.hot ? ': call now' : ''}`);
+      }
       case 'post_escalation':
         return postEscalation(row, Number(payload.leadId));
       case 'update_escalation':
