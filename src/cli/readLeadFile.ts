@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { leadPayloadSchema } from '../adapters/http/leadPayload.ts';
+import { signalPayloadSchema } from '../adapters/http/signalsRoute.ts';
+import type { SignalChannel, SignalKind } from '../config/schema.ts';
 import { resolvePreRouting, type IntakeConfig } from '../app/acceptLead.ts';
 import { describeZodIssues, jsonErrorMap, typeName, type ValidationIssue } from '../config/zodIssues.ts';
 import { leadDomain, type Lead } from '../domain/lead.ts';
@@ -24,6 +26,21 @@ export interface LeadEntry {
   /** The `at` key/column: when the lead arrives in a simulation (epoch ms); absent = not given. */
   at?: number;
 }
+
+/** A validated signal from a simulation file (POST /signals' body without `id`). */
+export interface SignalEntry {
+  line: number;
+  signal: {
+    lead: { email?: string; linkedin_url?: string; external_id?: string; ref?: string };
+    channel: SignalChannel;
+    kind: SignalKind;
+  };
+  /** The signal's `at` (epoch ms); absent = not given. */
+  at?: number;
+}
+
+/** One line (JSONL) or row (CSV) of a simulation file: a lead or a signal. */
+export type SimulationEntry = LeadEntry | SignalEntry;
 
 export type LeadFileResult<T> = { ok: true; value: T } | { ok: false; errors: LeadFileError[] };
 
@@ -113,7 +130,7 @@ function takeArrival(raw: Record<string, unknown>, line: number, errors: LeadFil
 }
 
 /** Validates one raw lead of a simulation file into `entries`, or its problems into `errors`. */
-function collect(raw: Record<string, unknown>, line: number, entries: LeadEntry[], errors: LeadFileError[]): void {
+function collect(raw: Record<string, unknown>, line: number, entries: SimulationEntry[], errors: LeadFileError[]): void {
   const before = errors.length;
   const { data, at } = takeArrival(raw, line, errors);
   const result = validateLeadPayload(data);
@@ -121,9 +138,27 @@ function collect(raw: Record<string, unknown>, line: number, entries: LeadEntry[
   else if (errors.length === before) entries.push({ line, lead: result.lead, ...(at === undefined ? {} : { at }) });
 }
 
-/** JSON Lines: one lead object per line; blank lines are ignored. */
-export function parseJsonLines(text: string): LeadFileResult<LeadEntry[]> {
-  const entries: LeadEntry[] = [];
+const signalSchema = signalPayloadSchema.omit({ id: true });
+
+/** Validates one raw signal (the value of a `{"signal": …}` line) into `entries`, or its problems (paths under `signal.`) into `errors`. */
+function collectSignal(raw: unknown, line: number, entries: SimulationEntry[], errors: LeadFileError[]): void {
+  const result = signalSchema.safeParse(raw, { error: jsonErrorMap });
+  if (!result.success) {
+    errors.push(...describeZodIssues(result.error.issues).map((issue) => ({ line, path: issue.path === '' ? 'signal' : `signal.${issue.path}`, message: issue.message })));
+    return;
+  }
+  const { at, ...signal } = result.data;
+  const ms = at === undefined ? undefined : parseIsoTime(at);
+  if (ms === null) {
+    errors.push({ line, path: 'signal.at', message: `${ISO_TIME_HINT}, got ${JSON.stringify(at)}` });
+    return;
+  }
+  entries.push({ line, signal, ...(ms === undefined ? {} : { at: ms }) });
+}
+
+/** JSON Lines: one lead object, or `{"signal": {…}}`, per line; blank lines are ignored. */
+export function parseJsonLines(text: string): LeadFileResult<SimulationEntry[]> {
+  const entries: SimulationEntry[] = [];
   const errors: LeadFileError[] = [];
   text.split('\n').forEach((rawLine, index) => {
     const line = index + 1;
@@ -140,16 +175,30 @@ export function parseJsonLines(text: string): LeadFileResult<LeadEntry[]> {
       errors.push({ line, path: '', message: `expected a JSON object (one lead per line), got ${typeName(data, 'json')}` });
       return;
     }
+    if ('signal' in data) {
+      const extra = Object.keys(data).filter((key) => key !== 'signal');
+      if (extra.length > 0) errors.push({ line, path: '', message: `a signal line has only the key "signal", got also ${extra.map((key) => `"${key}"`).join(', ')}` });
+      else collectSignal(data.signal, line, entries, errors);
+      return;
+    }
     collect(data, line, entries, errors);
   });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: entries };
 }
 
-/** The CSV columns: lead fields in dotted form, `fields.<name>`, and `at`. */
+/**
+ * The CSV columns: lead fields in dotted form, `fields.<name>`, `at`, and the signal pair
+ * `signal_kind` + `signal_channel`: a row with `signal_kind` set is a signal (not a lead) about the
+ * lead matched by its email / linkedin_url / external_id cells (the first given of external_id,
+ * email, linkedin_url, as POST /signals does), at its `at`; its other cells are ignored.
+ */
 export const CSV_COLUMNS = [
   'email', 'linkedin_url', 'name', 'title', 'phone', 'source', 'score', 'external_id', 'owner', 'team', 'crm_url', 'message',
   'company.name', 'company.domain', 'company.employees', 'company.industry', 'company.country', 'company.region', 'at',
+  'signal_kind', 'signal_channel',
 ] as const;
+
+const SIGNAL_LEAD_COLUMNS = ['email', 'linkedin_url', 'external_id'] as const;
 
 const NUMBER_COLUMNS = new Set(['score', 'company.employees']);
 
@@ -192,7 +241,7 @@ function rowObject(header: readonly string[], cells: readonly string[]): Record<
 }
 
 /** CSV with a header row naming the columns (see CSV_COLUMNS); empty cells are absent. */
-export function parseLeadCsv(text: string): LeadFileResult<LeadEntry[]> {
+export function parseLeadCsv(text: string): LeadFileResult<SimulationEntry[]> {
   const parsed = parseCsv(text);
   if (!parsed.ok) return { ok: false, errors: [{ line: parsed.line, path: '', message: parsed.error }] };
   const [head, ...rows] = parsed.records;
@@ -207,14 +256,21 @@ export function parseLeadCsv(text: string): LeadFileResult<LeadEntry[]> {
     seen.add(column);
   });
   if (errors.length > 0) return { ok: false, errors };
-  const entries: LeadEntry[] = [];
+  const entries: SimulationEntry[] = [];
   for (const row of rows) {
     if (row.cells.every((cell) => cell.trim() === '')) continue;
     if (row.cells.length > header.length) {
       errors.push({ line: row.line, path: '', message: `${row.cells.length} cells, but the header has ${header.length} columns (quote cells that contain commas)` });
       continue;
     }
-    collect(rowObject(header, row.cells), row.line, entries, errors);
+    const { signal_kind: kind, signal_channel: channel, ...raw } = rowObject(header, row.cells);
+    if (kind === undefined) {
+      if (channel !== undefined) errors.push({ line: row.line, path: 'signal_kind', message: 'a row with signal_channel is a signal: set signal_kind too' });
+      else collect(raw, row.line, entries, errors);
+      continue;
+    }
+    const lead = Object.fromEntries(SIGNAL_LEAD_COLUMNS.filter((column) => raw[column] !== undefined).map((column) => [column, raw[column]]));
+    collectSignal({ lead, kind, channel, ...(raw.at === undefined ? {} : { at: raw.at }) }, row.line, entries, errors);
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: entries };
 }
@@ -227,8 +283,8 @@ export function leadFileFormat(path: string): 'csv' | 'jsonl' | null {
   return null;
 }
 
-/** Reads and validates a simulation's leads (the format from the file's extension). */
-export function readLeads(path: string, format: 'csv' | 'jsonl'): LeadFileResult<LeadEntry[]> {
+/** Reads and validates a simulation's leads and signals, in file order (the format from the file's extension). */
+export function readLeads(path: string, format: 'csv' | 'jsonl'): LeadFileResult<SimulationEntry[]> {
   const text = readText(path, 'leads file');
   if (!text.ok) return text;
   return format === 'csv' ? parseLeadCsv(text.value) : parseJsonLines(text.value);

@@ -1,6 +1,7 @@
 /**
  * `leadrelay simulate <leads.jsonl|leads.csv> [--config a.yml] [--compare b.yml] [--json]` (SPEC 10):
- * replays leads through the routing core on simulated time (see simulateRouting.ts for the model):
+ * replays leads (and signals, against the config's signal rules) through the routing core on
+ * simulated time (see simulateRouting.ts for the model):
  * who would get what, each rep's share against their weight, and what a second config would change.
  * Deterministic: the same files give byte-identical output.
  */
@@ -17,11 +18,14 @@ import {
   type SimulatedDestination,
   type SimulatedLead,
   type SimulatedRoute,
+  type SimulatedSignal,
+  type SimulatedSignalOutcome,
   type SimulationSummary,
 } from '../domain/routing/simulateRouting.ts';
+import { parseLeadRef } from '../domain/lead.ts';
 import type { CliIo, CommandLine } from './index.ts';
 import { loadCliConfig } from './loadCliConfig.ts';
-import { formatLeadFileErrors, leadFileFormat, prepareLead, readLeads, type LeadEntry, type LeadFileError } from './readLeadFile.ts';
+import { formatLeadFileErrors, leadFileFormat, prepareLead, readLeads, type LeadEntry, type LeadFileError, type SimulationEntry } from './readLeadFile.ts';
 
 /** The simulation model in words: `leadrelay simulate --help` and the head of every report. */
 export const SIMULATION_MODEL = [
@@ -33,10 +37,15 @@ export const SIMULATION_MODEL = [
   '  never toward capacity (open leads do not accumulate).',
   '- Nobody is away, account owners come from the config only, queued leads stay queued.',
   '- With --compare, the same leads go through the second config with its own fresh state.',
+  '- Signals share the timeline (same arrival rule). A signal rule that fires moves a lead in a sequence or',
+  '  queued to its target, as the app does; a signal about a lead not yet arrived is counted unmatched.',
   'Input: JSON Lines (one lead object per line as POSTed to /leads, blank lines ignored) or CSV with a',
   'header row of lead fields: email, linkedin_url, name, title, phone, source, score, external_id, owner,',
   'team, crm_url, message, company.name|domain|employees|industry|country|region, fields.<name>, at.',
   'Empty cells are absent; fields.* cells that look like numbers become numbers, true/false booleans.',
+'Signals: a JSON line {"signal": {"lead": {"email"|"linkedin_url"|"external_id"|"ref": "…"}, "channel", "kind",',
+'"at"?}} as POSTed to /signals (ref L-<n>: the n-th lead of the file); in CSV, a row with signal_kind (and',
+'signal_channel) set is a signal about the lead named by its email, linkedin_url or external_id cells.',
 ].join('\n');
 
 const MAX_MOVED_LINES = 50;
@@ -79,6 +88,12 @@ function totalsText(summary: SimulationSummary): string {
   return `${leads} leads: ${toReps} to reps, ${toSequences} to sequences, ${queued} queued`;
 }
 
+function signalsText(summary: SimulationSummary): string {
+  const { read, unmatched, fired, movedLeads } = summary.signals;
+  const firing = fired.reduce((sum, rule) => sum + rule.signals, 0);
+  return `${read} read, ${firing} fired a rule, ${unmatched} unmatched, ${movedLeads} leads moved out of a sequence or the queue`;
+}
+
 function summaryLines(summary: SimulationSummary): string[] {
   const reps = formatTable(
     ['Rep', 'Name', 'Teams', 'Leads', 'Share', 'Target', 'Diff'],
@@ -93,6 +108,12 @@ function summaryLines(summary: SimulationSummary): string[] {
     lines.push('', ...formatTable(['Sequence', 'Leads'], summary.sequences.map((s) => [s.sequenceId, String(s.leads)]), ['left', 'right']));
   }
   lines.push('', ...formatTable(['Rule', 'Leads'], summary.rules.map((r) => [r.rule, String(r.leads)]), ['left', 'right']));
+  if (summary.signals.read > 0 || summary.signals.fired.length > 0) {
+    lines.push('', `Signals: ${signalsText(summary)}`);
+    if (summary.signals.fired.length > 0) {
+      lines.push('', ...formatTable(['Signal rule', 'Fired'], summary.signals.fired.map((r) => [r.rule, String(r.signals)]), ['left', 'right']));
+    }
+  }
   return lines;
 }
 
@@ -120,6 +141,7 @@ interface Simulated {
   shownAs: string;
   config: Config;
   routes: SimulatedRoute[];
+  signals: SimulatedSignalOutcome[];
   summary: SimulationSummary;
 }
 
@@ -154,6 +176,16 @@ function summaryJson(simulated: Simulated) {
     reps: summary.reps.map((rep) => ({ ...rep, share: round(rep.share, 4), target: round(rep.target, 4), diffPp: points(rep.share, rep.target) })),
     sequences: summary.sequences,
     rules: summary.rules,
+    signals: summary.signals,
+  };
+}
+
+function routeJson(route: SimulatedRoute) {
+  const signal = route.signal;
+  return {
+    to: route.destination,
+    rule: route.rule,
+    ...(signal ? { signal: { rule: signal.rule, at: new Date(signal.at).toISOString(), from: signal.from, decidedBy: signal.decidedBy } } : {}),
   };
 }
 
@@ -164,14 +196,14 @@ function jsonReport(input: string, a: Simulated, b: Simulated | null): string {
       line: route.line,
       lead: route.label,
       at: new Date(route.at).toISOString(),
-      a: { to: route.destination, rule: route.rule },
-      ...(other ? { b: { to: other.destination, rule: other.rule } } : {}),
+      a: routeJson(route),
+      ...(other ? { b: routeJson(other) } : {}),
     };
   });
   const comparison = b ? compareSimulations(a.config, a.routes, b.config, b.routes) : null;
   const report = {
     model: SIMULATION_MODEL,
-    input: { file: input, leads: a.summary.totals.leads },
+    input: { file: input, leads: a.summary.totals.leads, signals: a.summary.signals.read },
     a: summaryJson(a),
     ...(b ? { b: summaryJson(b) } : {}),
     ...(comparison
@@ -192,10 +224,11 @@ function jsonReport(input: string, a: Simulated, b: Simulated | null): string {
 // The command
 
 /** The leads prepared for one config (pre-routing resolved against it), or what the config rejects. */
-function prepareFor(config: Config, entries: readonly LeadEntry[], arrivals: readonly number[], against: string | null): { leads: SimulatedLead[] } | { errors: LeadFileError[] } {
+function prepareFor(config: Config, entries: readonly SimulationEntry[], arrivals: readonly number[], against: string | null): { leads: SimulatedLead[] } | { errors: LeadFileError[] } {
   const leads: SimulatedLead[] = [];
   const errors: LeadFileError[] = [];
   entries.forEach((entry, index) => {
+    if (!isLead(entry)) return;
     const prepared = prepareLead(entry.lead, config);
     if ('issues' in prepared) {
       errors.push(...prepared.issues.map((issue) => ({ line: entry.line, path: issue.path, message: against === null ? issue.message : `${issue.message} (in ${against})` })));
@@ -206,9 +239,29 @@ function prepareFor(config: Config, entries: readonly LeadEntry[], arrivals: rea
   return errors.length > 0 ? { errors } : { leads };
 }
 
-function simulate(shownAs: string, config: Config, leads: readonly SimulatedLead[]): Simulated {
-  const routes = simulateRouting(compileRouting(config), leads);
-  return { shownAs, config, routes, summary: summarizeSimulation(config, routes) };
+const isLead = (entry: SimulationEntry): entry is LeadEntry => 'lead' in entry;
+
+/** The file's signals, at their arrival times; `ref: L-<n>` resolved to the n-th lead of the file. */
+function prepareSignals(entries: readonly SimulationEntry[], arrivals: readonly number[]): { signals: SimulatedSignal[] } | { errors: LeadFileError[] } {
+  const signals: SimulatedSignal[] = [];
+  const errors: LeadFileError[] = [];
+  entries.forEach((entry, index) => {
+    if (isLead(entry)) return;
+    const { ref, ...keys } = entry.signal.lead;
+    const position = ref === undefined ? undefined : parseLeadRef(ref);
+    if (position === null) {
+      errors.push({ line: entry.line, path: 'signal.lead.ref', message: `expected L-<n>, the n-th lead of the file, got ${JSON.stringify(ref)}` });
+      return;
+    }
+    const lead = position === undefined ? keys : { index: position - 1 };
+    signals.push({ line: entry.line, lead, signal: { channel: entry.signal.channel, kind: entry.signal.kind, at: arrivals[index] ?? 0 } });
+  });
+  return errors.length > 0 ? { errors } : { signals };
+}
+
+function simulate(shownAs: string, config: Config, leads: readonly SimulatedLead[], signals: readonly SimulatedSignal[]): Simulated {
+  const result = simulateRouting(compileRouting(config), leads, signals);
+  return { shownAs, config, routes: result.routes, signals: result.signals, summary: summarizeSimulation(config, result.routes, result.signals) };
 }
 
 /**
@@ -237,13 +290,15 @@ export function runSimulate(line: CommandLine, io: CliIo): number {
   const arrivals = arrivalTimes(read.value);
   const leadsA = prepareFor(configA.config, read.value, arrivals, null);
   const leadsB = configB ? prepareFor(configB.config, read.value, arrivals, configB.shownAs) : null;
-  const errors = [...('errors' in leadsA ? leadsA.errors : []), ...(leadsB && 'errors' in leadsB ? leadsB.errors : [])];
-  if (errors.length > 0 || !('leads' in leadsA)) {
+  const signals = prepareSignals(read.value, arrivals);
+  const errors = [...('errors' in leadsA ? leadsA.errors : []), ...(leadsB && 'errors' in leadsB ? leadsB.errors : []), ...('errors' in signals ? signals.errors : [])];
+  if (errors.length > 0 || !('leads' in leadsA) || !('signals' in signals)) {
+    errors.sort((x, y) => (x.line ?? 0) - (y.line ?? 0));
     io.stderr.write(`${formatLeadFileErrors(input, errors)}\n`);
     return 1;
   }
-  const a = simulate(configA.shownAs, configA.config, leadsA.leads);
-  const b = configB && leadsB && 'leads' in leadsB ? simulate(configB.shownAs, configB.config, leadsB.leads) : null;
+  const a = simulate(configA.shownAs, configA.config, leadsA.leads, signals.signals);
+  const b = configB && leadsB && 'leads' in leadsB ? simulate(configB.shownAs, configB.config, leadsB.leads, signals.signals) : null;
   io.stdout.write(line.flags.has('json') ? jsonReport(input, a, b) : textReport(input, a, b));
   return 0;
 }

@@ -8,6 +8,9 @@ const CONFIG = fixture('routing.yml');
 const CONFIG_B = fixture('routing-b.yml');
 const LEADS_JSONL = fixture('leads.jsonl');
 const LEADS_CSV = fixture('leads.csv');
+const SIGNALS_CONFIG = fixture('routing-signals.yml');
+const SIGNALS_JSONL = fixture('signals.jsonl');
+const SIGNALS_CSV = fixture('signals.csv');
 
 const run = runCliCaptured;
 
@@ -19,11 +22,18 @@ function jsonl(leads: readonly Record<string, unknown>[]): string {
 }
 
 interface Report {
-  input: { file: string; leads: number };
-  a: { config: string; totals: Record<string, number>; reps: { repId: string; leads: number; share: number; target: number; diffPp: number }[]; sequences: unknown[]; rules: unknown[] };
+  input: { file: string; leads: number; signals: number };
+  a: {
+    config: string;
+    totals: Record<string, number>;
+    reps: { repId: string; leads: number; share: number; target: number; diffPp: number }[];
+    sequences: unknown[];
+    rules: unknown[];
+    signals: { read: number; unmatched: number; fired: { rule: string; signals: number }[]; movedLeads: number };
+  };
   b?: Report['a'];
   comparison?: { moved: number; movedLeads: { line: number; lead: string; from: unknown; to: unknown; ruleA: string | null; ruleB: string | null }[]; destinations: { id: string; a: number; b: number; diff: number }[] };
-  leads: { line: number; lead: string; at: string; a: { to: unknown; rule: string | null }; b?: { to: unknown; rule: string | null } }[];
+  leads: { line: number; lead: string; at: string; a: { to: unknown; rule: string | null; signal?: unknown }; b?: { to: unknown; rule: string | null; signal?: unknown } }[];
 }
 
 async function simulateJson(argv: string[]): Promise<Report> {
@@ -254,10 +264,109 @@ fallback: { team: sales }
     expect(result).toEqual({ code: 2, stdout: '', stderr: 'unknown option "--db"\nUsage: leadrelay simulate <leads.jsonl|leads.csv> [--config file] [--compare file] [--json]\n' });
   });
 
+  describe('signals', () => {
+    it('moves a cold lead out of its sequence after 3 LinkedIn profile views, and a queued/sequenced lead on a positive reply', async () => {
+      const report = await simulateJson([SIGNALS_JSONL, '--config', SIGNALS_CONFIG]);
+      expect(report.input).toMatchObject({ leads: 3, signals: 6 });
+      expect(report.a.totals).toEqual({ leads: 3, toReps: 3, toSequences: 0, queued: 0 });
+      expect(report.a.signals).toEqual({
+        read: 6,
+        unmatched: 1,
+        fired: [
+          { rule: 'Positive reply', signals: 2 },
+          { rule: 'Profile views', signals: 1 },
+        ],
+        movedLeads: 2,
+      });
+      const [cold, hot, later] = report.leads;
+      expect(cold?.a).toEqual({
+        to: { kind: 'rep', repId: 'U0CAROL', teamId: 'sdr' },
+        rule: 'Cold lead',
+        signal: { rule: 'Profile views', at: '2026-01-05T09:05:00.000Z', from: { kind: 'sequence', sequenceId: 'nurture' }, decidedBy: 'signal: Profile views' },
+      });
+      // Already with a rep: the positive reply fires its rule but moves nothing.
+      expect(hot?.a).toEqual({ to: { kind: 'rep', repId: 'U0ALICE', teamId: 'senior' }, rule: 'Hot lead' });
+      // `ref: L-3` is the third lead of the file; its reply (with an `at`) comes after it arrived.
+      expect(later?.a).toMatchObject({ to: { kind: 'rep', repId: 'U0BOB', teamId: 'senior' }, signal: { rule: 'Positive reply', at: '2026-01-05T10:00:00.000Z' } });
+      expect(report.a.reps.map((rep) => [rep.repId, rep.leads])).toEqual([['U0ALICE', 1], ['U0BOB', 1], ['U0CAROL', 1], ['U0DAN', 0]]);
+
+      const text = await run(['simulate', SIGNALS_JSONL, '--config', SIGNALS_CONFIG]);
+      expect(text.stdout).toContain('Signals: 6 read, 3 fired a rule, 1 unmatched, 2 leads moved out of a sequence or the queue\n');
+      expect(text.stdout).toContain('Signal rule     Fired\nPositive reply      2\nProfile views       1\n');
+    });
+
+    it('leaves the lead in its sequence with fewer profile views, and counts signals before their lead unmatched', async () => {
+      const leads = file(
+        'early.jsonl',
+        jsonl([
+          { signal: { lead: { email: 'cold@coldco.com' }, channel: 'linkedin', kind: 'profile_view' } },
+          { email: 'cold@coldco.com', score: 10 },
+          { signal: { lead: { ref: 'L-1' }, channel: 'linkedin', kind: 'profile_view' } },
+          { signal: { lead: { ref: 'L-1' }, channel: 'web', kind: 'profile_view' } },
+        ]),
+      );
+      const report = await simulateJson([leads, '--config', SIGNALS_CONFIG]);
+      expect(report.a.signals).toMatchObject({ read: 3, unmatched: 1, movedLeads: 0 });
+      expect(report.leads[0]?.a).toEqual({ to: { kind: 'sequence', sequenceId: 'nurture' }, rule: 'Cold lead' });
+    });
+
+    it('gives the same result from CSV signal columns', async () => {
+      const fromJsonl = await simulateJson([SIGNALS_JSONL, '--config', SIGNALS_CONFIG]);
+      const fromCsv = await simulateJson([SIGNALS_CSV, '--config', SIGNALS_CONFIG]);
+      expect(fromCsv.a).toEqual(fromJsonl.a);
+      expect(fromCsv.leads.map(({ line: _line, ...lead }) => lead)).toEqual(fromJsonl.leads.map(({ line: _line, ...lead }) => lead));
+    });
+
+    it('replays the signals with each config\'s own rules under --compare', async () => {
+      const report = await simulateJson([SIGNALS_JSONL, '--config', SIGNALS_CONFIG, '--compare', CONFIG]);
+      expect(report.b?.signals).toEqual({ read: 6, unmatched: 1, fired: [], movedLeads: 0 });
+      expect(report.comparison?.movedLeads.map((m) => m.lead)).toEqual(['cold@coldco.com', 'later@coldco.com']);
+    });
+
+    it('is deterministic with signals: two runs print byte-identical output', async () => {
+      const first = await run(['simulate', SIGNALS_JSONL, '--config', SIGNALS_CONFIG, '--compare', CONFIG_B]);
+      expect(first.code).toBe(0);
+      expect(await run(['simulate', SIGNALS_JSONL, '--config', SIGNALS_CONFIG, '--compare', CONFIG_B])).toEqual(first);
+      const firstJson = await run(['simulate', SIGNALS_CSV, '--config', SIGNALS_CONFIG, '--json']);
+      expect(await run(['simulate', SIGNALS_CSV, '--config', SIGNALS_CONFIG, '--json'])).toEqual(firstJson);
+    });
+
+    it('rejects a bad signal, naming the line and path, and exits 1', async () => {
+      const leads = file(
+        'bad-signals.jsonl',
+        [
+          JSON.stringify({ email: 'ok@x.com' }),
+          JSON.stringify({ signal: { lead: { ref: 'L-1' }, channel: 'linkedin', kind: 'poke' } }),
+          JSON.stringify({ signal: { lead: { email: 'ok@x.com', phone: '1' }, channel: 'fax', kind: 'reply' } }),
+          JSON.stringify({ signal: { lead: { ref: 'first' }, channel: 'email', kind: 'reply', at: 'soon' } }),
+          JSON.stringify({ signal: { lead: { ref: 'L-1' }, channel: 'email', kind: 'reply' }, email: 'x@x.com' }),
+        ].join('\n'),
+      );
+      const result = await run(['simulate', leads, '--config', SIGNALS_CONFIG]);
+      expect(result).toMatchObject({ code: 1, stdout: '' });
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines[0]).toMatch(new RegExp(`^${leads.replace(/[.\\]/g, '\\$&')}:2 signal\\.kind: `));
+      expect(lines[0]).toContain('reply_positive');
+      expect(result.stderr).toContain(`${leads}:3 signal.channel: `);
+      expect(result.stderr).toMatch(/:3 signal\.lead.*phone/);
+      expect(result.stderr).toContain(`${leads}:4 signal.at: `);
+      expect(result.stderr).toContain(`${leads}:5: a signal line has only the key "signal"`);
+    });
+
+    it('rejects a CSV signal row with a bad channel, and signal_channel without signal_kind', async () => {
+      const leads = file('bad-signals.csv', 'email,signal_kind,signal_channel\nok@x.com,,\nok@x.com,reply,fax\nok@x.com,,email\n');
+      const result = await run(['simulate', leads, '--config', SIGNALS_CONFIG]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`${leads}:3 signal.channel: `);
+      expect(result.stderr).toContain(`${leads}:4 signal_kind: a row with signal_channel is a signal: set signal_kind too`);
+    });
+  });
+
   it('documents the simulation model in --help', async () => {
     const result = await run(['simulate', '--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Every offer to a rep is claimed and done at once');
     expect(result.stdout).toContain('2026-01-05T09:00:00Z (a Monday) + n minutes');
+    expect(result.stdout).toContain('A signal rule that fires moves a lead in a sequence or');
   });
 });

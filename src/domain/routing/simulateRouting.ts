@@ -14,9 +14,14 @@
  * - The round-robin update of each decision is applied, as the app does when it makes the offer.
  * - Nobody is away, no capacity is overridden, account owners come from the config only, and no
  *   rep has passed on a lead. A queued lead stays queued (it is not offered later).
+ * - Signals are events on the same timeline (same arrival rule as leads). A signal joins its lead's
+ *   history and is checked against the config's signal rules (matchSignalRule); a rule that fires
+ *   routes a lead in a sequence or queued to the rule's target (fallback still applies), as the app
+ *   does, with the same evolving state. A signal for a lead that has not arrived is counted unmatched.
  */
-import type { Config } from '../../config/schema.ts';
-import type { Lead } from '../lead.ts';
+import type { Config, SignalRule } from '../../config/schema.ts';
+import { normalizeEmail, normalizeLinkedInUrl, type Lead } from '../lead.ts';
+import { matchSignalRule, type SignalFact } from '../signals/matchSignalRule.ts';
 import { compileRouting, isCompiledRouting, type CompiledRouting } from './compileRouting.ts';
 import { decideRoute } from './decideRoute.ts';
 import { localDayStart, nextLocalDayStart } from './localDayStart.ts';
@@ -37,6 +42,35 @@ export interface SimulatedLead {
   at: number;
 }
 
+/** Which lead a signal is about: like POST /signals, the first of ref, external_id, email, linkedin_url. */
+export interface SimulatedSignalLead {
+  /** A `ref`, resolved: the 0-based index of the lead in the simulation's leads (out of range = unmatched). */
+  index?: number;
+  external_id?: string;
+  email?: string;
+  linkedin_url?: string;
+}
+
+/** A signal to replay. */
+export interface SimulatedSignal {
+  line: number;
+  lead: SimulatedSignalLead;
+  /** `at` is the signal's arrival time (epoch ms). */
+  signal: SignalFact;
+}
+
+/** What one signal did. */
+export interface SimulatedSignalOutcome {
+  line: number;
+  at: number;
+  /** The lead's index in the simulation's leads; null when no lead had arrived that matches. */
+  leadIndex: number | null;
+  /** The signal rule that fired, or null. */
+  rule: string | null;
+  /** Where the rule moved the lead (out of a sequence or the queue); absent when it did not move it. */
+  moved?: { from: SimulatedDestination; to: SimulatedDestination };
+}
+
 /** Where one lead went. */
 export type SimulatedDestination =
   | { kind: 'rep'; repId: string; teamId: string | null }
@@ -49,8 +83,17 @@ export interface SimulatedRoute {
   label: string;
   at: number;
   destination: SimulatedDestination;
-  /** The rule that fired (a rule's name, `fallback`, `pre-routed`); null when queued. */
+  /** The rule that fired on arrival (a rule's name, `fallback`, `pre-routed`); null when queued. */
   rule: string | null;
+  /** Set when a signal rule moved the lead: `destination` is then where it ended up. */
+  signal?: { rule: string; at: number; from: SimulatedDestination; decidedBy: string | null };
+}
+
+export interface SimulationResult {
+  /** In the order of the leads given. */
+  routes: SimulatedRoute[];
+  /** In the order of the signals given. */
+  signals: SimulatedSignalOutcome[];
 }
 
 /** Arrival times: the given one, else SIMULATION_START + position × SIMULATION_STEP. */
@@ -80,13 +123,31 @@ interface DayCount {
   count: number;
 }
 
+/** The keys signals find their lead by, in POST /signals' order of preference. */
+function signalKey(lead: SimulatedSignalLead): string | null {
+  if (lead.external_id !== undefined) return `external_id:${lead.external_id}`;
+  if (lead.email !== undefined) return `email:${normalizeEmail(lead.email)}`;
+  if (lead.linkedin_url !== undefined) return `linkedin:${normalizeLinkedInUrl(lead.linkedin_url)}`;
+  return null;
+}
+
+function leadKeys(lead: Lead): string[] {
+  const keys: string[] = [];
+  if (lead.external_id !== undefined) keys.push(`external_id:${lead.external_id}`);
+  if (lead.email !== undefined) keys.push(`email:${normalizeEmail(lead.email)}`);
+  if (lead.linkedin_url !== undefined) keys.push(`linkedin:${normalizeLinkedInUrl(lead.linkedin_url)}`);
+  return keys;
+}
+
 /**
- * Routes every lead in arrival order against a runtime state that evolves as described above,
- * starting empty. Returns the routes in the order of `leads` (not of arrival).
+ * Routes every lead and plays every signal in time order (ties: file order, by line) against a
+ * runtime state that evolves as described above, starting empty. Routes come back in the order of
+ * `leads`, signal outcomes in the order of `signals`.
  */
-export function simulateRouting(config: Config | CompiledRouting, leads: readonly SimulatedLead[]): SimulatedRoute[] {
+export function simulateRouting(config: Config | CompiledRouting, leads: readonly SimulatedLead[], signals: readonly SimulatedSignal[] = []): SimulationResult {
   const routing = isCompiledRouting(config) ? config : compileRouting(config);
-  const reps = routing.compiledFrom.reps;
+  const source = routing.compiledFrom;
+  const reps = source.reps;
   const lastOfferAt = new Map<string, number>();
   const offersToday = new Map<string, DayCount>();
   const roundRobin = new Map<string, { level: number; passes: Map<string, number> }>();
@@ -102,13 +163,18 @@ export function simulateRouting(config: Config | CompiledRouting, leads: readonl
   };
   const noOwners = new Map<string, string | null>();
   const nobody = new Set<string>();
+  const signalRouting = new Map<SignalRule, CompiledRouting>();
+  const routingFor = (rule: SignalRule): CompiledRouting => {
+    let compiled = signalRouting.get(rule);
+    if (!compiled) {
+      compiled = compileRouting({ ...source, rules: [{ name: `signal: ${rule.name}`, route: rule.route }] });
+      signalRouting.set(rule, compiled);
+    }
+    return compiled;
+  };
 
-  const order = leads.map((_, index) => index).sort((x, y) => (leads[x]?.at ?? 0) - (leads[y]?.at ?? 0) || x - y);
-  const routes: SimulatedRoute[] = new Array<SimulatedRoute>(leads.length);
-  for (const index of order) {
-    const entry = leads[index];
-    if (!entry) continue;
-    const now = entry.at;
+  /** decideRoute on the current state, then the state updated as the app does when it offers. */
+  const decide = (entry: SimulatedLead, compiled: CompiledRouting, now: number): RoutingDecision => {
     const runtime = new Map<string, RepRuntime>();
     for (const rep of reps) {
       const dayStart = dayOf(rep.timezone, now);
@@ -121,8 +187,7 @@ export function simulateRouting(config: Config | CompiledRouting, leads: readonl
         lastOfferAt: lastOfferAt.get(rep.id) ?? null,
       });
     }
-    const decision = decideRoute({ lead: entry.lead, domain: entry.domain, config: routing, snapshot: { reps: runtime, roundRobin, accountOwners: noOwners, excludedReps: nobody }, now });
-
+    const decision = decideRoute({ lead: entry.lead, domain: entry.domain, config: compiled, snapshot: { reps: runtime, roundRobin, accountOwners: noOwners, excludedReps: nobody }, now });
     if (decision.kind === 'rep') {
       const rep = routing.reps.get(decision.repId);
       const dayStart = rep ? dayOf(rep.timezone, now) : now;
@@ -135,15 +200,64 @@ export function simulateRouting(config: Config | CompiledRouting, leads: readonl
         roundRobin.set(update.teamId, { level: update.level, passes: teamPasses.set(update.repId, update.pass) });
       }
     }
-    routes[index] = {
-      line: entry.line,
-      label: leadLabel(entry.lead),
-      at: now,
-      destination: destinationOf(decision),
-      rule: decision.kind === 'queued' ? null : decision.rule,
-    };
+    return decision;
+  };
+
+  type Event = { kind: 'lead'; index: number; at: number; line: number } | { kind: 'signal'; index: number; at: number; line: number };
+  const events: Event[] = [
+    ...leads.map((lead, index): Event => ({ kind: 'lead', index, at: lead.at, line: lead.line })),
+    ...signals.map((signal, index): Event => ({ kind: 'signal', index, at: signal.signal.at, line: signal.line })),
+  ];
+  events.sort((x, y) => x.at - y.at || x.line - y.line || (x.kind === y.kind ? x.index - y.index : x.kind === 'lead' ? -1 : 1));
+
+  const routes: SimulatedRoute[] = new Array<SimulatedRoute>(leads.length);
+  const outcomes: SimulatedSignalOutcome[] = new Array<SimulatedSignalOutcome>(signals.length);
+  const arrived = new Map<string, number>();
+  const histories = new Map<number, SignalFact[]>();
+  for (const event of events) {
+    if (event.kind === 'lead') {
+      const entry = leads[event.index];
+      if (!entry) continue;
+      const decision = decide(entry, routing, entry.at);
+      routes[event.index] = {
+        line: entry.line,
+        label: leadLabel(entry.lead),
+        at: entry.at,
+        destination: destinationOf(decision),
+        rule: decision.kind === 'queued' ? null : decision.rule,
+      };
+      for (const key of leadKeys(entry.lead)) arrived.set(key, event.index);
+      continue;
+    }
+    const entry = signals[event.index];
+    if (!entry) continue;
+    const { signal } = entry;
+    const key = entry.lead.index === undefined ? signalKey(entry.lead) : null;
+    const leadIndex = entry.lead.index !== undefined ? (routes[entry.lead.index] ? entry.lead.index : null) : key === null ? null : (arrived.get(key) ?? null);
+    const route = leadIndex === null ? undefined : routes[leadIndex];
+    const lead = leadIndex === null ? undefined : leads[leadIndex];
+    if (leadIndex === null || !route || !lead) {
+      outcomes[event.index] = { line: entry.line, at: signal.at, leadIndex: null, rule: null };
+      continue;
+    }
+    const history = histories.get(leadIndex) ?? [];
+    history.push(signal);
+    histories.set(leadIndex, history);
+    const match = matchSignalRule(source.signals, signal, history, signal.at);
+    const outcome: SimulatedSignalOutcome = { line: entry.line, at: signal.at, leadIndex, rule: match?.rule.name ?? null };
+    if (match && route.destination.kind !== 'rep') {
+      const decision = decide(lead, routingFor(match.rule), signal.at);
+      const from = route.destination;
+      const to = destinationOf(decision);
+      if (destinationKey(from) !== destinationKey(to)) {
+        outcome.moved = { from, to };
+        route.destination = to;
+        route.signal = { rule: match.rule.name, at: signal.at, from: route.signal?.from ?? from, decidedBy: decision.kind === 'queued' ? null : decision.rule };
+      }
+    }
+    outcomes[event.index] = outcome;
   }
-  return routes;
+  return { routes, signals: outcomes };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,8 +293,20 @@ export interface SimulationSummary {
   reps: RepShare[];
   /** Every sequence in config order. */
   sequences: { sequenceId: string; leads: number }[];
-  /** How many leads each rule sent somewhere: the config's rules in order, then `pre-routed` and `fallback` when used. */
+  /** How many leads each rule sent somewhere on arrival: the config's rules in order, then `pre-routed` and `fallback` when used. */
   rules: { rule: string; leads: number }[];
+  signals: SignalTotals;
+}
+
+export interface SignalTotals {
+  /** Signals in the input. */
+  read: number;
+  /** Signals about no lead that had arrived by then. */
+  unmatched: number;
+  /** Signals that fired a rule, per signal rule (config order). */
+  fired: { rule: string; signals: number }[];
+  /** Leads a signal rule moved out of a sequence or the queue. */
+  movedLeads: number;
 }
 
 function increment(counts: Map<string, number>, key: string): void {
@@ -188,7 +314,7 @@ function increment(counts: Map<string, number>, key: string): void {
 }
 
 /** Totals, per-rep shares against weights, per-sequence and per-rule counts. */
-export function summarizeSimulation(config: Config, routes: readonly SimulatedRoute[]): SimulationSummary {
+export function summarizeSimulation(config: Config, routes: readonly SimulatedRoute[], signals: readonly SimulatedSignalOutcome[] = []): SimulationSummary {
   const byRep = new Map<string, number>();
   const byTeam = new Map<string, number>();
   const bySequence = new Map<string, number>();
@@ -235,6 +361,18 @@ export function summarizeSimulation(config: Config, routes: readonly SimulatedRo
     reps,
     sequences: config.sequences.map((sequence) => ({ sequenceId: sequence.id, leads: bySequence.get(sequence.id) ?? 0 })),
     rules,
+    signals: summarizeSignals(config, routes, signals),
+  };
+}
+
+function summarizeSignals(config: Config, routes: readonly SimulatedRoute[], signals: readonly SimulatedSignalOutcome[]): SignalTotals {
+  const fired = new Map<string, number>();
+  for (const outcome of signals) if (outcome.rule !== null) increment(fired, outcome.rule);
+  return {
+    read: signals.length,
+    unmatched: signals.filter((outcome) => outcome.leadIndex === null).length,
+    fired: config.signals.map((rule) => ({ rule: rule.name, signals: fired.get(rule.name) ?? 0 })),
+    movedLeads: routes.filter((route) => route.signal !== undefined).length,
   };
 }
 
