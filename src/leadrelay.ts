@@ -88,7 +88,8 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
     deliverers: {
       slack: createSlackDeliverer(call),
       card: createCardDeliverer({ call, leads, offers, models: createCardModels({ db, leads, offers, config }), config, now: () => clock.now(), maybeInFlight, touched: (userId) => touchHome(userId) }),
-      webhook: createWebhookDeliverer({ secret: () => webhookSecret, now: () => clock.now() }),
+      // Each CRM webhook may have its own secret; sequences and the rest sign with LEADRELAY_WEBHOOK_SECRET.
+      webhook: createWebhookDeliverer({ secret: (url) => config().webhooks.find((w) => w.url === url)?.secret ?? webhookSecret, now: () => clock.now() }),
     },
     onFailed: (row, error) => {
       if (row.lead_id !== null) leads.appendHistory(row.lead_id, clock.now(), 'system', 'delivery_failed', { method: row.method, error });

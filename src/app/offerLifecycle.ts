@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.ts';
+import type { Config, WebhookEvent } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import { leadRef } from '../domain/lead.ts';
 import { decideOffer, type LeadFacts, type OfferCommand, type OfferEffect, type OfferRejection } from '../domain/offers/offerMachine.ts';
@@ -9,6 +9,7 @@ import type { SqliteLeadStore } from '../adapters/sqlite/sqliteLeadStore.ts';
 import type { SqliteOfferStore } from '../adapters/sqlite/sqliteOfferStore.ts';
 import type { SqliteOutboxStore } from '../adapters/sqlite/sqliteOutboxStore.ts';
 import type { LeadRouter, RouteOutcome } from './routeLead.ts';
+import { enqueueWriteBack } from './writeBack.ts';
 
 export interface OfferLifecycleDeps {
   db: Db;
@@ -25,6 +26,15 @@ export interface OfferLifecycleDeps {
 export type CommandResult =
   | { ok: true; leadId: number; ref: string; then?: RouteOutcome | { kind: 'escalated' }; freesCapacity?: boolean }
   | (OfferRejection & { leadId: number | null; ref: string | null; whereabouts: LeadWhereabouts | null });
+
+/** The CRM events (SPEC 4 `webhooks:`) a successful command causes. */
+const WRITE_BACK_EVENTS: Partial<Record<OfferCommand['type'], WebhookEvent>> = {
+  claim: 'lead.claimed',
+  take: 'lead.claimed',
+  assign: 'lead.assigned',
+  reassign: 'lead.reassigned',
+  done: 'lead.done',
+};
 
 /** Thrown inside a transaction when a compare-and-set lost: the transaction rolls back and the command is stale. */
 class LostRace extends Error {}
@@ -68,6 +78,7 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     const config = deps.config();
     if (!leads.escalate({ id: leadId, version: stored.version, reason: 'max_offers', now, nextPingAt: now + config.sla.claim_within })) throw new LostRace();
     leads.appendHistory(leadId, now, 'system', 'escalated', { reason: 'max_offers', offers: offers.countOfLead(leadId) });
+    enqueueWriteBack({ leads, outbox, config }, leadId, 'lead.escalated', now, { reason: 'max_offers' });
     outbox.enqueue({ leadId, kind: 'card', method: 'post_escalation', payload: { leadId } }, now);
   };
 
@@ -91,6 +102,8 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     }
     if (outcome.lead.state === 'claimed') leads.endEscalation(leadId);
     for (const record of outcome.history) leads.appendHistory(leadId, now, record.actor, record.event, record.detail);
+    const writeBackEvent = WRITE_BACK_EVENTS[command.type];
+    if (writeBackEvent) enqueueWriteBack({ leads, outbox, config }, leadId, writeBackEvent, now, { by: 'by' in command ? command.by : 'system' });
 
     let then: RouteOutcome | { kind: 'escalated' } | undefined;
     if (outcome.then === 'route_next') then = router.routeWithinTransaction(leadId);

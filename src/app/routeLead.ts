@@ -10,6 +10,7 @@ import type { SqliteOfferStore } from '../adapters/sqlite/sqliteOfferStore.ts';
 import type { SqliteOutboxStore } from '../adapters/sqlite/sqliteOutboxStore.ts';
 import type { SqliteRoutingStore } from '../adapters/sqlite/sqliteRoutingStore.ts';
 import { startOffer } from './startOffer.ts';
+import { enqueueWriteBack } from './writeBack.ts';
 
 export interface LeadRouterDeps {
   db: Db;
@@ -104,6 +105,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
         // SPEC 6: a queued lead is escalated at once, and re-pinged every claim_within until it has an owner.
         leads.markQueuedEscalated(stored.id, now, now + config.sla.claim_within);
         outbox.enqueue({ leadId: stored.id, kind: 'card', method: 'post_escalation', payload: { leadId: stored.id } }, now);
+        enqueueWriteBack({ leads, outbox, config }, stored.id, 'lead.escalated', now, { reason: 'queued' });
         return { kind: 'queued', teamId: decision.teamId };
       }
     }

@@ -1,0 +1,109 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { verifyWebhookAuth } from '../../src/adapters/http/webhookSignature.ts';
+import { startHarness, useHarnessCleanup } from '../support/botHarness.ts';
+import { eventually } from '../support/eventually.ts';
+
+const CRM_SECRET = 'crm-hook-secret';
+const MINUTE = 60_000;
+
+interface Delivery {
+  body: { event: string; lead: { ref: string; external_id: string | null }; owner: { slack_id: string; email: string | null } | null; timings: Record<string, unknown> };
+  signed: boolean;
+}
+
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  server = undefined;
+});
+useHarnessCleanup();
+
+/** A CRM receiver on loopback that checks the signature; `failFirst` answers 503 that many times first. */
+async function startCrm(now: () => number, failFirst = 0) {
+  const deliveries: Delivery[] = [];
+  let failures = failFirst;
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (failures > 0) {
+        failures -= 1;
+        res.writeHead(503).end();
+        return;
+      }
+      const raw = Buffer.concat(chunks);
+      const auth = verifyWebhookAuth({ timestamp: req.headers['x-leadrelay-timestamp'] as string, signature: req.headers['x-leadrelay-signature'] as string }, raw, CRM_SECRET, Math.floor(now() / 1000));
+      deliveries.push({ body: JSON.parse(raw.toString()) as Delivery['body'], signed: auth.ok });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}/hooks/leadrelay`, deliveries };
+}
+
+const config = (url: string) => `
+timezone: UTC
+sla: { claim_within: 5m, max_offers: 1 }
+escalation: { channel: C0ESCALATE }
+managers: [U0MGR]
+reps:
+  - { id: U0ALICE, name: Alice, email: alice@example.com }
+  - { id: U0BOB, name: Bob, email: bob@example.com }
+teams:
+  - { id: sdr, manager: U0MGR, members: [U0ALICE, U0BOB] }
+rules:
+  - { name: Everyone, route: { team: sdr } }
+fallback: { team: sdr }
+webhooks:
+  - { url: "${url}", secret: ${CRM_SECRET} }
+`;
+
+describe('CRM write-back webhooks', () => {
+  it('sends signed lead.claimed, lead.reassigned and lead.done with the owner and timings', async () => {
+    let clockNow = () => Date.now();
+    const crm = await startCrm(() => clockNow());
+    const t = await startHarness({ configYaml: config(crm.url) });
+    clockNow = () => t.clock.now();
+    const id = await t.postLead({ email: 'jane@acme.com', external_id: 'hs-9912', crm_url: 'https://crm.example.com/leads/9912' });
+    const card = t.slack.lastMessage('U0ALICE')!;
+    t.clock.advance(MINUTE);
+    await t.slack.blockAction({ userId: 'U0ALICE', actionId: 'claim_lead', message: { channel: card.channel, ts: card.ts } });
+    await eventually(() => t.lead(id).state === 'claimed');
+    await t.command('U0ALICE', '/reassign', `L-${id} <@U0BOB>`);
+    await t.command('U0BOB', '/leads', `done L-${id}`);
+    await t.bot.outbox.drain();
+    expect(crm.deliveries.map((d) => d.body.event)).toEqual(['lead.claimed', 'lead.reassigned', 'lead.done']);
+    expect(crm.deliveries.every((d) => d.signed)).toBe(true);
+    expect(crm.deliveries[0]?.body).toMatchObject({
+      lead: { ref: `L-${id}`, external_id: 'hs-9912', crm_url: 'https://crm.example.com/leads/9912' },
+      owner: { slack_id: 'U0ALICE', email: 'alice@example.com' },
+      timings: { seconds_to_claim: 60, seconds_to_first_offer: 0 },
+    });
+    expect(crm.deliveries[1]?.body.owner).toEqual({ slack_id: 'U0BOB', email: 'bob@example.com' });
+  });
+
+  it('sends lead.escalated and lead.assigned, retrying a failing receiver until it answers', async () => {
+    let clockNow = () => Date.now();
+    const crm = await startCrm(() => clockNow(), 2);
+    const t = await startHarness({ configYaml: config(crm.url) });
+    clockNow = () => t.clock.now();
+    const id = await t.postLead({ email: 'jane@acme.com' });
+    t.clock.advance(5 * MINUTE);
+    t.bot.lifecycle.expireDue();
+    await t.bot.outbox.drain();
+    expect(crm.deliveries).toEqual([]);
+    for (let i = 0; i < 3; i += 1) {
+      t.clock.advance(10_000);
+      await t.bot.outbox.drain();
+    }
+    expect(crm.deliveries.map((d) => d.body.event)).toEqual(['lead.escalated']);
+    const escalation = t.slack.lastMessage('C0ESCALATE')!;
+    await t.slack.blockAction({ userId: 'U0MGR', actionId: 'assign_lead', message: { channel: 'C0ESCALATE', ts: escalation.ts }, selectedUser: 'U0BOB' });
+    await eventually(() => t.lead(id).state === 'claimed');
+    await t.bot.outbox.drain();
+    expect(crm.deliveries.map((d) => d.body.event)).toEqual(['lead.escalated', 'lead.assigned']);
+    expect(crm.deliveries[1]?.body.owner).toEqual({ slack_id: 'U0BOB', email: 'bob@example.com' });
+  });
+});
