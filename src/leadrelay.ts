@@ -157,6 +157,8 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
         version: VERSION,
         mode: env.mode,
         outboxBacklog: () => outbox.backlog(clock.now()),
+        failingWebhooks: () => outbox.failingWebhooks(),
+        now: () => clock.now(),
         shuttingDown: () => shuttingDown,
       }),
     },

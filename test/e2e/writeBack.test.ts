@@ -94,11 +94,15 @@ describe('CRM write-back webhooks', () => {
     t.bot.lifecycle.expireDue();
     await t.bot.outbox.drain();
     expect(crm.deliveries).toEqual([]);
+    const health = (await (await fetch(`${t.baseUrl}/healthz`)).json()) as { status: string; webhooks_failing: { url: string; pending: number; last_error: string }[] };
+    expect(health.status).toBe('ok');
+    expect(health.webhooks_failing).toEqual([{ url: crm.url, pending: 1, failing_for_seconds: 0, last_error: expect.stringContaining('HTTP 503') }]);
     for (let i = 0; i < 3; i += 1) {
       t.clock.advance(10_000);
       await t.bot.outbox.drain();
     }
     expect(crm.deliveries.map((d) => d.body.event)).toEqual(['lead.escalated']);
+    expect(((await (await fetch(`${t.baseUrl}/healthz`)).json()) as { webhooks_failing: unknown[] }).webhooks_failing).toEqual([]);
     const escalation = t.slack.lastMessage('C0ESCALATE')!;
     await t.slack.blockAction({ userId: 'U0MGR', actionId: 'assign_lead', message: { channel: 'C0ESCALATE', ts: escalation.ts }, selectedUser: 'U0BOB' });
     await eventually(() => t.lead(id).state === 'claimed');

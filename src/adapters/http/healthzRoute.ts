@@ -6,6 +6,9 @@ export interface HealthReport {
   mode: string;
   /** Throws when the database cannot be read. */
   outboxBacklog: () => { pending: number; oldestAgeSeconds: number | null };
+  /** Webhook receivers whose deliveries are failing (retrying), shown so an operator sees a broken CRM hook. */
+  failingWebhooks?: () => { url: string; pending: number; since: number; last_error: string | null }[];
+  now?: () => number;
   /** True once shutdown has started: load balancers should stop sending. */
   shuttingDown: () => boolean;
 }
@@ -15,9 +18,17 @@ export function createHealthzRoute(report: HealthReport) {
   return (_req: IncomingMessage, res: ServerResponse): void => {
     let database: 'ok' | 'error' = 'ok';
     let outbox: { pending: number; oldest_age_seconds: number | null } | null = null;
+    let failing: { url: string; pending: number; failing_for_seconds: number; last_error: string | null }[] = [];
     try {
       const backlog = report.outboxBacklog();
       outbox = { pending: backlog.pending, oldest_age_seconds: backlog.oldestAgeSeconds };
+      const now = report.now?.() ?? 0;
+      failing = (report.failingWebhooks?.() ?? []).map((w) => ({
+        url: w.url,
+        pending: w.pending,
+        failing_for_seconds: Math.max(0, Math.round((now - w.since) / 1000)),
+        last_error: w.last_error,
+      }));
     } catch {
       database = 'error';
     }
@@ -28,6 +39,7 @@ export function createHealthzRoute(report: HealthReport) {
       mode: report.mode,
       database,
       outbox,
+      webhooks_failing: failing,
     });
   };
 }

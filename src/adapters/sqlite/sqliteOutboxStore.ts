@@ -47,6 +47,8 @@ export function sqliteOutboxStore(db: Db) {
     defer: db.prepare(`UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND state = 'pending'`),
     failed: db.prepare(`UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, done_at = ? WHERE id = ? AND state = 'pending'`),
     backlog: db.prepare(`SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE state = 'pending'`),
+    failingWebhooks: db.prepare(`SELECT json_extract(payload, '$.url') AS url, count(*) AS pending, min(created_at) AS since, max(last_error) AS last_error
+      FROM outbox WHERE kind = 'webhook' AND state = 'pending' AND attempts > 0 GROUP BY url ORDER BY since`),
   };
 
   return {
@@ -91,6 +93,11 @@ export function sqliteOutboxStore(db: Db) {
 
     markFailed(id: number, error: string, now: number): void {
       statements.failed.run(error, now, id);
+    },
+
+    /** Webhook receivers with deliveries that failed and are waiting for a retry (for /healthz). */
+    failingWebhooks(): { url: string; pending: number; since: number; last_error: string | null }[] {
+      return statements.failingWebhooks.all() as { url: string; pending: number; since: number; last_error: string | null }[];
     },
 
     backlog(now: number): { pending: number; oldestAgeSeconds: number | null } {
