@@ -212,9 +212,8 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
      * gets a note in the card's thread. Runs inside the caller's transaction.
      */
     noteSeenAgain(leadId: number, text: string, now: number): void {
-      const pending = offers.pendingOfLead(leadId);
-      const card = pending?.id ?? offers.ofLead(leadId).filter((o) => o.state === 'claimed').at(-1)?.id;
-      if (card !== undefined) outbox.enqueue({ leadId, kind: 'card', method: 'thread_note', payload: { offerId: card, text } }, now);
+      const card = offers.currentCardOf(leadId);
+      if (card !== null) outbox.enqueue({ leadId, kind: 'card', method: 'thread_note', payload: { offerId: card, text } }, now);
     },
 
     /** When the next pending offer's deadline is (epoch ms), for a precise timer; null when none. */

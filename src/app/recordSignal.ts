@@ -46,13 +46,10 @@ export function createRecordSignal(deps: {
   const { leads, offers, signals, outbox, router, clock } = deps;
 
   const findLead = (lead: SignalRequest['lead']): number | null => {
-    if (lead.ref !== undefined) {
-      const id = parseLeadRef(lead.ref);
-      return id === null ? null : signals.findLead({ id });
-    }
-    if (lead.external_id !== undefined) return signals.findLead({ externalId: lead.external_id });
-    if (lead.email !== undefined) return signals.findLead({ emailKey: normalizeEmail(lead.email) });
-    if (lead.linkedin_url !== undefined) return signals.findLead({ linkedinKey: normalizeLinkedInUrl(lead.linkedin_url) });
+    if (lead.ref !== undefined) return parseLeadRef(lead.ref);
+    if (lead.external_id !== undefined) return leads.findByExternalId(lead.external_id)?.id ?? null;
+    if (lead.email !== undefined) return leads.findLatestByKey({ emailKey: normalizeEmail(lead.email) });
+    if (lead.linkedin_url !== undefined) return leads.findLatestByKey({ linkedinKey: normalizeLinkedInUrl(lead.linkedin_url) });
     return null;
   };
 
@@ -78,8 +75,8 @@ export function createRecordSignal(deps: {
     } else if (stored.state === 'offered' || stored.state === 'claimed') {
       // The rep holding the lead hears about it, rule or not: a positive reply is news either way.
       const pending = offers.pendingOfLead(stored.id);
-      const card = pending?.id ?? offers.ofLead(stored.id).filter((o) => o.state === 'claimed').at(-1)?.id;
-      if (card !== undefined && (match || isHotSignal(signal))) {
+      const card = offers.currentCardOf(stored.id);
+      if (card !== null && (match || isHotSignal(signal))) {
         outbox.enqueue({ leadId: stored.id, kind: 'card', method: 'signal_note', payload: { offerId: card, channel: signal.channel, kind: signal.kind, hot: isHotSignal(signal) } }, now);
         if (pending && signal.kind === 'reply_positive') outbox.enqueue({ leadId: stored.id, kind: 'card', method: 'update_offer_card', payload: { offerId: pending.id } }, now);
         outcome = { kind: 'noted' };

@@ -77,6 +77,8 @@ export function sqliteLeadStore(db: Db) {
       WHERE email_key = ? AND received_at >= ? AND state != 'done' ORDER BY id DESC LIMIT 1`),
     openByLinkedIn: db.prepare(`SELECT id, state, owner_id FROM leads
       WHERE linkedin_key = ? AND received_at >= ? AND state != 'done' ORDER BY id DESC LIMIT 1`),
+    latestByEmail: db.prepare('SELECT id FROM leads WHERE email_key = ? ORDER BY id DESC LIMIT 1'),
+    latestByLinkedIn: db.prepare('SELECT id FROM leads WHERE linkedin_key = ? ORDER BY id DESC LIMIT 1'),
     idempotencyKey: db.prepare('SELECT lead_id, request_hash FROM idempotency_keys WHERE key = ? AND scope = ?'),
     insertIdempotencyKey: db.prepare(`INSERT INTO idempotency_keys (key, scope, request_hash, lead_id, created_at)
       VALUES (?, ?, ?, ?, ?)`),
@@ -131,6 +133,12 @@ export function sqliteLeadStore(db: Db) {
       if (byEmail) return { ...byEmail, via: 'email' };
       const byLinkedIn = linkedinKey ? (statements.openByLinkedIn.get(linkedinKey, since) as LeadMatch | undefined) : undefined;
       return byLinkedIn ? { ...byLinkedIn, via: 'linkedin_url' } : undefined;
+    },
+
+    /** The newest lead (open or not) with this normalized e-mail or LinkedIn key: what a signal is about. */
+    findLatestByKey(key: { emailKey: string } | { linkedinKey: string }): number | null {
+      const row = 'emailKey' in key ? statements.latestByEmail.get(key.emailKey) : statements.latestByLinkedIn.get(key.linkedinKey);
+      return (row as { id: number } | undefined)?.id ?? null;
     },
 
     findIdempotencyKey(key: string, scope: 'leads' | 'signals'): IdempotencyRecord | undefined {

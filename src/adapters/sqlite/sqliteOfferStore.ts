@@ -66,6 +66,12 @@ export function sqliteOfferStore(db: Db) {
       return statements.pendingOfRep.all(repId) as StoredOffer[];
     },
 
+    /** The card of whoever holds the lead: its pending offer, else its last claimed one; null when none. */
+    currentCardOf(leadId: number): number | null {
+      const pending = statements.pendingOfLead.get(leadId) as { id: number } | undefined;
+      return pending?.id ?? (statements.ofLead.all(leadId) as StoredOffer[]).filter((o) => o.state === 'claimed').at(-1)?.id ?? null;
+    },
+
     countOfLead(leadId: number): number {
       return (statements.attempts.get(leadId) as { n: number }).n;
     },
