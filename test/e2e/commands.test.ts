@@ -214,6 +214,18 @@ describe('App Home', () => {
     await eventually(() => JSON.stringify(t.slack.homeView('U0ALICE')).includes("I'm back"));
   });
 
+  it('claims from the Home, and a stale Claim there changes nothing', async () => {
+    const t = await start();
+    const id = await t.postLead({ email: 'jane@beta.io' });
+    await t.slack.event({ type: 'app_home_opened', user: 'U0ALICE', tab: 'home' });
+    await eventually(() => (JSON.stringify(t.slack.homeView('U0ALICE')) ?? '').includes('claim_lead'));
+    await t.slack.blockAction({ userId: 'U0ALICE', actionId: 'claim_lead', view: 'home' });
+    await eventually(() => t.lead(id).state === 'claimed');
+    await t.slack.blockAction({ userId: 'U0ALICE', actionId: 'claim_lead', view: 'home', requireElement: false, value: 'offer:1:0' });
+    expect(t.lead(id)).toEqual({ state: 'claimed', owner_id: 'U0ALICE' });
+    expect(t.events(id).filter((e) => e === 'claimed')).toHaveLength(1);
+  });
+
   it('shows managers the team board too', async () => {
     const t = await start();
     await t.slack.event({ type: 'app_home_opened', user: 'U0MGR', tab: 'home' });

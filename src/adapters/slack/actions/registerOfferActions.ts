@@ -12,11 +12,15 @@ interface Deps {
   logger: Logger;
 }
 
-type Respond = (message: { response_type: 'ephemeral'; replace_original: false; text: string }) => Promise<unknown>;
+/**
+ * Bolt only provides `respond` when the click carries a response_url: a click in the App Home has
+ * none (the Home is republished instead), so it may be missing at run time whatever its type says.
+ */
+type Respond = ((message: { response_type: 'ephemeral'; replace_original: false; text: string }) => Promise<unknown>) | undefined;
 
 /** Answers a click that changed nothing, only to the person who clicked. */
 async function answer(result: CommandResult, userId: string, respond: Respond): Promise<void> {
-  if (!result.ok) await respond({ response_type: 'ephemeral', replace_original: false, text: staleClickReply(result, userId) });
+  if (!result.ok) await respond?.({ response_type: 'ephemeral', replace_original: false, text: staleClickReply(result, userId) });
 }
 
 /**
@@ -30,7 +34,7 @@ export function registerOfferActions(app: App, deps: Deps): void {
       await answer(action(), userId, respond);
     } catch (error) {
       deps.logger.error({ err: error }, 'card action failed');
-      await respond({ response_type: 'ephemeral', replace_original: false, text: 'Sorry, that failed on our side; nothing was changed. Please try again.' });
+      await respond?.({ response_type: 'ephemeral', replace_original: false, text: 'Sorry, that failed on our side; nothing was changed. Please try again.' });
     }
   };
 
