@@ -22,7 +22,7 @@ import { sqliteOfferStore } from '../src/adapters/sqlite/sqliteOfferStore.ts';
 import { sqliteOutboxStore } from '../src/adapters/sqlite/sqliteOutboxStore.ts';
 import { sqliteRoutingStore } from '../src/adapters/sqlite/sqliteRoutingStore.ts';
 import type { Lead } from '../src/domain/lead.ts';
-import { startSlackStandIn } from '../test/support/slackStandIn.ts';
+import { startSlackStandIn } from '../src/sandbox/slackStandIn.ts';
 import { startBotProcess } from './botProcess.ts';
 import { percentile } from './loadGenerator.ts';
 

@@ -10,7 +10,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/loadConfig.ts';
-import { startSlackStandIn } from '../test/support/slackStandIn.ts';
+import { startSlackStandIn } from '../src/sandbox/slackStandIn.ts';
 import { startBotProcess } from './botProcess.ts';
 import { runClosedLoop } from './loadGenerator.ts';
 import { benchExpiryBurst } from './expiryBurst.ts';

@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/botProcess.ts';
-import { startSlackStandIn, type ApiCall, type SlackStandIn } from '../support/slackStandIn.ts';
+import { startSlackStandIn, type ApiCall, type SlackStandIn } from '../../src/sandbox/slackStandIn.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SEED = Number(process.env.LEADRELAY_CRASH_SEED ?? 20_261_124) >>> 0;

@@ -9,7 +9,7 @@ import { openDatabase } from '../../src/adapters/sqlite/openDatabase.ts';
 import { ACTIONS, COMMANDS } from '../../src/adapters/slack/slackIds.ts';
 import { startLeadrelay, type RunningLeadrelay } from '../../src/leadrelay.ts';
 import { FakeClock } from '../support/fakeClock.ts';
-import { startSlackStandIn, type SlackStandIn } from '../support/slackStandIn.ts';
+import { startSlackStandIn, type SlackStandIn } from '../../src/sandbox/slackStandIn.ts';
 
 interface Manifest {
   features: { slash_commands: { command: string; should_escape: boolean }[]; app_home: { home_tab_enabled: boolean } };

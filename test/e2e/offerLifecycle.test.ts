@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { startHarness, useHarnessCleanup } from '../support/botHarness.ts';
 import { eventually } from '../support/eventually.ts';
 import { FakeClock } from '../support/fakeClock.ts';
-import type { SlackStandIn } from '../support/slackStandIn.ts';
-import type { StandInMessage } from '../support/slackWorkspace.ts';
+import type { SlackStandIn } from '../../src/sandbox/slackStandIn.ts';
+import type { StandInMessage } from '../../src/sandbox/slackWorkspace.ts';
 
 const MINUTE = 60_000;
 

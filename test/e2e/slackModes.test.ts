@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startHarness, useHarnessCleanup } from '../support/botHarness.ts';
-import type { SlackStandIn } from '../support/slackStandIn.ts';
+import type { SlackStandIn } from '../../src/sandbox/slackStandIn.ts';
 
 useHarnessCleanup();
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadMigrations } from '../../src/adapters/sqlite/migrate.ts';
 import { openDatabase } from '../../src/adapters/sqlite/openDatabase.ts';
-import { startSlackStandIn, type SlackStandIn } from '../support/slackStandIn.ts';
+import { startSlackStandIn, type SlackStandIn } from '../../src/sandbox/slackStandIn.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const tempDir = () => mkdtempSync(join(tmpdir(), 'leadrelay-start-'));

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { App, LogLevel } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fakeClock.ts';
-import { startSlackStandIn, type SlackStandIn } from '../support/slackStandIn.ts';
+import { startSlackStandIn, type SlackStandIn } from '../../src/sandbox/slackStandIn.ts';
 
 const signingSecret = 'standin-signing-secret';
 

@@ -1,6 +1,6 @@
 import { App, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSlackStandIn, type SlackStandIn } from '../support/slackStandIn.ts';
+import { startSlackStandIn, type SlackStandIn } from '../../src/sandbox/slackStandIn.ts';
 
 const signingSecret = 'standin-signing-secret';
 

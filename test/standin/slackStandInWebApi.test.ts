@@ -1,7 +1,7 @@
 import { ErrorCode, LogLevel, WebClient, type Logger, type WebAPICallError } from '@slack/web-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fakeClock.ts';
-import { startSlackStandIn, type SlackStandIn } from '../support/slackStandIn.ts';
+import { startSlackStandIn, type SlackStandIn } from '../../src/sandbox/slackStandIn.ts';
 
 const noRetries = { retries: 0 };
 /** WebClient logs Slack's `[ERROR]` response messages; the tests assert on them instead. */

@@ -7,8 +7,8 @@ import { openDatabase, type Db } from '../../src/adapters/sqlite/openDatabase.ts
 import { startLeadrelay, type RunningLeadrelay } from '../../src/leadrelay.ts';
 import { eventually } from './eventually.ts';
 import { FakeClock } from './fakeClock.ts';
-import { startSlackStandIn, type SlackStandIn } from './slackStandIn.ts';
-import type { StandInUserInput } from './slackWorkspace.ts';
+import { startSlackStandIn, type SlackStandIn } from '../../src/sandbox/slackStandIn.ts';
+import type { StandInUserInput } from '../../src/sandbox/slackWorkspace.ts';
 
 export const HARNESS_SIGNING_SECRET = 'e2e-signing-secret';
 export const HARNESS_WEBHOOK_SECRET = 'e2e-webhook-secret';

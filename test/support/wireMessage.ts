@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { blockProblems } from './slackBlocks.ts';
+import { blockProblems } from '../../src/sandbox/slackBlocks.ts';
 
 export type WireBlock = Record<string, unknown>;
 

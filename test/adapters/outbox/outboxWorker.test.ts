@@ -10,7 +10,7 @@ import { openDatabase } from '../../../src/adapters/sqlite/openDatabase.ts';
 import { sqliteOutboxStore, type OutboxRow } from '../../../src/adapters/sqlite/sqliteOutboxStore.ts';
 import { eventually } from '../../support/eventually.ts';
 import { FakeClock } from '../../support/fakeClock.ts';
-import { startSlackStandIn, type SlackStandIn } from '../../support/slackStandIn.ts';
+import { startSlackStandIn, type SlackStandIn } from '../../../src/sandbox/slackStandIn.ts';
 
 const secret = 'outbox-test-secret';
 

@@ -13,7 +13,7 @@ import { renderReminder } from '../../../src/adapters/slack/renderReminder.ts';
 import { renderSeenAgain } from '../../../src/adapters/slack/renderThreadNote.ts';
 import type { HistoryEntry, StoredLead } from '../../../src/adapters/sqlite/sqliteLeadStore.ts';
 import { LEAD_SOURCES, LEAD_STATES, type Lead } from '../../../src/domain/lead.ts';
-import { blockProblems } from '../../support/slackBlocks.ts';
+import { blockProblems } from '../../../src/sandbox/slackBlocks.ts';
 
 const NOW = Date.UTC(2026, 2, 2, 14, 0, 0);
 const OFFER_STATES: OfferState[] = ['pending', 'claimed', 'passed', 'expired', 'withdrawn'];

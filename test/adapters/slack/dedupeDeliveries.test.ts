@@ -5,7 +5,7 @@ import { dedupeSlackDeliveries } from '../../../src/adapters/slack/dedupeDeliver
 import { openDatabase } from '../../../src/adapters/sqlite/openDatabase.ts';
 import { eventually } from '../../support/eventually.ts';
 import { FakeClock } from '../../support/fakeClock.ts';
-import { startSlackStandIn, type SlackStandIn } from '../../support/slackStandIn.ts';
+import { startSlackStandIn, type SlackStandIn } from '../../../src/sandbox/slackStandIn.ts';
 
 let slack: SlackStandIn | undefined;
 let app: App | undefined;

@@ -5,7 +5,7 @@ import { ACTIONS, TOGGLE_AWAY_VALUES } from '../../../src/adapters/slack/slackId
 import { NOTHING_WAITING, type OpenLeadItem, type PendingOfferItem } from '../../../src/adapters/slack/renderMyLeads.ts';
 import type { RepLoad, TeamBoardModel } from '../../../src/adapters/slack/renderTeamBoard.ts';
 import type { Lead } from '../../../src/domain/lead.ts';
-import { viewProblems } from '../../support/slackBlocks.ts';
+import { viewProblems } from '../../../src/sandbox/slackBlocks.ts';
 
 const NOW = Date.UTC(2026, 2, 4, 12, 0, 0);
 const MINUTE = 60_000;

@@ -6,7 +6,7 @@ import { renderEscalation, type EscalationModel } from '../../../src/adapters/sl
 import { renderLeadSection } from '../../../src/adapters/slack/renderLeadSection.ts';
 import { ACTIONS } from '../../../src/adapters/slack/slackIds.ts';
 import type { Lead } from '../../../src/domain/lead.ts';
-import { findElement } from '../../support/slackBlocks.ts';
+import { findElement } from '../../../src/sandbox/slackBlocks.ts';
 
 const NOW = Date.UTC(2026, 2, 2, 14, 0, 0);
 

@@ -10,7 +10,7 @@ import {
 } from '../../../src/adapters/slack/renderMyLeads.ts';
 import { ACTIONS } from '../../../src/adapters/slack/slackIds.ts';
 import type { Lead } from '../../../src/domain/lead.ts';
-import { blockProblems } from '../../support/slackBlocks.ts';
+import { blockProblems } from '../../../src/sandbox/slackBlocks.ts';
 
 const NOW = Date.UTC(2026, 2, 4, 12, 0, 0);
 const MINUTE = 60_000;

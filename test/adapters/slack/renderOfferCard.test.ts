@@ -13,7 +13,7 @@ import {
 import { renderReminder } from '../../../src/adapters/slack/renderReminder.ts';
 import { ACTIONS } from '../../../src/adapters/slack/slackIds.ts';
 import type { Lead } from '../../../src/domain/lead.ts';
-import { findElement } from '../../support/slackBlocks.ts';
+import { findElement } from '../../../src/sandbox/slackBlocks.ts';
 
 const NOW = Date.UTC(2026, 2, 2, 14, 0, 0);
 const MINUTE = 60_000;

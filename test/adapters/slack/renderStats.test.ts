@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderStats, windowLine, type RepStats, type StatsModel, type WindowStats } from '../../../src/adapters/slack/renderStats.ts';
-import { blockProblems } from '../../support/slackBlocks.ts';
+import { blockProblems } from '../../../src/sandbox/slackBlocks.ts';
 
 const NOW = Date.UTC(2026, 2, 4, 12, 0, 0);
 

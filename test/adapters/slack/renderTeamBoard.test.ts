@@ -9,7 +9,7 @@ import {
   type TeamBoardModel,
 } from '../../../src/adapters/slack/renderTeamBoard.ts';
 import type { Lead } from '../../../src/domain/lead.ts';
-import { blockProblems } from '../../support/slackBlocks.ts';
+import { blockProblems } from '../../../src/sandbox/slackBlocks.ts';
 
 const NOW = Date.UTC(2026, 2, 4, 12, 0, 0);
 const MINUTE = 60_000;
