@@ -47,6 +47,8 @@ export interface LeadrelayOptions {
   logger: Logger;
   /** Run the every-second scheduler and the outbox timers (default true; tests with a fake clock drive them). */
   timers?: boolean;
+  /** More HTTP routes on the same port (the sandbox page). */
+  extraRoutes?: HttpRoute[];
 }
 
 export interface RunningLeadrelay {
@@ -162,6 +164,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
         shuttingDown: () => shuttingDown,
       }),
     },
+    ...(options.extraRoutes ?? []),
   ];
 
   const slack = createSlackApp({

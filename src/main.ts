@@ -3,12 +3,18 @@
  * starts the bot, and shuts it down cleanly on SIGTERM/SIGINT. Every start-up problem ends in one
  * clear message naming the variable, file or migration, and exit code 1.
  */
-import { parseEnv } from './config/env.ts';
+import { relative } from 'node:path';
+import { EXAMPLE_CONFIG_PATH, parseEnv } from './config/env.ts';
 import { formatConfigErrors, loadConfig } from './config/loadConfig.ts';
 import { createLogger } from './adapters/logger.ts';
 import { systemClock } from './adapters/systemClock.ts';
 import { openDatabase } from './adapters/sqlite/openDatabase.ts';
 import { startLeadrelay } from './leadrelay.ts';
+import { startSandbox } from './sandbox/startSandbox.ts';
+import { withShortSla } from './sandbox/sandboxDirectory.ts';
+
+/** Sandbox mode with the example config: offers expire after a minute, so the whole cycle shows in minutes. */
+const SANDBOX_CLAIM_WITHIN_MS = 60_000;
 
 function fail(lines: string[]): never {
   process.stderr.write(`leadrelay cannot start:\n${lines.map((line) => `  ${line}`).join('\n')}\n`);
@@ -18,17 +24,6 @@ function fail(lines: string[]): never {
 const envResult = parseEnv(process.env);
 if (!envResult.ok) fail(envResult.errors);
 const env = envResult.env;
-
-if (env.mode === 'sandbox') {
-  fail([
-    'SLACK_BOT_TOKEN is not set. Sandbox mode (no Slack workspace needed) is not available in this version yet.',
-    'To run against Slack: create the app from manifest.yml (see README.md, "Slack setup"), then set',
-    '  SLACK_BOT_TOKEN=xoxb-…            (OAuth & Permissions → Bot User OAuth Token)',
-    '  SLACK_SIGNING_SECRET=…            (Basic Information → App Credentials) for HTTP mode, or',
-    '  SLACK_APP_TOKEN=xapp-…            (Basic Information → App-Level Tokens, scope connections:write) for Socket Mode',
-    '  LEADRELAY_WEBHOOK_SECRET=…        (any long random string; your lead sources send it)',
-  ]);
-}
 
 const configResult = loadConfig(env.configPath);
 if (!configResult.ok) fail(formatConfigErrors(env.configPath, configResult.errors).split('\n'));
@@ -43,10 +38,46 @@ try {
 const logger = createLogger(env.logLevel);
 // A stray rejection in a library callback is logged, never a crash: leads keep flowing.
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
-const running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger }).catch((error: unknown) => {
+const startFailed = (error: unknown): never => {
   db.close();
   fail([(error as Error).message]);
-});
+};
+let running: { stop(): Promise<void> };
+if (env.mode === 'sandbox') {
+  const example = env.configPath === EXAMPLE_CONFIG_PATH;
+  const config = example ? withShortSla(configResult.config, SANDBOX_CLAIM_WITHIN_MS) : configResult.config;
+  const configLabel = relative(process.cwd(), env.configPath) || env.configPath;
+  const sandbox = await startSandbox({
+    env,
+    config,
+    configLabel,
+    ...(config !== configResult.config ? { originalClaimWithinMs: configResult.config.sla.claim_within } : {}),
+    db,
+    clock: systemClock,
+    logger,
+  }).catch(startFailed);
+  running = sandbox;
+  const url = `http://localhost:${sandbox.port}/`;
+  process.stdout.write(
+    [
+      '',
+      `  leadrelay sandbox: open ${url}`,
+      '',
+      `  No Slack workspace needed: a built-in Slack stand-in plays Slack, and the page shows each person's`,
+      `  DMs with the bot, the escalation channel and App Homes. Config: ${configLabel}${example ? ' (claim_within 1m for the sandbox)' : ''}.`,
+      `  Leads are kept in ${env.dbPath === ':memory:' ? 'memory (set LEADRELAY_DB to keep them)' : env.dbPath}. Send one from your shell:`,
+      '',
+      `    curl -X POST ${url}leads -H 'Authorization: Bearer ${sandbox.webhookSecret}' \\`,
+      `      -H 'Content-Type: application/json' -d '{"email":"jane@acme.com","name":"Jane Doe","score":90}'`,
+      '',
+      '  To run against Slack instead, see README.md ("Slack setup"). Ctrl-C stops.',
+      '',
+      '',
+    ].join('\n'),
+  );
+} else {
+  running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger }).catch(startFailed);
+}
 
 let stopping = false;
 const shutdown = async (signal: string) => {

@@ -4,6 +4,7 @@
  * a bot token → HTTP mode, a bot token and an app token → Socket Mode. Every message names the
  * variable and says where to get a value; token values themselves are never echoed.
  */
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -25,6 +26,12 @@ export interface Env {
   webhookSecret?: string;
   logLevel: LogLevel;
 }
+
+/**
+ * The example config shipped with the package: sandbox mode runs it when LEADRELAY_CONFIG is not set,
+ * so `npm start` on a fresh clone needs no file of your own.
+ */
+export const EXAMPLE_CONFIG_PATH: string = fileURLToPath(new URL('../../leadrelay.example.yml', import.meta.url));
 
 export type EnvResult = { ok: true; env: Env } | { ok: false; errors: string[] };
 
@@ -112,8 +119,10 @@ export function parseEnv(env: NodeJS.ProcessEnv): EnvResult {
       webhookSecret: vars.LEADRELAY_WEBHOOK_SECRET,
       slackApiUrl: vars.SLACK_API_URL ?? 'https://slack.com/api/',
       port: vars.PORT ?? 3000,
-      configPath: vars.LEADRELAY_CONFIG ?? './leadrelay.yml',
-      dbPath: vars.LEADRELAY_DB ?? './data/leadrelay.db',
+      // The sandbox runs the example config and keeps its leads in memory (like its Slack stand-in)
+      // unless told otherwise, so trying leadrelay never writes into a real database.
+      configPath: vars.LEADRELAY_CONFIG ?? (mode === 'sandbox' ? EXAMPLE_CONFIG_PATH : './leadrelay.yml'),
+      dbPath: vars.LEADRELAY_DB ?? (mode === 'sandbox' ? ':memory:' : './data/leadrelay.db'),
       logLevel: vars.LOG_LEVEL ?? 'info',
     },
   };

@@ -232,6 +232,7 @@ export class SlackStandIn {
   private readonly waiters = new Set<Waiter>();
   private eventCounter = 0;
   private closed = false;
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(options: SlackStandInOptions) {
     this.signingSecret = options.signingSecret;
@@ -637,6 +638,15 @@ export class SlackStandIn {
   }
 
   /** Stops the server, drops Socket Mode connections, fails pending waits. Stop the app first. */
+  /**
+   * Calls `listener` after every change to the workspace or the call log (a Web API call, a reply to a
+   * request, a response_url post). Returns a function that removes it. The sandbox page's live updates.
+   */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -652,6 +662,7 @@ export class SlackStandIn {
 
   private notify(): void {
     for (const waiter of [...this.waiters]) waiter.check();
+    for (const listener of [...this.changeListeners]) listener();
   }
 
   private describeCalls(method: string): string {

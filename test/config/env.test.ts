@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseEnv, type Env } from '../../src/config/env.ts';
+import { EXAMPLE_CONFIG_PATH, parseEnv, type Env } from '../../src/config/env.ts';
 
 const HTTP = { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'signing', LEADRELAY_WEBHOOK_SECRET: 'hooks' };
 const SOCKET = { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_APP_TOKEN: 'xapp-1-abc', LEADRELAY_WEBHOOK_SECRET: 'hooks' };
@@ -17,15 +18,25 @@ function errorsOf(vars: NodeJS.ProcessEnv): string[] {
 }
 
 describe('parseEnv: modes', () => {
-  it('runs the sandbox when there is no bot token, with every default', () => {
+  it('runs the sandbox when there is no bot token: the example config, leads in memory', () => {
     expect(envOf({})).toEqual({
       mode: 'sandbox',
       slackApiUrl: 'https://slack.com/api/',
       port: 3000,
-      configPath: './leadrelay.yml',
-      dbPath: './data/leadrelay.db',
+      configPath: EXAMPLE_CONFIG_PATH,
+      dbPath: ':memory:',
       logLevel: 'info',
     });
+    expect(existsSync(EXAMPLE_CONFIG_PATH)).toBe(true);
+    expect(EXAMPLE_CONFIG_PATH.endsWith('/leadrelay.example.yml')).toBe(true);
+  });
+
+  it('runs the sandbox on a given config and database', () => {
+    expect(envOf({ LEADRELAY_CONFIG: './mine.yml', LEADRELAY_DB: './data/try.db' })).toMatchObject({ mode: 'sandbox', configPath: './mine.yml', dbPath: './data/try.db' });
+  });
+
+  it('keeps the production defaults outside the sandbox', () => {
+    expect(envOf(HTTP)).toMatchObject({ configPath: './leadrelay.yml', dbPath: './data/leadrelay.db' });
   });
 
   it('runs in HTTP mode with a bot token and no app token', () => {

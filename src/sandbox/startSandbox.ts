@@ -1,0 +1,90 @@
+/**
+ * Sandbox mode (SPEC 9): the real bot in HTTP mode against the built-in Slack stand-in, with the
+ * page at `/` on the bot's own port. The bot talks to the stand-in exactly as to Slack (Web API over
+ * HTTP with its bot token; signed requests to its `/slack/events`), so everything seen on the page
+ * went through the production code paths.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Env } from '../config/env.ts';
+import type { Config } from '../config/schema.ts';
+import type { Clock } from '../domain/clock.ts';
+import type { Logger } from '../adapters/logger.ts';
+import type { Db } from '../adapters/sqlite/openDatabase.ts';
+import { startLeadrelay, type RunningLeadrelay } from '../leadrelay.ts';
+import { formatDuration } from '../config/duration.ts';
+import { sandboxWorkspace } from './sandboxDirectory.ts';
+import { SandboxEvents, sandboxRoutes } from './sandboxRoutes.ts';
+import { startSlackStandIn, type SlackStandIn } from './slackStandIn.ts';
+
+export interface SandboxOptions {
+  /** The environment (mode `sandbox`): PORT, LEADRELAY_WEBHOOK_SECRET (generated when unset), LOG_LEVEL. */
+  env: Env;
+  config: Config;
+  /** As the person gave it (shown on the page). */
+  configLabel: string;
+  /** Set when the SLA was shortened for the sandbox: what it was. */
+  originalClaimWithinMs?: number;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  /** Default true; tests with a fake clock drive the timers themselves. */
+  timers?: boolean;
+}
+
+export interface RunningSandbox {
+  port: number;
+  /** The generated (or given) secret the page and curl use for POST /leads. */
+  webhookSecret: string;
+  slack: SlackStandIn;
+  bot: RunningLeadrelay;
+  stop(): Promise<void>;
+}
+
+export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
+  const { env, config, clock, logger } = options;
+  const signingSecret = randomBytes(16).toString('hex');
+  const webhookSecret = env.webhookSecret ?? randomBytes(18).toString('base64url');
+  const seed = sandboxWorkspace(config);
+  const slack = await startSlackStandIn({
+    signingSecret,
+    botToken: `xoxb-sandbox-${randomBytes(6).toString('hex')}`,
+    teamName: 'leadrelay sandbox',
+    teamDomain: 'leadrelay-sandbox',
+    users: seed.users,
+    channels: seed.channels.map((c) => ({ id: c.id, name: c.name })),
+    socketMode: false,
+    // The stand-in stamps requests with real time: Bolt checks signatures against its own real clock.
+  });
+  const events = new SandboxEvents(slack);
+  const claimWithin = formatDuration(config.sla.claim_within);
+  const sla = options.originalClaimWithinMs === undefined ? `claim within ${claimWithin}` : `claim within ${claimWithin} (shortened from ${formatDuration(options.originalClaimWithinMs)} for the sandbox)`;
+  const routes = sandboxRoutes({ slack, directory: seed, info: { config: options.configLabel, sla, webhookSecret }, now: () => clock.now() }, events);
+  let bot: RunningLeadrelay;
+  try {
+    bot = await startLeadrelay({
+      env: { ...env, mode: 'http', botToken: slack.botToken, signingSecret, slackApiUrl: slack.apiUrl, webhookSecret },
+      config,
+      db: options.db,
+      clock,
+      logger,
+      ...(options.timers !== undefined ? { timers: options.timers } : {}),
+      extraRoutes: routes,
+    });
+  } catch (error) {
+    events.close();
+    await slack.close();
+    throw error;
+  }
+  slack.setRequestUrl(`http://127.0.0.1:${bot.port}/slack/events`);
+  return {
+    port: bot.port,
+    webhookSecret,
+    slack,
+    bot,
+    async stop() {
+      events.close();
+      await bot.stop();
+      await slack.close();
+    },
+  };
+}
