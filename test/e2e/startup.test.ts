@@ -51,11 +51,39 @@ afterEach(async () => {
 });
 
 describe('npm start', () => {
-  it('explains what to set when SLACK_BOT_TOKEN is missing, and exits 1', async () => {
-    const run = await startBot({});
+  it('without Slack tokens runs the sandbox on the example config: page, generated secret, leads in; stops on SIGINT', async () => {
+    let checks: Promise<{ page: number; info: { webhookSecret: string; config: string }; lead: number; leadBody: unknown }> | undefined;
+    const run = await startBot({ LEADRELAY_CONFIG: '' }, (stdout, child) => {
+      const ready = /leadrelay sandbox: open http:\/\/localhost:(\d+)\//.exec(stdout);
+      if (!ready || checks) return;
+      const base = `http://127.0.0.1:${ready[1]}`;
+      checks = (async () => {
+        const page = (await fetch(`${base}/`)).status;
+        const info = (await (await fetch(`${base}/sandbox/info`)).json()) as { webhookSecret: string; config: string };
+        const response = await fetch(`${base}/leads`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${info.webhookSecret}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ email: 'jane@acme.example', score: 90 }),
+        });
+        return { page, info, lead: response.status, leadBody: await response.json() };
+      })().finally(() => child.kill('SIGINT'));
+    });
+    const seen = await checks;
+    expect(seen?.page).toBe(200);
+    expect(seen?.info.config).toBe('leadrelay.example.yml');
+    expect(seen?.lead).toBe(202);
+    expect(seen?.leadBody).toEqual({ lead: 'L-1', status: 'accepted' });
+    expect(run.stdout).toContain('(claim_within 1m for the sandbox)');
+    expect(run.stdout).toContain(`-H 'Authorization: Bearer ${seen?.info.webhookSecret}'`);
+    expect(run.stdout).toContain('Leads are kept in memory');
+    expect(run.stdout).toContain('leadrelay stopped');
+    expect(run.code).toBe(0);
+  });
+
+  it('refuses SLACK_APP_TOKEN without SLACK_BOT_TOKEN rather than starting the sandbox', async () => {
+    const run = await startBot({ SLACK_APP_TOKEN: 'xapp-1' });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('SLACK_BOT_TOKEN is not set');
-    expect(run.stderr).toContain('manifest.yml');
+    expect(run.stderr).toContain('SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not');
   });
 
   it('names each missing or bad variable', async () => {
