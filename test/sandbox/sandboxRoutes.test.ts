@@ -241,6 +241,32 @@ describe('sandbox mode: acting as a person', () => {
     expect(/<button[^>]*data-action-id="toggle_away"[^>]*>/.exec(after)?.[0]).toContain('data-value="back"');
   });
 
+  it('a card left alone expires after the sandbox SLA of 1m, moves on, escalates, and a manager assigns it from the channel', async () => {
+    const { post, state, sendLead, pendingRep, lead, sandbox, clock } = await start();
+    const id = await sendLead({ email: 'ignored@acme.example', score: 90 });
+    const offered: string[] = [];
+    for (let i = 0; i < 3 && lead(id).state === 'offered'; i += 1) {
+      offered.push(pendingRep(id) ?? '');
+      clock.advance(60_000);
+      expect(sandbox.bot.lifecycle.expireDue()).toBe(1);
+      await eventually(() => lead(id).state !== 'received');
+      await sandbox.bot.outbox.drain();
+    }
+    expect(new Set(offered).size).toBe(offered.length);
+    expect(lead(id).state).toBe('escalated');
+    const channel = await state('U0MGR', 'C0SALESMGR');
+    expect(channel.channels.find((c) => c.id === 'C0SALESMGR')?.messages).toBe(1);
+    const select = /<select[^>]*data-kind="users_select"[^>]*>/.exec(channel.conversation.html)?.[0] ?? '';
+    expect(select).toContain('data-action-id="assign_lead"');
+    const assign = element(channel.conversation.html, 'assign_lead');
+    const picked = await post('/sandbox/action', { as: 'U0MGR', actionId: 'assign_lead', kind: 'users_select', channel: assign?.channel, ts: assign?.ts, blockId: assign?.blockId, value: 'U0DAN' });
+    expect(picked.status).toBe(200);
+    await sandbox.bot.outbox.drain();
+    expect(lead(id)).toEqual({ state: 'claimed', owner_id: 'U0DAN' });
+    expect(textOf((await state('U0MGR', 'C0SALESMGR')).conversation.html)).toMatch(/Dan Example/);
+    expect((await state('U0DAN')).people.find((p) => p.id === 'U0DAN')?.messages).toBeGreaterThan(0);
+  });
+
   it('refuses malformed interactions with the field that is wrong', async () => {
     const { post } = await start();
     const missing = await post('/sandbox/action', { as: 'U0BOB' });
