@@ -63,6 +63,7 @@ export class SandboxEvents {
   private version = 0;
   private pending: NodeJS.Timeout | undefined;
   private readonly heartbeat: NodeJS.Timeout;
+  private closed = false;
 
   constructor(slack: SlackStandIn) {
     slack.onChange(() => this.changed());
@@ -87,6 +88,8 @@ export class SandboxEvents {
   }
 
   handler = (req: IncomingMessage, res: ServerResponse): void => {
+    // Shutting down: a stream opened now would keep the server from closing.
+    if (this.closed) return sendJson(res, 503, { error: 'shutting_down' });
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(`retry: 1000\nevent: change\ndata: ${this.version}\n\n`);
     this.clients.add(res);
@@ -95,6 +98,7 @@ export class SandboxEvents {
 
   /** Ends every stream, so the server can close. */
   close(): void {
+    this.closed = true;
     clearInterval(this.heartbeat);
     if (this.pending !== undefined) clearTimeout(this.pending);
     for (const res of this.clients) res.end();
