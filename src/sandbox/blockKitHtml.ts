@@ -29,6 +29,14 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch] ?? ch);
 }
 
+/** For text between tags, where quotes need no escaping (so mrkdwn styles can see them). */
+function escapeText(text: string): string {
+  return text.replace(/[&<>]/g, (ch) => HTML_ESCAPES[ch] ?? ch);
+}
+
+/** Schemes the page may link to; a `javascript:` or `data:` URL from a message is never made a link. */
+const SAFE_URL = /^(https?:|mailto:|tel:)/i;
+
 /** Slack escapes `&`, `<` and `>` in message text; undo that before escaping for HTML. */
 function unescapeSlack(text: string): string {
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
@@ -83,6 +91,17 @@ function formatDateToken(token: string, date: Date, context: BlockKitContext): s
     const day = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
     return Math.round((Date.parse(day.format(date)) - Date.parse(day.format(new Date(context.now)))) / 86_400_000);
   };
+  const ordinal = (day: number) => {
+    const teen = day % 100 >= 11 && day % 100 <= 13;
+    return `${day}${teen ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[day % 10] ?? 'th'}`;
+  };
+  /** `Tuesday, February 18th, 2014`, as Slack writes {date_long}. */
+  const long = () => {
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat('en-US', { timeZone: tz, weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' }).formatToParts(date).map((part) => [part.type, part.value]),
+    );
+    return `${parts.weekday}, ${parts.month} ${ordinal(Number(parts.day))}, ${parts.year}`;
+  };
   const pretty = (fallback: string) => {
     const diff = dayDiff();
     if (diff === 0) return 'today';
@@ -98,13 +117,13 @@ function formatDateToken(token: string, date: Date, context: BlockKitContext): s
     case 'date_short':
       return fmt({ month: 'short', day: 'numeric', year: 'numeric' });
     case 'date_long':
-      return fmt({ weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' });
+      return long();
     case 'date_pretty':
       return pretty(fmt({ month: 'long', day: 'numeric', year: 'numeric' }));
     case 'date_short_pretty':
       return pretty(fmt({ month: 'short', day: 'numeric', year: 'numeric' }));
     case 'date_long_pretty':
-      return pretty(fmt({ weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' }));
+      return pretty(long());
     case 'time':
       return fmt({ hour: 'numeric', minute: '2-digit' });
     case 'time_secs':
@@ -123,14 +142,14 @@ function formatDateToken(token: string, date: Date, context: BlockKitContext): s
 
 /** `<!date^1700000000^{date_short} at {time}^https://…|fallback>` (the part after `!date^`). */
 function dateHtml(spec: string, fallback: string, context: BlockKitContext): string {
-  const [epoch, format, link] = spec.split('^');
-  const seconds = Number(epoch);
-  if (!Number.isFinite(seconds) || format === undefined) return escapeHtml(fallback);
-  const date = new Date(seconds * 1000);
+  const [epoch = '', format, link] = spec.split('^');
+  const date = new Date(Number(epoch) * 1000);
+  // An empty or non-numeric epoch, or one past what a Date holds, shows the fallback as Slack does.
+  if (!/^-?\d+(\.\d+)?$/.test(epoch) || Number.isNaN(date.getTime()) || format === undefined) return escapeHtml(fallback);
   const text = format.replace(/\{([a-z_]+)\}/g, (_whole, token: string) => formatDateToken(token, date, context));
   const title = escapeHtml(date.toISOString());
   const body = `<time datetime="${title}" title="${title}">${escapeHtml(text)}</time>`;
-  return link ? `<a href="${escapeHtml(link)}" target="_blank" rel="noopener">${body}</a>` : body;
+  return link && SAFE_URL.test(link) ? `<a href="${escapeHtml(link)}" target="_blank" rel="noopener">${body}</a>` : body;
 }
 
 // ---- mrkdwn ----------------------------------------------------------------------------------------
@@ -142,31 +161,34 @@ function entityHtml(inner: string, context: BlockKitContext): string {
   const label = bar === -1 ? undefined : inner.slice(bar + 1);
   if (target.startsWith('@')) {
     const id = target.slice(1);
-    const name = label ?? context.userName(id) ?? id;
+    const name = context.userName(id) ?? label ?? id;
     return `<span class="bk-mention" data-user="${escapeHtml(id)}">@${escapeHtml(name)}</span>`;
   }
   if (target.startsWith('#')) {
     const id = target.slice(1);
-    const name = label ?? context.channelName(id) ?? id;
+    const name = context.channelName(id) ?? label ?? id;
     return `<span class="bk-mention">#${escapeHtml(name)}</span>`;
   }
   if (target.startsWith('!date^')) return dateHtml(target.slice('!date^'.length), label ?? '', context);
-  if (target.startsWith('!subteam^')) return `<span class="bk-mention">@${escapeHtml(label ?? target.slice(9))}</span>`;
+  if (target.startsWith('!subteam^')) return `<span class="bk-mention">@${escapeHtml((label ?? target.slice('!subteam^'.length)).replace(/^@/, ''))}</span>`;
   if (target.startsWith('!')) return `<span class="bk-mention">@${escapeHtml(target.slice(1))}</span>`;
-  if (/^(https?:|mailto:|tel:)/i.test(target)) {
+  if (SAFE_URL.test(target)) {
     return `<a href="${escapeHtml(target)}" target="_blank" rel="noopener">${escapeHtml(label ?? target.replace(/^mailto:/i, ''))}</a>`;
   }
   return escapeHtml(`<${inner}>`);
 }
 
-/** Bold, italic, strike on escaped text that holds no entities or code. */
+/**
+ * Bold, italic, strike on text escaped with `escapeText` (quotes left as they are) that holds no
+ * entities or code. A marker opens after a space, punctuation or a tag, and closes right after the
+ * text, before a space or punctuation: `*Alice*'s` is bold, `snake_case_name` and `*a *` are not.
+ */
 function inlineStyles(escaped: string): string {
   const edge = '(^|[\\s(\\[{"\'>])';
   const after = '(?=$|[\\s.,:;!?)\\]}"\'<])';
-  return escaped
-    .replace(new RegExp(`${edge}\\*(?!\\s)([^*\\n]+?)\\*${after}`, 'g'), '$1<b>$2</b>')
-    .replace(new RegExp(`${edge}_(?!\\s)([^_\\n]+?)_${after}`, 'g'), '$1<i>$2</i>')
-    .replace(new RegExp(`${edge}~(?!\\s)([^~\\n]+?)~${after}`, 'g'), '$1<s>$2</s>');
+  const style = (text: string, marker: string, tag: string) =>
+    text.replace(new RegExp(`${edge}\\${marker}(?!\\s)([^${marker}\\n]+?)(?<!\\s)\\${marker}${after}`, 'g'), `$1<${tag}>$2</${tag}>`);
+  return style(style(style(escaped, '*', 'b'), '_', 'i'), '~', 's');
 }
 
 /**
@@ -180,13 +202,20 @@ export function mrkdwnHtml(text: string, context: BlockKitContext): string {
   let work = text.replace(/[\uE000\uE001]/g, '').replace(/```([\s\S]*?)```/g, (_whole, code: string) => keep(`<pre class="bk-pre">${escapeHtml(unescapeSlack(code.replace(/^\n/, '')))}</pre>`));
   work = work.replace(/`([^`\n]+)`/g, (_whole, code: string) => keep(`<code>${escapeHtml(unescapeSlack(code))}</code>`));
   work = work.replace(/<([^<>\n]+)>/g, (_whole, inner: string) => keep(entityHtml(unescapeSlack(inner), context)));
+  // `>` quotes its line; `>>>` quotes the rest of the message. Slack stores both as `&gt;`.
+  let quoteRest = false;
   const lines = work.split('\n').map((line) => {
-    const quote = /^(&gt;|>)\s?/.exec(line);
+    const rest = quoteRest ? null : /^(?:&gt;|>){3}\s?/.exec(line);
+    if (rest) quoteRest = true;
+    const quote = rest ?? (quoteRest ? null : /^(&gt;|>)\s?/.exec(line));
     const body = quote ? line.slice(quote[0].length) : line;
-    const html = emojify(inlineStyles(escapeHtml(unescapeSlack(body))));
-    return quote ? `<span class="bk-quote">${html}</span>` : html;
+    const html = emojify(inlineStyles(escapeText(unescapeSlack(body))));
+    return quote || quoteRest ? `<span class="bk-quote">${html}</span>` : html;
   });
-  return lines.join('<br>').replace(/\uE000(\d+)\uE001/g, (_whole, index: string) => saved[Number(index)] ?? '');
+  // A saved piece can hold another (inline code in a link's label): expand until none is left.
+  let html = lines.join('<br>');
+  while (/\uE000\d+\uE001/.test(html)) html = html.replace(/\uE000(\d+)\uE001/g, (_whole, index: string) => saved[Number(index)] ?? '');
+  return html;
 }
 
 /** A text object: mrkdwn or plain_text. */
@@ -219,11 +248,23 @@ function optionHtml(option: Json, selected: string | undefined): string {
   return `<option${attrs({ value })}${value === selected ? ' selected' : ''}>${escapeHtml(label)}</option>`;
 }
 
+const HTML_UNESCAPES: Record<string, string> = Object.fromEntries(Object.entries(HTML_ESCAPES).map(([ch, entity]) => [entity, ch]));
+
+/** What a text object reads as, for `window.confirm`: tags dropped, line breaks kept, entities decoded once. */
+function textObjectPlain(value: unknown, context: BlockKitContext): string {
+  const text = asObject(value);
+  if (!text) return '';
+  if (text.type !== 'mrkdwn') return asString(text.text);
+  return mrkdwnHtml(asString(text.text), context)
+    .replace(/<br>/g, '\n')
+    .replace(/<[^>]+>/g, '')
+    .replace(/&(?:amp|lt|gt|quot|#39);/g, (entity) => HTML_UNESCAPES[entity] ?? entity);
+}
+
 function confirmAttr(element: Json, context: BlockKitContext): Record<string, string | undefined> {
   const confirm = asObject(element.confirm);
   if (!confirm) return {};
-  const strip = (value: unknown) => textObjectHtml(value, context).replace(/<[^>]+>/g, '');
-  return { 'data-confirm': `${strip(confirm.title)}\n\n${strip(confirm.text)}` };
+  return { 'data-confirm': `${textObjectPlain(confirm.title, context)}\n\n${textObjectPlain(confirm.text, context)}` };
 }
 
 /** An interactive or display element (actions, section accessory, context). */
@@ -231,24 +272,28 @@ export function elementHtml(element: Json, blockId: string | undefined, context:
   const type = asString(element.type);
   switch (type) {
     case 'button': {
-      const style = asString(element.style);
+      // Slack knows two styles; anything else is the default look (and never reaches the class attribute).
+      const style = element.style === 'primary' || element.style === 'danger' ? element.style : undefined;
       const url = asString(element.url);
       const classes = `bk-button${style ? ` bk-${style}` : ''}`;
       const label = plainTextHtml(asString(asObject(element.text)?.text));
       const data = { ...interactiveAttrs(element, blockId, 'button'), 'data-value': asString(element.value) || undefined, ...confirmAttr(element, context) };
-      if (url) return `<a class="${classes}" href="${escapeHtml(url)}" target="_blank" rel="noopener"${attrs(data)}>${label}</a>`;
+      if (url && SAFE_URL.test(url)) return `<a class="${classes}" href="${escapeHtml(url)}" target="_blank" rel="noopener"${attrs(data)}>${label}</a>`;
       return `<button type="button" class="${classes}"${attrs(data)}>${label}</button>`;
     }
     case 'users_select': {
-      const initial = asString(element.initial_user) || undefined;
+      const initial = context.users.find((user) => user.id === asString(element.initial_user))?.id;
       const placeholder = asString(asObject(element.placeholder)?.text) || 'Select a person';
       const options = context.users.map((user) => `<option${attrs({ value: user.id })}${user.id === initial ? ' selected' : ''}>${escapeHtml(user.name)}</option>`);
       return `<select class="bk-select"${attrs({ ...interactiveAttrs(element, blockId, 'users_select'), 'aria-label': placeholder })}><option value=""${initial ? '' : ' selected'} disabled>${escapeHtml(placeholder)}</option>${options.join('')}</select>`;
     }
     case 'static_select': {
-      const initial = asString(asObject(element.initial_option)?.value) || undefined;
-      const placeholder = asString(asObject(element.placeholder)?.text) || 'Select an option';
       const groups = asArray(element.option_groups);
+      const offered = (groups.length > 0 ? groups.flatMap((group) => asArray(group.options)) : asArray(element.options)).map((o) => asString(o.value));
+      const wanted = asString(asObject(element.initial_option)?.value);
+      // An initial option that is not offered selects nothing, so the placeholder shows, not the first option.
+      const initial = wanted !== '' && offered.includes(wanted) ? wanted : undefined;
+      const placeholder = asString(asObject(element.placeholder)?.text) || 'Select an option';
       const body =
         groups.length > 0
           ? groups.map((group) => `<optgroup label="${escapeHtml(asString(asObject(group.label)?.text))}">${asArray(group.options).map((o) => optionHtml(o, initial)).join('')}</optgroup>`).join('')

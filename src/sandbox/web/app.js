@@ -184,6 +184,12 @@ async function act(element, kind, value, text) {
 }
 
 function onClick(event) {
+  // A URL button opens its link (the browser follows the <a>) and, like in Slack, still tells the app.
+  const link = event.target.closest('a[data-action-id]');
+  if (link) {
+    void act(link, 'button', link.dataset.value);
+    return;
+  }
   const button = event.target.closest('button[data-action-id]');
   if (!button) return;
   event.preventDefault();
