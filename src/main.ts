@@ -1,13 +1,15 @@
 /**
- * `npm start`: wiring only. Reads the environment and the config, opens and migrates the database,
- * starts the bot, and shuts it down cleanly on SIGTERM/SIGINT. Every start-up problem ends in one
- * clear message naming the variable, file or migration, and exit code 1.
+ * `npm start`: wiring only. Reads the environment, the config and its company table, opens and
+ * migrates the database, starts the bot, reloads the company table on SIGHUP, and shuts down cleanly
+ * on SIGTERM/SIGINT. Every start-up problem ends in one clear message naming the variable, file or
+ * migration, and exit code 1.
  */
 import { parseEnv } from './config/env.ts';
 import { formatConfigErrors, loadConfig } from './config/loadConfig.ts';
 import { createLogger } from './adapters/logger.ts';
 import { systemClock } from './adapters/systemClock.ts';
 import { openDatabase } from './adapters/sqlite/openDatabase.ts';
+import { openCompanyTable } from './adapters/enrichment/companyTable.ts';
 import { startLeadrelay } from './leadrelay.ts';
 
 function fail(lines: string[]): never {
@@ -32,6 +34,8 @@ if (env.mode === 'sandbox') {
 
 const configResult = loadConfig(env.configPath);
 if (!configResult.ok) fail(formatConfigErrors(env.configPath, configResult.errors).split('\n'));
+const companies = openCompanyTable(configResult.config, env.configPath);
+if (!companies.ok) fail(companies.errors);
 
 let db;
 try {
@@ -43,7 +47,7 @@ try {
 const logger = createLogger(env.logLevel);
 // A stray rejection in a library callback is logged, never a crash: leads keep flowing.
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
-const running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger }).catch((error: unknown) => {
+const running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger, companies: companies.file }).catch((error: unknown) => {
   db.close();
   fail([(error as Error).message]);
 });
@@ -61,4 +65,9 @@ const shutdown = async (signal: string) => {
   }
 };
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+// SIGHUP re-reads the enrichment company table (not the config: restart for that); a bad file is
+// logged and the previous table stays in use.
+process.on('SIGHUP', () => {
+  if (!stopping) running.reloadCompanies();
+});
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -160,7 +160,7 @@ describe('routeLead', () => {
   it('routes leads that were accepted but not routed before a restart', async () => {
     const t = setup();
     const ids = [await t.add({ email: 'a@beta.io', score: 50 }), await t.add({ email: 'b@beta.io', score: 10 })];
-    expect(t.router.routeReceived()).toBe(2);
+    expect(await t.router.routeReceived()).toBe(2);
     expect(ids.map((id) => t.lead(id).state)).toEqual(['offered', 'in_sequence']);
   });
 
