@@ -74,7 +74,7 @@ describe('leadrelay', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Usage: leadrelay <command>');
     expect(result.stdout).toMatch(/^ {2}check \[config\] +validate a config file/m);
-    expect(result.stdout).toMatch(/^ {2}route <lead\.json> \[--config file\] \[--db file\] \[--at time\] \[--json\] +dry run/m);
+    expect(result.stdout).toMatch(/^ {2}route <lead\.json> \[--config file\] \[--db file\] \[--at time\] \[--no-webhook\] \[--json\] +dry run/m);
     expect(result.stdout).toMatch(/^ {2}simulate <leads\.jsonl\|leads\.csv> \[--config file\] \[--compare file\] \[--json\] +replay leads/m);
     expect(result.stdout).not.toMatch(/export/);
   });

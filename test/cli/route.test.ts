@@ -43,7 +43,7 @@ describe('leadrelay route', () => {
     const result = await route(LEAD, '--json');
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout) as { decision: unknown; why: string; trace: { at: number; domain: string; fired: unknown } };
-    expect(Object.keys(json)).toEqual(['decision', 'why', 'trace']);
+    expect(Object.keys(json)).toEqual(['decision', 'why', 'lead', 'trace']);
     expect(json.decision).toEqual({ kind: 'rep', repId: 'U0ALICE', teamId: 'senior', rule: 'Hot lead' });
     expect(json.why).toMatch(/^Hot lead \(score ≥ 80\) → team senior/);
     expect(json.trace).toMatchObject({ at: Date.parse(MONDAY_MORNING), domain: 'hotco.com', fired: { by: 'rule', name: 'Hot lead' } });
@@ -170,7 +170,7 @@ describe('leadrelay route', () => {
   ])('rejects the command line %j with its usage, and exits 2', async (argv, problem) => {
     const result = await run(argv);
     expect(result).toMatchObject({ code: 2, stdout: '' });
-    expect(result.stderr).toBe(`${problem}\nUsage: leadrelay route <lead.json> [--config file] [--db file] [--at time] [--json]\n`);
+    expect(result.stderr).toBe(`${problem}\nUsage: leadrelay route <lead.json> [--config file] [--db file] [--at time] [--no-webhook] [--json]\n`);
   });
 
   it('accepts --option=value', async () => {
@@ -182,7 +182,7 @@ describe('leadrelay route', () => {
   it('explains its options with --help', async () => {
     const result = await run(['route', '--help']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^Usage: leadrelay route <lead.json> \[--config file\] \[--db file\] \[--at time\] \[--json\]\n/);
+    expect(result.stdout).toMatch(/^Usage: leadrelay route <lead.json> \[--config file\] \[--db file\] \[--at time\] \[--no-webhook\] \[--json\]\n/);
     expect(result.stdout).toMatch(/^ {2}--db file +runtime state to route against, opened read-only/m);
   });
 });

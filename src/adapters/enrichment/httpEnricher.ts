@@ -220,6 +220,9 @@ export function createHttpEnricher(options: HttpEnricherOptions) {
 
     /** Requests sent so far (for tests and metrics). */
     requestsSent: () => requests,
+
+    /** Requests out now, and leads waiting for a slot. */
+    pending: () => ({ out: active, waiting: waiting.length }),
   };
 }
 
