@@ -43,6 +43,33 @@ fallback: { team: sales }
     });
   });
 
+  it('checks the company table of enrichment.companies: its size when valid, every bad row otherwise', async () => {
+    const config = file('leadrelay.yml', 'reps: [{ id: U0ALICE }]\nfallback: { rep: U0ALICE }\nenrichment:\n  companies: ./companies.csv\n');
+    file('companies.csv', 'domain,name,employees\nacme.com,Acme,1200\nglobex.com,Globex,\n');
+    expect(await run(['check', config])).toMatchObject({ code: 0, stdout: `${config} is valid: 1 rep, 0 teams, 0 rules, 0 signal rules, 2 companies\n` });
+
+    file('companies.csv', 'domain,name,employees\nacme.com,Acme,1200\nacme.com,Acme,\ngmail.com,,\nglobex.com,Globex,many\n');
+    expect(await run(['check', config])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: [
+        './companies.csv row 3: domain: acme.com is already on row 2',
+        './companies.csv row 4: domain: gmail.com is a free-mail domain (its users are not one company); remove the row',
+        './companies.csv row 5: employees: expected a number, got "many"',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('says where it looked for a missing company table, and exits 1', async () => {
+    const config = file('leadrelay.yml', 'reps: [{ id: U0ALICE }]\nfallback: { rep: U0ALICE }\nenrichment:\n  companies: data/companies.csv\n');
+    expect(await run(['check', config])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `enrichment.companies: file not found: data/companies.csv (looked for ${join(temp.dir, 'data', 'companies.csv')})\n`,
+    });
+  });
+
   it('uses LEADRELAY_CONFIG when no file is given', async () => {
     const path = file('from-env.yml', 'reps: [{ id: U0ALICE }]\nfallback: { rep: U0ALICE }\n');
     const result = await run(['check'], { LEADRELAY_CONFIG: path });
