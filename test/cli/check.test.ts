@@ -1,3 +1,4 @@
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -41,6 +42,15 @@ fallback: { team: sales }
       stdout: '',
       stderr: `${path}:3 reps[0].weight: must be greater than 0\n${path}:10 rules[0].when.score.gte: expected number, got string\n`,
     });
+  });
+
+  it('accepts the example config with its enrichment section uncommented, next to the example company table', async () => {
+    const example = readFileSync(EXAMPLE, 'utf8');
+    const uncommented = example.replace(/^# (enrichment:|  companies: |  timeout: )/gm, '$1');
+    expect(uncommented).not.toBe(example);
+    const config = file('leadrelay.yml', uncommented);
+    copyFileSync(fileURLToPath(new URL('../../companies.example.csv', import.meta.url)), join(temp.dir, 'companies.example.csv'));
+    expect(await run(['check', config])).toEqual({ code: 0, stdout: `${config} is valid: 6 reps, 3 teams, 4 rules, 2 signal rules, 5 companies\n`, stderr: '' });
   });
 
   it('checks the company table of enrichment.companies: its size when valid, every bad row otherwise', async () => {
