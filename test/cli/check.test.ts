@@ -46,7 +46,7 @@ fallback: { team: sales }
 
   it('accepts the example config with its enrichment section uncommented, next to the example company table', async () => {
     const example = readFileSync(EXAMPLE, 'utf8');
-    const uncommented = example.replace(/^# (enrichment:|  companies: |  timeout: )/gm, '$1');
+    const uncommented = example.replace(/^# (enrichment:| {2}companies: | {2}timeout: )/gm, '$1');
     expect(uncommented).not.toBe(example);
     const config = file('leadrelay.yml', uncommented);
     copyFileSync(fileURLToPath(new URL('../../companies.example.csv', import.meta.url)), join(temp.dir, 'companies.example.csv'));

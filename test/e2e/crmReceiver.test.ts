@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signWebhookBody } from '../../src/adapters/http/webhookSignature.ts';
@@ -68,5 +69,11 @@ describe('examples/crm-receiver.mjs', () => {
     expect((await post(now, signWebhookBody('another-secret', now, body))).status).toBe(401);
     expect((await post(now - 600, signWebhookBody(SECRET, now - 600, body))).status).toBe(401);
     expect(receiver.lines.filter((line) => line.startsWith('lead.claimed'))).toEqual(['lead.claimed L-1 - owner=-']);
+  });
+
+  it('is the receiver the README shows, line for line', () => {
+    const code = readFileSync(RECEIVER, 'utf8');
+    const body = code.slice(code.indexOf('import '));
+    expect(readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8')).toContain(`\`\`\`js\n${body}\`\`\``);
   });
 });
