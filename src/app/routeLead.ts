@@ -183,13 +183,22 @@ export function createLeadRouter(deps: LeadRouterDeps) {
   const routeInTransaction = db.transaction((leadId: number, enrichment?: LeadEnrichment) => decideAndApply(leadId, undefined, enrichment));
   const routeGrouped = createGroupCommit(db, (input: { leadId: number; enrichment?: LeadEnrichment }) => decideAndApply(input.leadId, undefined, input.enrichment), inBatch);
 
-  /** The enrichment of a lead that is still `received`; undefined when there is nothing to enrich. */
+  /**
+   * The enrichment of a lead that is still `received`; undefined when there is nothing to enrich, or
+   * when enrichment broke (a bug: the lead is then routed as it is rather than left unrouted).
+   */
   const enrich = async (leadId: number): Promise<LeadEnrichment | undefined> => {
-    if (!deps.enricher?.configured) return undefined;
-    const stored = leads.getLead(leadId);
-    if (!stored || stored.state !== 'received') return undefined;
-    const enrichment = await deps.enricher.enrich({ ref: leadRef(stored.id), lead: stored.lead, domain: stored.domain });
-    return enrichment === null ? undefined : { ...enrichment, version: stored.version };
+    const enricher = deps.enricher;
+    if (!enricher?.configured) return undefined;
+    try {
+      const stored = leads.getLead(leadId);
+      if (!stored || stored.state !== 'received') return undefined;
+      const enrichment = await enricher.enrich({ ref: leadRef(stored.id), lead: stored.lead, domain: stored.domain });
+      return enrichment === null ? undefined : { ...enrichment, version: stored.version };
+    } catch (error) {
+      logger.error({ err: error, lead: leadRef(leadId) }, 'enrichment failed; routing the lead as it is');
+      return undefined;
+    }
   };
 
   let nextQueueCheckAt: number | null = null;
