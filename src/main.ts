@@ -47,12 +47,23 @@ try {
 const logger = createLogger(env.logLevel);
 // A stray rejection in a library callback is logged, never a crash: leads keep flowing.
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+// SIGHUP re-reads the enrichment company table (not the config: restart for that); a bad file is
+// logged and the previous table stays in use. Listening from before the start, so that a SIGHUP
+// sent as soon as the bot says it is running never meets the default action (exit); one that
+// arrives while starting is acted on once started.
+let hangupWhileStarting = false;
+let onHangup: () => void = () => (hangupWhileStarting = true);
+process.on('SIGHUP', () => onHangup());
 const running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger, companies: companies.file }).catch((error: unknown) => {
   db.close();
   fail([(error as Error).message]);
 });
 
 let stopping = false;
+onHangup = () => {
+  if (!stopping) running.reloadCompanies();
+};
+if (hangupWhileStarting) onHangup();
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
@@ -65,9 +76,4 @@ const shutdown = async (signal: string) => {
   }
 };
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
-// SIGHUP re-reads the enrichment company table (not the config: restart for that); a bad file is
-// logged and the previous table stays in use.
-process.on('SIGHUP', () => {
-  if (!stopping) running.reloadCompanies();
-});
 process.on('SIGINT', () => void shutdown('SIGINT'));
