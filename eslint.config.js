@@ -9,6 +9,7 @@ export default tseslint.config(
   { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly' } } },
   // The sandbox page's script runs in the browser.
   { files: ['src/sandbox/web/**/*.js'], languageOptions: { globals: globals.browser } },
+  { files: ['examples/**/*.mjs'], languageOptions: { globals: { process: 'readonly', Buffer: 'readonly', console: 'readonly' } } },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

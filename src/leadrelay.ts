@@ -36,6 +36,9 @@ import { registerOfferActions } from './adapters/slack/actions/registerOfferActi
 import { createOfferLifecycle } from './app/offerLifecycle.ts';
 import { startScheduler } from './adapters/scheduler/startScheduler.ts';
 import { createLeadRouter } from './app/routeLead.ts';
+import { createLeadEnricher } from './app/enrichLead.ts';
+import { openCompanyTable, type CompanyTableFile } from './adapters/enrichment/companyTable.ts';
+import { createHttpEnricher } from './adapters/enrichment/httpEnricher.ts';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -49,6 +52,11 @@ export interface LeadrelayOptions {
   timers?: boolean;
   /** More HTTP routes on the same port (the sandbox page). */
   extraRoutes?: HttpRoute[];
+  /**
+   * The company table of `enrichment.companies`, as main.ts opened it (so a bad file stops start-up
+   * with its errors); when absent it is opened here, relative to `env.configPath`'s folder.
+   */
+  companies?: CompanyTableFile | null;
 }
 
 export interface RunningLeadrelay {
@@ -58,6 +66,8 @@ export interface RunningLeadrelay {
   lifecycle: ReturnType<typeof createOfferLifecycle>;
   availability: ReturnType<typeof createAvailability>;
   outbox: ReturnType<typeof createOutboxWorker>;
+  /** Reads `enrichment.companies` again (SIGHUP); a bad file keeps the previous table and says why. */
+  reloadCompanies(): { ok: true; size: number } | { ok: false; errors: string[] };
   /** Stops taking requests, finishes in-flight work. The caller closes the database. */
   stop(): Promise<void>;
 }
@@ -71,6 +81,20 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   if (env.mode === 'sandbox') throw new Error('sandbox mode is not available yet: set SLACK_BOT_TOKEN');
   if (!env.botToken || !env.webhookSecret) throw new Error('SLACK_BOT_TOKEN and LEADRELAY_WEBHOOK_SECRET are required');
   const config = () => options.config;
+  let companies = options.companies;
+  if (companies === undefined) {
+    const opened = openCompanyTable(options.config, env.configPath);
+    if (!opened.ok) throw new Error(opened.errors.join('\n'));
+    companies = opened.file;
+  }
+  const companyTable = companies;
+  const enrichmentWebhook = options.config.enrichment?.webhook;
+  const enricher = createLeadEnricher({
+    companies: companyTable ? () => companyTable.table() : null,
+    webhook: enrichmentWebhook
+      ? createHttpEnricher({ url: enrichmentWebhook, secret: env.webhookSecret, timeoutMs: options.config.enrichment?.timeout ?? 2000, now: () => clock.now() })
+      : null,
+  });
   const leads = sqliteLeadStore(db);
   const outbox = sqliteOutboxStore(db);
   const webhookSecret = env.webhookSecret;
@@ -108,17 +132,18 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
     config,
     logger,
     onEffects: () => worker.wake(),
+    enricher,
   });
   const recordSignal = createRecordSignal({ db, leads, offers, signals: sqliteSignalStore(db), outbox, router, clock, config, logger, onEffects: () => worker.wake() });
   lifecycle = createOfferLifecycle({ db, leads, offers, outbox, router, clock, config, logger, onEffects: () => worker.wake() });
+  /** Enrichment and routing under way (stop waits for them). */
   const routing = new Set<Promise<unknown>>();
-  const routeAccepted = (leadId: number) => {
-    const pending = router
-      .routeSoon(leadId)
-      .catch((error: unknown) => logger.error({ err: error, lead: `L-${leadId}` }, 'routing failed; the lead stays received and is retried at the next start'))
-      .finally(() => routing.delete(pending));
+  const track = (work: Promise<unknown>) => {
+    const pending = work.finally(() => routing.delete(pending));
     routing.add(pending);
   };
+  const routeAccepted = (leadId: number) =>
+    track(router.routeSoon(leadId).catch((error: unknown) => logger.error({ err: error, lead: `L-${leadId}` }, 'routing failed; the lead stays received and is retried at the next start')));
 
   const routes: HttpRoute[] = [
     {
@@ -189,9 +214,10 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   registerOwnerCommand(slack.app, { logger, config, accountOwners: createAccountOwners({ db, clock, config, logger }) });
   registerOfferActions(slack.app, { lifecycle, people, logger });
 
-  // Leads answered 202 before a crash but not yet routed, and the holding queue, come first.
+  // Leads answered 202 before a crash but not yet routed are enriched and routed (in the background:
+  // an enrichment webhook may take up to its timeout), and the holding queue comes first.
   // Deadlines live in the database: offers that expired while the bot was down are acted on now.
-  router.routeReceived();
+  track(router.routeReceived().catch((error: unknown) => logger.error({ err: error }, 'routing the leads received before the restart failed; retried at the next start')));
   lifecycle.expireDue();
   availability.returnDue();
   router.rerouteQueued();
@@ -243,6 +269,16 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
     lifecycle: offerLifecycle,
     availability,
     outbox: worker,
+    reloadCompanies() {
+      if (!companyTable) {
+        logger.info({ event: 'companies.reload_skipped' }, 'no company table to reload (enrichment.companies is not set)');
+        return { ok: false, errors: ['enrichment.companies is not set in the config'] };
+      }
+      const result = companyTable.reload();
+      if (result.ok) logger.info({ event: 'companies.reloaded', file: companyTable.shownAs, companies: result.size }, 'company table reloaded');
+      else logger.error({ event: 'companies.reload_failed', file: companyTable.shownAs, errors: result.errors }, 'company table NOT reloaded: the previous one stays in use');
+      return result;
+    },
     async stop() {
       shuttingDown = true;
       await slack.stop();

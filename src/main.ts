@@ -1,7 +1,8 @@
 /**
- * `npm start`: wiring only. Reads the environment and the config, opens and migrates the database,
- * starts the bot, and shuts it down cleanly on SIGTERM/SIGINT. Every start-up problem ends in one
- * clear message naming the variable, file or migration, and exit code 1.
+ * `npm start`: wiring only. Reads the environment, the config and its company table, opens and
+ * migrates the database, starts the bot, reloads the company table on SIGHUP, and shuts down cleanly
+ * on SIGTERM/SIGINT. Every start-up problem ends in one clear message naming the variable, file or
+ * migration, and exit code 1.
  */
 import { relative } from 'node:path';
 import { EXAMPLE_CONFIG_PATH, parseEnv } from './config/env.ts';
@@ -9,6 +10,7 @@ import { formatConfigErrors, loadConfig } from './config/loadConfig.ts';
 import { createLogger } from './adapters/logger.ts';
 import { systemClock } from './adapters/systemClock.ts';
 import { openDatabase } from './adapters/sqlite/openDatabase.ts';
+import { openCompanyTable } from './adapters/enrichment/companyTable.ts';
 import { startLeadrelay } from './leadrelay.ts';
 import { startSandbox } from './sandbox/startSandbox.ts';
 import { withShortSla } from './sandbox/sandboxDirectory.ts';
@@ -27,6 +29,8 @@ const env = envResult.env;
 
 const configResult = loadConfig(env.configPath);
 if (!configResult.ok) fail(formatConfigErrors(env.configPath, configResult.errors).split('\n'));
+const companies = openCompanyTable(configResult.config, env.configPath);
+if (!companies.ok) fail(companies.errors);
 
 let db;
 try {
@@ -38,11 +42,23 @@ try {
 const logger = createLogger(env.logLevel);
 // A stray rejection in a library callback is logged, never a crash: leads keep flowing.
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+// SIGHUP re-reads the enrichment company table (not the config: restart for that); a bad file is
+// logged and the previous table stays in use. Listening from before the start, so that a SIGHUP
+// sent as soon as the bot says it is running never meets the default action (exit); one that
+// arrives while starting is acted on once started.
+let hangupWhileStarting = false;
+let onHangup: () => void = () => (hangupWhileStarting = true);
+process.on('SIGHUP', () => onHangup());
+// Likewise SIGTERM/SIGINT: one that arrives while starting stops the bot as soon as it has started.
+let stopWhileStarting: string | undefined;
+let onStop: (signal: string) => void = (signal) => (stopWhileStarting = signal);
+process.on('SIGTERM', () => onStop('SIGTERM'));
+process.on('SIGINT', () => onStop('SIGINT'));
 const startFailed = (error: unknown): never => {
   db.close();
   fail([(error as Error).message]);
 };
-let running: { stop(): Promise<void> };
+let running: { stop(): Promise<void>; reloadCompanies(): void };
 if (env.mode === 'sandbox') {
   const example = env.configPath === EXAMPLE_CONFIG_PATH;
   const config = example ? withShortSla(configResult.config, SANDBOX_CLAIM_WITHIN_MS) : configResult.config;
@@ -55,6 +71,7 @@ if (env.mode === 'sandbox') {
     db,
     clock: systemClock,
     logger,
+    companies: companies.file,
   }).catch(startFailed);
   running = sandbox;
   const url = `http://localhost:${sandbox.port}/`;
@@ -76,10 +93,14 @@ if (env.mode === 'sandbox') {
     ].join('\n'),
   );
 } else {
-  running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger }).catch(startFailed);
+  running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger, companies: companies.file }).catch(startFailed);
 }
 
 let stopping = false;
+onHangup = () => {
+  if (!stopping) running.reloadCompanies();
+};
+if (hangupWhileStarting) onHangup();
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
@@ -91,5 +112,5 @@ const shutdown = async (signal: string) => {
     process.exit(0);
   }
 };
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+onStop = (signal) => void shutdown(signal);
+if (stopWhileStarting !== undefined) onStop(stopWhileStarting);

@@ -9,6 +9,8 @@ import type { SqliteLeadStore, StoredLead } from '../adapters/sqlite/sqliteLeadS
 import type { SqliteOfferStore } from '../adapters/sqlite/sqliteOfferStore.ts';
 import type { SqliteOutboxStore } from '../adapters/sqlite/sqliteOutboxStore.ts';
 import type { SqliteRoutingStore } from '../adapters/sqlite/sqliteRoutingStore.ts';
+import type { Enrichment } from '../domain/enrichment.ts';
+import { enrichmentHistoryDetail, type LeadEnricher } from './enrichLead.ts';
 import { startOffer } from './startOffer.ts';
 import { enqueueWriteBack } from './writeBack.ts';
 
@@ -23,6 +25,13 @@ export interface LeadRouterDeps {
   logger: Logger;
   /** Told after a commit that wrote outbox rows, so delivery starts at once. */
   onEffects?: () => void;
+  /** Fills a new lead's missing company data before it is routed (SPEC 5); absent = no enrichment. */
+  enricher?: LeadEnricher;
+}
+
+/** An enrichment computed for a `received` lead at `version`, stored with its routing decision. */
+export interface LeadEnrichment extends Enrichment {
+  version: number;
 }
 
 export type RouteOutcome =
@@ -51,7 +60,10 @@ function sequenceNote(stored: StoredLead, sequenceId: string, rule: string): str
 /**
  * The routing use case (SPEC 5): loads what the decision needs, decides (pure core), and stores the
  * decision, its trace, the history and the effects it causes in ONE transaction. New leads are
- * routed once; queued leads again whenever someone may have become eligible.
+ * enriched first, outside any transaction (the enrichment webhook is network I/O, bounded by its
+ * timeout), and the enriched lead is stored in the transaction of its first routing decision; a
+ * lead is therefore `received` until both are done, and a restart enriches and routes it again.
+ * New leads are routed once; queued leads again whenever someone may have become eligible.
  */
 export function createLeadRouter(deps: LeadRouterDeps) {
   const { db, leads, routing, outbox, clock, logger } = deps;
@@ -126,9 +138,18 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     }
   };
 
-  const decideAndApply = (leadId: number, signalRule?: SignalRule): RouteOutcome => {
-    const stored = leads.getLead(leadId);
-    if (!stored) return { kind: 'skipped', reason: 'unknown_lead' };
+  /** Stores the enrichment of a lead still `received` at the version it was computed from; the lead as it now is. */
+  const withEnrichment = (stored: StoredLead, enrichment: LeadEnrichment | undefined, now: number): StoredLead => {
+    if (!enrichment || stored.state !== 'received' || stored.version !== enrichment.version) return stored;
+    if (!leads.recordEnrichment({ id: stored.id, version: stored.version, lead: enrichment.lead, domain: enrichment.domain, trace: enrichment.trace })) return stored;
+    leads.appendHistory(stored.id, now, 'system', 'enriched', enrichmentHistoryDetail(enrichment.trace));
+    return { ...stored, lead: enrichment.lead, domain: enrichment.domain, enrichment: enrichment.trace };
+  };
+
+  const decideAndApply = (leadId: number, signalRule?: SignalRule, enrichment?: LeadEnrichment): RouteOutcome => {
+    const read = leads.getLead(leadId);
+    if (!read) return { kind: 'skipped', reason: 'unknown_lead' };
+    let stored = read;
     // Routable: new, waiting in the queue, or offered with no pending offer (the last one was passed
     // or expired); a signal rule also takes a lead out of its sequence (SPEC 3).
     const routable =
@@ -138,6 +159,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
       (signalRule !== undefined && stored.state === 'in_sequence');
     if (!routable) return { kind: 'skipped', reason: 'not_routable' };
     const now = clock.now();
+    stored = withEnrichment(stored, enrichment, now);
     const compiledNow = compiledConfig();
     const config = compiledNow.config;
     // A signal rule routes the lead to its own target, the trace naming the rule; the fallback still applies.
@@ -146,7 +168,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
       : compiledNow.routing;
     const teamState = batch ? (batch.teamState ??= routing.loadTeamState(config, now)) : routing.loadTeamState(config, now);
     const snapshot = { ...teamState, ...routing.loadLeadState({ id: stored.id, domain: stored.domain }) };
-    const decision = decideRoute({ lead: stored.lead, domain: stored.domain, config: compiledRouting, snapshot, now });
+    const decision = decideRoute({ lead: stored.lead, domain: stored.domain, enrichment: stored.enrichment, config: compiledRouting, snapshot, now });
     const outcome = apply(stored, decision, config, now);
     if (batch && outcome.kind === 'rep' && decision.kind === 'rep') {
       // Keep the batch's shared state what the database now says, without reading it again.
@@ -158,8 +180,26 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     }
     return outcome;
   };
-  const routeInTransaction = db.transaction((leadId: number) => decideAndApply(leadId));
-  const routeGrouped = createGroupCommit(db, (leadId: number) => decideAndApply(leadId), inBatch);
+  const routeInTransaction = db.transaction((leadId: number, enrichment?: LeadEnrichment) => decideAndApply(leadId, undefined, enrichment));
+  const routeGrouped = createGroupCommit(db, (input: { leadId: number; enrichment?: LeadEnrichment }) => decideAndApply(input.leadId, undefined, input.enrichment), inBatch);
+
+  /**
+   * The enrichment of a lead that is still `received`; undefined when there is nothing to enrich, or
+   * when enrichment broke (a bug: the lead is then routed as it is rather than left unrouted).
+   */
+  const enrich = async (leadId: number): Promise<LeadEnrichment | undefined> => {
+    const enricher = deps.enricher;
+    if (!enricher?.configured) return undefined;
+    try {
+      const stored = leads.getLead(leadId);
+      if (!stored || stored.state !== 'received') return undefined;
+      const enrichment = await enricher.enrich({ ref: leadRef(stored.id), lead: stored.lead, domain: stored.domain });
+      return enrichment === null ? undefined : { ...enrichment, version: stored.version };
+    } catch (error) {
+      logger.error({ err: error, lead: leadRef(leadId) }, 'enrichment failed; routing the lead as it is');
+      return undefined;
+    }
+  };
 
   let nextQueueCheckAt: number | null = null;
 
@@ -183,8 +223,18 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     return outcome;
   };
 
-  /** Routes one lead that is `received` or `queued`; anything else is left alone (routing is idempotent). */
-  const routeLead = (leadId: number): RouteOutcome => afterCommit(leadId, routeInTransaction.immediate(leadId));
+  /**
+   * Routes one lead that is `received` or `queued` in its own transaction, storing `enrichment` with
+   * it when given; anything else is left alone (routing is idempotent). New leads go through
+   * `routeSoon`, which enriches them first.
+   */
+  const routeLead = (leadId: number, enrichment?: LeadEnrichment): RouteOutcome => afterCommit(leadId, routeInTransaction.immediate(leadId, enrichment));
+
+  /** Enriches a just-accepted lead, then routes it, group-committed with others arriving at the same time. */
+  const routeSoon = async (leadId: number): Promise<RouteOutcome> => {
+    const enrichment = await enrich(leadId);
+    return afterCommit(leadId, await routeGrouped(enrichment ? { leadId, enrichment } : { leadId }));
+  };
 
   return {
     routeLead,
@@ -201,21 +251,24 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     /** After the caller's transaction committed a routing outcome. */
     committed: afterCommit,
 
-    /** Routes a just-accepted lead, group-committed with others arriving at the same time. */
-    async routeSoon(leadId: number): Promise<RouteOutcome> {
-      return afterCommit(leadId, await routeGrouped(leadId));
-    },
+    routeSoon,
 
-    /** Routes every lead still `received` (after a restart: committed, answered 202, not yet routed). */
-    routeReceived(): number {
+    /**
+     * Enriches and routes every lead still `received` (after a restart: committed, answered 202, not
+     * yet routed), 500 at a time; resolves with how many were routed.
+     */
+    async routeReceived(): Promise<number> {
       let routed = 0;
+      let after = 0;
       for (;;) {
-        const ids = leads.idsInState('received', 500);
+        const ids = leads.idsInState('received', 500, after);
         if (ids.length === 0) return routed;
-        for (const id of ids) {
-          routeLead(id);
-          routed += 1;
-        }
+        const outcomes = await Promise.allSettled(ids.map((id) => routeSoon(id)));
+        outcomes.forEach((outcome, i) => {
+          if (outcome.status === 'fulfilled') routed += outcome.value.kind === 'skipped' ? 0 : 1;
+          else logger.error({ err: outcome.reason, lead: leadRef(ids[i] as number) }, 'routing failed; the lead stays received and is retried at the next start');
+        });
+        after = ids[ids.length - 1] ?? after;
       }
     },
 

@@ -1,10 +1,12 @@
 /**
- * `leadrelay check [config]` (SPEC 10): validates a config file without starting anything, so a
- * config change can be checked in CI or before a deploy. Exit 1 with every error, 0 when valid.
+ * `leadrelay check [config]` (SPEC 10): validates a config file, and the company table its
+ * `enrichment.companies` names, without starting anything, so a change can be checked in CI or
+ * before a deploy. Exit 1 with every error, 0 when valid.
  */
 import { normalize } from 'node:path';
 import { formatConfigErrors, loadConfig } from '../config/loadConfig.ts';
 import type { Config } from '../config/schema.ts';
+import { openCompanyTable } from '../adapters/enrichment/companyTable.ts';
 import type { CliIo } from './index.ts';
 
 const DEFAULT_CONFIG_PATH = './leadrelay.yml';
@@ -13,13 +15,14 @@ function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-/** `5 reps, 3 teams, 4 rules, 2 signal rules`: enough to see the file read is the one meant. */
-function summarize(config: Config): string {
+/** `5 reps, 3 teams, 4 rules, 2 signal rules[, 120 companies]`: enough to see the file read is the one meant. */
+function summarize(config: Config, companies: number | null): string {
   return [
     count(config.reps.length, 'rep'),
     count(config.teams.length, 'team'),
     count(config.rules.length, 'rule'),
     count(config.signals.length, 'signal rule'),
+    ...(companies === null ? [] : [companies === 1 ? '1 company' : `${companies} companies`]),
   ].join(', ');
 }
 
@@ -35,6 +38,11 @@ export function runCheck(file: string | undefined, io: CliIo): number {
     io.stderr.write(`${formatConfigErrors(shownAs, result.errors)}\n`);
     return 1;
   }
-  io.stdout.write(`${shownAs} is valid: ${summarize(result.config)}\n`);
+  const companies = openCompanyTable(result.config, path);
+  if (!companies.ok) {
+    io.stderr.write(`${companies.errors.join('\n')}\n`);
+    return 1;
+  }
+  io.stdout.write(`${shownAs} is valid: ${summarize(result.config, companies.file?.table().size ?? null)}\n`);
   return 0;
 }

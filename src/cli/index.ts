@@ -71,11 +71,14 @@ const COMMANDS = new Map<string, Command>([
         CONFIG_OPTION,
         { name: '--db', value: 'file', summary: 'runtime state to route against, opened read-only (default: $LEADRELAY_DB or ./data/leadrelay.db)' },
         { name: '--at', value: 'time', summary: 'route as of this ISO time with a zone, e.g. 2026-01-05T18:30:00Z (default: now)' },
+        { name: '--no-webhook', summary: 'do not ask the enrichment webhook (the company table is still used)' },
         JSON_OPTION,
       ],
       details:
-        'The lead file holds one JSON object as POSTed to /leads. Without a database the lead is routed as if\n' +
-        'everyone is available and has no leads. Exit 0 with a decision (queued included), 1 on a bad config or lead.',
+        'The lead file holds one JSON object as POSTed to /leads. It is enriched first, as the bot would: the\n' +
+        'company table, then the enrichment webhook (signed with $LEADRELAY_WEBHOOK_SECRET). Without a database\n' +
+        'the lead is routed as if everyone is available and has no leads. Exit 0 with a decision (queued\n' +
+        'included), 1 on a bad config, company table or lead.',
       run: (line, io) => runRoute(line, io),
     },
   ],

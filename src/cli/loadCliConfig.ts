@@ -10,7 +10,7 @@ const DEFAULT_CONFIG_PATH = './leadrelay.yml';
  * Loads the file given, else $LEADRELAY_CONFIG, else ./leadrelay.yml. On errors prints every one to
  * stderr as `file:line path: message` and returns null (the command exits 1).
  */
-export function loadCliConfig(file: string | undefined, io: CliIo): { config: Config; shownAs: string } | null {
+export function loadCliConfig(file: string | undefined, io: CliIo): { config: Config; shownAs: string; path: string } | null {
   const path = file ?? (io.env.LEADRELAY_CONFIG || DEFAULT_CONFIG_PATH);
   const shownAs = normalize(path);
   const result = loadConfig(path);
@@ -18,5 +18,5 @@ export function loadCliConfig(file: string | undefined, io: CliIo): { config: Co
     io.stderr.write(`${formatConfigErrors(shownAs, result.errors)}\n`);
     return null;
   }
-  return { config: result.config, shownAs };
+  return { config: result.config, shownAs, path };
 }

@@ -11,7 +11,7 @@ import type { SignalChannel, SignalKind } from '../config/schema.ts';
 import { resolvePreRouting, type IntakeConfig } from '../app/acceptLead.ts';
 import { describeZodIssues, jsonErrorMap, typeName, type ValidationIssue } from '../config/zodIssues.ts';
 import { leadDomain, type Lead } from '../domain/lead.ts';
-import { parseCsv } from './parseCsv.ts';
+import { parseCsv } from '../adapters/csv/parseCsv.ts';
 
 /** One problem in a lead file; `line` is 1-based, absent when it concerns the whole file. */
 export interface LeadFileError extends ValidationIssue {

@@ -1,7 +1,9 @@
 /**
- * `leadrelay route <lead.json> [--config file] [--db file] [--at time] [--json]` (SPEC 10): a dry
- * run of the routing decision for one lead: who would get it and the full trace. Nothing is written
- * anywhere: the database, when there is one, is opened read-only and never migrated or created.
+ * `leadrelay route <lead.json> [--config file] [--db file] [--at time] [--no-webhook] [--json]`
+ * (SPEC 10): a dry run of the routing decision for one lead: the lead as enrichment completes it,
+ * who would get it and the full trace. Nothing is written anywhere: the database, when there is one,
+ * is opened read-only and never migrated or created. The enrichment webhook, when configured, is
+ * asked as the bot would ask it (a lookup, signed with LEADRELAY_WEBHOOK_SECRET) unless --no-webhook.
  */
 import { existsSync } from 'node:fs';
 import { normalize } from 'node:path';
@@ -9,6 +11,11 @@ import Database from 'better-sqlite3';
 import { loadMigrations } from '../adapters/sqlite/migrate.ts';
 import { sqliteRoutingStore } from '../adapters/sqlite/sqliteRoutingStore.ts';
 import type { Config } from '../config/schema.ts';
+import { openCompanyTable } from '../adapters/enrichment/companyTable.ts';
+import { createHttpEnricher } from '../adapters/enrichment/httpEnricher.ts';
+import { createLeadEnricher } from '../app/enrichLead.ts';
+import type { EnrichmentTrace } from '../domain/enrichment.ts';
+import type { Lead } from '../domain/lead.ts';
 import { decideRoute, formatTrace, whyYou, type RoutingDecision, type RoutingSnapshot } from '../domain/routing/index.ts';
 import type { CliIo, CommandLine } from './index.ts';
 import { loadCliConfig } from './loadCliConfig.ts';
@@ -78,6 +85,20 @@ function decisionText(config: Config, decision: RoutingDecision): string {
   }
 }
 
+const COMPANY_KEYS = ['domain', 'name', 'employees', 'industry', 'country', 'region'] as const;
+
+/** `domain acme.com, name Acme, country DE (company table)`: the company as routed, and where filled values came from. */
+function companyText(lead: Lead, enrichment: EnrichmentTrace | null): string {
+  const parts = COMPANY_KEYS.flatMap((key) => {
+    const value = lead.company[key];
+    if (value === undefined) return [];
+    const filled = enrichment?.filled.find((field) => field.path === `company.${key}`);
+    const from = filled === undefined ? '' : filled.from === 'companies' ? ' (company table)' : ' (webhook)';
+    return [`${key} ${value}${from}`];
+  });
+  return parts.length === 0 ? '(nothing known)' : parts.join(', ');
+}
+
 /** The decision without its trace, for --json. */
 function decisionJson(decision: RoutingDecision) {
   switch (decision.kind) {
@@ -95,7 +116,7 @@ function decisionJson(decision: RoutingDecision) {
  * rule, the one-line why and the trace. Exit 0 on a decision (queued included); 1 when the config
  * or the lead is invalid; 2 when `--at` is not a time.
  */
-export function runRoute(line: CommandLine, io: CliIo): number {
+export async function runRoute(line: CommandLine, io: CliIo): Promise<number> {
   const leadPath = line.args[0] ?? '';
   const atText = line.values.get('at');
   const at = atText === undefined ? Date.now() : parseIsoTime(atText);
@@ -119,18 +140,39 @@ export function runRoute(line: CommandLine, io: CliIo): number {
     return 1;
   }
 
-  const state = loadRuntimeState(line.values.get('db') ?? (io.env.LEADRELAY_DB || DEFAULT_DB_PATH), config, prepared.domain, at, io);
-  const decision = decideRoute({ lead: prepared.lead, domain: prepared.domain, config, snapshot: state.snapshot, now: at });
+  const companies = openCompanyTable(config, loaded.path);
+  if (!companies.ok) {
+    io.stderr.write(`${companies.errors.join('\n')}\n`);
+    return 1;
+  }
+  const companyTable = companies.file;
+  let webhookUrl = line.flags.has('no-webhook') ? undefined : config.enrichment?.webhook;
+  const secret = io.env.LEADRELAY_WEBHOOK_SECRET;
+  if (webhookUrl !== undefined && !secret) {
+    io.stderr.write('LEADRELAY_WEBHOOK_SECRET is not set: the enrichment webhook is not asked (its requests are signed with it)\n');
+    webhookUrl = undefined;
+  }
+  const enricher = createLeadEnricher({
+    companies: companyTable ? () => companyTable.table() : null,
+    webhook: webhookUrl && secret ? createHttpEnricher({ url: webhookUrl, secret, timeoutMs: config.enrichment?.timeout ?? 2000, now: () => Date.now() }) : null,
+  });
+  const enriched = await enricher.enrich({ ref: 'L-0', lead: prepared.lead, domain: prepared.domain });
+  const lead = enriched?.lead ?? prepared.lead;
+  const domain = enriched ? enriched.domain : prepared.domain;
+
+  const state = loadRuntimeState(line.values.get('db') ?? (io.env.LEADRELAY_DB || DEFAULT_DB_PATH), config, domain, at, io);
+  const decision = decideRoute({ lead, domain, enrichment: enriched?.trace ?? null, config, snapshot: state.snapshot, now: at });
   const why = whyYou(decision.trace);
 
   if (line.flags.has('json')) {
-    io.stdout.write(`${JSON.stringify({ decision: decisionJson(decision), why, trace: decision.trace }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ decision: decisionJson(decision), why, lead, trace: decision.trace }, null, 2)}\n`);
     return 0;
   }
   const stateText = state.from === null ? 'empty state (no database)' : `state from ${state.from} (read-only)`;
   io.stdout.write(
     [
       `Dry run with ${loaded.shownAs} and ${stateText}: nothing is stored or sent.`,
+      `Company:  ${companyText(lead, enriched?.trace ?? null)}`,
       `Decision: ${decisionText(config, decision)}`,
       `Rule:     ${decision.kind === 'queued' ? '(none: fallback not served either)' : decision.rule}`,
       `Why:      ${why}`,

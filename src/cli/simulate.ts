@@ -24,6 +24,8 @@ import {
 } from '../domain/routing/simulateRouting.ts';
 import { parseLeadRef } from '../domain/lead.ts';
 import type { CliIo, CommandLine } from './index.ts';
+import { openCompanyTable, type CompanyTable } from '../adapters/enrichment/companyTable.ts';
+import { fillFromCompanyTable, startEnrichment } from '../domain/enrichment.ts';
 import { loadCliConfig } from './loadCliConfig.ts';
 import { formatLeadFileErrors, leadFileFormat, prepareLead, readLeads, type LeadEntry, type LeadFileError, type SimulationEntry } from './readLeadFile.ts';
 
@@ -36,6 +38,8 @@ export const SIMULATION_MODEL = [
   '- Every offer to a rep is claimed and done at once: it counts toward daily_cap and the round-robin,',
   '  never toward capacity (open leads do not accumulate).',
   '- Nobody is away, account owners come from the config only, queued leads stay queued.',
+  '- Enrichment: missing company fields are filled from the enrichment.companies table of each config;',
+  '  the enrichment webhook is not asked.',
   '- With --compare, the same leads go through the second config with its own fresh state.',
   '- Signals share the timeline (same arrival rule). A signal rule that fires moves a lead in a sequence or',
   '  queued to its target, as the app does; a signal about a lead not yet arrived is counted unmatched.',
@@ -223,8 +227,17 @@ function jsonReport(input: string, a: Simulated, b: Simulated | null): string {
 // ---------------------------------------------------------------------------------------------
 // The command
 
-/** The leads prepared for one config (pre-routing resolved against it), or what the config rejects. */
-function prepareFor(config: Config, entries: readonly SimulationEntry[], arrivals: readonly number[], against: string | null): { leads: SimulatedLead[] } | { errors: LeadFileError[] } {
+/**
+ * The leads prepared for one config (pre-routing resolved against it, missing company fields filled
+ * from its company table), or what the config rejects.
+ */
+function prepareFor(
+  config: Config,
+  companies: CompanyTable | null,
+  entries: readonly SimulationEntry[],
+  arrivals: readonly number[],
+  against: string | null,
+): { leads: SimulatedLead[] } | { errors: LeadFileError[] } {
   const leads: SimulatedLead[] = [];
   const errors: LeadFileError[] = [];
   entries.forEach((entry, index) => {
@@ -233,7 +246,8 @@ function prepareFor(config: Config, entries: readonly SimulationEntry[], arrival
     if ('issues' in prepared) {
       errors.push(...prepared.issues.map((issue) => ({ line: entry.line, path: issue.path, message: against === null ? issue.message : `${issue.message} (in ${against})` })));
     } else {
-      leads.push({ line: entry.line, lead: prepared.lead, domain: prepared.domain, at: arrivals[index] ?? 0 });
+      const enriched = companies ? fillFromCompanyTable(startEnrichment(prepared.lead, prepared.domain), (domain) => companies.get(domain)) : prepared;
+      leads.push({ line: entry.line, lead: enriched.lead, domain: enriched.domain, at: arrivals[index] ?? 0 });
     }
   });
   return errors.length > 0 ? { errors } : { leads };
@@ -281,6 +295,13 @@ export function runSimulate(line: CommandLine, io: CliIo): number {
   const comparePath = line.values.get('compare');
   const configB = comparePath === undefined ? null : loadCliConfig(comparePath, io);
   if (!configA || (comparePath !== undefined && !configB)) return 1;
+  const companiesA = openCompanyTable(configA.config, configA.path);
+  const companiesB = configB ? openCompanyTable(configB.config, configB.path) : null;
+  const tableErrors = [...(companiesA.ok ? [] : companiesA.errors), ...(companiesB && !companiesB.ok ? companiesB.errors : [])];
+  if (tableErrors.length > 0 || !companiesA.ok || (companiesB && !companiesB.ok)) {
+    io.stderr.write(`${tableErrors.join('\n')}\n`);
+    return 1;
+  }
 
   const read = readLeads(path, format);
   if (!read.ok) {
@@ -288,8 +309,8 @@ export function runSimulate(line: CommandLine, io: CliIo): number {
     return 1;
   }
   const arrivals = arrivalTimes(read.value);
-  const leadsA = prepareFor(configA.config, read.value, arrivals, null);
-  const leadsB = configB ? prepareFor(configB.config, read.value, arrivals, configB.shownAs) : null;
+  const leadsA = prepareFor(configA.config, companiesA.file?.table() ?? null, read.value, arrivals, null);
+  const leadsB = configB ? prepareFor(configB.config, companiesB?.ok ? (companiesB.file?.table() ?? null) : null, read.value, arrivals, configB.shownAs) : null;
   const signals = prepareSignals(read.value, arrivals);
   const errors = [...('errors' in leadsA ? leadsA.errors : []), ...(leadsB && 'errors' in leadsB ? leadsB.errors : []), ...('errors' in signals ? signals.errors : [])];
   if (errors.length > 0 || !('leads' in leadsA) || !('signals' in signals)) {

@@ -11,6 +11,7 @@ import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../adapters/logger.ts';
 import type { Db } from '../adapters/sqlite/openDatabase.ts';
 import { startLeadrelay, type RunningLeadrelay } from '../leadrelay.ts';
+import type { CompanyTableFile } from '../adapters/enrichment/companyTable.ts';
 import { formatDuration } from '../config/duration.ts';
 import { sandboxWorkspace } from './sandboxDirectory.ts';
 import { SandboxEvents, sandboxRoutes } from './sandboxRoutes.ts';
@@ -29,6 +30,8 @@ export interface SandboxOptions {
   logger: Logger;
   /** Default true; tests with a fake clock drive the timers themselves. */
   timers?: boolean;
+  /** The enrichment company table as main.ts opened it (see LeadrelayOptions.companies). */
+  companies?: CompanyTableFile | null;
 }
 
 export interface RunningSandbox {
@@ -37,6 +40,8 @@ export interface RunningSandbox {
   webhookSecret: string;
   slack: SlackStandIn;
   bot: RunningLeadrelay;
+  /** SIGHUP: re-reads the enrichment company table. */
+  reloadCompanies(): void;
   stop(): Promise<void>;
 }
 
@@ -68,6 +73,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       clock,
       logger,
       ...(options.timers !== undefined ? { timers: options.timers } : {}),
+      ...(options.companies !== undefined ? { companies: options.companies } : {}),
       extraRoutes: routes,
     });
   } catch (error) {
@@ -81,6 +87,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     webhookSecret,
     slack,
     bot,
+    reloadCompanies: () => bot.reloadCompanies(),
     async stop() {
       events.close();
       await bot.stop();

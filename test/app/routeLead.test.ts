@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/loadConfig.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createAcceptLead } from '../../src/app/acceptLead.ts';
+import { createLeadEnricher } from '../../src/app/enrichLead.ts';
 import { createLeadRouter } from '../../src/app/routeLead.ts';
 import { createLogger } from '../../src/adapters/logger.ts';
 import { openDatabase } from '../../src/adapters/sqlite/openDatabase.ts';
@@ -45,14 +46,14 @@ export function routingConfig(yaml = ROUTING_YAML): Config {
   return result.config;
 }
 
-function setup(config: Config = routingConfig()) {
+function setup(config: Config = routingConfig(), enricher?: ReturnType<typeof createLeadEnricher>) {
   const db = openDatabase(':memory:');
   const clock = new FakeClock('2026-11-24T14:00:00Z'); // a Tuesday, 14:00 UTC
   const leads = sqliteLeadStore(db);
   const outbox = sqliteOutboxStore(db);
   const routing = sqliteRoutingStore(db);
   const accept = createAcceptLead({ db, leads, clock, config: () => config });
-  const router = createLeadRouter({ db, leads, offers: sqliteOfferStore(db), routing, outbox, clock, config: () => config, logger: createLogger('silent') });
+  const router = createLeadRouter({ db, leads, offers: sqliteOfferStore(db), routing, outbox, clock, config: () => config, logger: createLogger('silent'), ...(enricher ? { enricher } : {}) });
   const add = async (lead: Partial<Lead>) => {
     const result = await accept({ lead: { source: 'form', company: {}, fields: {}, ...lead } as Lead, requestHash: String(Math.random()) });
     if (result.status !== 'accepted') throw new Error(result.status);
@@ -160,7 +161,7 @@ describe('routeLead', () => {
   it('routes leads that were accepted but not routed before a restart', async () => {
     const t = setup();
     const ids = [await t.add({ email: 'a@beta.io', score: 50 }), await t.add({ email: 'b@beta.io', score: 10 })];
-    expect(t.router.routeReceived()).toBe(2);
+    expect(await t.router.routeReceived()).toBe(2);
     expect(ids.map((id) => t.lead(id).state)).toEqual(['offered', 'in_sequence']);
   });
 
@@ -170,5 +171,38 @@ describe('routeLead', () => {
     const outcomes = await Promise.all(ids.map((id) => t.router.routeSoon(id)));
     expect(outcomes.map((o) => o.kind)).toEqual(['rep', 'rep', 'rep', 'rep', 'rep']);
     expect(t.db.prepare('SELECT count(*) AS n FROM offers').get()).toEqual({ n: 5 });
+  });
+});
+
+describe('routeLead with enrichment', () => {
+  /** A company table that knows beta.io. */
+  const enricher = createLeadEnricher({ companies: () => new Map([['beta.io', { name: 'Beta', country: 'DE' }]]), webhook: null });
+
+  it('enriches a new lead before deciding, and stores the enriched lead with the decision', async () => {
+    const t = setup(routingConfig(), enricher);
+    const id = await t.add({ email: 'jane@beta.io', score: 50 });
+    expect(await t.router.routeSoon(id)).toMatchObject({ kind: 'rep' });
+    expect(t.events(id)).toEqual(['received', 'enriched', 'routed', 'offered']);
+    const stored = t.leads.getLead(id)!;
+    expect(stored.lead.company).toEqual({ domain: 'beta.io', name: 'Beta', country: 'DE' });
+    expect(stored.enrichment).toEqual(JSON.parse(t.lead(id).trace as string).enrichment);
+    expect(stored.version).toBe(1);
+  });
+
+  it('does not store an enrichment computed for another version of the lead, and routes the lead as stored', async () => {
+    const t = setup(routingConfig(), enricher);
+    const id = await t.add({ email: 'jane@beta.io', score: 50 });
+    const stale = { lead: { source: 'form' as const, email: 'jane@beta.io', company: { name: 'Stale' }, fields: {} }, domain: 'beta.io', trace: { filled: [] }, version: 7 };
+    expect(t.router.routeLead(id, stale)).toMatchObject({ kind: 'rep' });
+    expect(t.leads.getLead(id)).toMatchObject({ enrichment: null, lead: { company: { domain: 'beta.io' } } });
+    expect(t.events(id)).not.toContain('enriched');
+  });
+
+  it('routes without enrichment when none is configured: no history entry, no trace section', async () => {
+    const t = setup(routingConfig(), createLeadEnricher({ companies: null, webhook: null }));
+    const id = await t.add({ email: 'jane@beta.io', score: 50 });
+    await t.router.routeSoon(id);
+    expect(t.events(id)).toEqual(['received', 'routed', 'offered']);
+    expect(JSON.parse(t.lead(id).trace as string)).not.toHaveProperty('enrichment');
   });
 });

@@ -1,3 +1,4 @@
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +44,42 @@ fallback: { team: sales }
     });
   });
 
+  it('accepts the example config with its enrichment section uncommented, next to the example company table', async () => {
+    const example = readFileSync(EXAMPLE, 'utf8');
+    const uncommented = example.replace(/^# (enrichment:| {2}companies: | {2}timeout: )/gm, '$1');
+    expect(uncommented).not.toBe(example);
+    const config = file('leadrelay.yml', uncommented);
+    copyFileSync(fileURLToPath(new URL('../../companies.example.csv', import.meta.url)), join(temp.dir, 'companies.example.csv'));
+    expect(await run(['check', config])).toEqual({ code: 0, stdout: `${config} is valid: 6 reps, 3 teams, 4 rules, 2 signal rules, 5 companies\n`, stderr: '' });
+  });
+
+  it('checks the company table of enrichment.companies: its size when valid, every bad row otherwise', async () => {
+    const config = file('leadrelay.yml', 'reps: [{ id: U0ALICE }]\nfallback: { rep: U0ALICE }\nenrichment:\n  companies: ./companies.csv\n');
+    file('companies.csv', 'domain,name,employees\nacme.com,Acme,1200\nglobex.com,Globex,\n');
+    expect(await run(['check', config])).toMatchObject({ code: 0, stdout: `${config} is valid: 1 rep, 0 teams, 0 rules, 0 signal rules, 2 companies\n` });
+
+    file('companies.csv', 'domain,name,employees\nacme.com,Acme,1200\nacme.com,Acme,\ngmail.com,,\nglobex.com,Globex,many\n');
+    expect(await run(['check', config])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: [
+        './companies.csv row 3: domain: acme.com is already on row 2',
+        './companies.csv row 4: domain: gmail.com is a free-mail domain (its users are not one company); remove the row',
+        './companies.csv row 5: employees: expected a number, got "many"',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('says where it looked for a missing company table, and exits 1', async () => {
+    const config = file('leadrelay.yml', 'reps: [{ id: U0ALICE }]\nfallback: { rep: U0ALICE }\nenrichment:\n  companies: data/companies.csv\n');
+    expect(await run(['check', config])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `enrichment.companies: file not found: data/companies.csv (looked for ${join(temp.dir, 'data', 'companies.csv')})\n`,
+    });
+  });
+
   it('uses LEADRELAY_CONFIG when no file is given', async () => {
     const path = file('from-env.yml', 'reps: [{ id: U0ALICE }]\nfallback: { rep: U0ALICE }\n');
     const result = await run(['check'], { LEADRELAY_CONFIG: path });
@@ -74,7 +111,7 @@ describe('leadrelay', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Usage: leadrelay <command>');
     expect(result.stdout).toMatch(/^ {2}check \[config\] +validate a config file/m);
-    expect(result.stdout).toMatch(/^ {2}route <lead\.json> \[--config file\] \[--db file\] \[--at time\] \[--json\] +dry run/m);
+    expect(result.stdout).toMatch(/^ {2}route <lead\.json> \[--config file\] \[--db file\] \[--at time\] \[--no-webhook\] \[--json\] +dry run/m);
     expect(result.stdout).toMatch(/^ {2}simulate <leads\.jsonl\|leads\.csv> \[--config file\] \[--compare file\] \[--json\] +replay leads/m);
     expect(result.stdout).not.toMatch(/export/);
   });

@@ -2,10 +2,11 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/adapters/sqlite/openDatabase.ts';
 import { AWAY_INDEFINITELY } from '../../src/adapters/sqlite/sqliteRoutingStore.ts';
 import { runCliCaptured, useTempDir } from '../support/cli.ts';
+import { startFakeEnricher, type FakeEnricher } from '../support/fakeEnricher.ts';
 
 const CONFIG = fileURLToPath(new URL('../fixtures/routing.yml', import.meta.url));
 const LEAD = fileURLToPath(new URL('../fixtures/lead.json', import.meta.url));
@@ -43,7 +44,7 @@ describe('leadrelay route', () => {
     const result = await route(LEAD, '--json');
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout) as { decision: unknown; why: string; trace: { at: number; domain: string; fired: unknown } };
-    expect(Object.keys(json)).toEqual(['decision', 'why', 'trace']);
+    expect(Object.keys(json)).toEqual(['decision', 'why', 'lead', 'trace']);
     expect(json.decision).toEqual({ kind: 'rep', repId: 'U0ALICE', teamId: 'senior', rule: 'Hot lead' });
     expect(json.why).toMatch(/^Hot lead \(score ≥ 80\) → team senior/);
     expect(json.trace).toMatchObject({ at: Date.parse(MONDAY_MORNING), domain: 'hotco.com', fired: { by: 'rule', name: 'Hot lead' } });
@@ -170,7 +171,7 @@ describe('leadrelay route', () => {
   ])('rejects the command line %j with its usage, and exits 2', async (argv, problem) => {
     const result = await run(argv);
     expect(result).toMatchObject({ code: 2, stdout: '' });
-    expect(result.stderr).toBe(`${problem}\nUsage: leadrelay route <lead.json> [--config file] [--db file] [--at time] [--json]\n`);
+    expect(result.stderr).toBe(`${problem}\nUsage: leadrelay route <lead.json> [--config file] [--db file] [--at time] [--no-webhook] [--json]\n`);
   });
 
   it('accepts --option=value', async () => {
@@ -182,7 +183,80 @@ describe('leadrelay route', () => {
   it('explains its options with --help', async () => {
     const result = await run(['route', '--help']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^Usage: leadrelay route <lead.json> \[--config file\] \[--db file\] \[--at time\] \[--json\]\n/);
+    expect(result.stdout).toMatch(/^Usage: leadrelay route <lead.json> \[--config file\] \[--db file\] \[--at time\] \[--no-webhook\] \[--json\]\n/);
     expect(result.stdout).toMatch(/^ {2}--db file +runtime state to route against, opened read-only/m);
+  });
+});
+
+describe('leadrelay route with enrichment', () => {
+  let enricher: FakeEnricher | undefined;
+  afterEach(async () => {
+    await enricher?.close();
+    enricher = undefined;
+  });
+
+  /** A config next to its companies.csv (a relative path, read from the config's folder), with a territory rule. */
+  function enrichedConfig(webhook?: string, companies = 'domain,name,employees,country\nacme.de,Acme GmbH,1200,DE\n'): string {
+    file('companies.csv', companies);
+    return file(
+      'leadrelay.yml',
+      `reps: [{ id: U0ALICE, name: Alice }, { id: U0BOB, name: Bob }]
+teams:
+  - { id: emea, members: [U0ALICE] }
+  - { id: sdr, members: [U0BOB] }
+escalation: { channel: C0SALESMGR }
+rules:
+  - { name: EMEA territory, when: { company.country: DE }, route: { team: emea } }
+  - { name: Enterprise plan, when: { fields.plan: enterprise }, route: { team: emea } }
+fallback: { team: sdr }
+enrichment:
+  companies: ./companies.csv
+${webhook ? `  webhook: ${webhook}\n` : ''}`,
+    );
+  }
+
+  const routeWith = (config: string, data: Record<string, unknown>, extra: string[] = [], env: NodeJS.ProcessEnv = {}) =>
+    run(['route', lead(data), '--config', config, '--db', join(temp.dir, 'none.db'), '--at', MONDAY_MORNING, ...extra], env);
+
+  it('shows the lead as the company table completed it, where each value came from, and routes it by the completed lead', async () => {
+    const result = await routeWith(enrichedConfig(), { email: 'jane@acme.de', company: { name: 'ACME' } });
+    expect(result).toMatchObject({ code: 0, stderr: expect.stringContaining('no database') });
+    expect(result.stdout).toContain('Company:  domain acme.de, name ACME, employees 1200 (company table), country DE (company table)\n');
+    expect(result.stdout).toContain('Decision: U0ALICE (Alice), team emea\n');
+    expect(result.stdout).toContain('Enrichment:\n  company table: acme.de found: filled company.employees 1200, company.country "DE"\n');
+
+    const json = JSON.parse((await routeWith(enrichedConfig(), { email: 'jane@acme.de' }, ['--json'])).stdout) as { lead: { company: unknown }; trace: { enrichment: unknown } };
+    expect(json.lead.company).toEqual({ domain: 'acme.de', name: 'Acme GmbH', employees: 1200, country: 'DE' });
+    expect(json.trace.enrichment).toMatchObject({ companies: { result: 'hit', domain: 'acme.de' } });
+  });
+
+  it('says when the table has no row for the lead, or the lead has a free-mail address', async () => {
+    const miss = await routeWith(enrichedConfig(), { email: 'bo@initech.io' });
+    expect(miss.stdout).toContain('Company:  domain initech.io\n');
+    expect(miss.stdout).toContain('  company table: no row for initech.io\n');
+    const freeMail = await routeWith(enrichedConfig(), { email: 'bo@gmail.com' });
+    expect(freeMail.stdout).toContain('Company:  (nothing known)\n');
+    expect(freeMail.stdout).toContain('  company table: not looked up: the lead has no company domain\n');
+  });
+
+  it('asks the enrichment webhook, signed with LEADRELAY_WEBHOOK_SECRET, unless --no-webhook', async () => {
+    enricher = await startFakeEnricher({ secret: 'cli-secret', now: () => Date.now(), reply: () => ({ json: { fields: { plan: 'enterprise' } } }) });
+    const config = enrichedConfig(enricher.url);
+    const asked = await routeWith(config, { email: 'bo@initech.io' }, [], { LEADRELAY_WEBHOOK_SECRET: 'cli-secret' });
+    expect(asked.stdout).toContain('  webhook: answered: filled fields.plan "enterprise"\n');
+    expect(asked.stdout).toContain('Rule:     Enterprise plan\n');
+    expect(enricher.requests.map((r) => r.signed)).toEqual([true]);
+
+    const offline = await routeWith(config, { email: 'bo@initech.io' }, ['--no-webhook'], { LEADRELAY_WEBHOOK_SECRET: 'cli-secret' });
+    expect(offline.stdout).toContain('Rule:     fallback\n');
+    expect(offline.stdout).not.toContain('webhook:');
+    const noSecret = await routeWith(config, { email: 'bo@initech.io' });
+    expect(noSecret.stderr).toContain('LEADRELAY_WEBHOOK_SECRET is not set: the enrichment webhook is not asked');
+    expect(enricher.requests).toHaveLength(1);
+  });
+
+  it('refuses to route with a company table that has bad rows, naming each, and exits 1', async () => {
+    const result = await routeWith(enrichedConfig(undefined, 'domain,employees\nacme.de,1200\nglobex.com,some\n'), { email: 'jane@acme.de' });
+    expect(result).toEqual({ code: 1, stdout: '', stderr: './companies.csv row 3: employees: expected a number, got "some"\n' });
   });
 });

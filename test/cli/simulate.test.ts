@@ -370,3 +370,36 @@ fallback: { team: sales }
     expect(result.stdout).toContain('A signal rule that fires moves a lead in a sequence or');
   });
 });
+
+describe('leadrelay simulate with enrichment', () => {
+  const territory = (enrichment: string) => `
+reps: [{ id: U0ANNA }, { id: U0BEN }]
+teams:
+  - { id: emea, manager: U0ANNA, members: [U0ANNA] }
+  - { id: sdr, manager: U0BEN, members: [U0BEN] }
+rules:
+  - { name: EMEA territory, when: { company.country: { in: [DE, FR] } }, route: { team: emea } }
+fallback: { team: sdr }
+${enrichment}`;
+
+  it('fills missing company fields from each config’s company table before routing, so --compare shows what the table changes', async () => {
+    file('companies.csv', 'domain,country\nacme.de,DE\numbrella.fr,FR\n');
+    const withTable = file('with.yml', territory('enrichment:\n  companies: ./companies.csv\n'));
+    const without = file('without.yml', territory(''));
+    const leads = file('leads.jsonl', jsonl([{ email: 'a@acme.de' }, { email: 'b@umbrella.fr', company: { country: 'US' } }, { email: 'c@gmail.com' }]));
+    const report = await simulateJson([leads, '--config', withTable, '--compare', without]);
+    expect(report.leads.map((lead) => [lead.a.rule, lead.b?.rule])).toEqual([
+      ['EMEA territory', 'fallback'],
+      ['fallback', 'fallback'],
+      ['fallback', 'fallback'],
+    ]);
+    expect(report.comparison?.moved).toBe(1);
+  });
+
+  it('refuses a config whose company table has bad rows, and exits 1', async () => {
+    file('companies.csv', 'domain,country\nnot a domain,DE\n');
+    const config = file('with.yml', territory('enrichment:\n  companies: ./companies.csv\n'));
+    const result = await run(['simulate', file('leads.jsonl', jsonl([{ email: 'a@acme.de' }])), '--config', config]);
+    expect(result).toEqual({ code: 1, stdout: '', stderr: './companies.csv row 2: domain: invalid domain "not a domain" (use the bare domain, e.g. acme.com)\n' });
+  });
+});

@@ -112,6 +112,44 @@ describe('npm start', () => {
     expect(run.stderr).toContain('has migration 9999_future.sql, which this version of leadrelay does not know');
   });
 
+  it('names each bad row of the enrichment company table, and exits 1', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'leadrelay.yml');
+    writeFileSync(config, 'reps: [{ id: U0ALICE }]\nfallback: { rep: U0ALICE }\nenrichment:\n  companies: ./companies.csv\n');
+    writeFileSync(join(dir, 'companies.csv'), 'domain,employees\nacme.com,1200\nglobex.com,a few\n');
+    const run = await startBot({ ...validEnv(dir), LEADRELAY_CONFIG: config });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('./companies.csv row 3: employees: expected a number, got "a few"');
+  });
+
+  it('reloads the company table on SIGHUP, keeping the previous one when the new file is invalid', async () => {
+    slack = await startSlackStandIn({ signingSecret: 'signing-secret', socketMode: false });
+    const dir = tempDir();
+    const config = join(dir, 'leadrelay.yml');
+    const companies = join(dir, 'companies.csv');
+    writeFileSync(config, 'reps: [{ id: U0ALICE }]\nfallback: { rep: U0ALICE }\nenrichment:\n  companies: ./companies.csv\n');
+    writeFileSync(companies, 'domain,name\nacme.com,Acme\n');
+    let step = 0;
+    const run = await startBot({ ...validEnv(dir), SLACK_API_URL: slack.apiUrl, LEADRELAY_CONFIG: config }, (stdout, child) => {
+      if (step === 0 && stdout.includes('leadrelay is running')) {
+        step = 1;
+        writeFileSync(companies, 'domain,name\nacme.com,Acme\nnot a domain,X\n');
+        child.kill('SIGHUP');
+      } else if (step === 1 && stdout.includes('company table NOT reloaded')) {
+        step = 2;
+        writeFileSync(companies, 'domain,name\nacme.com,Acme\nglobex.com,Globex\n');
+        child.kill('SIGHUP');
+      } else if (step === 2 && stdout.includes('"companies":2')) {
+        step = 3;
+        child.kill('SIGTERM');
+      }
+    });
+    expect(run.code).toBe(0);
+    expect(step).toBe(3);
+    expect(run.stdout).toContain('row 3: domain: invalid domain');
+    expect(run.stdout).toMatch(/"companies":2.*company table reloaded/);
+  });
+
   it('serves, then shuts down cleanly on SIGTERM', async () => {
     slack = await startSlackStandIn({ signingSecret: 'signing-secret', socketMode: false });
     const dir = tempDir();

@@ -1,8 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyWebhookAuth } from '../../src/adapters/http/webhookSignature.ts';
 import { startHarness, useHarnessCleanup } from '../support/botHarness.ts';
+import { useTempDir } from '../support/cli.ts';
 import { eventually } from '../support/eventually.ts';
 
 const CRM_SECRET = 'crm-hook-secret';
@@ -19,17 +22,23 @@ afterEach(async () => {
   server = undefined;
 });
 useHarnessCleanup();
+const temp = useTempDir('leadrelay-writeback-');
 
-/** A CRM receiver on loopback that checks the signature; `failFirst` answers 503 that many times first. */
+/**
+ * A CRM receiver on loopback that checks the signature; `failFirst` answers 503 that many times
+ * first, and `down` (settable) answers 503 to everything while true.
+ */
 async function startCrm(now: () => number, failFirst = 0) {
   const deliveries: Delivery[] = [];
   let failures = failFirst;
+  const state = { down: false, refused: 0 };
   server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (failures > 0) {
-        failures -= 1;
+      if (failures > 0 || state.down) {
+        failures = Math.max(0, failures - 1);
+        state.refused += 1;
         res.writeHead(503).end();
         return;
       }
@@ -40,7 +49,7 @@ async function startCrm(now: () => number, failFirst = 0) {
     });
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}/hooks/leadrelay`, deliveries };
+  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}/hooks/leadrelay`, deliveries, state };
 }
 
 const config = (url: string) => `
@@ -109,5 +118,37 @@ describe('CRM write-back webhooks', () => {
     await t.bot.outbox.drain();
     expect(crm.deliveries.map((d) => d.body.event)).toEqual(['lead.escalated', 'lead.assigned']);
     expect(crm.deliveries[1]?.body.owner).toEqual({ slack_id: 'U0BOB', email: 'bob@example.com' });
+  });
+
+  it('delivers, after a new start, the deliveries that were still waiting in the outbox when the bot stopped', async () => {
+    let clockNow = () => Date.now();
+    const crm = await startCrm(() => clockNow());
+    const dbPath = join(temp.dir, 'leadrelay.db');
+    const first = await startHarness({ configYaml: config(crm.url), dbPath });
+    clockNow = () => first.clock.now();
+    crm.state.down = true;
+    const id = await first.postLead({ email: 'jane@acme.com', external_id: 'hs-1' });
+    const card = first.slack.lastMessage('U0ALICE')!;
+    await first.slack.blockAction({ userId: 'U0ALICE', actionId: 'claim_lead', message: { channel: card.channel, ts: card.ts } });
+    await eventually(() => first.lead(id).state === 'claimed');
+    await first.command('U0ALICE', '/leads', `done L-${id}`);
+    await first.bot.outbox.drain();
+    expect(crm.state.refused).toBeGreaterThan(0);
+    expect(crm.deliveries).toEqual([]);
+    await first.stop();
+
+    const db = new Database(dbPath, { readonly: true });
+    const waiting = db.prepare(`SELECT method FROM outbox WHERE kind = 'webhook' AND state = 'pending' ORDER BY id`).all();
+    db.close();
+    expect(waiting).toEqual([{ method: 'lead.claimed' }, { method: 'lead.done' }]);
+
+    crm.state.down = false;
+    const second = await startHarness({ configYaml: config(crm.url), dbPath, slack: first.slack, clock: first.clock });
+    second.clock.advance(10_000);
+    await second.bot.outbox.drain();
+    expect(crm.deliveries.map((d) => [d.body.event, d.body.lead.ref, d.signed])).toEqual([
+      ['lead.claimed', `L-${id}`, true],
+      ['lead.done', `L-${id}`, true],
+    ]);
   });
 });

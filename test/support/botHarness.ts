@@ -16,6 +16,8 @@ export const HARNESS_WEBHOOK_SECRET = 'e2e-webhook-secret';
 export interface HarnessOptions {
   /** leadrelay.yml text; default: the repository's leadrelay.example.yml. */
   configYaml?: string;
+  /** A parsed config, for settings YAML cannot express (e.g. an enrichment timeout under a second); wins over configYaml. */
+  config?: Config;
   mode?: 'http' | 'socket';
   users?: (StandInUserInput | string)[];
   /** Default ':memory:'; a file to restart a bot on the same database. */
@@ -29,7 +31,7 @@ export interface HarnessOptions {
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
-function configFrom(yaml: string | undefined): Config {
+export function configFrom(yaml: string | undefined): Config {
   const result = yaml === undefined ? loadConfig(new URL('../../leadrelay.example.yml', import.meta.url).pathname) : parseConfig(yaml, 'e2e.yml');
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
   return result.config;
@@ -74,7 +76,7 @@ export async function startHarness(options: HarnessOptions = {}) {
     webhookSecret: HARNESS_WEBHOOK_SECRET,
     logLevel: 'silent',
   };
-  const bot = await startLeadrelay({ env, config: configFrom(options.configYaml), db, clock, logger: createLogger('silent'), timers: false });
+  const bot = await startLeadrelay({ env, config: options.config ?? configFrom(options.configYaml), db, clock, logger: createLogger('silent'), timers: false });
   entry.bot = bot;
   const baseUrl = `http://127.0.0.1:${bot.port}`;
   if (mode === 'http') slack.setRequestUrl(`${baseUrl}/slack/events`);

@@ -18,6 +18,14 @@ const company = z
 
 const fieldName = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
+/** A lead's `fields`: flat string/number/boolean attributes usable in rules (also what an enricher may add). */
+export const leadFieldsSchema = z.record(
+  z.string().regex(fieldName, 'field names are letters, digits, _ . - (at most 64)'),
+  z.union([z.string().max(1000, 'at most 1000 characters'), z.number(), z.boolean()], {
+    error: 'expected a string, number or boolean',
+  }),
+);
+
 /** The body of POST /leads (SPEC 2). Unknown keys are errors so that a typo never passes silently. */
 export const leadPayloadSchema = z
   .object({
@@ -36,14 +44,7 @@ export const leadPayloadSchema = z
     team: text(100).optional(),
     crm_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2000).optional(),
     message: z.string().max(10_000, 'at most 10000 characters').optional(),
-    fields: z
-      .record(
-        z.string().regex(fieldName, 'field names are letters, digits, _ . - (at most 64)'),
-        z.union([z.string().max(1000, 'at most 1000 characters'), z.number(), z.boolean()], {
-          error: 'expected a string, number or boolean',
-        }),
-      )
-      .default({}),
+    fields: leadFieldsSchema.default({}),
   })
   .strict()
   .superRefine((lead, ctx) => {

@@ -11,6 +11,21 @@ export function signWebhookBody(secret: string, timestampSeconds: number | strin
   return `v0=${hmac.digest('hex')}`;
 }
 
+/**
+ * The headers of a JSON POST leadrelay makes to a webhook (sequences, CRM write-back, the enricher),
+ * signed like SPEC 2 so the receiver can check it came from this leadrelay: X-Leadrelay-Timestamp
+ * (unix seconds of `nowMs`) and X-Leadrelay-Signature over the exact body sent.
+ */
+export function signedJsonHeaders(secret: string, nowMs: number, body: string): Record<string, string> {
+  const timestamp = Math.floor(nowMs / 1000);
+  return {
+    'content-type': 'application/json',
+    'user-agent': 'leadrelay',
+    'x-leadrelay-timestamp': String(timestamp),
+    'x-leadrelay-signature': signWebhookBody(secret, timestamp, body),
+  };
+}
+
 export interface WebhookAuthHeaders {
   authorization?: string | undefined;
   timestamp?: string | undefined;

@@ -1,5 +1,5 @@
 import type { OutboxRow } from '../sqlite/sqliteOutboxStore.ts';
-import { signWebhookBody } from '../http/webhookSignature.ts';
+import { signedJsonHeaders } from '../http/webhookSignature.ts';
 import type { DeliveryOutcome } from './outboxWorker.ts';
 
 /** An outbox webhook: where to POST what, and the secret to sign it with (by name, never stored). */
@@ -25,18 +25,11 @@ export function createWebhookDeliverer(options: { secret: (url: string) => strin
   return async (row: OutboxRow): Promise<DeliveryOutcome> => {
     const { url, body } = row.payload as WebhookPayload;
     const text = JSON.stringify(body);
-    const timestamp = Math.floor(options.now() / 1000);
     let response: Response;
     try {
       response = await fetch(url, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'leadrelay',
-          'x-leadrelay-timestamp': String(timestamp),
-          'x-leadrelay-signature': signWebhookBody(options.secret(url), timestamp, text),
-          'x-leadrelay-delivery': String(row.id),
-        },
+        headers: { ...signedJsonHeaders(options.secret(url), options.now(), text), 'x-leadrelay-delivery': String(row.id) },
         body: text,
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });

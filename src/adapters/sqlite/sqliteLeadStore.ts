@@ -1,4 +1,5 @@
 import type { Db } from './openDatabase.ts';
+import type { EnrichmentTrace } from '../../domain/enrichment.ts';
 import type { Lead, LeadState } from '../../domain/lead.ts';
 
 export interface NewLeadRow {
@@ -26,7 +27,10 @@ export interface StoredLead {
   domain: string | null;
   /** Fencing token: bumped by every state change; a change is made only against the version it read. */
   version: number;
+  /** The lead as routed: as received, plus what enrichment filled in. */
   lead: Lead;
+  /** What enrichment filled and from where; null when the lead was not enriched. */
+  enrichment: EnrichmentTrace | null;
   received_at: number;
   updated_at: number;
   first_offered_at: number | null;
@@ -83,9 +87,11 @@ export function sqliteLeadStore(db: Db) {
     insertIdempotencyKey: db.prepare(`INSERT INTO idempotency_keys (key, scope, request_hash, lead_id, created_at)
       VALUES (?, ?, ?, ?, ?)`),
     appendHistory: db.prepare('INSERT INTO lead_history (lead_id, at, actor, event, detail) VALUES (?, ?, ?, ?, ?)'),
-    leadById: db.prepare(`SELECT id, state, owner_id, team_id, sequence_id, routed_by, domain, version, payload,
+    leadById: db.prepare(`SELECT id, state, owner_id, team_id, sequence_id, routed_by, domain, version, payload, enrichment,
       received_at, updated_at, first_offered_at, claimed_at, done_at FROM leads WHERE id = ?`),
     trace: db.prepare('SELECT trace FROM leads WHERE id = ?'),
+    recordEnrichment: db.prepare(`UPDATE leads SET payload = @payload, domain = @domain, enrichment = @enrichment
+      WHERE id = @id AND version = @version AND state = 'received'`),
     setState: db.prepare(`UPDATE leads SET state = @state, owner_id = @ownerId, version = version + 1, updated_at = @now,
       claimed_at = CASE WHEN @state = 'claimed' THEN @now ELSE claimed_at END,
       done_at = CASE WHEN @state = 'done' THEN @now ELSE done_at END
@@ -100,7 +106,7 @@ export function sqliteLeadStore(db: Db) {
     reping: db.prepare('UPDATE leads SET escalation_pings = escalation_pings + 1, escalation_next_ping_at = ? WHERE id = ?'),
     escalationInfo: db.prepare('SELECT escalation_reason, escalated_at, escalation_pings, escalation_channel, escalation_ts FROM leads WHERE id = ?'),
     setEscalationMessage: db.prepare('UPDATE leads SET escalation_channel = ?, escalation_ts = ? WHERE id = ?'),
-    idsInState: db.prepare('SELECT id FROM leads WHERE state = ? ORDER BY id LIMIT ?'),
+    idsInState: db.prepare('SELECT id FROM leads WHERE state = ? AND id > ? ORDER BY id LIMIT ?'),
     countInState: db.prepare('SELECT count(*) AS n FROM leads WHERE state = ?'),
     transition: db.prepare(`UPDATE leads SET state = @state, team_id = @teamId, sequence_id = @sequenceId,
       routed_by = @routedBy, trace = coalesce(@trace, trace), version = version + 1, updated_at = @now,
@@ -150,10 +156,27 @@ export function sqliteLeadStore(db: Db) {
     },
 
     getLead(id: number): StoredLead | undefined {
-      const row = statements.leadById.get(id) as (Omit<StoredLead, 'lead'> & { payload: string }) | undefined;
+      const row = statements.leadById.get(id) as (Omit<StoredLead, 'lead' | 'enrichment'> & { payload: string; enrichment: string | null }) | undefined;
       if (!row) return undefined;
-      const { payload, ...rest } = row;
-      return { ...rest, lead: JSON.parse(payload) as Lead };
+      const { payload, enrichment, ...rest } = row;
+      return { ...rest, lead: JSON.parse(payload) as Lead, enrichment: enrichment === null ? null : (JSON.parse(enrichment) as EnrichmentTrace) };
+    },
+
+    /**
+     * Stores a `received` lead as enrichment left it (its company fields filled in, its domain) and
+     * what enrichment did, compare-and-set on the version it was read at; false when it changed.
+     * Not a state change: the version stays.
+     */
+    recordEnrichment(change: { id: number; version: number; lead: Lead; domain: string | null; trace: EnrichmentTrace }): boolean {
+      return (
+        statements.recordEnrichment.run({
+          id: change.id,
+          version: change.version,
+          payload: JSON.stringify(change.lead),
+          domain: change.domain,
+          enrichment: JSON.stringify(change.trace),
+        }).changes === 1
+      );
     },
 
     /** Compare-and-set on the version: moves the lead to `state` with `ownerId`; false when it changed meanwhile. */
@@ -198,9 +221,9 @@ export function sqliteLeadStore(db: Db) {
       return row?.trace ? (JSON.parse(row.trace) as unknown) : null;
     },
 
-    /** Ids of leads in a state, oldest first. */
-    idsInState(state: LeadState, limit = 1000): number[] {
-      return (statements.idsInState.all(state, limit) as { id: number }[]).map((row) => row.id);
+    /** Ids of leads in a state, oldest first; with `afterId`, only those after that lead (to page through them). */
+    idsInState(state: LeadState, limit = 1000, afterId = 0): number[] {
+      return (statements.idsInState.all(state, afterId, limit) as { id: number }[]).map((row) => row.id);
     },
 
     countInState(state: LeadState): number {

@@ -14,6 +14,7 @@
  * Re-offering after a pass or an expiry is the same call with the rep added to `excludedReps`.
  */
 import type { Config, Rep, Target } from '../../config/schema.ts';
+import type { EnrichmentTrace } from '../enrichment.ts';
 import { leadDomain, normalizeDomain, normalizeEmail, type Lead } from '../lead.ts';
 import { skipReason } from './checkEligibility.ts';
 import { compileRouting, isCompiledRouting, type CompiledRouting } from './compileRouting.ts';
@@ -43,6 +44,8 @@ export interface DecideRouteInput {
   domain?: string | null;
   /** The config, or compileRouting(config) to skip preparing it again for every lead. */
   config: Config | CompiledRouting;
+  /** What enrichment did to the lead (already merged into `lead`), recorded in the trace. */
+  enrichment?: EnrichmentTrace | null;
   snapshot: RoutingSnapshot;
   /** The decision's time, epoch ms. */
   now: number;
@@ -255,7 +258,14 @@ function routeToFallback(context: DecisionContext, trace: RoutingTrace): Fired |
 export function decideRoute(input: DecideRouteInput): RoutingDecision {
   const routing = isCompiledRouting(input.config) ? input.config : compileRouting(input.config);
   const context = new DecisionContext(routing, input.snapshot, input.now);
-  const trace: RoutingTrace = { at: input.now, domain: resolveDomain(input), rules: [], fired: null, outcome: { kind: 'queued', teamId: null } };
+  const trace: RoutingTrace = {
+    at: input.now,
+    domain: resolveDomain(input),
+    ...(input.enrichment ? { enrichment: input.enrichment } : {}),
+    rules: [],
+    fired: null,
+    outcome: { kind: 'queued', teamId: null },
+  };
 
   const owner = nonEmpty(input.lead.owner);
   const team = nonEmpty(input.lead.team);

@@ -1,8 +1,9 @@
 /**
- * A routing trace as readable text, for `leadrelay route` and `/leads L-17` (SPEC 5, 10): every
- * rule tried and why it matched or not, what fired, each candidate rep with ✓ chosen / ✗ the reason
+ * A routing trace as readable text, for `leadrelay route` and `/leads L-17` (SPEC 5, 10): what
+ * enrichment filled in and from where, every rule tried and why it matched or not, what fired, each candidate rep with ✓ chosen / ✗ the reason
  * they were skipped, and the round-robin / load figures. Pure; reads only the stored trace.
  */
+import { enrichmentLines } from '../enrichment.ts';
 import { formatInstant, formatNumber, repLabel, routeText, skipWords } from './traceText.ts';
 import type { AttemptTrace, CandidateTrace, ChoiceTrace, RoutingTrace } from './types.ts';
 
@@ -88,7 +89,7 @@ function outcomeLines(trace: RoutingTrace): string[] {
 
 /** The trace as lines of text (no trailing newline). */
 export function formatTrace(trace: RoutingTrace): string {
-  const lines = [`Routing at ${formatInstant(trace.at)}, company domain ${trace.domain ?? '(none)'}`];
+  const lines = [`Routing at ${formatInstant(trace.at)}, company domain ${trace.domain ?? '(none)'}`, ...enrichmentLines(trace.enrichment)];
   const pre = trace.preRouted;
   if (pre) {
     const named = [pre.owner === undefined ? '' : `owner ${pre.owner}`, pre.team === undefined ? '' : `team ${pre.team}`].filter(Boolean).join(', ');

@@ -4,6 +4,7 @@
  * no Map, Set or RegExp, so it can be stored as JSON and rendered again later (formatTrace, whyYou).
  */
 import type { Distribution, Route, Target } from '../../config/schema.ts';
+import type { EnrichmentTrace } from '../enrichment.ts';
 
 /** One rep's runtime state, read from the database before a decision. */
 export interface RepRuntime {
@@ -210,6 +211,8 @@ export interface RoutingTrace {
   at: number;
   /** The company domain used for account routing. */
   domain: string | null;
+  /** What enrichment filled in before routing, and from where; absent when the lead was not enriched. */
+  enrichment?: EnrichmentTrace;
   preRouted?: PreRoutedTrace;
   /** Rules in the order tried, up to the one that fired. Empty for pre-routed leads. */
   rules: RuleTrace[];

@@ -150,13 +150,13 @@ describe('every rendered message is accepted by Slack, whatever the lead contain
     const entry: fc.Arbitrary<HistoryEntry> = fc.record({
       at: fc.integer({ min: 0, max: NOW }),
       actor: fc.oneof(repId, fc.constant('system')),
-      event: fc.constantFrom('received', 'offered', 'expired', 'passed', 'claimed'),
+      event: fc.constantFrom('received', 'offered', 'expired', 'passed', 'claimed', 'enriched'),
       detail: fc.option(fc.dictionary(fc.string({ maxLength: 10 }), text, { maxKeys: 4 }), { nil: null }),
     });
     fc.assert(
       fc.property(lead, fc.constantFrom(...LEAD_STATES), fc.array(entry, { maxLength: 40 }), (l, state, history) => {
         const stored: StoredLead = {
-          id: 17, state, owner_id: null, team_id: null, sequence_id: null, routed_by: null, domain: null, version: 1, lead: l,
+          id: 17, state, owner_id: null, team_id: null, sequence_id: null, routed_by: null, domain: null, version: 1, lead: l, enrichment: null,
           received_at: NOW, updated_at: NOW, first_offered_at: null, claimed_at: null, done_at: null,
         };
         expectAcceptedBySlack(renderLeadDetails(stored, history));

@@ -50,6 +50,25 @@ describe('formatTrace', () => {
     );
   });
 
+  it('shows what enrichment filled in and from where, right after the heading, and keeps it in the stored trace', () => {
+    const enrichment = {
+      filled: [
+        { path: 'company.employees', value: 1200, from: 'companies' as const },
+        { path: 'fields.plan', value: 'enterprise', from: 'webhook' as const },
+      ],
+      companies: { result: 'hit' as const, domain: 'acme.com' },
+      webhook: { result: 'answered' as const },
+    };
+    const decision = decideRoute({ lead: buildLead({ score: 50, company: { domain: 'acme.com' } }), enrichment, config, snapshot: buildSnapshot({}), now });
+    expect(decision.trace.enrichment).toEqual(enrichment);
+    expect(formatTrace(JSON.parse(JSON.stringify(decision.trace)) as typeof decision.trace).split('\n').slice(0, 4)).toEqual([
+      'Routing at 2026-11-23 14:00 UTC, company domain acme.com',
+      'Enrichment:',
+      '  company table: acme.com found: filled company.employees 1200',
+      '  webhook: answered: filled fields.plan "enterprise"',
+    ]);
+  });
+
   it('shows a rule that matched but could not be served, and why rules did not match', () => {
     const text = formatTrace(decide({ score: 50, company: { domain: 'initech.com' } }).trace);
     expect(text).toContain('  1. Named account → account owner: matched (always)\n     account initech.com: no owner\n     → not served: initech.com has no account owner; next rule');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv } from '../../src/cli/parseCsv.ts';
+import { parseCsv } from '../../../src/adapters/csv/parseCsv.ts';
 
 describe('parseCsv', () => {
   it('splits records on commas and line breaks (LF or CRLF), numbering the lines records start on', () => {

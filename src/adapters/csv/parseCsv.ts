@@ -1,7 +1,7 @@
 /**
- * A small RFC 4180 CSV reader for `leadrelay simulate` (no dependency): comma-separated, fields
- * optionally in double quotes, `""` for a quote inside quotes, and commas and line breaks (LF or
- * CRLF) allowed inside quotes. Lenient where spreadsheets are sloppy: a quote inside an unquoted
+ * A small RFC 4180 CSV reader (no dependency) for `leadrelay simulate` lead files and the
+ * enrichment company table: comma-separated, fields optionally in double quotes, `""` for a quote
+ * inside quotes, and commas and line breaks (LF or CRLF) allowed inside quotes. Lenient where spreadsheets are sloppy: a quote inside an unquoted
  * field is kept as text, as is text after a closing quote. Pure.
  */
 
