@@ -151,4 +151,30 @@ describe('CRM write-back webhooks', () => {
       ['lead.done', `L-${id}`, true],
     ]);
   });
+
+  it("never holds a rep's card back while the CRM is down: Slack and each receiver are separate lanes", async () => {
+    let clockNow = () => Date.now();
+    const crm = await startCrm(() => clockNow());
+    const t = await startHarness({ configYaml: config(crm.url) });
+    clockNow = () => t.clock.now();
+    crm.state.down = true;
+    const id = await t.postLead({ email: 'jane@acme.com' });
+    const card = t.slack.lastMessage('U0ALICE')!;
+    await t.slack.blockAction({ userId: 'U0ALICE', actionId: 'claim_lead', message: { channel: card.channel, ts: card.ts } });
+    await eventually(() => t.lead(id).state === 'claimed');
+    await t.bot.outbox.drain();
+    // The card shows the claim although lead.claimed is still waiting for the CRM.
+    expect(t.slack.message('U0ALICE', card.ts)?.text).toMatch(/claimed/i);
+    await t.command('U0ALICE', '/leads', `done L-${id}`);
+    await t.bot.outbox.drain();
+    expect(crm.deliveries).toEqual([]);
+    expect(crm.state.refused).toBeGreaterThan(0);
+    // The CRM's own events stay in order: lead.done waits behind lead.claimed.
+    crm.state.down = false;
+    for (let i = 0; i < 3; i += 1) {
+      t.clock.advance(10_000);
+      await t.bot.outbox.drain();
+    }
+    expect(crm.deliveries.map((d) => d.body.event)).toEqual(['lead.claimed', 'lead.done']);
+  });
 });

@@ -30,15 +30,19 @@ export function sqliteOutboxStore(db: Db) {
   const statements = {
     insert: db.prepare(`INSERT INTO outbox (lead_id, kind, method, payload, next_attempt_at, created_at)
       VALUES (?, ?, ?, ?, ?, ?)`),
-    // A row is due when its time has come and no earlier row of the same lead is still pending:
-    // that is what keeps a lead's effects in order across retries. Card updates do not hold later
-    // rows back: they render the current state whenever they run (and skip a card not yet posted),
-    // and chat.update is paced far slower than new posts, so a new rep's card must not wait on them.
+    // A row is due when its time has come and no earlier row of the same lead in the same lane is
+    // still pending: that is what keeps a lead's effects in order across retries. Two kinds of lane:
+    // Slack (posts and cards), and each webhook URL, so a CRM that is down holds back only its own
+    // events, never a rep's card. Card updates do not hold later rows back: they render the current
+    // state whenever they run (and skip a card not yet posted), and chat.update is paced far slower
+    // than new posts, so a new rep's card must not wait on them.
     due: db.prepare(`SELECT id, lead_id, kind, method, payload, attempts, created_at FROM outbox o
       WHERE o.state = 'pending' AND o.next_attempt_at <= ?
         AND (o.lead_id IS NULL OR NOT EXISTS (
           SELECT 1 FROM outbox p WHERE p.lead_id = o.lead_id AND p.state = 'pending' AND p.id < o.id
-            AND p.method NOT IN ('update_offer_card', 'update_escalation')))
+            AND CASE WHEN o.kind = 'webhook'
+              THEN p.kind = 'webhook' AND json_extract(p.payload, '$.url') IS json_extract(o.payload, '$.url')
+              ELSE p.kind <> 'webhook' AND p.method NOT IN ('update_offer_card', 'update_escalation') END))
       ORDER BY o.next_attempt_at, o.id LIMIT ?`),
     nextDue: db.prepare(`SELECT min(next_attempt_at) AS at FROM outbox WHERE state = 'pending'`),
     done: db.prepare(`UPDATE outbox SET state = 'done', attempts = attempts + 1, result = ?, done_at = ?, last_error = NULL
