@@ -3,6 +3,7 @@
  * starts the bot, and shuts it down cleanly on SIGTERM/SIGINT. Every start-up problem ends in one
  * clear message naming the variable, file or migration, and exit code 1.
  */
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parseEnv } from './config/env.ts';
 import { formatConfigErrors, loadConfig } from './config/loadConfig.ts';
 import { createLogger } from './adapters/logger.ts';
@@ -43,7 +44,10 @@ try {
 const logger = createLogger(env.logLevel);
 // A stray rejection in a library callback is logged, never a crash: leads keep flowing.
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
-const running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger }).catch((error: unknown) => {
+// GET /metrics also shows the process: CPU, memory, event-loop lag, GC (process_*, nodejs_*).
+const metricsRegistry = new Registry();
+collectDefaultMetrics({ register: metricsRegistry });
+const running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger, metricsRegistry }).catch((error: unknown) => {
   db.close();
   fail([(error as Error).message]);
 });

@@ -9,7 +9,7 @@ export type Logger = PinoLogger;
  * Structured JSON logs. Lead PII (e-mail, phone, names, message text) is never logged at info:
  * state-change lines carry the lead reference only; these paths are redacted as a safety net.
  */
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: string, destination?: { write(line: string): unknown }): Logger {
   return pino(
     {
       level,

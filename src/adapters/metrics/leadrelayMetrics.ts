@@ -155,12 +155,16 @@ export function createMetrics(registry: Registry, readers: MetricsReaders, info:
 
   // Series that exist from the start (at 0), so rates and alerts work before the first event; and
   // children bound once, so counting on the intake path is a property lookup and an addition.
+  const atZero = (child: Counter.Internal) => {
+    child.inc(0);
+    return child;
+  };
   const receivedChildren = new Map<string, Counter.Internal>();
   for (const source of [...LEAD_SOURCES, 'unknown']) {
-    for (const status of INTAKE_STATUSES) receivedChildren.set(`${source} ${status}`, received.labels({ source, status }));
+    for (const status of INTAKE_STATUSES) receivedChildren.set(`${source} ${status}`, atZero(received.labels({ source, status })));
   }
-  const eventChildren = new Map<LeadEventName, Counter.Internal>(LEAD_EVENT_NAMES.map((event) => [event, leadEvents.labels({ event })]));
-  const offerChildren = new Map<OfferOutcome, Counter.Internal>(OFFER_OUTCOMES.map((outcome) => [outcome, offers.labels({ outcome })]));
+  const eventChildren = new Map<LeadEventName, Counter.Internal>(LEAD_EVENT_NAMES.map((event) => [event, atZero(leadEvents.labels({ event }))]));
+  const offerChildren = new Map<OfferOutcome, Counter.Internal>(OFFER_OUTCOMES.map((outcome) => [outcome, atZero(offers.labels({ outcome }))]));
 
   return {
     registry,
