@@ -87,12 +87,22 @@ export function createMetrics(registry: Registry, readers: MetricsReaders, info:
     registers,
   });
 
+  /** What the gauges show, read from the database once per scrape (several gauges share each query). */
+  const readState = () => ({
+    backlog: readers.outboxBacklog(),
+    waiting: readers.waitingLeads(),
+    failing: failingByHost(readers.failingWebhooks()),
+    now: readers.now(),
+  });
+  let scraped: ReturnType<typeof readState> | undefined;
+  const state = () => (scraped ??= readState());
+
   new Gauge({
     name: 'leadrelay_outbox_pending',
     help: 'Slack calls and webhooks committed and not yet delivered.',
     registers,
     collect() {
-      this.set(readers.outboxBacklog().pending);
+      this.set(state().backlog.pending);
     },
   });
   new Gauge({
@@ -100,7 +110,7 @@ export function createMetrics(registry: Registry, readers: MetricsReaders, info:
     help: 'Age of the oldest undelivered outbox row; 0 when the outbox is empty.',
     registers,
     collect() {
-      this.set(readers.outboxBacklog().oldestAgeSeconds ?? 0);
+      this.set(state().backlog.oldestAgeSeconds ?? 0);
     },
   });
   new Gauge({
@@ -109,7 +119,7 @@ export function createMetrics(registry: Registry, readers: MetricsReaders, info:
     labelNames: ['state'],
     registers,
     collect() {
-      for (const [state, count] of Object.entries(readers.waitingLeads())) this.set({ state }, count);
+      for (const [waiting, count] of Object.entries(state().waiting)) this.set({ state: waiting }, count);
     },
   });
   new Gauge({
@@ -117,7 +127,7 @@ export function createMetrics(registry: Registry, readers: MetricsReaders, info:
     help: 'Leads in the holding queue: nobody eligible, waiting for a rep to become available.',
     registers,
     collect() {
-      this.set(readers.waitingLeads().queued);
+      this.set(state().waiting.queued);
     },
   });
   new Gauge({
@@ -127,7 +137,7 @@ export function createMetrics(registry: Registry, readers: MetricsReaders, info:
     registers,
     collect() {
       this.reset();
-      for (const [host, { pending }] of failingByHost()) this.set({ host }, pending);
+      for (const [host, { pending }] of state().failing) this.set({ host }, pending);
     },
   });
   new Gauge({
@@ -137,15 +147,15 @@ export function createMetrics(registry: Registry, readers: MetricsReaders, info:
     registers,
     collect() {
       this.reset();
-      const now = readers.now();
-      for (const [host, { since }] of failingByHost()) this.set({ host }, Math.max(0, Math.round((now - since) / 1000)));
+      const { failing, now } = state();
+      for (const [host, { since }] of failing) this.set({ host }, Math.max(0, Math.round((now - since) / 1000)));
     },
   });
 
   /** The failing receivers by host: several URLs on one host add up, and the oldest failure counts. */
-  function failingByHost(): Map<string, { pending: number; since: number }> {
+  function failingByHost(receivers: { url: string; pending: number; since: number }[]): Map<string, { pending: number; since: number }> {
     const byHost = new Map<string, { pending: number; since: number }>();
-    for (const receiver of readers.failingWebhooks()) {
+    for (const receiver of receivers) {
       const host = webhookHost(receiver.url);
       const seen = byHost.get(host);
       byHost.set(host, seen ? { pending: seen.pending + receiver.pending, since: Math.min(seen.since, receiver.since) } : { pending: receiver.pending, since: receiver.since });
@@ -192,9 +202,14 @@ export function createMetrics(registry: Registry, readers: MetricsReaders, info:
       webhookDeliveries.inc({ host: webhookHost(url), event, outcome });
     },
 
-    /** The text format Prometheus scrapes, and its content type. */
+    /** The text format Prometheus scrapes, and its content type; the gauges' queries run once per call. */
     async render(): Promise<{ contentType: string; body: string }> {
-      return { contentType: registry.contentType, body: await registry.metrics() };
+      scraped = readState();
+      try {
+        return { contentType: registry.contentType, body: await registry.metrics() };
+      } finally {
+        scraped = undefined;
+      }
     },
   };
 }
