@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
+import { Registry } from 'prom-client';
 import { createAcceptLead } from './app/acceptLead.ts';
 import type { Config } from './config/schema.ts';
 import type { Env } from './config/env.ts';
 import type { Clock } from './domain/clock.ts';
 import { createHealthzRoute } from './adapters/http/healthzRoute.ts';
-import { createLeadsRoute } from './adapters/http/leadsRoute.ts';
+import { createLeadsRoute, type LeadAnswer } from './adapters/http/leadsRoute.ts';
+import { createMetricsRoute } from './adapters/http/metricsRoute.ts';
 import type { HttpRoute } from './adapters/http/httpRoutes.ts';
-import type { Logger } from './adapters/logger.ts';
+import { leadEventLog, type Logger } from './adapters/logger.ts';
+import { createMetrics } from './adapters/metrics/leadrelayMetrics.ts';
 import { registerLeadsCommand } from './adapters/slack/commands/leadsCommand.ts';
 import { registerAwayCommand } from './adapters/slack/commands/awayCommand.ts';
 import { registerOwnerCommand } from './adapters/slack/commands/ownerCommand.ts';
@@ -57,6 +60,8 @@ export interface LeadrelayOptions {
    * with its errors); when absent it is opened here, relative to `env.configPath`'s folder.
    */
   companies?: CompanyTableFile | null;
+  /** Where GET /metrics collects from (main.ts adds the process metrics); default a fresh registry of this bot's own. */
+  metricsRegistry?: Registry;
 }
 
 export interface RunningLeadrelay {
@@ -100,8 +105,28 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   const webhookSecret = env.webhookSecret;
   let shuttingDown = false;
 
+  const metrics = createMetrics(
+    options.metricsRegistry ?? new Registry(),
+    {
+      outboxBacklog: () => outbox.backlog(clock.now()),
+      waitingLeads: () => leads.countWaiting(),
+      failingWebhooks: () => outbox.failingWebhooks(),
+      now: () => clock.now(),
+    },
+    { version: VERSION, mode: env.mode },
+  );
+  // The use cases log each committed change of a lead (one line each), then tell the metrics.
+  const onLeadEvent = metrics.leadEvent;
+  const tellIntake = leadEventLog(logger, onLeadEvent);
+  const onLeadAnswered = (answer: LeadAnswer) => {
+    metrics.leadReceived(answer.source, answer.status);
+    const at = clock.now();
+    if (answer.status === 'accepted') tellIntake({ event: 'lead.received', leadId: answer.leadId, at, receivedAt: at, by: 'api', source: answer.source });
+    else if (answer.status === 'duplicate') tellIntake({ event: 'lead.duplicate', leadId: answer.leadId, at, by: 'api', source: answer.source, reason: answer.reason });
+  };
+
   const offers = sqliteOfferStore(db);
-  const call = createSlackCaller({ botToken: env.botToken, slackApiUrl: env.slackApiUrl, pacer: createSlackPacer(), now: () => clock.now() });
+  const call = createSlackCaller({ botToken: env.botToken, slackApiUrl: env.slackApiUrl, pacer: createSlackPacer(), now: () => clock.now(), onCall: metrics.slackCall });
   // Rows pending at start may have reached Slack just before a crash: their cards are looked up before being posted again.
   const maybeInFlight = new Set(outbox.pendingIds());
   let lifecycle: ReturnType<typeof createOfferLifecycle> | undefined = undefined;
@@ -117,6 +142,10 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
       // Each CRM webhook may have its own secret; sequences and the rest sign with LEADRELAY_WEBHOOK_SECRET.
       webhook: createWebhookDeliverer({ secret: (url) => config().webhooks.find((w) => w.url === url)?.secret ?? webhookSecret, now: () => clock.now() }),
     },
+    onSettled: (row, settlement) => {
+      if (row.kind !== 'webhook' || settlement.result === 'deferred') return;
+      metrics.webhookDelivery((row.payload as { url: string }).url, row.method, settlement.result === 'done' ? 'ok' : settlement.result);
+    },
     onFailed: (row, error) => {
       if (row.lead_id !== null) leads.appendHistory(row.lead_id, clock.now(), 'system', 'delivery_failed', { method: row.method, error });
       if (row.kind === 'card' && row.method === 'post_offer_card') lifecycle?.offerUndeliverable(Number((row.payload as { offerId: number }).offerId));
@@ -131,11 +160,12 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
     clock,
     config,
     logger,
+    onLeadEvent,
     onEffects: () => worker.wake(),
     enricher,
   });
-  const recordSignal = createRecordSignal({ db, leads, offers, signals: sqliteSignalStore(db), outbox, router, clock, config, logger, onEffects: () => worker.wake() });
-  lifecycle = createOfferLifecycle({ db, leads, offers, outbox, router, clock, config, logger, onEffects: () => worker.wake() });
+  const recordSignal = createRecordSignal({ db, leads, offers, signals: sqliteSignalStore(db), outbox, router, clock, config, logger, onLeadEvent, onEffects: () => worker.wake() });
+  lifecycle = createOfferLifecycle({ db, leads, offers, outbox, router, clock, config, logger, onLeadEvent, onEffects: () => worker.wake() });
   /** Enrichment and routing under way (stop waits for them). */
   const routing = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
@@ -162,10 +192,8 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
             worker.wake();
           },
         }),
-        onAccepted: (leadId) => {
-          logger.info({ lead: `L-${leadId}`, event: 'lead.received' }, 'lead received');
-          routeAccepted(leadId);
-        },
+        onAnswered: onLeadAnswered,
+        onAccepted: routeAccepted,
       }),
     },
     {
@@ -190,6 +218,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
       }),
     },
     ...(options.extraRoutes ?? []),
+    { method: 'GET', path: '/metrics', handler: createMetricsRoute(metrics.render) },
   ];
 
   const slack = createSlackApp({
@@ -201,6 +230,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
     port: env.port,
     routes,
     logger,
+    onSlackCall: metrics.slackCall,
   });
   const people = config;
   dedupeSlackDeliveries(slack.app, { db, clock });

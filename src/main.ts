@@ -5,6 +5,7 @@
  * migration, and exit code 1.
  */
 import { relative } from 'node:path';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { EXAMPLE_CONFIG_PATH, parseEnv } from './config/env.ts';
 import { formatConfigErrors, loadConfig } from './config/loadConfig.ts';
 import { createLogger } from './adapters/logger.ts';
@@ -54,6 +55,9 @@ let stopWhileStarting: string | undefined;
 let onStop: (signal: string) => void = (signal) => (stopWhileStarting = signal);
 process.on('SIGTERM', () => onStop('SIGTERM'));
 process.on('SIGINT', () => onStop('SIGINT'));
+// GET /metrics also shows the process: CPU, memory, event-loop lag, GC (process_*, nodejs_*).
+const metricsRegistry = new Registry();
+collectDefaultMetrics({ register: metricsRegistry });
 const startFailed = (error: unknown): never => {
   db.close();
   fail([(error as Error).message]);
@@ -72,6 +76,7 @@ if (env.mode === 'sandbox') {
     clock: systemClock,
     logger,
     companies: companies.file,
+    metricsRegistry,
   }).catch(startFailed);
   running = sandbox;
   const url = `http://localhost:${sandbox.port}/`;
@@ -93,7 +98,7 @@ if (env.mode === 'sandbox') {
     ].join('\n'),
   );
 } else {
-  running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger, companies: companies.file }).catch(startFailed);
+  running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger, companies: companies.file, metricsRegistry }).catch(startFailed);
 }
 
 let stopping = false;

@@ -1,5 +1,7 @@
 import { pino, type Logger as PinoLogger } from 'pino';
 import { LogLevel, type Logger as SlackLogger } from '@slack/bolt';
+import type { LeadEvent, LeadEventSink } from '../app/leadEvents.ts';
+import { leadRef } from '../domain/lead.ts';
 
 export type Logger = PinoLogger;
 
@@ -7,7 +9,7 @@ export type Logger = PinoLogger;
  * Structured JSON logs. Lead PII (e-mail, phone, names, message text) is never logged at info:
  * state-change lines carry the lead reference only; these paths are redacted as a safety net.
  */
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: string, destination?: { write(line: string): unknown }): Logger {
   return pino(
     {
       level,
@@ -44,5 +46,27 @@ export function boltLogger(logger: Logger): SlackLogger {
     setName: (value: string) => {
       name = value;
     },
+  };
+}
+
+/**
+ * One `info` line per committed lead event: `{"lead":"L-17","event":"lead.claimed","by":"U0ALICE",…}`.
+ * Only the fields a LeadEvent has are written — ids, rule, team and sequence names, fixed reasons —
+ * so no e-mail, phone, name or message of a lead can reach the log this way.
+ */
+export function logLeadEvent(logger: Logger, event: LeadEvent): void {
+  if (!logger.isLevelEnabled('info')) return;
+  const { event: name, leadId, at: _at, receivedAt: _receivedAt, offerOutcome, firstOwner, ...facts } = event;
+  logger.info(
+    { lead: leadRef(leadId), event: name, ...facts, ...(offerOutcome ? { offer: offerOutcome } : {}), ...(firstOwner ? { first_owner: true } : {}) },
+    name.replace('.', ' '),
+  );
+}
+
+/** A sink that logs each lead event, then passes it on (to the metrics). */
+export function leadEventLog(logger: Logger, next?: LeadEventSink): LeadEventSink {
+  return (event) => {
+    logLeadEvent(logger, event);
+    next?.(event);
   };
 }

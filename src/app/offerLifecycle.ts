@@ -1,13 +1,14 @@
 import type { Config, WebhookEvent } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import { leadRef } from '../domain/lead.ts';
-import { decideOffer, type LeadFacts, type OfferCommand, type OfferEffect, type OfferRejection } from '../domain/offers/offerMachine.ts';
+import { decideOffer, type HistoryRecord, type LeadFacts, type OfferCommand, type OfferEffect, type OfferRejection } from '../domain/offers/offerMachine.ts';
 import { whereaboutsOf, type LeadWhereabouts } from '../domain/offers/whereabouts.ts';
-import type { Logger } from '../adapters/logger.ts';
 import type { Db } from '../adapters/sqlite/openDatabase.ts';
 import type { SqliteLeadStore } from '../adapters/sqlite/sqliteLeadStore.ts';
 import type { SqliteOfferStore } from '../adapters/sqlite/sqliteOfferStore.ts';
 import type { SqliteOutboxStore } from '../adapters/sqlite/sqliteOutboxStore.ts';
+import { leadEventLog, type Logger } from '../adapters/logger.ts';
+import type { LeadEvent, LeadEventName, LeadEventSink } from './leadEvents.ts';
 import type { LeadRouter, RouteOutcome } from './routeLead.ts';
 import { enqueueWriteBack } from './writeBack.ts';
 
@@ -19,12 +20,15 @@ export interface OfferLifecycleDeps {
   router: LeadRouter;
   clock: Clock;
   config: () => Config;
+  /** Each change a command made is logged here after commit (one line each)… */
   logger: Logger;
+  /** …and then told here (the metrics). */
+  onLeadEvent?: LeadEventSink;
   onEffects?: () => void;
 }
 
 export type CommandResult =
-  | { ok: true; leadId: number; ref: string; then?: RouteOutcome | { kind: 'escalated' }; freesCapacity?: boolean }
+  | { ok: true; leadId: number; ref: string; then?: RouteOutcome | { kind: 'escalated' }; freesCapacity?: boolean; events: LeadEvent[] }
   | (OfferRejection & { leadId: number | null; ref: string | null; whereabouts: LeadWhereabouts | null });
 
 /** The CRM events (SPEC 4 `webhooks:`) a successful command causes. */
@@ -34,6 +38,25 @@ const WRITE_BACK_EVENTS: Partial<Record<OfferCommand['type'], WebhookEvent>> = {
   assign: 'lead.assigned',
   reassign: 'lead.reassigned',
   done: 'lead.done',
+};
+
+/** The event each successful command is logged and counted as. */
+const COMMAND_EVENTS: Record<OfferCommand['type'], LeadEventName> = {
+  claim: 'lead.claimed',
+  take: 'lead.claimed',
+  assign: 'lead.assigned',
+  pass: 'lead.passed',
+  expire: 'lead.expired',
+  remind: 'lead.reminded',
+  withdraw: 'lead.withdrawn',
+  done: 'lead.done',
+  reassign: 'lead.reassigned',
+};
+
+/** The previous holder a reassignment's history record names. */
+const holderOf = (history: readonly HistoryRecord[]): string | null => {
+  const from = history[0]?.detail?.from;
+  return typeof from === 'string' ? from : null;
 };
 
 /** Thrown inside a transaction when a compare-and-set lost: the transaction rolls back and the command is stale. */
@@ -46,18 +69,23 @@ class LostRace extends Error {}
  * click, timer or retry changes nothing and says where the lead is now.
  */
 export function createOfferLifecycle(deps: OfferLifecycleDeps) {
-  const { db, leads, offers, outbox, router, clock, logger } = deps;
+  const { db, leads, offers, outbox, router, clock } = deps;
+  const tell = leadEventLog(deps.logger, deps.onLeadEvent);
 
-  const factsOf = (leadId: number): LeadFacts | null => {
+  /** What the state machine needs, and when the lead arrived (for the events' timings). */
+  const factsOf = (leadId: number): { facts: LeadFacts; receivedAt: number } | null => {
     const stored = leads.getLead(leadId);
     if (!stored) return null;
     return {
-      id: stored.id,
-      state: stored.state,
-      version: stored.version,
-      ownerId: stored.owner_id,
-      offersMade: offers.countOfLead(leadId),
-      pendingOffer: offers.pendingOfLead(leadId),
+      facts: {
+        id: stored.id,
+        state: stored.state,
+        version: stored.version,
+        ownerId: stored.owner_id,
+        offersMade: offers.countOfLead(leadId),
+        pendingOffer: offers.pendingOfLead(leadId),
+      },
+      receivedAt: stored.received_at,
     };
   };
 
@@ -72,21 +100,24 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
   };
 
   /** After max_offers misses: the lead waits for a manager, who is pinged now and every claim_within. */
-  const escalate = (leadId: number, now: number) => {
+  const escalate = (leadId: number, now: number): LeadEvent => {
     const stored = leads.getLead(leadId);
     if (!stored) throw new LostRace();
     const config = deps.config();
     if (!leads.escalate({ id: leadId, version: stored.version, reason: 'max_offers', now, nextPingAt: now + config.sla.claim_within })) throw new LostRace();
-    leads.appendHistory(leadId, now, 'system', 'escalated', { reason: 'max_offers', offers: offers.countOfLead(leadId) });
+    const offersMade = offers.countOfLead(leadId);
+    leads.appendHistory(leadId, now, 'system', 'escalated', { reason: 'max_offers', offers: offersMade });
     enqueueWriteBack({ leads, outbox, config }, leadId, 'lead.escalated', now, { reason: 'max_offers' });
     outbox.enqueue({ leadId, kind: 'card', method: 'post_escalation', payload: { leadId } }, now);
+    return { event: 'lead.escalated', leadId, at: now, receivedAt: stored.received_at, by: 'system', reason: 'max_offers', attempt: offersMade };
   };
 
   const run = db.transaction((leadId: number, command: OfferCommand): CommandResult => {
     const now = clock.now();
     const config = deps.config();
-    const facts = factsOf(leadId);
-    if (!facts) return { ok: false, reason: 'stale', leadId: null, ref: null, whereabouts: null };
+    const loaded = factsOf(leadId);
+    if (!loaded) return { ok: false, reason: 'stale', leadId: null, ref: null, whereabouts: null };
+    const { facts } = loaded;
     const outcome = decideOffer(facts, command, config.sla.max_offers);
     if (!outcome.ok) return { ...outcome, leadId, ref: leadRef(leadId), whereabouts: whereabouts(leadId) };
 
@@ -105,16 +136,34 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     const writeBackEvent = WRITE_BACK_EVENTS[command.type];
     if (writeBackEvent) enqueueWriteBack({ leads, outbox, config }, leadId, writeBackEvent, now, { by: 'by' in command ? command.by : 'system' });
 
+    const rep = outcome.lead.ownerId ?? facts.pendingOffer?.repId;
+    const offerOutcome = outcome.offer && outcome.offer.state !== 'pending' ? outcome.offer.state : undefined;
+    const events: LeadEvent[] = [
+      {
+        event: COMMAND_EVENTS[command.type],
+        leadId,
+        at: now,
+        receivedAt: loaded.receivedAt,
+        by: 'by' in command ? command.by : 'system',
+        ...(rep ? { rep } : {}),
+        // The state machine's history record names who held the lead before a reassignment.
+        ...(command.type === 'reassign' ? { from: holderOf(outcome.history) } : {}),
+        ...(command.type === 'withdraw' ? { reason: command.reason } : {}),
+        ...(offerOutcome ? { offerOutcome } : {}),
+        ...(facts.state !== 'claimed' && outcome.lead.state === 'claimed' ? { firstOwner: true } : {}),
+      },
+    ];
+
     let then: RouteOutcome | { kind: 'escalated' } | undefined;
     if (outcome.then === 'route_next') then = router.routeWithinTransaction(leadId);
     else if (outcome.then === 'escalate') {
-      escalate(leadId, now);
+      events.push(escalate(leadId, now));
       then = { kind: 'escalated' };
     }
     // The next rep's card (or the escalation) goes out before the old card's update: chat.update is
     // paced far slower than new posts (Tier 3), and a lead must never wait on a dead card.
     enqueueEffects(leadId, outcome.effects, now);
-    return { ok: true, leadId, ref: leadRef(leadId), ...(then ? { then } : {}), ...(outcome.freesCapacity ? { freesCapacity: true } : {}) };
+    return { ok: true, leadId, ref: leadRef(leadId), events, ...(then ? { then } : {}), ...(outcome.freesCapacity ? { freesCapacity: true } : {}) };
   });
 
   /** One command in its own savepoint: a lost compare-and-set (a concurrent change won) rolls back alone and answers as stale. */
@@ -127,9 +176,9 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     }
   };
 
-  const afterCommit = (leadId: number, command: OfferCommand, result: CommandResult) => {
+  const afterCommit = (leadId: number, result: CommandResult) => {
     if (!result.ok) return;
-    logger.info({ lead: result.ref, event: `offer.${command.type}`, then: result.then?.kind }, 'offer command');
+    for (const event of result.events) tell(event);
     if (result.then && result.then.kind !== 'escalated') router.committed(leadId, result.then);
     // A rep's capacity was freed: queued leads may be served now (SPEC 5).
     if (result.freesCapacity) router.rerouteQueued();
@@ -141,7 +190,7 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
   const execute = (leadId: number | null, command: OfferCommand): CommandResult => {
     if (leadId === null) return { ok: false, reason: 'stale', leadId: null, ref: null, whereabouts: null };
     const result = attemptAlone.immediate(leadId, command);
-    afterCommit(leadId, command, result);
+    afterCommit(leadId, result);
     if (result.ok) deps.onEffects?.();
     return result;
   };
@@ -156,7 +205,7 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     results.forEach((result, i) => {
       const item = commands[i];
       if (!item) return;
-      afterCommit(item.leadId, item.command, result);
+      afterCommit(item.leadId, result);
       if (result.ok) applied += 1;
     });
     if (applied > 0) deps.onEffects?.();

@@ -2,12 +2,13 @@ import type { Config, SignalChannel, SignalKind } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import { leadRef, normalizeEmail, normalizeLinkedInUrl, parseLeadRef } from '../domain/lead.ts';
 import { isHotSignal, matchSignalRule } from '../domain/signals/matchSignalRule.ts';
-import type { Logger } from '../adapters/logger.ts';
 import type { Db } from '../adapters/sqlite/openDatabase.ts';
 import type { SqliteLeadStore } from '../adapters/sqlite/sqliteLeadStore.ts';
 import type { SqliteOfferStore } from '../adapters/sqlite/sqliteOfferStore.ts';
 import type { SqliteOutboxStore } from '../adapters/sqlite/sqliteOutboxStore.ts';
 import type { SqliteSignalStore } from '../adapters/sqlite/sqliteSignalStore.ts';
+import { leadEventLog, type Logger } from '../adapters/logger.ts';
+import type { LeadEventSink } from './leadEvents.ts';
 import type { LeadRouter, RouteOutcome } from './routeLead.ts';
 
 export interface SignalRequest {
@@ -40,7 +41,10 @@ export function createRecordSignal(deps: {
   router: LeadRouter;
   clock: Clock;
   config: () => Config;
+  /** The signal is logged here after commit… */
   logger: Logger;
+  /** …and then told here (the metrics). */
+  onLeadEvent?: LeadEventSink;
   onEffects?: () => void;
 }) {
   const { leads, offers, signals, outbox, router, clock } = deps;
@@ -88,7 +92,15 @@ export function createRecordSignal(deps: {
   return (request: SignalRequest): SignalResult => {
     const result = record.immediate(request);
     if (result.status === 'accepted') {
-      deps.logger.info({ lead: result.ref, event: 'lead.signal', channel: request.channel, kind: request.kind, rule: result.rule }, 'signal recorded');
+      leadEventLog(deps.logger, deps.onLeadEvent)({
+        event: 'lead.signal',
+        leadId: result.leadId,
+        at: clock.now(),
+        by: 'api',
+        channel: request.channel,
+        kind: request.kind,
+        ...(result.rule === null ? {} : { rule: result.rule }),
+      });
       if (result.outcome && result.outcome.kind !== 'noted') router.committed(result.leadId, result.outcome);
       deps.onEffects?.();
     }

@@ -2,7 +2,6 @@ import type { Config, SignalRule } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import { leadRef } from '../domain/lead.ts';
 import { compileRouting, decideRoute, earliestEligibilityChange, whyYou, type CompiledRouting, type RoutingDecision } from '../domain/routing/index.ts';
-import type { Logger } from '../adapters/logger.ts';
 import { createGroupCommit } from '../adapters/sqlite/groupCommit.ts';
 import type { Db } from '../adapters/sqlite/openDatabase.ts';
 import type { SqliteLeadStore, StoredLead } from '../adapters/sqlite/sqliteLeadStore.ts';
@@ -11,6 +10,8 @@ import type { SqliteOutboxStore } from '../adapters/sqlite/sqliteOutboxStore.ts'
 import type { SqliteRoutingStore } from '../adapters/sqlite/sqliteRoutingStore.ts';
 import type { Enrichment } from '../domain/enrichment.ts';
 import { enrichmentHistoryDetail, type LeadEnricher } from './enrichLead.ts';
+import { leadEventLog, type Logger } from '../adapters/logger.ts';
+import type { LeadEvent, LeadEventSink } from './leadEvents.ts';
 import { startOffer } from './startOffer.ts';
 import { enqueueWriteBack } from './writeBack.ts';
 
@@ -22,7 +23,10 @@ export interface LeadRouterDeps {
   outbox: SqliteOutboxStore;
   clock: Clock;
   config: () => Config;
+  /** Each lead offered, sent to a sequence or queued is logged here after commit (one line each)… */
   logger: Logger;
+  /** …and then told here (the metrics). */
+  onLeadEvent?: LeadEventSink;
   /** Told after a commit that wrote outbox rows, so delivery starts at once. */
   onEffects?: () => void;
   /** Fills a new lead's missing company data before it is routed (SPEC 5); absent = no enrichment. */
@@ -34,10 +38,11 @@ export interface LeadEnrichment extends Enrichment {
   version: number;
 }
 
+/** What routing did; `event` is told to `onLeadEvent` once the transaction has committed. */
 export type RouteOutcome =
-  | { kind: 'rep'; repId: string; offerId: number }
-  | { kind: 'sequence'; sequenceId: string }
-  | { kind: 'queued'; teamId: string | null }
+  | { kind: 'rep'; repId: string; offerId: number; event: LeadEvent }
+  | { kind: 'sequence'; sequenceId: string; event: LeadEvent }
+  | { kind: 'queued'; teamId: string | null; event: LeadEvent }
   | { kind: 'skipped'; reason: 'unknown_lead' | 'not_routable' | 'still_queued' | 'changed' };
 
 /** What a sequence's webhook receives (signed like SPEC 2). */
@@ -67,6 +72,7 @@ function sequenceNote(stored: StoredLead, sequenceId: string, rule: string): str
  */
 export function createLeadRouter(deps: LeadRouterDeps) {
   const { db, leads, routing, outbox, clock, logger } = deps;
+  const tell = leadEventLog(logger, deps.onLeadEvent);
   let compiled: { config: Config; routing: CompiledRouting } | undefined;
   const compiledConfig = () => {
     const config = deps.config();
@@ -85,6 +91,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
 
   const apply = (stored: StoredLead, decision: RoutingDecision, config: Config, now: number): RouteOutcome => {
     const base = { id: stored.id, version: stored.version, trace: decision.trace, now };
+    const event = { leadId: stored.id, at: now, receivedAt: stored.received_at, by: 'system' };
     switch (decision.kind) {
       case 'rep': {
         if (!leads.applyRouting({ ...base, state: 'offered', teamId: decision.teamId, sequenceId: null, routedBy: decision.rule })) return { kind: 'skipped', reason: 'changed' };
@@ -94,7 +101,12 @@ export function createLeadRouter(deps: LeadRouterDeps) {
           { leads, offers: deps.offers, routing, outbox, config },
           { leadId: stored.id, repId: decision.repId, why: whyYou(decision.trace), roundRobin: decision.roundRobin, now },
         );
-        return { kind: 'rep', repId: decision.repId, offerId: offer.offerId };
+        return {
+          kind: 'rep',
+          repId: decision.repId,
+          offerId: offer.offerId,
+          event: { ...event, event: 'lead.offered', rep: decision.repId, rule: decision.rule, ...(decision.teamId ? { team: decision.teamId } : {}), attempt: offer.attempt },
+        };
       }
       case 'sequence': {
         if (!leads.applyRouting({ ...base, state: 'in_sequence', teamId: null, sequenceId: decision.sequenceId, routedBy: decision.rule })) return { kind: 'skipped', reason: 'changed' };
@@ -108,7 +120,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
           const text = sequenceNote(stored, sequence.id, decision.rule);
           outbox.enqueue({ leadId: stored.id, kind: 'slack', method: 'chat.postMessage', payload: { channel: sequence.channel, text, unfurl_links: false } }, now);
         }
-        return { kind: 'sequence', sequenceId: decision.sequenceId };
+        return { kind: 'sequence', sequenceId: decision.sequenceId, event: { ...event, event: 'lead.sequenced', rule: decision.rule, sequence: decision.sequenceId } };
       }
       case 'queued': {
         if (stored.state === 'queued') return { kind: 'skipped', reason: 'still_queued' };
@@ -118,7 +130,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
         leads.markQueuedEscalated(stored.id, now, now + config.sla.claim_within);
         outbox.enqueue({ leadId: stored.id, kind: 'card', method: 'post_escalation', payload: { leadId: stored.id } }, now);
         enqueueWriteBack({ leads, outbox, config }, stored.id, 'lead.escalated', now, { reason: 'queued' });
-        return { kind: 'queued', teamId: decision.teamId };
+        return { kind: 'queued', teamId: decision.teamId, event: { ...event, event: 'lead.queued', ...(decision.teamId ? { team: decision.teamId } : {}), reason: 'nobody_eligible' } };
       }
     }
   };
@@ -215,7 +227,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
 
   const afterCommit = (leadId: number, outcome: RouteOutcome) => {
     if (outcome.kind !== 'skipped') {
-      logger.info({ lead: leadRef(leadId), event: 'lead.routed', outcome: outcome.kind, ...(outcome.kind === 'rep' ? { rep: outcome.repId } : {}) }, 'lead routed');
+      tell(outcome.event);
       deps.onEffects?.();
     }
     // The next check depends on the reps, not on which leads wait: compute it when the queue starts.

@@ -2,7 +2,9 @@
  * The `leadrelay` command line (SPEC 10). bin/leadrelay.js calls `runCli`; tests call it too, with
  * their own output writers and environment, and read the exit code it returns.
  */
+import { runBackup } from './backup.ts';
 import { runCheck } from './check.ts';
+import { DEFAULT_EXPORT_SINCE, EXPORT_DETAILS, runExport } from './export.ts';
 import { runRoute } from './route.ts';
 import { SIMULATION_MODEL, runSimulate } from './simulate.ts';
 
@@ -47,6 +49,7 @@ interface Command {
 
 const CONFIG_OPTION: OptionSpec = { name: '--config', value: 'file', summary: 'the config (default: $LEADRELAY_CONFIG or ./leadrelay.yml)' };
 const JSON_OPTION: OptionSpec = { name: '--json', summary: 'print the result as JSON' };
+const DB_OPTION = (what: string): OptionSpec => ({ name: '--db', value: 'file', summary: `${what} (default: $LEADRELAY_DB or ./data/leadrelay.db)` });
 
 const COMMANDS = new Map<string, Command>([
   [
@@ -69,7 +72,7 @@ const COMMANDS = new Map<string, Command>([
       maxArgs: 1,
       options: [
         CONFIG_OPTION,
-        { name: '--db', value: 'file', summary: 'runtime state to route against, opened read-only (default: $LEADRELAY_DB or ./data/leadrelay.db)' },
+        DB_OPTION('runtime state to route against, opened read-only'),
         { name: '--at', value: 'time', summary: 'route as of this ISO time with a zone, e.g. 2026-01-05T18:30:00Z (default: now)' },
         { name: '--no-webhook', summary: 'do not ask the enrichment webhook (the company table is still used)' },
         JSON_OPTION,
@@ -92,6 +95,34 @@ const COMMANDS = new Map<string, Command>([
       options: [CONFIG_OPTION, { name: '--compare', value: 'file', summary: 'a second config to replay the same leads through' }, JSON_OPTION],
       details: SIMULATION_MODEL,
       run: (line, io) => runSimulate(line, io),
+    },
+  ],
+  [
+    'export',
+    {
+      args: '',
+      summary: 'CSV of leads on stdout: owner, times to first offer and to claim, offers, outcome',
+      minArgs: 0,
+      maxArgs: 0,
+      options: [
+        { name: '--since', value: 'when', summary: `leads received since: a duration back from now (30d, 12h) or an ISO time (default: ${DEFAULT_EXPORT_SINCE})` },
+        DB_OPTION('the database, opened read-only; the bot may be running'),
+        { name: '--config', value: 'file', summary: 'for owner names and e-mails (default: $LEADRELAY_CONFIG or ./leadrelay.yml, if present)' },
+      ],
+      details: EXPORT_DETAILS,
+      run: (line, io) => runExport(line, io),
+    },
+  ],
+  [
+    'backup',
+    {
+      args: '<file>',
+      summary: 'online copy of the database while the bot runs (consistent, checked, then moved into place)',
+      minArgs: 1,
+      maxArgs: 1,
+      options: [DB_OPTION('the database to copy'), { name: '--force', summary: 'replace <file> if it exists' }],
+      details: 'Restore: stop the bot, put the copy at $LEADRELAY_DB (remove any -wal and -shm files beside it), start the bot.',
+      run: (line, io) => runBackup(line, io),
     },
   ],
 ]);

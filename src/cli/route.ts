@@ -5,10 +5,7 @@
  * is opened read-only and never migrated or created. The enrichment webhook, when configured, is
  * asked as the bot would ask it (a lookup, signed with LEADRELAY_WEBHOOK_SECRET) unless --no-webhook.
  */
-import { existsSync } from 'node:fs';
 import { normalize } from 'node:path';
-import Database from 'better-sqlite3';
-import { loadMigrations } from '../adapters/sqlite/migrate.ts';
 import { sqliteRoutingStore } from '../adapters/sqlite/sqliteRoutingStore.ts';
 import type { Config } from '../config/schema.ts';
 import { openCompanyTable } from '../adapters/enrichment/companyTable.ts';
@@ -19,25 +16,13 @@ import type { Lead } from '../domain/lead.ts';
 import { decideRoute, formatTrace, whyYou, type RoutingDecision, type RoutingSnapshot } from '../domain/routing/index.ts';
 import type { CliIo, CommandLine } from './index.ts';
 import { loadCliConfig } from './loadCliConfig.ts';
+import { cliDatabasePath, openReadOnlyDatabase } from './readOnlyDatabase.ts';
 import { formatLeadFileErrors, ISO_TIME_HINT, parseIsoTime, prepareLead, readLeadFile } from './readLeadFile.ts';
 
-const DEFAULT_DB_PATH = './data/leadrelay.db';
 const AS_IF_EMPTY = 'routing as if everyone is available and has no leads';
 
 function emptySnapshot(): RoutingSnapshot {
   return { reps: new Map(), roundRobin: new Map(), accountOwners: new Map(), excludedReps: new Set() };
-}
-
-/** Why the database's schema cannot be read by this code, if it cannot. */
-function schemaProblem(db: Database.Database): string | null {
-  const table = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).get();
-  if (table === undefined) return 'has no schema_migrations table (not a leadrelay database, or leadrelay never started on it)';
-  const row = db.prepare('SELECT max(version) AS version FROM schema_migrations').get() as { version: number | null };
-  const have = row.version ?? 0;
-  const want = loadMigrations().length;
-  if (have < want) return `is at schema version ${have}, this leadrelay expects ${want} (leadrelay migrates it when it starts)`;
-  if (have > want) return `is at schema version ${have}, newer than this leadrelay knows (${want})`;
-  return null;
 }
 
 /**
@@ -45,26 +30,18 @@ function schemaProblem(db: Database.Database): string | null {
  * opened read-only; an empty state, said on stderr, when there is no usable database.
  */
 function loadRuntimeState(path: string, config: Config, domain: string | null, now: number, io: CliIo): { snapshot: RoutingSnapshot; from: string | null } {
-  const shownAs = normalize(path);
-  const fallBack = (why: string) => {
-    io.stderr.write(`${why}: ${AS_IF_EMPTY}\n`);
+  const opened = openReadOnlyDatabase(path);
+  if (!opened.ok) {
+    io.stderr.write(`${opened.problem}: ${AS_IF_EMPTY}\n`);
     return { snapshot: emptySnapshot(), from: null };
-  };
-  if (!existsSync(path)) return fallBack(`no database at ${shownAs}`);
-  let db: Database.Database;
-  try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
-  } catch (error) {
-    return fallBack(`cannot open the database ${shownAs} (${(error as Error).message})`);
   }
   try {
-    const problem = schemaProblem(db);
-    if (problem !== null) return fallBack(`the database ${shownAs} ${problem}`);
-    return { snapshot: sqliteRoutingStore(db).loadSnapshot(config, { id: null, domain }, now), from: shownAs };
+    return { snapshot: sqliteRoutingStore(opened.db).loadSnapshot(config, { id: null, domain }, now), from: opened.shownAs };
   } catch (error) {
-    return fallBack(`cannot read the database ${shownAs} (${(error as Error).message})`);
+    io.stderr.write(`cannot read the database ${opened.shownAs} (${(error as Error).message}): ${AS_IF_EMPTY}\n`);
+    return { snapshot: emptySnapshot(), from: null };
   } finally {
-    db.close();
+    opened.db.close();
   }
 }
 
@@ -160,7 +137,7 @@ export async function runRoute(line: CommandLine, io: CliIo): Promise<number> {
   const lead = enriched?.lead ?? prepared.lead;
   const domain = enriched ? enriched.domain : prepared.domain;
 
-  const state = loadRuntimeState(line.values.get('db') ?? (io.env.LEADRELAY_DB || DEFAULT_DB_PATH), config, domain, at, io);
+  const state = loadRuntimeState(cliDatabasePath(line.values.get('db'), io.env), config, domain, at, io);
   const decision = decideRoute({ lead, domain, enrichment: enriched?.trace ?? null, config, snapshot: state.snapshot, now: at });
   const why = whyYou(decision.trace);
 

@@ -12,6 +12,7 @@ import type { Logger } from '../adapters/logger.ts';
 import type { Db } from '../adapters/sqlite/openDatabase.ts';
 import { startLeadrelay, type RunningLeadrelay } from '../leadrelay.ts';
 import type { CompanyTableFile } from '../adapters/enrichment/companyTable.ts';
+import type { Registry } from 'prom-client';
 import { formatDuration } from '../config/duration.ts';
 import { sandboxWorkspace } from './sandboxDirectory.ts';
 import { SandboxEvents, sandboxRoutes } from './sandboxRoutes.ts';
@@ -32,6 +33,8 @@ export interface SandboxOptions {
   timers?: boolean;
   /** The enrichment company table as main.ts opened it (see LeadrelayOptions.companies). */
   companies?: CompanyTableFile | null;
+  /** Where GET /metrics collects from (see LeadrelayOptions.metricsRegistry). */
+  metricsRegistry?: Registry;
 }
 
 export interface RunningSandbox {
@@ -74,6 +77,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       logger,
       ...(options.timers !== undefined ? { timers: options.timers } : {}),
       ...(options.companies !== undefined ? { companies: options.companies } : {}),
+      ...(options.metricsRegistry !== undefined ? { metricsRegistry: options.metricsRegistry } : {}),
       extraRoutes: routes,
     });
   } catch (error) {

@@ -112,7 +112,11 @@ describe('routeLead', () => {
   it('sends a cold lead to its sequence: the webhook and the channel note go to the outbox', async () => {
     const t = setup();
     const id = await t.add({ email: 'jane@beta.io', name: 'Jane', score: 10 });
-    expect(t.router.routeLead(id)).toEqual({ kind: 'sequence', sequenceId: 'nurture' });
+    expect(t.router.routeLead(id)).toEqual({
+      kind: 'sequence',
+      sequenceId: 'nurture',
+      event: { event: 'lead.sequenced', leadId: id, at: t.clock.now(), receivedAt: t.clock.now(), by: 'system', rule: 'Cold lead', sequence: 'nurture' },
+    });
     expect(t.lead(id)).toMatchObject({ state: 'in_sequence', sequence_id: 'nurture', routed_by: 'Cold lead' });
     const rows = t.outbox.due(t.clock.now(), 10);
     // Separate lanes: the channel note does not wait for the sequence's webhook (which may be down).
@@ -128,7 +132,11 @@ describe('routeLead', () => {
     for (const rep of ['U0ALICE', 'U0BOB', 'U0CAROL']) t.setAway(rep, back);
     t.setAway('U0DAN', AWAY_INDEFINITELY);
     const id = await t.add({ email: 'jane@beta.io', score: 50 });
-    expect(t.router.routeLead(id)).toEqual({ kind: 'queued', teamId: 'sdr' });
+    expect(t.router.routeLead(id)).toEqual({
+      kind: 'queued',
+      teamId: 'sdr',
+      event: { event: 'lead.queued', leadId: id, at: t.clock.now(), receivedAt: t.clock.now(), by: 'system', team: 'sdr', reason: 'nobody_eligible' },
+    });
     expect(t.lead(id)).toMatchObject({ state: 'queued', team_id: 'sdr' });
     expect(t.router.nextQueueCheckAt()).toBe(back);
     expect(t.router.queueCheckDue()).toBe(false);

@@ -113,7 +113,8 @@ describe('leadrelay', () => {
     expect(result.stdout).toMatch(/^ {2}check \[config\] +validate a config file/m);
     expect(result.stdout).toMatch(/^ {2}route <lead\.json> \[--config file\] \[--db file\] \[--at time\] \[--no-webhook\] \[--json\] +dry run/m);
     expect(result.stdout).toMatch(/^ {2}simulate <leads\.jsonl\|leads\.csv> \[--config file\] \[--compare file\] \[--json\] +replay leads/m);
-    expect(result.stdout).not.toMatch(/export/);
+    expect(result.stdout).toMatch(/^ {2}export \[--since when\] \[--db file\] \[--config file\] +CSV of leads/m);
+    expect(result.stdout).toMatch(/^ {2}backup <file> \[--db file\] \[--force\] +online copy of the database/m);
   });
 
   it('prints usage to stderr and exits 2 for an unknown command', async () => {

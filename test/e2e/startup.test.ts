@@ -150,17 +150,22 @@ describe('npm start', () => {
     expect(run.stdout).toMatch(/"companies":2.*company table reloaded/);
   });
 
-  it('serves, then shuts down cleanly on SIGTERM', async () => {
+  it('serves /healthz and /metrics (with the process metrics), then shuts down cleanly on SIGTERM', async () => {
     slack = await startSlackStandIn({ signingSecret: 'signing-secret', socketMode: false });
     const dir = tempDir();
-    let health: Promise<Response> | undefined;
+    let health: Promise<[Response, string]> | undefined;
     const run = await startBot({ ...validEnv(dir), SLACK_API_URL: slack.apiUrl }, (stdout, child) => {
       const ready = /"port":(\d+).*leadrelay is running/.exec(stdout);
       if (ready && !health) {
-        health = fetch(`http://127.0.0.1:${ready[1]}/healthz`).finally(() => child.kill('SIGTERM'));
+        const base = `http://127.0.0.1:${ready[1]}`;
+        health = Promise.all([fetch(`${base}/healthz`), fetch(`${base}/metrics`).then((r) => r.text())]).finally(() => child.kill('SIGTERM'));
       }
     });
-    expect((await health)?.status).toBe(200);
+    const [healthz, metrics] = (await health) ?? [];
+    expect(healthz?.status).toBe(200);
+    expect(metrics).toMatch(/^leadrelay_info\{version="[^"]+",mode="http"\} 1$/m);
+    expect(metrics).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds /m);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('leadrelay stopped');
   });

@@ -27,6 +27,8 @@ export interface HarnessOptions {
   slack?: SlackStandIn;
   /** Faults to set up before the bot starts. */
   beforeStart?: (slack: SlackStandIn) => void;
+  /** Log level of the bot's logger, whose JSON lines `logs()` returns; default silent. */
+  logLevel?: string;
 }
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
@@ -76,7 +78,9 @@ export async function startHarness(options: HarnessOptions = {}) {
     webhookSecret: HARNESS_WEBHOOK_SECRET,
     logLevel: 'silent',
   };
-  const bot = await startLeadrelay({ env, config: options.config ?? configFrom(options.configYaml), db, clock, logger: createLogger('silent'), timers: false });
+  const logLines: string[] = [];
+  const logger = createLogger(options.logLevel ?? 'silent', { write: (line: string) => logLines.push(line) });
+  const bot = await startLeadrelay({ env, config: options.config ?? configFrom(options.configYaml), db, clock, logger, timers: false });
   entry.bot = bot;
   const baseUrl = `http://127.0.0.1:${bot.port}`;
   if (mode === 'http') slack.setRequestUrl(`${baseUrl}/slack/events`);
@@ -97,6 +101,16 @@ export async function startHarness(options: HarnessOptions = {}) {
     baseUrl,
     /** Stops this bot and closes its database, keeping the stand-in (to restart on the same file). */
     stop,
+    /** The bot's log so far: the raw JSON lines (see `logLevel`). */
+    logLines: () => [...logLines],
+    /** The bot's log so far, parsed. */
+    logs: () => logLines.map((line) => JSON.parse(line) as Record<string, unknown>),
+    /** GET /metrics: the Prometheus text. */
+    async metrics(): Promise<string> {
+      const response = await fetch(`${baseUrl}/metrics`);
+      if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
+      return response.text();
+    },
     /** POST /leads with the bearer secret; the raw response. */
     sendLead(lead: unknown) {
       return fetch(`${baseUrl}/leads`, {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AcceptLeadResult } from '../../app/acceptLead.ts';
 import type { Clock } from '../../domain/clock.ts';
-import type { Lead } from '../../domain/lead.ts';
+import { LEAD_SOURCES, type Lead, type LeadSource } from '../../domain/lead.ts';
 import { describeZodIssues, jsonErrorMap, type ValidationIssue } from '../../config/zodIssues.ts';
 import { header, readBody, sendJson } from './httpIo.ts';
 import { leadPayloadSchema } from './leadPayload.ts';
@@ -17,6 +17,20 @@ export interface LeadsRouteDeps {
   acceptLead: (request: { lead: Lead; idempotencyKey?: string | undefined; requestHash: string }) => Promise<AcceptLeadResult>;
   /** Called after a new lead is committed (routing starts here). */
   onAccepted?: (leadId: number) => void;
+  /** Called after a lead was answered, whatever the answer (not for auth, media type or malformed JSON): for metrics and logs. */
+  onAnswered?: (answer: LeadAnswer) => void;
+}
+
+/** How a lead was answered; `source` is `unknown` when the body was not a valid lead. */
+export type LeadAnswer =
+  | { status: 'accepted'; leadId: number; source: LeadSource }
+  | { status: 'duplicate'; leadId: number; source: LeadSource; reason: string }
+  | { status: 'invalid' | 'conflict'; source: LeadSource | 'unknown' };
+
+/** The source a rejected body claims, when it names a valid one. */
+function claimedSource(json: unknown): LeadSource | 'unknown' {
+  const source = (json as { source?: unknown } | null)?.source;
+  return (LEAD_SOURCES as readonly unknown[]).includes(source) ? (source as LeadSource) : 'unknown';
 }
 
 const invalid = (res: ServerResponse, issues: ValidationIssue[]) => sendJson(res, 400, { error: 'invalid_lead', issues });
@@ -79,13 +93,16 @@ export function createLeadsRoute(deps: LeadsRouteDeps) {
     const idempotencyKey = header(req, 'idempotency-key');
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
       invalid(res, [{ path: 'Idempotency-Key', message: 'expected 1 to 255 visible ASCII characters' }]);
+      deps.onAnswered?.({ status: 'invalid', source: claimedSource(request.json) });
       return;
     }
     const parsed = leadPayloadSchema.safeParse(request.json, { error: jsonErrorMap });
     if (!parsed.success) {
       invalid(res, describeZodIssues(parsed.error.issues));
+      deps.onAnswered?.({ status: 'invalid', source: claimedSource(request.json) });
       return;
     }
+    const source = parsed.data.source;
     const result = await deps.acceptLead({
       lead: parsed.data,
       idempotencyKey,
@@ -94,13 +111,16 @@ export function createLeadsRoute(deps: LeadsRouteDeps) {
     switch (result.status) {
       case 'accepted':
         sendJson(res, 202, { lead: result.ref, status: 'accepted' });
+        deps.onAnswered?.({ status: 'accepted', leadId: result.leadId, source });
         deps.onAccepted?.(result.leadId);
         return;
       case 'duplicate':
         sendJson(res, 200, { lead: result.ref, status: 'duplicate', matched_by: result.reason });
+        deps.onAnswered?.({ status: 'duplicate', leadId: result.leadId, source, reason: result.reason });
         return;
       case 'rejected':
         invalid(res, result.issues);
+        deps.onAnswered?.({ status: 'invalid', source });
         return;
       case 'conflict':
         sendJson(res, 409, {
@@ -108,6 +128,7 @@ export function createLeadsRoute(deps: LeadsRouteDeps) {
           lead: result.ref,
           message: 'this Idempotency-Key was already used for a different request body',
         });
+        deps.onAnswered?.({ status: 'conflict', source });
         return;
     }
   };

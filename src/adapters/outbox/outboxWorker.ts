@@ -13,6 +13,9 @@ export type DeliveryOutcome =
 /** Performs one outbox effect. Must not throw for expected failures: it says whether a retry can help. */
 export type Deliverer = (row: OutboxRow) => Promise<DeliveryOutcome>;
 
+/** What became of one attempt, as recorded: delivered, postponed by pacing, to be retried, or given up on. */
+export type Settlement = { result: 'done' } | { result: 'deferred' } | { result: 'retry'; error: string } | { result: 'failed'; error: string };
+
 export interface OutboxWorkerOptions {
   outbox: SqliteOutboxStore;
   deliverers: Record<OutboxKind, Deliverer>;
@@ -20,6 +23,8 @@ export interface OutboxWorkerOptions {
   logger: Logger;
   /** Called (outside any transaction) when an effect is given up on, so it can be recorded and escalated. */
   onFailed?: (row: OutboxRow, error: string) => void;
+  /** Told (after commit) what became of every attempt: for the metrics. */
+  onSettled?: (row: OutboxRow, settlement: Settlement) => void;
   /** Effects of different leads delivered at once. */
   concurrency?: number;
   /** A retryable effect is given up on this long after it was created. */
@@ -48,27 +53,27 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   let running = false;
   let stopping = false;
 
-  /** Records a delivery's outcome; returns the error when the effect is given up on. */
-  const settle = (row: OutboxRow, outcome: DeliveryOutcome, now: number): string | null => {
+  /** Records a delivery's outcome (inside the caller's transaction). */
+  const settle = (row: OutboxRow, outcome: DeliveryOutcome, now: number): Settlement => {
     if (outcome.ok) {
       outcome.commit?.();
       outbox.markDone(row.id, outcome.result, now);
-      return null;
+      return { result: 'done' };
     }
     if ('deferMs' in outcome) {
       outbox.defer(row.id, now + outcome.deferMs);
-      return null;
+      return { result: 'deferred' };
     }
     const failures = row.attempts + 1;
     if (outcome.retryable && now - row.created_at < giveUpAfterMs) {
       const wait = Math.max(outcome.retryAfterMs ?? 0, backoffMs(failures));
       outbox.markRetry(row.id, outcome.error, now + wait);
       logger.warn({ outbox: row.id, lead: row.lead_id === null ? undefined : `L-${row.lead_id}`, method: row.method, error: outcome.error, retryInMs: wait }, 'delivery failed, will retry');
-      return null;
+      return { result: 'retry', error: outcome.error };
     }
     outbox.markFailed(row.id, outcome.error, now);
     logger.error({ outbox: row.id, lead: row.lead_id === null ? undefined : `L-${row.lead_id}`, method: row.method, error: outcome.error }, 'delivery given up');
-    return outcome.error;
+    return { result: 'failed', error: outcome.error };
   };
 
   const attemptDelivery = async (row: OutboxRow): Promise<DeliveryOutcome> => {
@@ -85,10 +90,11 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     try {
       const outcomes = await Promise.all(rows.map(attemptDelivery));
       const now = clock.now();
-      const failed = outbox.inTransaction(() => rows.map((row, i) => settle(row, outcomes[i] as DeliveryOutcome, now)));
+      const settled = outbox.inTransaction(() => rows.map((row, i) => settle(row, outcomes[i] as DeliveryOutcome, now)));
       rows.forEach((row, i) => {
-        const error = failed[i];
-        if (error) options.onFailed?.(row, error);
+        const settlement = settled[i] as Settlement;
+        options.onSettled?.(row, settlement);
+        if (settlement.result === 'failed') options.onFailed?.(row, settlement.error);
       });
     } finally {
       for (const row of rows) inFlight.delete(row.id);

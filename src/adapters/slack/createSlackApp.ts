@@ -4,6 +4,7 @@ import { App, HTTPReceiver, SocketModeReceiver, type Authorize } from '@slack/bo
 import { ErrorCode, WebClient, type WebAPIPlatformError } from '@slack/web-api';
 import { boltLogger, type Logger } from '../logger.ts';
 import { createRouteServer, toBoltCustomRoutes, type HttpRoute } from '../http/httpRoutes.ts';
+import { countingFetch } from './countingFetch.ts';
 
 export interface SlackAppOptions {
   mode: 'http' | 'socket';
@@ -16,6 +17,8 @@ export interface SlackAppOptions {
   /** Served on `port` next to Slack's endpoint: /leads, /healthz, … */
   routes: HttpRoute[];
   logger: Logger;
+  /** Told about each Web API call Bolt's own clients make (method, `ok` or error code), for metrics. */
+  onSlackCall?: (method: string, code: string) => void;
 }
 
 export interface SlackApp {
@@ -84,9 +87,10 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   const logger = boltLogger(options.logger);
   // retryConfig is set explicitly: Socket Mode's client otherwise writes its own 100-retry policy
   // into this shared object. Effects that must not be lost go through the outbox, which retries itself.
-  const clientOptions = { slackApiUrl: options.slackApiUrl, retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 } };
+  const fetch = options.onSlackCall ? { fetch: countingFetch(options.onSlackCall) } : {};
+  const clientOptions = { slackApiUrl: options.slackApiUrl, retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 }, ...fetch };
   const auth = botAuthorization(
-    new WebClient(options.botToken, { slackApiUrl: options.slackApiUrl, retryConfig: { retries: 0 }, logger }),
+    new WebClient(options.botToken, { slackApiUrl: options.slackApiUrl, retryConfig: { retries: 0 }, logger, ...fetch }),
     options.botToken,
   );
   /** Fails start-up on a refused token; an unreachable Slack only warns (intake keeps working). */

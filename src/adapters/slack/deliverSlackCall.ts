@@ -27,13 +27,30 @@ export function classifySlackError(error: unknown): SlackFailure {
   }
 }
 
+/**
+ * A short, bounded code for a failed call, for metrics: Slack's own error (`channel_not_found`,
+ * `ratelimited`), `http_503` for an HTTP error, `request_error` when Slack was not reached.
+ */
+export function slackErrorCode(error: unknown): string {
+  switch ((error as { code?: string }).code) {
+    case ErrorCode.RateLimitedError:
+      return 'ratelimited';
+    case ErrorCode.PlatformError:
+      return (error as WebAPIPlatformError).data.error;
+    case ErrorCode.HTTPError:
+      return `http_${(error as WebAPIHTTPError).statusCode}`;
+    default:
+      return 'request_error';
+  }
+}
+
 export interface SlackCallerOptions {
   botToken: string;
   slackApiUrl: string;
   pacer?: SlackPacer;
   now?: () => number;
-  /** Told about every call made, for metrics. */
-  onCall?: (method: string, outcome: 'ok' | string) => void;
+  /** Told about every call made, for metrics: `ok`, or the error's code (see `slackErrorCode`). */
+  onCall?: (method: string, code: string) => void;
 }
 
 /**
@@ -56,9 +73,8 @@ export function createSlackCaller(options: SlackCallerOptions) {
       options.onCall?.(method, 'ok');
       return { ok: true, result };
     } catch (error) {
-      const failure = classifySlackError(error);
-      options.onCall?.(method, 'error' in failure ? failure.error : 'deferred');
-      return failure;
+      options.onCall?.(method, slackErrorCode(error));
+      return classifySlackError(error);
     }
   };
 }

@@ -38,6 +38,9 @@ export interface StoredLead {
   done_at: number | null;
 }
 
+/** The states of a lead that has no owner yet and is not handed to a sequence. */
+export type WaitingState = 'received' | 'offered' | 'queued' | 'escalated';
+
 export interface RoutingTransition {
   id: number;
   /** The version the change was decided on. */
@@ -108,6 +111,7 @@ export function sqliteLeadStore(db: Db) {
     setEscalationMessage: db.prepare('UPDATE leads SET escalation_channel = ?, escalation_ts = ? WHERE id = ?'),
     idsInState: db.prepare('SELECT id FROM leads WHERE state = ? AND id > ? ORDER BY id LIMIT ?'),
     countInState: db.prepare('SELECT count(*) AS n FROM leads WHERE state = ?'),
+    countWaiting: db.prepare(`SELECT state, count(*) AS n FROM leads WHERE state IN ('received', 'offered', 'queued', 'escalated') GROUP BY state`),
     transition: db.prepare(`UPDATE leads SET state = @state, team_id = @teamId, sequence_id = @sequenceId,
       routed_by = @routedBy, trace = coalesce(@trace, trace), version = version + 1, updated_at = @now,
       first_offered_at = CASE WHEN @state = 'offered' THEN coalesce(first_offered_at, @now) ELSE first_offered_at END
@@ -228,6 +232,13 @@ export function sqliteLeadStore(db: Db) {
 
     countInState(state: LeadState): number {
       return (statements.countInState.get(state) as { n: number }).n;
+    },
+
+    /** Leads without an owner yet, by state (received, offered, queued, escalated): counted on the state index. */
+    countWaiting(): Record<WaitingState, number> {
+      const counts: Record<WaitingState, number> = { received: 0, offered: 0, queued: 0, escalated: 0 };
+      for (const row of statements.countWaiting.all() as { state: WaitingState; n: number }[]) counts[row.state] = row.n;
+      return counts;
     },
 
     /**

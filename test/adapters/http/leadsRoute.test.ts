@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAcceptLead, type IntakeConfig } from '../../../src/app/acceptLead.ts';
 import { createRouteServer } from '../../../src/adapters/http/httpRoutes.ts';
-import { createLeadsRoute, MAX_BODY_BYTES } from '../../../src/adapters/http/leadsRoute.ts';
+import { createLeadsRoute, MAX_BODY_BYTES, type LeadAnswer } from '../../../src/adapters/http/leadsRoute.ts';
 import { signWebhookBody } from '../../../src/adapters/http/webhookSignature.ts';
 import { createLogger } from '../../../src/adapters/logger.ts';
 import { openDatabase, type Db } from '../../../src/adapters/sqlite/openDatabase.ts';
@@ -22,17 +22,20 @@ let clock: FakeClock;
 let baseUrl: string;
 let close: () => Promise<void>;
 let accepted: number[];
+let answers: LeadAnswer[];
 
 beforeEach(async () => {
   db = openDatabase(':memory:');
   clock = new FakeClock('2026-11-24T14:00:00Z');
   accepted = [];
+  answers = [];
   const leads = sqliteLeadStore(db);
   const route = createLeadsRoute({
     webhookSecret: secret,
     clock,
     acceptLead: createAcceptLead({ db, leads, clock, config: () => config }),
     onAccepted: (id) => accepted.push(id),
+    onAnswered: (answer) => answers.push(answer),
   });
   const server = createRouteServer([{ method: 'POST', path: '/leads', handler: route }], createLogger('silent'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -76,6 +79,29 @@ const counts = () =>
 const jane = { email: 'Jane.Doe@Acme.com', name: 'Jane Doe', source: 'form', company: { name: 'Acme', employees: 1200 }, score: 87 };
 
 describe('POST /leads', () => {
+  it('tells onAnswered how each lead was answered, with its source (for the metrics and the log)', async () => {
+    await postLead(jane);
+    await postLead({ ...jane, source: 'linkedin' });
+    await postLead({ source: 'whatsapp', name: 'No contact' });
+    await postLead({ source: 'pigeon', email: 'x@y.com' });
+    await postLead({ ...jane, email: 'new@acme.com', owner: 'U0NOBODY' });
+    await postLead(jane, { headers: { 'idempotency-key': 'has space' } });
+    await postLead({ email: 'a@b.io' }, { headers: { 'idempotency-key': 'k-1' } });
+    await postLead({ email: 'c@d.io', source: 'email' }, { headers: { 'idempotency-key': 'k-1' } });
+    await postLead(jane, { auth: { bearer: 'wrong' } });
+    await postLead(undefined, { raw: '{ "email": ' });
+    expect(answers).toEqual([
+      { status: 'accepted', leadId: 1, source: 'form' },
+      { status: 'duplicate', leadId: 1, source: 'linkedin', reason: 'email' },
+      { status: 'invalid', source: 'whatsapp' },
+      { status: 'invalid', source: 'unknown' },
+      { status: 'invalid', source: 'form' },
+      { status: 'invalid', source: 'form' },
+      { status: 'accepted', leadId: 2, source: 'other' },
+      { status: 'conflict', source: 'email' },
+    ]);
+  });
+
   describe('accepts', () => {
     it('answers 202 with the lead reference once the lead is stored in state received', async () => {
       const response = await postLead(jane);

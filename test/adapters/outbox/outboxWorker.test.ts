@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWebhookDeliverer } from '../../../src/adapters/outbox/deliverWebhook.ts';
-import { backoffMs, createOutboxWorker } from '../../../src/adapters/outbox/outboxWorker.ts';
+import { backoffMs, createOutboxWorker, type DeliveryOutcome, type Settlement } from '../../../src/adapters/outbox/outboxWorker.ts';
 import { verifyWebhookAuth } from '../../../src/adapters/http/webhookSignature.ts';
 import { createLogger } from '../../../src/adapters/logger.ts';
 import { createSlackCaller, createSlackDeliverer } from '../../../src/adapters/slack/deliverSlackCall.ts';
@@ -134,6 +134,38 @@ describe('outbox worker', () => {
     clock.advance(backoffMs(1));
     await t.worker.drain();
     expect(receiver.received.map((r) => (r.body as { n: number }).n)).toEqual([1, 3, 1, 2]);
+  });
+
+  it('tells onSettled what became of every attempt, once it is committed', async () => {
+    clock = new FakeClock();
+    const db = openDatabase(':memory:');
+    const outbox = sqliteOutboxStore(db);
+    const answers: DeliveryOutcome[] = [
+      { ok: true },
+      { ok: false, deferMs: 500 },
+      { ok: false, retryable: true, error: 'HTTP 503 from crm.example.com' },
+      { ok: false, retryable: false, error: 'HTTP 400 from crm.example.com' },
+    ];
+    const ids = answers.map((_, n) => outbox.enqueue({ leadId: null, kind: 'webhook', method: 'lead.claimed', payload: { n } }, clock.now()));
+    const settled: [number, Settlement, boolean][] = [];
+    const worker = createOutboxWorker({
+      outbox,
+      clock,
+      logger: createLogger('silent'),
+      deliverers: {
+        webhook: async (row) => answers[(row.payload as { n: number }).n] as DeliveryOutcome,
+        slack: async () => ({ ok: true }),
+        card: async () => ({ ok: true }),
+      },
+      onSettled: (row, settlement) => settled.push([row.id, settlement, db.inTransaction]),
+    });
+    await worker.drain();
+    expect(settled).toEqual([
+      [ids[0], { result: 'done' }, false],
+      [ids[1], { result: 'deferred' }, false],
+      [ids[2], { result: 'retry', error: 'HTTP 503 from crm.example.com' }, false],
+      [ids[3], { result: 'failed', error: 'HTTP 400 from crm.example.com' }, false],
+    ]);
   });
 
   it('retries a network error', async () => {
