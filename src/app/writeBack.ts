@@ -30,9 +30,11 @@ export function enqueueWriteBack(
     timings: {
       received_at: iso(stored.received_at),
       first_offered_at: iso(stored.first_offered_at),
-      claimed_at: iso(stored.claimed_at),
+      // First ownership: a later /reassign does not move the time to claim.
+      claimed_at: iso(stored.first_owned_at),
+      owner_since: iso(stored.claimed_at),
       seconds_to_first_offer: stored.first_offered_at === null ? null : Math.round((stored.first_offered_at - stored.received_at) / 1000),
-      seconds_to_claim: stored.claimed_at === null ? null : Math.round((stored.claimed_at - stored.received_at) / 1000),
+      seconds_to_claim: stored.first_owned_at === null ? null : Math.round((stored.first_owned_at - stored.received_at) / 1000),
     },
     ...extra,
   };

@@ -80,6 +80,7 @@ describe('CRM write-back webhooks', () => {
     t.clock.advance(MINUTE);
     await t.slack.blockAction({ userId: 'U0ALICE', actionId: 'claim_lead', message: { channel: card.channel, ts: card.ts } });
     await eventually(() => t.lead(id).state === 'claimed');
+    t.clock.advance(MINUTE);
     await t.command('U0ALICE', '/reassign', `L-${id} <@U0BOB>`);
     await t.command('U0BOB', '/leads', `done L-${id}`);
     await t.bot.outbox.drain();
@@ -91,6 +92,10 @@ describe('CRM write-back webhooks', () => {
       timings: { seconds_to_claim: 60, seconds_to_first_offer: 0 },
     });
     expect(crm.deliveries[1]?.body.owner).toEqual({ slack_id: 'U0BOB', email: 'bob@example.com' });
+    // The reassignment a minute later moves who owns it and since when, not the time to claim.
+    const claimedAt = new Date(Date.parse('2026-11-24T14:00:00Z') + MINUTE).toISOString();
+    expect(crm.deliveries[1]?.body.timings).toMatchObject({ claimed_at: claimedAt, seconds_to_claim: 60, owner_since: new Date(Date.parse(claimedAt) + MINUTE).toISOString() });
+    expect(crm.deliveries[2]?.body.timings).toMatchObject({ claimed_at: claimedAt, seconds_to_claim: 60 });
   });
 
   it('sends lead.escalated and lead.assigned, retrying a failing receiver until it answers', async () => {

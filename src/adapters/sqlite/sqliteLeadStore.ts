@@ -34,7 +34,10 @@ export interface StoredLead {
   received_at: number;
   updated_at: number;
   first_offered_at: number | null;
+  /** When the current owner got the lead (reset by a reassignment). */
   claimed_at: number | null;
+  /** When the lead first got an owner: kept through reassignments. */
+  first_owned_at: number | null;
   done_at: number | null;
 }
 
@@ -91,12 +94,13 @@ export function sqliteLeadStore(db: Db) {
       VALUES (?, ?, ?, ?, ?)`),
     appendHistory: db.prepare('INSERT INTO lead_history (lead_id, at, actor, event, detail) VALUES (?, ?, ?, ?, ?)'),
     leadById: db.prepare(`SELECT id, state, owner_id, team_id, sequence_id, routed_by, domain, version, payload, enrichment,
-      received_at, updated_at, first_offered_at, claimed_at, done_at FROM leads WHERE id = ?`),
+      received_at, updated_at, first_offered_at, claimed_at, first_owned_at, done_at FROM leads WHERE id = ?`),
     trace: db.prepare('SELECT trace FROM leads WHERE id = ?'),
     recordEnrichment: db.prepare(`UPDATE leads SET payload = @payload, domain = @domain, enrichment = @enrichment
       WHERE id = @id AND version = @version AND state = 'received'`),
     setState: db.prepare(`UPDATE leads SET state = @state, owner_id = @ownerId, version = version + 1, updated_at = @now,
       claimed_at = CASE WHEN @state = 'claimed' THEN @now ELSE claimed_at END,
+      first_owned_at = CASE WHEN @state = 'claimed' THEN coalesce(first_owned_at, @now) ELSE first_owned_at END,
       done_at = CASE WHEN @state = 'done' THEN @now ELSE done_at END
       WHERE id = @id AND version = @version`),
     escalate: db.prepare(`UPDATE leads SET state = 'escalated', version = version + 1, updated_at = @now,

@@ -65,4 +65,25 @@ describe('migrate', () => {
     expect(() => db.prepare("UPDATE lead_history SET event = 'x'").run()).toThrow(/append-only/);
     expect(() => db.prepare('DELETE FROM lead_history').run()).toThrow(/append-only/);
   });
+
+  it('0003 backfills when each existing lead first got an owner, from its history', () => {
+    const db = new Database(':memory:');
+    const all = loadMigrations();
+    const upTo = all.findIndex((m) => m.name.startsWith('0003_'));
+    migrate(db, all.slice(0, upTo));
+    const insertLead = db.prepare(`INSERT INTO leads (id, source, domain, payload, state, owner_id, received_at, updated_at, claimed_at)
+      VALUES (?, 'form', 'acme.com', '{}', ?, ?, 0, 0, ?)`);
+    insertLead.run(1, 'claimed', 'U0BOB', 5_000); // claimed at 2 s, reassigned to Bob at 5 s
+    insertLead.run(2, 'offered', null, null);
+    const history = db.prepare('INSERT INTO lead_history (lead_id, at, actor, event) VALUES (?, ?, ?, ?)');
+    history.run(1, 1_000, 'system', 'offered');
+    history.run(1, 2_000, 'U0ALICE', 'claimed');
+    history.run(1, 5_000, 'U0MGR', 'reassigned');
+    history.run(2, 1_000, 'system', 'offered');
+    migrate(db, all);
+    expect(db.prepare('SELECT id, claimed_at, first_owned_at FROM leads ORDER BY id').all()).toEqual([
+      { id: 1, claimed_at: 5_000, first_owned_at: 2_000 },
+      { id: 2, claimed_at: null, first_owned_at: null },
+    ]);
+  });
 });
