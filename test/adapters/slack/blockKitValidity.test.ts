@@ -157,7 +157,7 @@ describe('every rendered message is accepted by Slack, whatever the lead contain
       fc.property(lead, fc.constantFrom(...LEAD_STATES), fc.array(entry, { maxLength: 40 }), (l, state, history) => {
         const stored: StoredLead = {
           id: 17, state, owner_id: null, team_id: null, sequence_id: null, routed_by: null, domain: null, version: 1, lead: l, enrichment: null,
-          received_at: NOW, updated_at: NOW, first_offered_at: null, claimed_at: null, done_at: null,
+          received_at: NOW, updated_at: NOW, first_offered_at: null, claimed_at: null, first_owned_at: null, done_at: null,
         };
         expectAcceptedBySlack(renderLeadDetails(stored, history));
       }),
