@@ -77,6 +77,25 @@ describe('offer lifecycle, end to end through the Slack stand-in', () => {
     expect(t.lead(id).state).toBe('offered');
   });
 
+  it('passes with a reason picked in the card\'s select: recorded in the history and shown on the card', async () => {
+    const t = await start();
+    const id = await t.postLead({ email: 'jane@acme.com', name: 'Jane Doe' });
+    const card = t.card('U0ALICE');
+    const select = JSON.stringify(card.blocks).match(/"value":"(offer:\d+:\d+:territory)"/)?.[1];
+    expect(select).toBeDefined();
+    await t.slack.blockAction({ userId: 'U0ALICE', actionId: 'pass_lead', elementType: 'static_select', message: { channel: card.channel, ts: card.ts }, selectedOption: { value: select ?? '' } });
+    await t.settle(() => t.events(id).includes('passed'));
+    const passed = t.db.prepare(`SELECT detail FROM lead_history WHERE lead_id = ? AND event = 'passed'`).get(id) as { detail: string };
+    expect(JSON.parse(passed.detail)).toMatchObject({ reason: 'Not my territory' });
+    expect(t.cardText('U0ALICE')).toContain('Reason: Not my territory');
+    expect(t.cardText('U0BOB')).toContain('claim_lead');
+    // A second pick on the old card changes nothing: the offer has moved on.
+    const again = await t.slack.blockAction({ userId: 'U0ALICE', actionId: 'pass_lead', elementType: 'static_select', message: { channel: card.channel, ts: card.ts }, selectedOption: { value: select ?? '' }, requireElement: false });
+    expect(again.status).toBe(200);
+    await t.bot.outbox.drain();
+    expect(t.events(id).filter((e) => e === 'passed')).toHaveLength(1);
+  });
+
   it('posts a reminder in the card\'s thread at remind_at', async () => {
     const t = await start();
     await t.postLead({ email: 'jane@acme.com' });

@@ -175,6 +175,26 @@ describe('sandbox mode: acting as a person', () => {
     expect(element((await state(second)).conversation.html, 'claim_lead')).toBeDefined();
   });
 
+  it('"Pass with a reason…" on the page sends the static_select option, and the reason is recorded', async () => {
+    const { post, state, sendLead, pendingRep, sandbox, db } = await start();
+    const id = await sendLead({ email: 'reason@acme.example', score: 90 });
+    const first = pendingRep(id);
+    const html = (await state(first)).conversation.html;
+    const select = /<select[^>]*data-kind="static_select"[^>]*data-action-id="pass_lead"[^>]*>|<select[^>]*data-action-id="pass_lead"[^>]*data-kind="static_select"[^>]*>/.exec(html)?.[0];
+    expect(select).toBeDefined();
+    const option = /<option value="(offer:\d+:\d+:capacity)">No capacity right now<\/option>/.exec(html)?.[1];
+    expect(option).toBeDefined();
+    const where = element(html, 'pass_lead');
+    const blockId = /data-block-id="([^"]+)"/.exec(select ?? '')?.[1];
+    const picked = await post('/sandbox/action', { as: first, actionId: 'pass_lead', kind: 'static_select', channel: where?.channel, ts: where?.ts, blockId, value: option, text: 'No capacity right now' });
+    expect(picked.status).toBe(200);
+    await eventually(() => pendingRep(id) !== first);
+    await sandbox.bot.outbox.drain();
+    const passed = db.prepare(`SELECT detail FROM lead_history WHERE lead_id = ? AND event = 'passed'`).get(id) as { detail: string };
+    expect(JSON.parse(passed.detail)).toMatchObject({ reason: 'No capacity right now' });
+    expect(textOf((await state(first)).conversation.html)).toContain('Reason: No capacity right now');
+  });
+
   it('a click on a button the message no longer shows is refused with 409, and changes nothing', async () => {
     const { post, state, sendLead, pendingRep, lead, sandbox } = await start();
     const id = await sendLead({ email: 'stale@acme.example', score: 90 });

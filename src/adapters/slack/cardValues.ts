@@ -8,6 +8,8 @@
  * what the encoder makes (no leading zeros, no spaces, no other prefix): they never throw.
  */
 
+import { PASS_REASONS, type PassReasonCode } from './slackIds.ts';
+
 export interface OfferButtonValue {
   offerId: number;
   version: number;
@@ -36,6 +38,24 @@ export function offerButtonValue(offerId: number, version: number): string {
 export function parseOfferButtonValue(text: unknown): OfferButtonValue | null {
   const parsed = parsePair(OFFER_VALUE, text);
   return parsed && { offerId: parsed[0], version: parsed[1] };
+}
+
+/**
+ * `offer:123:2:territory`: an option of the card's "Pass with a reason…" select (action `pass_lead`):
+ * the offer, its version and one of PASS_REASONS' codes.
+ */
+export function passReasonValue(offerId: number, version: number, reason: PassReasonCode): string {
+  return `${offerButtonValue(offerId, version)}:${reason}`;
+}
+
+/** `offer:123:2:territory` → the offer and the reason's words; null for anything else (an unknown code too). */
+export function parsePassReasonValue(text: unknown): (OfferButtonValue & { reason: string }) | null {
+  if (typeof text !== 'string') return null;
+  const cut = text.lastIndexOf(':');
+  const offer = parseOfferButtonValue(text.slice(0, cut));
+  const code = text.slice(cut + 1);
+  if (!offer || !Object.hasOwn(PASS_REASONS, code)) return null;
+  return { ...offer, reason: PASS_REASONS[code as PassReasonCode] };
 }
 
 /** `lead:17:5`: the value of an escalation's "Take it myself" (`claim_lead`) button. */

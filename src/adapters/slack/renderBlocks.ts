@@ -27,6 +27,7 @@ export const BLOCK_LIMITS = {
   contextElements: 10,
   buttonText: 75,
   placeholder: 150,
+  optionText: 75,
 } as const;
 
 export function headerBlock(text: string): types.HeaderBlock {
@@ -68,6 +69,15 @@ export function usersSelectElement(options: { actionId: string; placeholder: str
     type: 'users_select',
     action_id: options.actionId,
     placeholder: { type: 'plain_text', text: clipPlain(options.placeholder, BLOCK_LIMITS.placeholder), emoji: true },
+  };
+}
+
+export function staticSelectElement(options: { actionId: string; placeholder: string; options: { text: string; value: string }[] }): types.StaticSelect {
+  return {
+    type: 'static_select',
+    action_id: options.actionId,
+    placeholder: { type: 'plain_text', text: clipPlain(options.placeholder, BLOCK_LIMITS.placeholder), emoji: true },
+    options: options.options.map((o) => ({ text: { type: 'plain_text', text: clipPlain(o.text, BLOCK_LIMITS.optionText), emoji: true }, value: o.value })),
   };
 }
 

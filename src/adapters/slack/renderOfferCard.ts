@@ -6,10 +6,10 @@
 import type { Lead } from '../../domain/lead.ts';
 import type { SignalChannel } from '../../config/schema.ts';
 import { formatDuration } from '../../config/duration.ts';
-import { offerButtonValue } from './cardValues.ts';
-import { actionsBlock, buttonElement, contextBlock, dividerBlock, headerBlock, sectionBlock, type Block, type SlackMessage } from './renderBlocks.ts';
+import { offerButtonValue, passReasonValue } from './cardValues.ts';
+import { actionsBlock, buttonElement, staticSelectElement, contextBlock, dividerBlock, headerBlock, sectionBlock, type Block, type SlackMessage } from './renderBlocks.ts';
 import { leadDisplayName, leadSummary, renderLeadSection } from './renderLeadSection.ts';
-import { ACTIONS } from './slackIds.ts';
+import { ACTIONS, PASS_REASONS, type PassReasonCode } from './slackIds.ts';
 import { escapeClip, escapeMrkdwn, mention, slackDate, utcTime } from './slackFormat.ts';
 
 /** Same states as the `offers.state` column. */
@@ -106,6 +106,14 @@ export function renderOfferCard(model: OfferCardModel, now: number): SlackMessag
       actionsBlock([
         buttonElement({ actionId: ACTIONS.claimLead, text: 'Claim', value, style: 'primary' }),
         buttonElement({ actionId: ACTIONS.passLead, text: 'Pass', value }),
+      ]),
+      // A second block, so that the select can share the `pass_lead` action id (unique per block).
+      actionsBlock([
+        staticSelectElement({
+          actionId: ACTIONS.passLead,
+          placeholder: 'Pass with a reason…',
+          options: (Object.keys(PASS_REASONS) as PassReasonCode[]).map((code) => ({ text: PASS_REASONS[code], value: passReasonValue(offer.id, offer.version, code) })),
+        }),
       ]),
     );
     return { text: `${model.urgent ? '🔥 Urgent lead' : 'New lead'} ${ref}: ${summary} — claim by ${utcTime(offer.deadlineAt)}`, blocks };

@@ -17,3 +17,15 @@ export const ACTIONS = {
 
 /** The values of the App Home's `toggle_away` button. */
 export const TOGGLE_AWAY_VALUES = { away: 'away', back: 'back' } as const;
+
+/**
+ * The reasons a rep can give when passing an offer (the card's "Pass with a reason…" select, action
+ * `pass_lead`): a code carried in the option's value, the words recorded in the lead's history.
+ */
+export const PASS_REASONS = {
+  territory: 'Not my territory',
+  capacity: 'No capacity right now',
+  relationship: 'Conflict or existing relationship',
+  fit: 'Not a fit for me',
+} as const;
+export type PassReasonCode = keyof typeof PASS_REASONS;

@@ -7,7 +7,10 @@ import {
   parseAssignBlockId,
   parseLeadButtonValue,
   parseOfferButtonValue,
+  parsePassReasonValue,
+  passReasonValue,
 } from '../../../src/adapters/slack/cardValues.ts';
+import { PASS_REASONS } from '../../../src/adapters/slack/slackIds.ts';
 
 const ids = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
 const versions = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
@@ -91,5 +94,26 @@ describe('the parsers', () => {
         if (assign) expect(assignBlockId(assign.leadId, assign.version)).toBe(text);
       }),
     );
+  });
+});
+
+describe('pass reason values', () => {
+  it('encodes the offer, its version and a reason code, and reads back the reason in words', () => {
+    expect(passReasonValue(123, 2, 'territory')).toBe('offer:123:2:territory');
+    expect(parsePassReasonValue('offer:123:2:territory')).toEqual({ offerId: 123, version: 2, reason: PASS_REASONS.territory });
+  });
+
+  it('reads back every reason for any id and version', () => {
+    fc.assert(
+      fc.property(ids, versions, fc.constantFrom(...(Object.keys(PASS_REASONS) as (keyof typeof PASS_REASONS)[])), (id, version, code) => {
+        expect(parsePassReasonValue(passReasonValue(id, version, code))).toEqual({ offerId: id, version, reason: PASS_REASONS[code] });
+      }),
+    );
+  });
+
+  it('refuses an unknown reason, a missing one, a bad offer part, or a non-string', () => {
+    for (const value of ['offer:123:2:toString', 'offer:123:2:', 'offer:123:2', 'offer:0123:2:fit', 'lead:1:2:fit', 'offer:1:2:fit:x', undefined, 42]) {
+      expect(parsePassReasonValue(value)).toBeNull();
+    }
   });
 });

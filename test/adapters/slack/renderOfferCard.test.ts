@@ -1,6 +1,6 @@
 import { wire, type WireBlock } from '../../support/wireMessage.ts';
 import { describe, expect, it } from 'vitest';
-import { parseOfferButtonValue } from '../../../src/adapters/slack/cardValues.ts';
+import { parseOfferButtonValue, parsePassReasonValue } from '../../../src/adapters/slack/cardValues.ts';
 import { renderLeadSection } from '../../../src/adapters/slack/renderLeadSection.ts';
 import {
   renderOfferCard,
@@ -11,7 +11,7 @@ import {
   type SignalModel,
 } from '../../../src/adapters/slack/renderOfferCard.ts';
 import { renderReminder } from '../../../src/adapters/slack/renderReminder.ts';
-import { ACTIONS } from '../../../src/adapters/slack/slackIds.ts';
+import { ACTIONS, PASS_REASONS } from '../../../src/adapters/slack/slackIds.ts';
 import type { Lead } from '../../../src/domain/lead.ts';
 import { findElement } from '../../../src/sandbox/slackBlocks.ts';
 
@@ -91,6 +91,16 @@ describe('renderOfferCard, pending', () => {
     expect(pass?.element.style).toBeUndefined();
     expect(parseOfferButtonValue(claim?.element.value)).toEqual({ offerId: 123, version: 2 });
     expect(parseOfferButtonValue(pass?.element.value)).toEqual({ offerId: 123, version: 2 });
+  });
+
+  it('offers "Pass with a reason…": a select in its own block with the pass_lead action id, each option the offer and a reason', () => {
+    const { blocks } = render(buildModel());
+    const selects = blocks.filter((b) => b.type === 'actions').flatMap((b) => (b as { elements: { type: string; action_id: string; options?: { text: { text: string }; value: string }[] }[] }).elements).filter((e) => e.type === 'static_select');
+    expect(selects).toHaveLength(1);
+    expect(selects[0]?.action_id).toBe(ACTIONS.passLead);
+    expect(selects[0]?.options?.map((o) => o.text.text)).toEqual(Object.values(PASS_REASONS));
+    expect(selects[0]?.options?.map((o) => parsePassReasonValue(o.value))).toEqual(Object.values(PASS_REASONS).map((reason) => ({ offerId: 123, version: 2, reason })));
+    expect(JSON.stringify(render(buildModel({ whereabouts: { kind: 'claimed', repId: 'U0ALICE' } }, { state: 'claimed', resolvedAt: NOW + 72_000 })).blocks)).not.toContain('static_select');
   });
 
   it('shows who the lead is: name, title, company, size, country, source, score, message and CRM link', () => {

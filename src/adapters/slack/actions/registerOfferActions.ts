@@ -1,8 +1,8 @@
-import type { App, BlockAction, ButtonAction, UsersSelectAction } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, StaticSelectAction, UsersSelectAction } from '@slack/bolt';
 import type { CommandResult, OfferLifecycle } from '../../../app/offerLifecycle.ts';
 import { isManager, isRep, type PeopleDirectory } from '../../../domain/people.ts';
 import type { Logger } from '../../logger.ts';
-import { parseAssignBlockId, parseLeadButtonValue, parseOfferButtonValue } from '../cardValues.ts';
+import { parseAssignBlockId, parseLeadButtonValue, parseOfferButtonValue, parsePassReasonValue } from '../cardValues.ts';
 import { ACTIONS } from '../slackIds.ts';
 import { staleClickReply } from './staleClickReply.ts';
 
@@ -50,13 +50,15 @@ export function registerOfferActions(app: App, deps: Deps): void {
     });
   });
 
-  app.action<BlockAction<ButtonAction>>(ACTIONS.passLead, async ({ ack, action, body, respond }) => {
+  // The Pass button, or an option of the card's "Pass with a reason…" select (same action id).
+  app.action<BlockAction<ButtonAction | StaticSelectAction>>(ACTIONS.passLead, async ({ ack, action, body, respond }) => {
     await ack();
     const userId = body.user.id;
-    const offer = parseOfferButtonValue(action.value);
+    const offer: { offerId: number; version: number; reason?: string } | null =
+      action.type === 'static_select' ? parsePassReasonValue(action.selected_option?.value) : parseOfferButtonValue(action.value);
     await run(userId, respond, () =>
       offer
-        ? deps.lifecycle.onCard({ type: 'pass', offerId: offer.offerId, offerVersion: offer.version, by: userId })
+        ? deps.lifecycle.onCard({ type: 'pass', offerId: offer.offerId, offerVersion: offer.version, by: userId, ...(offer.reason !== undefined ? { reason: offer.reason } : {}) })
         : { ok: false, reason: 'stale', leadId: null, ref: null, whereabouts: null },
     );
   });
