@@ -236,7 +236,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   dedupeSlackDeliveries(slack.app, { db, clock });
   const readModels = sqliteReadModels(db);
   const availability = createAvailability({ db, outbox, lifecycle, router, clock, logger, onEffects: () => worker.wake() });
-  const home = registerAppHome(slack.app, { config, readModels, availability, lifecycle, clock, logger });
+  const home = registerAppHome(slack.app, { config, readModels, availability, lifecycle, clock, logger, botToken: env.botToken });
   touchHome = home.touched;
   registerLeadsCommand(slack.app, { logger, config, leads, readModels, lifecycle, clock, touched: home.touched });
   registerAwayCommand(slack.app, { logger, config, availability, clock, touched: home.touched });

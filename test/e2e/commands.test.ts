@@ -53,6 +53,17 @@ describe('/away', () => {
     expect(t.awayUntil('U0ALICE')).toBe(Date.parse('2026-11-24T16:00:00Z'));
   });
 
+  it('reads "until 16:00" in the zone Slack has for the user, and in the config zone when Slack cannot say', async () => {
+    const t = await start();
+    // Bob's Slack profile says New York (the stand-in's default zone); the config says UTC.
+    await t.command('U0BOB', '/away', 'until 16:00');
+    expect(t.awayUntil('U0BOB')).toBe(Date.parse('2026-11-24T21:00:00Z'));
+    await t.command('U0BOB', '/away', 'off');
+    t.slack.fail('users.info', { error: 'user_not_found' }, { times: Infinity, when: (args) => args.user === 'U0CAROL' });
+    await t.command('U0CAROL', '/away', 'until 16:00');
+    expect(t.awayUntil('U0CAROL')).toBe(Date.parse('2026-11-24T16:00:00Z'));
+  });
+
   it('toggles with no argument, and /away off comes back', async () => {
     const t = await start();
     expect(await t.command('U0ALICE', '/away', '')).toContain("You're away until you turn it off");

@@ -287,6 +287,22 @@ describe('sandbox mode: acting as a person', () => {
     expect((await state('U0DAN')).people.find((p) => p.id === 'U0DAN')?.messages).toBeGreaterThan(0);
   });
 
+  it('republishes an opened App Home when a new offer arrives for that person', async () => {
+    const { post, state, sendLead, pendingRep, sandbox } = await start({ timers: true });
+    for (const rep of ['U0DAN', 'U0ERIN', 'U0FRANK']) expect((await post('/sandbox/home', { as: rep })).status).toBe(200);
+    // No rule matches: the fallback team sdr (Dan, Erin, Frank) gets it.
+    const id = await sendLead({ email: 'home@plain.example', score: 50 });
+    const rep = pendingRep(id) ?? '';
+    expect(['U0DAN', 'U0ERIN', 'U0FRANK']).toContain(rep);
+    const home = await eventuallyAsync(async () => {
+      const view = textOf((await state(rep)).home ?? '');
+      return view.includes(`L-${id}`) && view;
+    });
+    expect(home).toContain('Waiting for you');
+    // Every publish succeeded: the flush outside a request uses the bot token.
+    expect(sandbox.slack.callsTo('views.publish').filter((c) => !c.ok)).toEqual([]);
+  });
+
   it('refuses malformed interactions with the field that is wrong', async () => {
     const { post } = await start();
     const missing = await post('/sandbox/action', { as: 'U0BOB' });

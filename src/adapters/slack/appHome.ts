@@ -18,6 +18,11 @@ export interface AppHomeDeps {
   lifecycle: OfferLifecycle;
   clock: Clock;
   logger: Logger;
+  /**
+   * The bot token, for republishing outside a request: the app's own client carries no token (the
+   * app authorizes per request), so without it every flush would fail with `not_authed`.
+   */
+  botToken: string;
 }
 
 /**
@@ -29,10 +34,10 @@ export function registerAppHome(app: App, deps: AppHomeDeps) {
   const opened = new Set<string>();
   const dirty = new Set<string>();
 
-  const publish = async (client: WebClient, userId: string) => {
+  const publish = async (client: WebClient, userId: string, token?: string) => {
     const now = deps.clock.now();
     const view = renderAppHome(deps.readModels.appHome(deps.config(), userId, now), now);
-    await client.views.publish({ user_id: userId, view: view as never });
+    await client.views.publish({ user_id: userId, view: view as never, ...(token !== undefined ? { token } : {}) });
   };
 
   app.event('app_home_opened', async ({ event, client }) => {
@@ -71,7 +76,7 @@ export function registerAppHome(app: App, deps: AppHomeDeps) {
       dirty.clear();
       for (const userId of users) {
         try {
-          await publish(app.client, userId);
+          await publish(app.client, userId, deps.botToken);
         } catch (error) {
           deps.logger.warn({ err: error, user: userId }, 'App Home publish failed; it is published again when the user opens it');
         }
