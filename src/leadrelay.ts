@@ -242,7 +242,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   registerAwayCommand(slack.app, { logger, config, availability, clock, touched: home.touched });
   registerReassignCommand(slack.app, { logger, config, lifecycle, leads });
   registerOwnerCommand(slack.app, { logger, config, accountOwners: createAccountOwners({ db, clock, config, logger }) });
-  registerOfferActions(slack.app, { lifecycle, people, logger });
+  registerOfferActions(slack.app, { lifecycle, people, logger, touched: home.touched });
 
   // Leads answered 202 before a crash but not yet routed are enriched and routed (in the background:
   // an enrichment webhook may take up to its timeout), and the holding queue comes first.

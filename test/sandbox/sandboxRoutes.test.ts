@@ -303,6 +303,29 @@ describe('sandbox mode: acting as a person', () => {
     expect(sandbox.slack.callsTo('views.publish').filter((c) => !c.ok)).toEqual([]);
   });
 
+  it('a claim clicked in the App Home claims the lead, and a stale click there republishes the Home as the answer', async () => {
+    const { post, state, sendLead, pendingRep, lead, sandbox } = await start({ timers: true });
+    for (const rep of ['U0DAN', 'U0ERIN', 'U0FRANK']) await post('/sandbox/home', { as: rep });
+    const id = await sendLead({ email: 'homeclaim@plain.example', score: 50 });
+    const rep = pendingRep(id) ?? '';
+    const home = await eventuallyAsync(async () => {
+      const view = (await state(rep)).home ?? '';
+      return view.includes('data-action-id="claim_lead"') && view;
+    });
+    const value = /<button[^>]*data-action-id="claim_lead"[^>]*data-value="([^"]+)"/.exec(home)?.[1];
+    expect(value).toMatch(/^offer:\d+:\d+$/);
+    expect((await post('/sandbox/action', { as: rep, actionId: 'claim_lead', view: 'home', value })).status).toBe(200);
+    await eventually(() => lead(id).state === 'claimed');
+    expect(lead(id).owner_id).toBe(rep);
+    const publishes = () => sandbox.slack.callsTo('views.publish').filter((c) => c.args.user_id === rep).length;
+    await eventuallyAsync(async () => textOf((await state(rep)).home ?? '').includes('Your open leads (1)'));
+    const before = publishes();
+    // The same (now stale) button again, as a second client still showing the old Home would send it.
+    await sandbox.slack.blockAction({ userId: rep, actionId: 'claim_lead', view: 'home', value: value ?? '', requireElement: false });
+    await eventually(() => publishes() > before);
+    expect(lead(id)).toEqual({ state: 'claimed', owner_id: rep });
+  });
+
   it('refuses malformed interactions with the field that is wrong', async () => {
     const { post } = await start();
     const missing = await post('/sandbox/action', { as: 'U0BOB' });

@@ -10,6 +10,8 @@ interface Deps {
   lifecycle: OfferLifecycle;
   people: () => PeopleDirectory;
   logger: Logger;
+  /** Marks a user's App Home for republishing (a click in the Home has no response_url to answer on). */
+  touched?: (userId: string) => void;
 }
 
 /**
@@ -32,6 +34,8 @@ export function registerOfferActions(app: App, deps: Deps): void {
   const run = async (userId: string, respond: Respond, action: () => CommandResult) => {
     try {
       await answer(action(), userId, respond);
+      // A click in the App Home: the republished Home is the answer, also when the click changed nothing.
+      if (respond === undefined) deps.touched?.(userId);
     } catch (error) {
       deps.logger.error({ err: error }, 'card action failed');
       await respond?.({ response_type: 'ephemeral', replace_original: false, text: 'Sorry, that failed on our side; nothing was changed. Please try again.' });
