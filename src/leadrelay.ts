@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from './adapters/packageRoot.ts';
 import { createAcceptLead } from './app/acceptLead.ts';
 import type { Config } from './config/schema.ts';
 import type { Env } from './config/env.ts';
@@ -37,7 +39,7 @@ import { createOfferLifecycle } from './app/offerLifecycle.ts';
 import { startScheduler } from './adapters/scheduler/startScheduler.ts';
 import { createLeadRouter } from './app/routeLead.ts';
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION: string = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 
 export interface LeadrelayOptions {
   env: Env;
