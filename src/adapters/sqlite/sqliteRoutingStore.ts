@@ -24,7 +24,23 @@ export function sqliteRoutingStore(db: Db) {
       ON CONFLICT (team_id) DO UPDATE SET level = excluded.level`),
     lastOffer: db.prepare(`INSERT INTO rep_state (rep_id, last_offer_at, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (rep_id) DO UPDATE SET last_offer_at = excluded.last_offer_at`),
+    // One rep or team at a time, each an index lookup (rep_state and round_robin_* by key, leads_owner, offers_rep).
+    repStateOf: db.prepare('SELECT away_until, capacity_override, last_offer_at FROM rep_state WHERE rep_id = ?'),
+    openLeadsOf: db.prepare(`SELECT count(*) FROM leads WHERE owner_id = ? AND state = 'claimed'`).pluck(),
+    offersSinceOf: db.prepare('SELECT count(*) FROM offers WHERE rep_id = ? AND offered_at >= ?').pluck(),
+    passesOf: db.prepare('SELECT rep_id, pass FROM round_robin_passes WHERE team_id = ?'),
+    levelOf: db.prepare('SELECT level FROM round_robin_levels WHERE team_id = ?').pluck(),
   };
+
+  const repsById = new WeakMap<Config, Map<string, Config['reps'][number]>>();
+  type RepStateRow = { away_until: number | null; capacity_override: number | null; last_offer_at: number | null };
+  const toRuntime = (row: RepStateRow | undefined, openLeads: number, offersToday: number): RepRuntime => ({
+    awayUntil: row?.away_until === AWAY_INDEFINITELY ? Number.POSITIVE_INFINITY : (row?.away_until ?? null),
+    capacityOverride: row?.capacity_override ?? null,
+    openLeads,
+    offersToday,
+    lastOfferAt: row?.last_offer_at ?? null,
+  });
 
   /** Offers per rep since each rep's local midnight: one query per distinct time zone. */
   const offersToday = (config: Config, now: number): Map<string, number> => {
@@ -54,16 +70,7 @@ export function sqliteRoutingStore(db: Db) {
       const open = new Map((statements.openLeads.all() as { owner_id: string; n: number }[]).map((row) => [row.owner_id, row.n]));
       const today = offersToday(config, now);
       const reps = new Map<string, RepRuntime>();
-      for (const rep of config.reps) {
-        const row = state.get(rep.id);
-        reps.set(rep.id, {
-          awayUntil: row?.away_until === AWAY_INDEFINITELY ? Number.POSITIVE_INFINITY : (row?.away_until ?? null),
-          capacityOverride: row?.capacity_override ?? null,
-          openLeads: open.get(rep.id) ?? 0,
-          offersToday: today.get(rep.id) ?? 0,
-          lastOfferAt: row?.last_offer_at ?? null,
-        });
-      }
+      for (const rep of config.reps) reps.set(rep.id, toRuntime(state.get(rep.id), open.get(rep.id) ?? 0, today.get(rep.id) ?? 0));
       const passes = new Map<string, Map<string, number>>();
       for (const row of statements.passes.all() as { team_id: string; rep_id: string; pass: number }[]) {
         passes.set(row.team_id, (passes.get(row.team_id) ?? new Map<string, number>()).set(row.rep_id, row.pass));
@@ -72,6 +79,42 @@ export function sqliteRoutingStore(db: Db) {
       const levels = new Map((statements.levels.all() as { team_id: string; level: number }[]).map((row) => [row.team_id, row.level]));
       for (const team of config.teams) roundRobin.set(team.id, { level: levels.get(team.id) ?? 0, passes: passes.get(team.id) ?? new Map() });
       return { reps, roundRobin };
+    },
+
+    /**
+     * The runtime state of some reps as of `now`, each read by key (an entry for every id; reps not in
+     * the config are left out): what a decision needs when it looks at a few teams of a large config,
+     * at a cost that does not grow with the number of reps or of offers made today.
+     */
+    loadReps(config: Config, repIds: Iterable<string>, now: number): Map<string, RepRuntime> {
+      const reps = new Map<string, RepRuntime>();
+      const dayStarts = new Map<string, number>();
+      let byId = repsById.get(config);
+      if (!byId) {
+        byId = new Map(config.reps.map((rep) => [rep.id, rep]));
+        repsById.set(config, byId);
+      }
+      for (const id of repIds) {
+        const rep = byId.get(id);
+        if (!rep) continue;
+        let dayStart = dayStarts.get(rep.timezone);
+        if (dayStart === undefined) {
+          dayStart = localDayStart(rep.timezone, now);
+          dayStarts.set(rep.timezone, dayStart);
+        }
+        reps.set(id, toRuntime(statements.repStateOf.get(id) as RepStateRow | undefined, statements.openLeadsOf.get(id) as number, statements.offersSinceOf.get(id, dayStart) as number));
+      }
+      return reps;
+    },
+
+    /** The round-robin state of some teams (level 0 and no passes when none is stored). */
+    loadRoundRobin(teamIds: Iterable<string>): Map<string, RoundRobinState> {
+      const roundRobin = new Map<string, RoundRobinState>();
+      for (const teamId of teamIds) {
+        const passes = new Map((statements.passesOf.all(teamId) as { rep_id: string; pass: number }[]).map((row) => [row.rep_id, row.pass]));
+        roundRobin.set(teamId, { level: (statements.levelOf.get(teamId) as number | undefined) ?? 0, passes });
+      }
+      return roundRobin;
     },
 
     /** The part of a snapshot particular to one lead: its account's runtime owner and the reps who already missed it. */
