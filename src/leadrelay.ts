@@ -111,14 +111,6 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   });
   const recordSignal = createRecordSignal({ db, leads, offers, signals: sqliteSignalStore(db), outbox, router, clock, config, logger, onEffects: () => worker.wake() });
   lifecycle = createOfferLifecycle({ db, leads, offers, outbox, router, clock, config, logger, onEffects: () => worker.wake() });
-  const routing = new Set<Promise<unknown>>();
-  const routeAccepted = (leadId: number) => {
-    const pending = router
-      .routeSoon(leadId)
-      .catch((error: unknown) => logger.error({ err: error, lead: `L-${leadId}` }, 'routing failed; the lead stays received and is retried at the next start'))
-      .finally(() => routing.delete(pending));
-    routing.add(pending);
-  };
 
   const routes: HttpRoute[] = [
     {
@@ -132,14 +124,16 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
           leads,
           clock,
           config,
+          router,
           onSeenAgain: (leadId, source, now) => {
             lifecycle?.noteSeenAgain(leadId, renderSeenAgain(source, now).text, now);
             worker.wake();
           },
         }),
-        onAccepted: (leadId) => {
+        onAccepted: (leadId, routing) => {
           logger.info({ lead: `L-${leadId}`, event: 'lead.received' }, 'lead received');
-          routeAccepted(leadId);
+          if (routing?.ok) router.committed(leadId, routing.outcome);
+          else logger.error({ err: routing?.error, lead: `L-${leadId}` }, 'routing failed; the lead stays received and is retried at the next start');
         },
       }),
     },
@@ -245,7 +239,6 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
     async stop() {
       shuttingDown = true;
       await slack.stop();
-      await Promise.all(routing);
       if (deadlineTimer) clearTimeout(deadlineTimer);
       await scheduler?.stop();
       await worker.stop();

@@ -187,6 +187,12 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     /** Routes a lead inside the caller's transaction (after a pass or an expiry); the caller commits and calls `committed`. */
     routeWithinTransaction: (leadId: number) => decideAndApply(leadId),
 
+    /**
+     * Routes a just-accepted lead inside the transaction that stores it, in its own savepoint: if
+     * routing throws, only the routing is rolled back. The caller commits and calls `committed`.
+     */
+    routeAcceptedWithinTransaction: (leadId: number) => routeInTransaction(leadId),
+
     /** Routes a lead by a signal rule inside the caller's transaction (out of a sequence or the queue). */
     routeForSignalWithinTransaction: (leadId: number, rule: SignalRule) => decideAndApply(leadId, rule),
 
