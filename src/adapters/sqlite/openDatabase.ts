@@ -24,6 +24,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    if (process.env.LR_EXP_CKPT) db.pragma(`wal_autocheckpoint = ${process.env.LR_EXP_CKPT}`);
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     migrate(db, options.migrations ?? loadMigrations());
     return db;

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.ts';
-import { localDayStart, type RepRuntime, type RoundRobinState, type RoundRobinUpdate, type RoutingSnapshot } from '../../domain/routing/index.ts';
+import { localDayStart, nextLocalDayStart, type RepRuntime, type RoundRobinState, type RoundRobinUpdate, type RoutingSnapshot } from '../../domain/routing/index.ts';
 import type { Db } from './openDatabase.ts';
 
 /** `away_until` of a rep away with no return time (`/away` alone). */
@@ -24,12 +24,23 @@ export function sqliteRoutingStore(db: Db) {
       ON CONFLICT (team_id) DO UPDATE SET level = excluded.level`),
     lastOffer: db.prepare(`INSERT INTO rep_state (rep_id, last_offer_at, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (rep_id) DO UPDATE SET last_offer_at = excluded.last_offer_at`),
-    // One rep or team at a time, each an index lookup (rep_state and round_robin_* by key, leads_owner, offers_rep).
-    repStateOf: db.prepare('SELECT away_until, capacity_override, last_offer_at FROM rep_state WHERE rep_id = ?'),
-    openLeadsOf: db.prepare(`SELECT count(*) FROM leads WHERE owner_id = ? AND state = 'claimed'`).pluck(),
-    offersSinceOf: db.prepare('SELECT count(*) FROM offers WHERE rep_id = ? AND offered_at >= ?').pluck(),
-    passesOf: db.prepare('SELECT rep_id, pass FROM round_robin_passes WHERE team_id = ?'),
-    levelOf: db.prepare('SELECT level FROM round_robin_levels WHERE team_id = ?').pluck(),
+    // Some reps or teams (a JSON array of ids), each found by key: rep_state and round_robin_* by primary
+    // key, open leads by leads_owner, offers since a day's start by offers_rep.
+    repStateOf: db.prepare('SELECT rep_id, away_until, capacity_override, last_offer_at FROM rep_state WHERE rep_id IN (SELECT value FROM json_each(?))'),
+    openLeadsOf: db.prepare(`SELECT owner_id, count(*) AS n FROM leads WHERE owner_id IN (SELECT value FROM json_each(?)) AND state = 'claimed' GROUP BY owner_id`),
+    offersSinceOf: db.prepare('SELECT rep_id, count(*) AS n FROM offers WHERE rep_id IN (SELECT value FROM json_each(?)) AND offered_at >= ? GROUP BY rep_id'),
+    passesOf: db.prepare('SELECT team_id, rep_id, pass FROM round_robin_passes WHERE team_id IN (SELECT value FROM json_each(?))'),
+    levelOf: db.prepare('SELECT team_id, level FROM round_robin_levels WHERE team_id IN (SELECT value FROM json_each(?))'),
+  };
+
+  /** Each zone's current local day, [start, end): a day start is computed once a day, not once a decision. */
+  const localDays = new Map<string, { start: number; end: number }>();
+  const dayStartIn = (zone: string, now: number) => {
+    const day = localDays.get(zone);
+    if (day && now >= day.start && now < day.end) return day.start;
+    const start = localDayStart(zone, now);
+    localDays.set(zone, { start, end: nextLocalDayStart(zone, now) });
+    return start;
   };
 
   const repsById = new WeakMap<Config, Map<string, Config['reps'][number]>>();
@@ -49,7 +60,7 @@ export function sqliteRoutingStore(db: Db) {
     const counts = new Map<string, number>();
     for (const [zone, repIds] of byZone) {
       const wanted = new Set(repIds);
-      for (const row of statements.offersSince.all(localDayStart(zone, now)) as { rep_id: string; n: number }[]) {
+      for (const row of statements.offersSince.all(dayStartIn(zone, now)) as { rep_id: string; n: number }[]) {
         if (wanted.has(row.rep_id)) counts.set(row.rep_id, row.n);
       }
     }
@@ -87,34 +98,40 @@ export function sqliteRoutingStore(db: Db) {
      * at a cost that does not grow with the number of reps or of offers made today.
      */
     loadReps(config: Config, repIds: Iterable<string>, now: number): Map<string, RepRuntime> {
-      const reps = new Map<string, RepRuntime>();
-      const dayStarts = new Map<string, number>();
       let byId = repsById.get(config);
       if (!byId) {
         byId = new Map(config.reps.map((rep) => [rep.id, rep]));
         repsById.set(config, byId);
       }
-      for (const id of repIds) {
+      const known = [...repIds].flatMap((id) => {
         const rep = byId.get(id);
-        if (!rep) continue;
-        let dayStart = dayStarts.get(rep.timezone);
-        if (dayStart === undefined) {
-          dayStart = localDayStart(rep.timezone, now);
-          dayStarts.set(rep.timezone, dayStart);
-        }
-        reps.set(id, toRuntime(statements.repStateOf.get(id) as RepStateRow | undefined, statements.openLeadsOf.get(id) as number, statements.offersSinceOf.get(id, dayStart) as number));
+        return rep ? [rep] : [];
+      });
+      const reps = new Map<string, RepRuntime>();
+      if (known.length === 0) return reps;
+      const ids = JSON.stringify(known.map((rep) => rep.id));
+      const state = new Map((statements.repStateOf.all(ids) as (RepStateRow & { rep_id: string })[]).map((row) => [row.rep_id, row]));
+      const open = new Map((statements.openLeadsOf.all(ids) as { owner_id: string; n: number }[]).map((row) => [row.owner_id, row.n]));
+      const today = new Map<string, number>();
+      const byZone = new Map<string, string[]>();
+      for (const rep of known) byZone.set(rep.timezone, [...(byZone.get(rep.timezone) ?? []), rep.id]);
+      for (const [zone, zoneIds] of byZone) {
+        for (const row of statements.offersSinceOf.all(JSON.stringify(zoneIds), dayStartIn(zone, now)) as { rep_id: string; n: number }[]) today.set(row.rep_id, row.n);
       }
+      for (const rep of known) reps.set(rep.id, toRuntime(state.get(rep.id), open.get(rep.id) ?? 0, today.get(rep.id) ?? 0));
       return reps;
     },
 
     /** The round-robin state of some teams (level 0 and no passes when none is stored). */
     loadRoundRobin(teamIds: Iterable<string>): Map<string, RoundRobinState> {
-      const roundRobin = new Map<string, RoundRobinState>();
-      for (const teamId of teamIds) {
-        const passes = new Map((statements.passesOf.all(teamId) as { rep_id: string; pass: number }[]).map((row) => [row.rep_id, row.pass]));
-        roundRobin.set(teamId, { level: (statements.levelOf.get(teamId) as number | undefined) ?? 0, passes });
+      const wanted = [...teamIds];
+      const ids = JSON.stringify(wanted);
+      const passes = new Map<string, Map<string, number>>();
+      for (const row of statements.passesOf.all(ids) as { team_id: string; rep_id: string; pass: number }[]) {
+        passes.set(row.team_id, (passes.get(row.team_id) ?? new Map<string, number>()).set(row.rep_id, row.pass));
       }
-      return roundRobin;
+      const levels = new Map((statements.levelOf.all(ids) as { team_id: string; level: number }[]).map((row) => [row.team_id, row.level]));
+      return new Map(wanted.map((teamId) => [teamId, { level: levels.get(teamId) ?? 0, passes: passes.get(teamId) ?? new Map<string, number>() }]));
     },
 
     /** The part of a snapshot particular to one lead: its account's runtime owner and the reps who already missed it. */
