@@ -49,7 +49,7 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
   const { db, leads, offers, outbox, router, clock, logger } = deps;
 
   const factsOf = (leadId: number): LeadFacts | null => {
-    const stored = leads.getLead(leadId);
+    const stored = leads.getState(leadId);
     if (!stored) return null;
     return {
       id: stored.id,
@@ -223,10 +223,9 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     expireDue(): number {
       let expired = 0;
       for (;;) {
-        const commands = offers.dueDeadlines(clock.now(), 1000).flatMap((offer) => {
-          const leadId = leadOfOffer(offer.id);
-          return leadId === null ? [] : [{ leadId, command: { type: 'expire' as const, offerId: offer.id, offerVersion: offer.version } }];
-        });
+        const commands = offers
+          .dueDeadlines(clock.now(), 1000)
+          .map((offer) => ({ leadId: offer.lead_id, command: { type: 'expire' as const, offerId: offer.id, offerVersion: offer.version } }));
         const progress = commands.length === 0 ? 0 : executeBatch(commands);
         expired += progress;
         if (progress === 0) return expired;
@@ -235,10 +234,9 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
 
     /** Posts the reminder of every offer past its remind_at. */
     remindDue(): number {
-      const commands = offers.dueReminders(clock.now(), 1000).flatMap((offer) => {
-        const leadId = leadOfOffer(offer.id);
-        return leadId === null ? [] : [{ leadId, command: { type: 'remind' as const, offerId: offer.id, offerVersion: offer.version } }];
-      });
+      const commands = offers
+        .dueReminders(clock.now(), 1000)
+        .map((offer) => ({ leadId: offer.lead_id, command: { type: 'remind' as const, offerId: offer.id, offerVersion: offer.version } }));
       return commands.length === 0 ? 0 : executeBatch(commands);
     },
 

@@ -86,6 +86,7 @@ export function sqliteLeadStore(db: Db) {
     leadById: db.prepare(`SELECT id, state, owner_id, team_id, sequence_id, routed_by, domain, version, payload,
       received_at, updated_at, first_offered_at, claimed_at, done_at FROM leads WHERE id = ?`),
     trace: db.prepare('SELECT trace FROM leads WHERE id = ?'),
+    stateById: db.prepare('SELECT id, state, version, owner_id FROM leads WHERE id = ?'),
     setState: db.prepare(`UPDATE leads SET state = @state, owner_id = @ownerId, version = version + 1, updated_at = @now,
       claimed_at = CASE WHEN @state = 'claimed' THEN @now ELSE claimed_at END,
       done_at = CASE WHEN @state = 'done' THEN @now ELSE done_at END
@@ -154,6 +155,11 @@ export function sqliteLeadStore(db: Db) {
       if (!row) return undefined;
       const { payload, ...rest } = row;
       return { ...rest, lead: JSON.parse(payload) as Lead };
+    },
+
+    /** Where a lead is (state, version, owner), without reading its payload: what a command on it decides on. */
+    getState(id: number): Pick<StoredLead, 'id' | 'state' | 'version' | 'owner_id'> | undefined {
+      return statements.stateById.get(id) as Pick<StoredLead, 'id' | 'state' | 'version' | 'owner_id'> | undefined;
     },
 
     /** Compare-and-set on the version: moves the lead to `state` with `ownerId`; false when it changed meanwhile. */
