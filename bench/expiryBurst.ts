@@ -28,7 +28,7 @@ export async function benchExpiryBurst(options: { offers: number; dir: string; c
 
   const slack = await startStandInProcess(benchUsers());
   // All deadlines at one instant, far enough ahead for the bot to start.
-  const deadline = Date.now() + 4000;
+  const deadline = Date.now() + 3000;
   const writer = new Database(dbPath);
   writer.prepare(`UPDATE offers SET deadline_at = ? WHERE state = 'pending'`).run(deadline);
   writer.close();

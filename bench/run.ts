@@ -27,8 +27,8 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const secret = 'bench-webhook-secret-0123456789';
 
 const settings = quick
-  ? { steadySeconds: 5, intakeSeconds: 5, drainSeconds: 3, expiryOffers: 2_000, restartLeads: 20_000, restartPending: 2_000 }
-  : { steadySeconds: 30, intakeSeconds: 30, drainSeconds: 30, expiryOffers: 10_000, restartLeads: 100_000, restartPending: 10_000 };
+  ? { steadySeconds: 5, warmSeconds: 2, intakeSeconds: 5, drainSeconds: 3, expiryOffers: 2_000, restartLeads: 20_000, restartPending: 2_000 }
+  : { steadySeconds: 30, warmSeconds: 3, intakeSeconds: 30, drainSeconds: 30, expiryOffers: 10_000, restartLeads: 100_000, restartPending: 10_000 };
 
 const log = (text: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 
@@ -54,9 +54,10 @@ async function main() {
   try {
     if (wanted('steady')) {
       log(`steady: 200 leads/s for ${settings.steadySeconds} s over 400 reps, bot then floor`);
-      const bot = await benchSteady({ target: 'bot', dir, configPath, secret, seconds: settings.steadySeconds, ratePerSecond: 200, clicksPerSecond: 1.2 });
-      const floor = await benchSteady({ target: 'floor', dir, configPath, secret, seconds: settings.steadySeconds, ratePerSecond: 200 });
-      results.steady = { bot, floor, cpuRatio: bot.cpuMsPerLead !== null && floor.cpuMsPerLead ? Math.round((bot.cpuMsPerLead / floor.cpuMsPerLead) * 100) / 100 : null };
+      const common = { dir, configPath, secret, seconds: settings.steadySeconds, warmSeconds: settings.warmSeconds, ratePerSecond: 200 };
+      const bot = await benchSteady({ ...common, target: 'bot', clicksPerSecond: 1.2 });
+      const floor = await benchSteady({ ...common, target: 'floor' });
+      results.steady = { bot, floor, cpuRatio: bot.cpuMsPerLeadSteady !== null && floor.cpuMsPerLeadSteady ? Math.round((bot.cpuMsPerLeadSteady / floor.cpuMsPerLeadSteady) * 100) / 100 : null };
     }
     if (wanted('intake')) {
       log(`intake: 32 connections for ${settings.intakeSeconds} s, bot then floor`);

@@ -26,6 +26,7 @@ import { sqliteLeadStore } from './adapters/sqlite/sqliteLeadStore.ts';
 import { sqliteOfferStore } from './adapters/sqlite/sqliteOfferStore.ts';
 import { sqliteOutboxStore } from './adapters/sqlite/sqliteOutboxStore.ts';
 import { sqliteRoutingStore } from './adapters/sqlite/sqliteRoutingStore.ts';
+import { createDeferredWrites } from './adapters/sqlite/deferredWrites.ts';
 import { createOutboxWorker } from './adapters/outbox/outboxWorker.ts';
 import { createWebhookDeliverer } from './adapters/outbox/deliverWebhook.ts';
 import { createSlackCaller, createSlackDeliverer } from './adapters/slack/deliverSlackCall.ts';
@@ -83,8 +84,12 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   let lifecycle: ReturnType<typeof createOfferLifecycle> | undefined = undefined;
   // Bound once the App Home is registered (it needs the Bolt app, which needs the routes).
   let touchHome: (userId: string) => void = () => undefined;
+  // Delivered outbox rows are recorded with the next commit that happens anyway (an arriving lead's),
+  // or on their own within 20 ms: under a steady flow of leads a card's delivery costs no fsync.
+  const deferred = createDeferredWrites(db, { maxDelayMs: 20 });
   const worker = createOutboxWorker({
     outbox,
+    deferred,
     clock,
     logger,
     deliverers: {
@@ -125,6 +130,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
           clock,
           config,
           router,
+          deferred,
           onSeenAgain: (leadId, source, now) => {
             lifecycle?.noteSeenAgain(leadId, renderSeenAgain(source, now).text, now);
             worker.wake();

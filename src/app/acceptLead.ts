@@ -1,5 +1,6 @@
 import type { Db } from '../adapters/sqlite/openDatabase.ts';
 import { createGroupCommit } from '../adapters/sqlite/groupCommit.ts';
+import type { DeferredWrites } from '../adapters/sqlite/deferredWrites.ts';
 import type { SqliteLeadStore } from '../adapters/sqlite/sqliteLeadStore.ts';
 import type { Clock } from '../domain/clock.ts';
 import { leadDomain, leadKeys, leadRef, normalizeEmail, type Lead } from '../domain/lead.ts';
@@ -47,6 +48,8 @@ export function createAcceptLead(deps: {
   onSeenAgain?: (leadId: number, source: Lead['source'], now: number) => void;
   /** Routes each new lead in the same transaction (see RoutingAttempt); without it, the caller routes. */
   router?: Pick<LeadRouter, 'routeAcceptedWithinTransaction' | 'inBatch'>;
+  /** Writes waiting to ride along with a commit (delivered outbox rows): they join the intake's commits. */
+  deferred?: DeferredWrites;
 }) {
   const { db, leads, clock } = deps;
 
@@ -117,7 +120,7 @@ export function createAcceptLead(deps: {
   // the same lead between our duplicate check and our insert. Leads routed in one batch share the
   // routing state read for the batch.
   const router = deps.router;
-  return router ? createGroupCommit(db, accept, (batch) => router.inBatch(batch)) : createGroupCommit(db, accept);
+  return createGroupCommit(db, accept, router ? (batch) => router.inBatch(batch) : undefined, deps.deferred);
 }
 
 /**
