@@ -4,7 +4,8 @@
  * The bot runs compiled (`npm run build` → dist/src/main.js; built here when dist is missing or older
  * than src/), as a production deployment should run it; `runtime: 'tsx'` runs `npm start`'s command
  * (`node --import tsx src/main.ts`) instead. BENCH_PROFILE_DIR=dir writes a CPU profile of each bot
- * process (open it in Chrome DevTools) when it stops.
+ * and floor process (open it in Chrome DevTools, or summarize it with bench/profileSummary.ts) when
+ * it stops; BENCH_NODE_FLAGS adds Node/V8 flags (e.g. "--trace-gc").
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, readdirSync, statSync } from 'node:fs';
@@ -107,15 +108,19 @@ async function startService(args: string[], env: Record<string, string>, options
 
 export type BotRuntime = 'compiled' | 'tsx';
 
+/** BENCH_PROFILE_DIR=dir: a CPU profile per process; BENCH_NODE_FLAGS="--trace-gc …": more flags for the bot and the floor. */
+const nodeFlags = () => [
+  ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),
+  ...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
+];
+
 /** The bot, in HTTP mode against `env.SLACK_API_URL`. */
 export function startBotProcess(env: Record<string, string>, options: { runtime?: BotRuntime; logFile?: string; timeoutMs?: number } = {}): Promise<ServiceProcess> {
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   const entry = (options.runtime ?? 'compiled') === 'compiled' ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'];
-  return startService([...profile, ...entry], { LOG_LEVEL: 'info', ...env }, options);
+  return startService([...nodeFlags(), ...entry], { LOG_LEVEL: 'info', ...env }, options);
 }
 
 /** The floor pipeline (bench/floor.ts). */
 export function startFloorProcess(env: Record<string, string>, options: { logFile?: string } = {}): Promise<ServiceProcess> {
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  return startService([...profile, '--import', 'tsx', 'bench/floor.ts'], env, options);
+  return startService([...nodeFlags(), '--import', 'tsx', 'bench/floor.ts'], env, options);
 }
