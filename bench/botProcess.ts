@@ -1,7 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+/**
+ * Starts the real bot (or the floor) as its own process and waits until /healthz answers 200.
+ *
+ * The bot runs compiled (`npm run build` → dist/src/main.js; built here when dist is missing or older
+ * than src/), as a production deployment should run it; `runtime: 'tsx'` runs `npm start`'s command
+ * (`node --import tsx src/main.ts`) instead. BENCH_PROFILE_DIR=dir writes a CPU profile of each bot
+ * and floor process (open it in Chrome DevTools, or summarize it with bench/profileSummary.ts) when
+ * it stops; BENCH_NODE_FLAGS adds Node/V8 flags (e.g. "--trace-gc").
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuSeconds, hrNow, memoryMb } from './procStats.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
@@ -17,54 +28,99 @@ export function freePort(): Promise<number> {
   });
 }
 
-export interface BotProcess {
+const newestMtime = (dir: string): number =>
+  readdirSync(dir, { withFileTypes: true }).reduce((newest, entry) => {
+    const path = join(dir, entry.name);
+    return Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }, 0);
+
+/** Runs `npm run build` unless dist/src/main.js is newer than every file in src/. Returns the build time in ms (0: up to date). */
+export function ensureBuilt(): number {
+  const main = join(root, 'dist/src/main.js');
+  if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(root, 'src'))) return 0;
+  const started = Date.now();
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  return Date.now() - started;
+}
+
+export interface ServiceProcess {
   child: ChildProcess;
+  pid: number;
   url: string;
-  /** Peak resident set size so far, in MB (VmHWM). */
-  peakRssMb(): number;
+  /** From spawn to the first 200 from /healthz, in ms. */
+  readyMs: number;
+  cpuSeconds(): number;
+  /** Resident memory now and its peak so far (VmHWM), in MB. */
+  memoryMb(): { rss: number; peak: number };
+  /** SIGTERM, then waits for the exit (SIGKILL after 20 s). */
   stop(): Promise<number | null>;
 }
 
-/** Starts the real bot (`src/main.ts`) as its own process and waits until /healthz answers 200. */
-export async function startBotProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<BotProcess> {
-  const port = await freePort();
-  // BENCH_PROFILE_DIR=dir writes a CPU profile of the bot (open it in Chrome DevTools) when it stops.
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
+async function startService(args: string[], env: Record<string, string>, options: { logFile?: string; port?: number; timeoutMs?: number }): Promise<ServiceProcess> {
+  const port = options.port ?? (await freePort());
+  const output = options.logFile ? openSync(options.logFile, 'a') : 'inherit';
+  const started = hrNow();
+  const child = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port) },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', output, output],
   });
   const url = `http://127.0.0.1:${port}`;
-  const started = Date.now();
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  let readyMs = 0;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the bot exited with code ${child.exitCode} during start-up`);
-    try {
-      const response = await fetch(`${url}/healthz`);
-      if (response.status === 200) break;
-    } catch {
-      // not listening yet
+    if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with code ${child.exitCode} during start-up${options.logFile ? ` (see ${options.logFile})` : ''}`);
+    const ok = await fetch(`${url}/healthz`).then(
+      (response) => response.status === 200,
+      () => false,
+    );
+    if (ok) {
+      readyMs = hrNow() - started;
+      break;
     }
-    if (Date.now() - started > timeoutMs) {
+    if (hrNow() - started > timeoutMs) {
       child.kill('SIGKILL');
-      throw new Error('the bot did not become healthy in time');
+      throw new Error(`${args.join(' ')} did not become healthy in ${timeoutMs} ms`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
+  const pid = child.pid as number;
   return {
     child,
+    pid,
     url,
-    peakRssMb() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      return Math.round(kb / 1024);
-    },
+    readyMs: Math.round(readyMs),
+    cpuSeconds: () => cpuSeconds(pid),
+    memoryMb: () => memoryMb(pid),
     stop() {
       return new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);
-        child.once('exit', (code) => resolve(code));
+        const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        child.once('exit', (code) => {
+          clearTimeout(kill);
+          resolve(code);
+        });
         child.kill('SIGTERM');
       });
     },
   };
+}
+
+export type BotRuntime = 'compiled' | 'tsx';
+
+/** BENCH_PROFILE_DIR=dir: a CPU profile per process; BENCH_NODE_FLAGS="--trace-gc …": more flags for the bot and the floor. */
+const nodeFlags = () => [
+  ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),
+  ...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
+];
+
+/** The bot, in HTTP mode against `env.SLACK_API_URL`. */
+export function startBotProcess(env: Record<string, string>, options: { runtime?: BotRuntime; logFile?: string; timeoutMs?: number } = {}): Promise<ServiceProcess> {
+  const entry = (options.runtime ?? 'compiled') === 'compiled' ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+  return startService([...nodeFlags(), ...entry], { LOG_LEVEL: 'info', ...env }, options);
+}
+
+/** The floor pipeline (bench/floor.ts). */
+export function startFloorProcess(env: Record<string, string>, options: { logFile?: string } = {}): Promise<ServiceProcess> {
+  return startService([...nodeFlags(), '--import', 'tsx', 'bench/floor.ts'], env, options);
 }

@@ -1,82 +1,90 @@
 /**
- * `npm run bench [-- --quick]`: measures leadrelay on this machine and writes
- * bench/results/latest.json. Never part of `npm test`; figures are reported, not asserted.
- *
- * Measured so far: POST /leads intake throughput and latency (32 keep-alive connections, closed
- * loop) against the real bot running as its own process, and its peak RSS.
+ * `npm run bench [-- --quick] [-- --only steady,intake,expiry,restart]`: measures leadrelay against
+ * SPEC 11 on this machine, next to the floor pipeline (bench/floor.ts), and writes
+ * bench/results/latest.json (keys: bench/README.md). Never part of `npm test`; figures are reported,
+ * not asserted. Every phase starts its own processes: the bot (compiled, dist/), or the floor, and a
+ * Slack stand-in (bench/standInProcess.ts); this process only generates load and measures.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../src/config/loadConfig.ts';
-import { startSlackStandIn } from '../src/sandbox/slackStandIn.ts';
-import { startBotProcess } from './botProcess.ts';
-import { runClosedLoop } from './loadGenerator.ts';
+import { ensureBuilt } from './botProcess.ts';
 import { benchExpiryBurst } from './expiryBurst.ts';
+import { benchIntake } from './intake.ts';
+import { benchRestart } from './restart.ts';
 import { benchRoutingDecision } from './routingDecision.ts';
+import { writeBenchConfig } from './seed.ts';
+import { benchSteady } from './steady.ts';
+import { renderTable, type BenchResults } from './table.ts';
 
-const quick = process.argv.includes('--quick');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.includes('--only') ? new Set((args[args.indexOf('--only') + 1] ?? '').split(',')) : null;
+const keep = args.includes('--keep');
+const wanted = (phase: string) => only === null || only.has(phase);
 const root = fileURLToPath(new URL('../', import.meta.url));
 const secret = 'bench-webhook-secret-0123456789';
 
+const settings = quick
+  ? { steadySeconds: 5, warmSeconds: 1.5, intakeSeconds: 5, drainSeconds: 2, expiryOffers: 2_000, restartLeads: 20_000, restartPending: 2_000 }
+  : { steadySeconds: 30, warmSeconds: 3, intakeSeconds: 30, drainSeconds: 30, expiryOffers: 10_000, restartLeads: 100_000, restartPending: 10_000 };
+
+const log = (text: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+
 async function main() {
+  const started = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'leadrelay-bench-'));
-  // The Slack stand-in runs in this process, the bot in its own (as in production, two processes).
-  const exampleConfig = loadConfig(join(root, 'leadrelay.example.yml'));
-  if (!exampleConfig.ok) throw new Error('leadrelay.example.yml is invalid: run npx leadrelay check');
-  const people = [...new Set([...exampleConfig.config.reps.map((rep) => rep.id), ...exampleConfig.config.managers, ...exampleConfig.config.teams.flatMap((team) => (team.manager ? [team.manager] : []))])];
-  const slack = await startSlackStandIn({ signingSecret: 'bench-signing-secret', botToken: 'xoxb-bench', socketMode: false, users: people });
-  const bot = await startBotProcess({
-    SLACK_BOT_TOKEN: 'xoxb-bench',
-    SLACK_SIGNING_SECRET: 'bench-signing-secret',
-    SLACK_API_URL: slack.apiUrl,
-    LEADRELAY_WEBHOOK_SECRET: secret,
-    LEADRELAY_CONFIG: join(root, 'leadrelay.example.yml'),
-    LEADRELAY_DB: join(dir, 'bench.db'),
-  });
-  const run = Date.now().toString(36);
-  const lead = (i: number) =>
-    JSON.stringify({
-      external_id: `bench-${run}-${i}`,
-      source: 'form',
-      email: `lead${i}-${run}@company${i % 997}.example`,
-      name: `Lead ${i}`,
-      company: { name: `Company ${i % 997}`, employees: (i * 37) % 5000, country: 'US' },
-      score: i % 101,
-    });
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${secret}` };
+  log(`working in ${dir}${quick ? ' (--quick)' : ''}; load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+  const buildMs = ensureBuilt();
+  if (buildMs > 0) log(`built dist/ in ${(buildMs / 1000).toFixed(1)} s`);
+  const { path: configPath } = writeBenchConfig(dir);
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    quick,
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      loadAverageAtStart: loadavg().map((n) => Math.round(n * 100) / 100),
+    },
+    settings,
+  };
   try {
-    await runClosedLoop({ url: `${bot.url}/leads`, connections: 8, seconds: 1, body: (i) => lead(1_000_000_000 + i), headers });
-    const seconds = quick ? 5 : 30;
-    const intake = await runClosedLoop({ url: `${bot.url}/leads`, connections: 32, seconds, body: lead, headers });
-    const intakeRssMb = bot.peakRssMb();
-    await bot.stop();
-    const routing = benchRoutingDecision(quick ? 5_000 : 20_000);
-    const expiry = await benchExpiryBurst({ offers: quick ? 2_000 : 10_000, dir });
-    const results = {
-      date: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-      quick,
-      intake: { connections: 32, ...intake },
-      routingDecision: { reps: 500, teams: 50, rules: 200, ...routing },
-      expiryBurst: expiry,
-      peakRssMb: Math.max(intakeRssMb, expiry.peakRssMb),
-    };
+    if (wanted('steady')) {
+      log(`steady: 200 leads/s for ${settings.steadySeconds} s over 400 reps, bot then floor`);
+      const common = { dir, configPath, secret, seconds: settings.steadySeconds, warmSeconds: settings.warmSeconds, ratePerSecond: 200 };
+      const bot = await benchSteady({ ...common, target: 'bot', clicksPerSecond: 1.2 });
+      const floor = await benchSteady({ ...common, target: 'floor' });
+      results.steady = { bot, floor, cpuRatio: bot.cpuMsPerLeadSteady !== null && floor.cpuMsPerLeadSteady ? Math.round((bot.cpuMsPerLeadSteady / floor.cpuMsPerLeadSteady) * 100) / 100 : null };
+    }
+    if (wanted('intake')) {
+      log(`intake: 32 connections for ${settings.intakeSeconds} s, bot then floor`);
+      const bot = await benchIntake({ target: 'bot', dir, configPath, secret, seconds: settings.intakeSeconds, connections: 32, drainSeconds: settings.drainSeconds });
+      const floor = await benchIntake({ target: 'floor', dir, configPath, secret, seconds: settings.intakeSeconds, connections: 32, drainSeconds: Math.min(10, settings.drainSeconds) });
+      results.intake = { bot, floor };
+    }
+    if (wanted('expiry')) {
+      log(`expiry: ${settings.expiryOffers} offers expiring together`);
+      results.expiry = await benchExpiryBurst({ offers: settings.expiryOffers, dir, cardsTimeoutSeconds: quick ? 20 : 300 });
+    }
+    if (wanted('restart')) {
+      log(`restart: ${settings.restartPending} pending offers, ${settings.restartLeads} leads`);
+      // npm start's tsx command is timed too, in the full run only (the target is the compiled bot's).
+      results.restart = await benchRestart({ dir, total: settings.restartLeads, pending: settings.restartPending, runtimes: quick ? ['compiled'] : ['compiled', 'tsx'] });
+    }
+    if (wanted('routing')) results.routingDecision = { reps: 500, teams: 50, rules: 200, ...benchRoutingDecision(quick ? 5_000 : 20_000) };
+    const rss = [results.steady?.bot.peakRssMb, results.intake?.bot.peakRssMb, results.expiry?.peakRssMb, ...Object.values(results.restart?.runs ?? {}).map((run) => run.peakRssMb)];
+    results.peakRssMb = Math.max(0, ...rss.filter((n): n is number => n !== undefined));
+    results.seconds = Math.round((Date.now() - started) / 1000);
+    results.machine.loadAverageAtEnd = loadavg().map((n) => Math.round(n * 100) / 100);
     mkdirSync(join(root, 'bench/results'), { recursive: true });
     writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-    console.log('| figure | value |\n|---|---|');
-    console.log(`| POST /leads throughput (32 connections, ${intake.seconds} s) | ${intake.perSecond} leads/s |`);
-    console.log(`| POST /leads latency p50 / p99 | ${intake.latencyMs.p50} ms / ${intake.latencyMs.p99} ms |`);
-    console.log(`| answers | ${JSON.stringify(intake.statusCounts)}, ${intake.errors} errors |`);
-    console.log(`| routing decision, 500 reps / 50 teams / 200 rules, median / p99 | ${routing.medianMs.toFixed(3)} ms / ${routing.p99Ms.toFixed(3)} ms |`);
-    console.log(`| ${expiry.offers} offers expiring together: reassignment lateness p50 / p99 / max | ${expiry.latenessMs.p50} / ${expiry.latenessMs.p99} / ${expiry.latenessMs.max} ms |`);
-    console.log(`| ${expiry.offers} offers expiring together: deadline to last new card (${expiry.newCards} cards, 400 DMs, paced ~1/s per DM) | ${((expiry.timeToLastNewCardMs ?? 0) / 1000).toFixed(1)} s |`);
-    console.log(`| bot peak RSS | ${results.peakRssMb} MB |`);
-    console.log(`\nwritten to bench/results/latest.json (${results.machine.cpus} × ${results.machine.cpuModel}, node ${process.version})`);
+    console.log(renderTable(results));
+    log(`written to bench/results/latest.json in ${results.seconds} s`);
   } finally {
-    await bot.stop();
-    await slack.close();
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }
 

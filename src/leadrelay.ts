@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
+import { join } from 'node:path';
+import { packageRoot } from './adapters/packageRoot.ts';
 import { createAcceptLead } from './app/acceptLead.ts';
 import type { Config } from './config/schema.ts';
 import type { Env } from './config/env.ts';
@@ -27,6 +29,7 @@ import { sqliteLeadStore } from './adapters/sqlite/sqliteLeadStore.ts';
 import { sqliteOfferStore } from './adapters/sqlite/sqliteOfferStore.ts';
 import { sqliteOutboxStore } from './adapters/sqlite/sqliteOutboxStore.ts';
 import { sqliteRoutingStore } from './adapters/sqlite/sqliteRoutingStore.ts';
+import { createDeferredWrites } from './adapters/sqlite/deferredWrites.ts';
 import { createOutboxWorker } from './adapters/outbox/outboxWorker.ts';
 import { createWebhookDeliverer } from './adapters/outbox/deliverWebhook.ts';
 import { createSlackCaller, createSlackDeliverer } from './adapters/slack/deliverSlackCall.ts';
@@ -43,7 +46,7 @@ import { createLeadEnricher } from './app/enrichLead.ts';
 import { openCompanyTable, type CompanyTableFile } from './adapters/enrichment/companyTable.ts';
 import { createHttpEnricher } from './adapters/enrichment/httpEnricher.ts';
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION: string = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 
 export interface LeadrelayOptions {
   env: Env;
@@ -132,8 +135,12 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   let lifecycle: ReturnType<typeof createOfferLifecycle> | undefined = undefined;
   // Bound once the App Home is registered (it needs the Bolt app, which needs the routes).
   let touchHome: (userId: string) => void = () => undefined;
+  // Delivered outbox rows are recorded with the next commit that happens anyway (an arriving lead's),
+  // or on their own within 20 ms: under a steady flow of leads a card's delivery costs no fsync.
+  const deferred = createDeferredWrites(db, { maxDelayMs: 20 });
   const worker = createOutboxWorker({
     outbox,
+    deferred,
     clock,
     logger,
     deliverers: {
@@ -187,13 +194,24 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
           leads,
           clock,
           config,
+          // New leads are routed in the commit that stores them, unless enrichment comes first.
+          ...(enricher.configured ? {} : { router }),
+          deferred,
           onSeenAgain: (leadId, source, now) => {
             lifecycle?.noteSeenAgain(leadId, renderSeenAgain(source, now).text, now);
             worker.wake();
           },
         }),
         onAnswered: onLeadAnswered,
-        onAccepted: routeAccepted,
+        onAccepted: (leadId, routing) => {
+          // Routed in the commit that stored it, unless enrichment must come first (it is network I/O,
+          // never inside a transaction): then it is enriched and routed now, after the answer.
+          if (routing?.ok) router.committed(leadId, routing.outcome);
+          else {
+            if (routing) logger.error({ err: routing.error, lead: `L-${leadId}` }, 'routing in the accepting commit failed; routing the lead again');
+            routeAccepted(leadId);
+          }
+        },
       }),
     },
     {
@@ -312,7 +330,6 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
     async stop() {
       shuttingDown = true;
       await slack.stop();
-      await Promise.all(routing);
       if (deadlineTimer) clearTimeout(deadlineTimer);
       await scheduler?.stop();
       await worker.stop();

@@ -1,8 +1,10 @@
 import type { Db } from '../adapters/sqlite/openDatabase.ts';
 import { createGroupCommit } from '../adapters/sqlite/groupCommit.ts';
+import type { DeferredWrites } from '../adapters/sqlite/deferredWrites.ts';
 import type { SqliteLeadStore } from '../adapters/sqlite/sqliteLeadStore.ts';
 import type { Clock } from '../domain/clock.ts';
 import { leadDomain, leadKeys, leadRef, normalizeEmail, type Lead } from '../domain/lead.ts';
+import type { LeadRouter, RouteOutcome } from './routeLead.ts';
 
 /** What intake needs from the config. */
 export interface IntakeConfig {
@@ -19,8 +21,15 @@ export interface AcceptLeadRequest {
   requestHash: string;
 }
 
+/**
+ * A new lead's routing, done in the transaction that stores it: one commit (one fsync) for both, and
+ * the 202 still only once that commit is durable. A routing failure rolls back the routing alone; the
+ * lead stays stored as `received` and is routed at the next start.
+ */
+export type RoutingAttempt = { ok: true; outcome: RouteOutcome } | { ok: false; error: unknown };
+
 export type AcceptLeadResult =
-  | { status: 'accepted'; leadId: number; ref: string }
+  | { status: 'accepted'; leadId: number; ref: string; routing?: RoutingAttempt }
   | { status: 'duplicate'; leadId: number; ref: string; reason: 'idempotency_key' | 'external_id' | 'email' | 'linkedin_url' }
   | { status: 'rejected'; issues: { path: string; message: string }[] }
   | { status: 'conflict'; error: 'idempotency_key_reused'; ref: string };
@@ -37,6 +46,10 @@ export function createAcceptLead(deps: {
   config: () => IntakeConfig;
   /** Called inside the transaction when a lead arrives again: the current card gets a note (SPEC 6). */
   onSeenAgain?: (leadId: number, source: Lead['source'], now: number) => void;
+  /** Routes each new lead in the same transaction (see RoutingAttempt); without it, the caller routes. */
+  router?: Pick<LeadRouter, 'routeAcceptedWithinTransaction' | 'inBatch'>;
+  /** Writes waiting to ride along with a commit (delivered outbox rows): they join the intake's commits. */
+  deferred?: DeferredWrites;
 }) {
   const { db, leads, clock } = deps;
 
@@ -93,12 +106,21 @@ export function createAcceptLead(deps: {
       ...(stored.team ? { team: stored.team } : {}),
     });
     remember(leadId);
-    return { status: 'accepted', leadId, ref: leadRef(leadId) };
+    if (!deps.router) return { status: 'accepted', leadId, ref: leadRef(leadId) };
+    let routing: RoutingAttempt;
+    try {
+      routing = { ok: true, outcome: deps.router.routeAcceptedWithinTransaction(leadId) };
+    } catch (error) {
+      routing = { ok: false, error };
+    }
+    return { status: 'accepted', leadId, ref: leadRef(leadId), routing };
   };
 
   // Group commit: IMMEDIATE takes the write lock before reading, so another process cannot insert
-  // the same lead between our duplicate check and our insert.
-  return createGroupCommit(db, accept);
+  // the same lead between our duplicate check and our insert. Leads routed in one batch share the
+  // routing state read for the batch.
+  const router = deps.router;
+  return createGroupCommit(db, accept, router ? (batch) => router.inBatch(batch) : undefined, deps.deferred);
 }
 
 /**

@@ -74,7 +74,7 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
 
   /** What the state machine needs, and when the lead arrived (for the events' timings). */
   const factsOf = (leadId: number): { facts: LeadFacts; receivedAt: number } | null => {
-    const stored = leads.getLead(leadId);
+    const stored = leads.getState(leadId);
     if (!stored) return null;
     return {
       facts: {
@@ -272,10 +272,9 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     expireDue(): number {
       let expired = 0;
       for (;;) {
-        const commands = offers.dueDeadlines(clock.now(), 1000).flatMap((offer) => {
-          const leadId = leadOfOffer(offer.id);
-          return leadId === null ? [] : [{ leadId, command: { type: 'expire' as const, offerId: offer.id, offerVersion: offer.version } }];
-        });
+        const commands = offers
+          .dueDeadlines(clock.now(), 1000)
+          .map((offer) => ({ leadId: offer.lead_id, command: { type: 'expire' as const, offerId: offer.id, offerVersion: offer.version } }));
         const progress = commands.length === 0 ? 0 : executeBatch(commands);
         expired += progress;
         if (progress === 0) return expired;
@@ -284,10 +283,9 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
 
     /** Posts the reminder of every offer past its remind_at. */
     remindDue(): number {
-      const commands = offers.dueReminders(clock.now(), 1000).flatMap((offer) => {
-        const leadId = leadOfOffer(offer.id);
-        return leadId === null ? [] : [{ leadId, command: { type: 'remind' as const, offerId: offer.id, offerVersion: offer.version } }];
-      });
+      const commands = offers
+        .dueReminders(clock.now(), 1000)
+        .map((offer) => ({ leadId: offer.lead_id, command: { type: 'remind' as const, offerId: offer.id, offerVersion: offer.version } }));
       return commands.length === 0 ? 0 : executeBatch(commands);
     },
 

@@ -1,7 +1,7 @@
 import type { Config, SignalRule } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import { leadRef } from '../domain/lead.ts';
-import { compileRouting, decideRoute, earliestEligibilityChange, whyYou, type CompiledRouting, type RoutingDecision } from '../domain/routing/index.ts';
+import { compileRouting, earliestEligibilityChange, whyYou, type CompiledRouting, type RoutingDecision } from '../domain/routing/index.ts';
 import { createGroupCommit } from '../adapters/sqlite/groupCommit.ts';
 import type { Db } from '../adapters/sqlite/openDatabase.ts';
 import type { SqliteLeadStore, StoredLead } from '../adapters/sqlite/sqliteLeadStore.ts';
@@ -12,6 +12,7 @@ import type { Enrichment } from '../domain/enrichment.ts';
 import { enrichmentHistoryDetail, type LeadEnricher } from './enrichLead.ts';
 import { leadEventLog, type Logger } from '../adapters/logger.ts';
 import type { LeadEvent, LeadEventSink } from './leadEvents.ts';
+import { createRoutingState, type RoutingState } from './routingState.ts';
 import { startOffer } from './startOffer.ts';
 import { enqueueWriteBack } from './writeBack.ts';
 
@@ -139,7 +140,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
    * Inside a batch (many leads routed in one transaction) the reps' state and round-robin state are
    * read once and kept up to date in memory as offers are made, instead of read again per lead.
    */
-  let batch: { teamState?: ReturnType<SqliteRoutingStore['loadTeamState']> } | null = null;
+  let batch: { state?: RoutingState } | null = null;
   const inBatch = <T>(work: () => T): T => {
     if (batch) return work();
     batch = {};
@@ -178,18 +179,12 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     const compiledRouting = signalRule
       ? compileRouting({ ...config, rules: [{ name: `signal: ${signalRule.name}`, route: signalRule.route }] })
       : compiledNow.routing;
-    const teamState = batch ? (batch.teamState ??= routing.loadTeamState(config, now)) : routing.loadTeamState(config, now);
-    const snapshot = { ...teamState, ...routing.loadLeadState({ id: stored.id, domain: stored.domain }) };
-    const decision = decideRoute({ lead: stored.lead, domain: stored.domain, enrichment: stored.enrichment, config: compiledRouting, snapshot, now });
+    const state = batch ? (batch.state ??= createRoutingState(routing, config)) : createRoutingState(routing, config);
+    const leadState = routing.loadLeadState({ id: stored.id, domain: stored.domain });
+    const decision = state.decide({ lead: stored.lead, domain: stored.domain, enrichment: stored.enrichment, routing: compiledRouting, leadState, now });
     const outcome = apply(stored, decision, config, now);
-    if (batch && outcome.kind === 'rep' && decision.kind === 'rep') {
-      // Keep the batch's shared state what the database now says, without reading it again.
-      const rep = teamState.reps.get(decision.repId);
-      if (rep) teamState.reps.set(decision.repId, { ...rep, offersToday: rep.offersToday + 1, lastOfferAt: now });
-      const update = decision.roundRobin;
-      const team = update ? teamState.roundRobin.get(update.teamId) : undefined;
-      if (update && team) teamState.roundRobin.set(update.teamId, { level: update.level, passes: new Map(team.passes).set(update.repId, update.pass) });
-    }
+    // Keep the batch's shared state what the database now says, without reading it again.
+    if (batch && outcome.kind === 'rep' && decision.kind === 'rep') state.offerMade(decision, now);
     return outcome;
   };
   const routeInTransaction = db.transaction((leadId: number, enrichment?: LeadEnrichment) => decideAndApply(leadId, undefined, enrichment));
@@ -253,6 +248,12 @@ export function createLeadRouter(deps: LeadRouterDeps) {
 
     /** Routes a lead inside the caller's transaction (after a pass or an expiry); the caller commits and calls `committed`. */
     routeWithinTransaction: (leadId: number) => decideAndApply(leadId),
+
+    /**
+     * Routes a just-accepted lead inside the transaction that stores it, in its own savepoint: if
+     * routing throws, only the routing is rolled back. The caller commits and calls `committed`.
+     */
+    routeAcceptedWithinTransaction: (leadId: number) => routeInTransaction(leadId),
 
     /** Routes a lead by a signal rule inside the caller's transaction (out of a sequence or the queue). */
     routeForSignalWithinTransaction: (leadId: number, rule: SignalRule) => decideAndApply(leadId, rule),

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/loadConfig.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createAcceptLead } from '../../src/app/acceptLead.ts';
 import { createLeadEnricher } from '../../src/app/enrichLead.ts';
@@ -12,39 +11,9 @@ import { sqliteOutboxStore } from '../../src/adapters/sqlite/sqliteOutboxStore.t
 import { AWAY_INDEFINITELY, sqliteRoutingStore } from '../../src/adapters/sqlite/sqliteRoutingStore.ts';
 import type { Lead } from '../../src/domain/lead.ts';
 import { FakeClock } from '../support/fakeClock.ts';
+import { ROUTING_YAML, routingConfig } from '../support/routingConfig.ts';
 
 const MINUTE = 60_000;
-
-export const ROUTING_YAML = `
-timezone: UTC
-sla: { claim_within: 5m, remind_at: 50%, max_offers: 3 }
-managers: [U0MGR]
-reps:
-  - { id: U0ALICE, name: Alice, email: alice@example.com, capacity: 1 }
-  - { id: U0BOB, name: Bob, weight: 2 }
-  - { id: U0CAROL, name: Carol }
-  - { id: U0DAN, name: Dan, hours: "Mon-Fri 09:00-17:00" }
-teams:
-  - { id: senior, manager: U0MGR, members: [U0ALICE] }
-  - { id: sdr, manager: U0MGR, members: [U0BOB, U0CAROL] }
-  - { id: night, manager: U0MGR, members: [U0DAN] }
-accounts:
-  - { domain: acme.com, owner: U0CAROL }
-sequences:
-  - { id: nurture, webhook: "http://127.0.0.1:9/nurture", channel: C0NURTURE }
-rules:
-  - { name: Named account, route: account_owner }
-  - { name: Hot lead, when: { score: { gte: 80 } }, route: { team: senior } }
-  - { name: Night shift, when: { fields.shift: night }, route: { team: night } }
-  - { name: Cold lead, when: { score: { lt: 30 } }, route: { sequence: nurture } }
-fallback: { team: sdr }
-`;
-
-export function routingConfig(yaml = ROUTING_YAML): Config {
-  const result = parseConfig(yaml, 'test.yml');
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return result.config;
-}
 
 function setup(config: Config = routingConfig(), enricher?: ReturnType<typeof createLeadEnricher>) {
   const db = openDatabase(':memory:');

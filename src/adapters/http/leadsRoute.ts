@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AcceptLeadResult } from '../../app/acceptLead.ts';
+import type { AcceptLeadResult, RoutingAttempt } from '../../app/acceptLead.ts';
 import type { Clock } from '../../domain/clock.ts';
 import { LEAD_SOURCES, type Lead, type LeadSource } from '../../domain/lead.ts';
 import { describeZodIssues, jsonErrorMap, type ValidationIssue } from '../../config/zodIssues.ts';
@@ -15,8 +15,8 @@ export interface LeadsRouteDeps {
   webhookSecret: string;
   clock: Clock;
   acceptLead: (request: { lead: Lead; idempotencyKey?: string | undefined; requestHash: string }) => Promise<AcceptLeadResult>;
-  /** Called after a new lead is committed (routing starts here). */
-  onAccepted?: (leadId: number) => void;
+  /** Called after a new lead is committed and answered, with its routing when that was done in the same commit. */
+  onAccepted?: (leadId: number, routing: RoutingAttempt | undefined) => void;
   /** Called after a lead was answered, whatever the answer (not for auth, media type or malformed JSON): for metrics and logs. */
   onAnswered?: (answer: LeadAnswer) => void;
 }
@@ -112,7 +112,7 @@ export function createLeadsRoute(deps: LeadsRouteDeps) {
       case 'accepted':
         sendJson(res, 202, { lead: result.ref, status: 'accepted' });
         deps.onAnswered?.({ status: 'accepted', leadId: result.leadId, source });
-        deps.onAccepted?.(result.leadId);
+        deps.onAccepted?.(result.leadId, result.routing);
         return;
       case 'duplicate':
         sendJson(res, 200, { lead: result.ref, status: 'duplicate', matched_by: result.reason });

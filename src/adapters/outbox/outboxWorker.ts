@@ -1,5 +1,6 @@
 import type { Clock } from '../../domain/clock.ts';
 import type { Logger } from '../logger.ts';
+import type { DeferredWrites } from '../sqlite/deferredWrites.ts';
 import type { OutboxKind, OutboxRow, SqliteOutboxStore } from '../sqlite/sqliteOutboxStore.ts';
 
 export type DeliveryOutcome =
@@ -29,6 +30,12 @@ export interface OutboxWorkerOptions {
   concurrency?: number;
   /** A retryable effect is given up on this long after it was created. */
   giveUpAfterMs?: number;
+  /**
+   * Where delivery outcomes are recorded: by default each chunk's in its own transaction at once;
+   * with deferred writes, in the next commit that happens anyway (see createDeferredWrites). Until
+   * then the rows stay pending (a lead's next effect waits) and are not delivered again.
+   */
+  deferred?: DeferredWrites;
 }
 
 /** 1 s, 2 s, 4 s … capped at 5 minutes. */
@@ -84,20 +91,55 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     }
   };
 
+  /** Tells what became of each row, once its outcome is committed. */
+  const reportSettled = (rows: OutboxRow[], settled: Settlement[]) =>
+    rows.forEach((row, i) => {
+      const settlement = settled[i] as Settlement;
+      options.onSettled?.(row, settlement);
+      if (settlement.result === 'failed') options.onFailed?.(row, settlement.error);
+    });
+
+  /** Outcomes waiting for a deferred commit. */
+  const recording = new Set<Promise<unknown>>();
+
   /** Delivers a chunk in parallel, then records all outcomes in one transaction (one fsync, not one per row). */
   const deliverChunk = async (rows: OutboxRow[]) => {
     for (const row of rows) inFlight.add(row.id);
+    const release = () => {
+      for (const row of rows) inFlight.delete(row.id);
+    };
     try {
       const outcomes = await Promise.all(rows.map(attemptDelivery));
       const now = clock.now();
-      const settled = outbox.inTransaction(() => rows.map((row, i) => settle(row, outcomes[i] as DeliveryOutcome, now)));
-      rows.forEach((row, i) => {
-        const settlement = settled[i] as Settlement;
-        options.onSettled?.(row, settlement);
-        if (settlement.result === 'failed') options.onFailed?.(row, settlement.error);
-      });
-    } finally {
-      for (const row of rows) inFlight.delete(row.id);
+      const record = () => rows.map((row, i) => settle(row, outcomes[i] as DeliveryOutcome, now));
+      if (!options.deferred) {
+        const settled = outbox.inTransaction(record);
+        release();
+        reportSettled(rows, settled);
+        return;
+      }
+      const recorded: Promise<void> = options.deferred
+        .add(record)
+        .then(
+          (settled) => {
+            release();
+            reportSettled(rows, settled);
+          },
+          (error: unknown) => {
+            // Not recorded: the rows stay pending and are looked up before being sent again.
+            release();
+            logger.error({ err: error, outbox: rows.map((row) => row.id) }, 'recording deliveries failed');
+          },
+        )
+        .finally(() => {
+          recording.delete(recorded);
+          // The leads' next effects may be due now.
+          if (running) setImmediate(() => void drain());
+        });
+      recording.add(recorded);
+    } catch (error) {
+      release();
+      throw error;
     }
   };
 
@@ -106,7 +148,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     for (;;) {
       // Shutting down: finish the chunk in flight, leave the rest in the outbox for the next start.
       if (stopping) return delivered;
-      const rows = outbox.due(clock.now(), concurrency * 4).filter((row) => !inFlight.has(row.id));
+      const rows = outbox.due(clock.now(), concurrency * 4 + inFlight.size).filter((row) => !inFlight.has(row.id));
       if (rows.length === 0) return delivered;
       for (let i = 0; i < rows.length && !stopping; i += concurrency) {
         const chunk = rows.slice(i, i + concurrency);
@@ -127,6 +169,13 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       do {
         again = false;
         total += await drainOnce();
+        // Called directly (no timers running, as tests with a fake clock do): what was delivered is
+        // recorded before returning, and the leads' effects it unblocked are delivered too.
+        if (!running && recording.size > 0) {
+          options.deferred?.flush();
+          await Promise.all(recording);
+          again = true;
+        }
       } while (again);
       return total;
     })();
@@ -158,12 +207,14 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       running = true;
       void drain();
     },
-    /** Stops the timers and waits for the deliveries in flight (not for the whole outbox). */
+    /** Stops the timers and waits for the deliveries in flight (not for the whole outbox), and records them. */
     async stop() {
       running = false;
       stopping = true;
       if (timer) clearTimeout(timer);
       if (draining) await draining;
+      options.deferred?.flush();
+      await Promise.all(recording);
     },
   };
 }

@@ -9,7 +9,7 @@ function methodOf(url: string | URL): string {
 /**
  * A fetch for the Web API clients Bolt creates itself (App Home publishes, users.info, auth.test,
  * Socket Mode's apps.connections.open), telling `onCall` each call's method and result code, the
- * same codes as `slackErrorCode`: `ok`, Slack's error, `ratelimited`, `http_<status>`,
+ * same codes as `slackOutcomeCode`: `ok`, Slack's error, `ratelimited`, `http_<status>`,
  * `request_error`. The outbox's calls are counted by `createSlackCaller` instead, at no extra cost.
  */
 export function countingFetch(onCall: (method: string, code: string) => void, base: typeof fetch = globalThis.fetch): FetchFunction {

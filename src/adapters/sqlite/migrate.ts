@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type Database from 'better-sqlite3';
+import { packageRoot } from '../packageRoot.ts';
 
 export interface Migration {
   /** The number at the start of the file name: 0001_init.sql -> 1. */
@@ -17,7 +18,7 @@ export class MigrationError extends Error {
 
 const MIGRATION_FILE = /^(\d{4})_[a-z0-9_]+\.sql$/;
 
-export const defaultMigrationsDir = fileURLToPath(new URL('../../../db/migrations/', import.meta.url));
+export const defaultMigrationsDir = join(packageRoot(), 'db', 'migrations');
 
 /** Reads db/migrations/NNNN_name.sql files in version order. */
 export function loadMigrations(dir: string = defaultMigrationsDir): Migration[] {

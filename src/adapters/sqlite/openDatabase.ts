@@ -23,7 +23,11 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    // Savepoints (one per lead in a group commit or a batch of expiries) keep a copy of each page they
+    // change until they end: in memory, not written to a temporary file on every first change of a page.
+    db.pragma('temp_store = MEMORY');
     db.pragma('foreign_keys = ON');
+    if (process.env.LR_EXP_CKPT) db.pragma(`wal_autocheckpoint = ${process.env.LR_EXP_CKPT}`);
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     migrate(db, options.migrations ?? loadMigrations());
     return db;

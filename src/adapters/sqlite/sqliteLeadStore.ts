@@ -98,6 +98,7 @@ export function sqliteLeadStore(db: Db) {
     trace: db.prepare('SELECT trace FROM leads WHERE id = ?'),
     recordEnrichment: db.prepare(`UPDATE leads SET payload = @payload, domain = @domain, enrichment = @enrichment
       WHERE id = @id AND version = @version AND state = 'received'`),
+    stateById: db.prepare('SELECT id, state, version, owner_id, received_at FROM leads WHERE id = ?'),
     setState: db.prepare(`UPDATE leads SET state = @state, owner_id = @ownerId, version = version + 1, updated_at = @now,
       claimed_at = CASE WHEN @state = 'claimed' THEN @now ELSE claimed_at END,
       first_owned_at = CASE WHEN @state = 'claimed' THEN coalesce(first_owned_at, @now) ELSE first_owned_at END,
@@ -185,6 +186,11 @@ export function sqliteLeadStore(db: Db) {
           enrichment: JSON.stringify(change.trace),
         }).changes === 1
       );
+    },
+
+    /** Where a lead is (state, version, owner) and when it arrived, without reading its payload: what a command on it decides on. */
+    getState(id: number): Pick<StoredLead, 'id' | 'state' | 'version' | 'owner_id' | 'received_at'> | undefined {
+      return statements.stateById.get(id) as Pick<StoredLead, 'id' | 'state' | 'version' | 'owner_id' | 'received_at'> | undefined;
     },
 
     /** Compare-and-set on the version: moves the lead to `state` with `ownerId`; false when it changed meanwhile. */

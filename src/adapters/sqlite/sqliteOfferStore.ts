@@ -40,8 +40,8 @@ export function sqliteOfferStore(db: Db) {
     resolve: db.prepare(`UPDATE offers SET state = @state, version = version + 1, resolved_at = @now, reason = @reason
       WHERE id = @id AND version = @version AND state = 'pending'`),
     reminded: db.prepare(`UPDATE offers SET reminded_at = ?, version = version WHERE id = ? AND state = 'pending' AND reminded_at IS NULL`),
-    dueDeadlines: db.prepare(`SELECT id, version FROM offers WHERE state = 'pending' AND deadline_at <= ? ORDER BY deadline_at, id LIMIT ?`),
-    dueReminders: db.prepare(`SELECT id, version FROM offers WHERE state = 'pending' AND reminded_at IS NULL AND remind_at <= ? ORDER BY remind_at, id LIMIT ?`),
+    dueDeadlines: db.prepare(`SELECT id, lead_id, version FROM offers WHERE state = 'pending' AND deadline_at <= ? ORDER BY deadline_at, id LIMIT ?`),
+    dueReminders: db.prepare(`SELECT id, lead_id, version FROM offers WHERE state = 'pending' AND reminded_at IS NULL AND remind_at <= ? ORDER BY remind_at, id LIMIT ?`),
     nextDeadline: db.prepare(`SELECT min(deadline_at) AS at FROM offers WHERE state = 'pending'`),
     setMessage: db.prepare('UPDATE offers SET channel_id = ?, message_ts = ? WHERE id = ?'),
     pendingOfRep: db.prepare(`SELECT * FROM offers WHERE rep_id = ? AND state = 'pending' ORDER BY offered_at`),
@@ -94,12 +94,12 @@ export function sqliteOfferStore(db: Db) {
       return statements.reminded.run(now, id).changes === 1;
     },
 
-    dueDeadlines(now: number, limit: number): { id: number; version: number }[] {
-      return statements.dueDeadlines.all(now, limit) as { id: number; version: number }[];
+    dueDeadlines(now: number, limit: number): { id: number; lead_id: number; version: number }[] {
+      return statements.dueDeadlines.all(now, limit) as { id: number; lead_id: number; version: number }[];
     },
 
-    dueReminders(now: number, limit: number): { id: number; version: number }[] {
-      return statements.dueReminders.all(now, limit) as { id: number; version: number }[];
+    dueReminders(now: number, limit: number): { id: number; lead_id: number; version: number }[] {
+      return statements.dueReminders.all(now, limit) as { id: number; lead_id: number; version: number }[];
     },
 
     nextDeadlineAt(): number | null {

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.ts';
-import { localDayStart, type RepRuntime, type RoundRobinState, type RoundRobinUpdate, type RoutingSnapshot } from '../../domain/routing/index.ts';
+import { localDayStart, nextLocalDayStart, type RepRuntime, type RoundRobinState, type RoundRobinUpdate, type RoutingSnapshot } from '../../domain/routing/index.ts';
 import type { Db } from './openDatabase.ts';
 
 /** `away_until` of a rep away with no return time (`/away` alone). */
@@ -24,7 +24,34 @@ export function sqliteRoutingStore(db: Db) {
       ON CONFLICT (team_id) DO UPDATE SET level = excluded.level`),
     lastOffer: db.prepare(`INSERT INTO rep_state (rep_id, last_offer_at, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (rep_id) DO UPDATE SET last_offer_at = excluded.last_offer_at`),
+    // Some reps or teams (a JSON array of ids), each found by key: rep_state and round_robin_* by primary
+    // key, open leads by leads_owner, offers since a day's start by offers_rep.
+    repStateOf: db.prepare('SELECT rep_id, away_until, capacity_override, last_offer_at FROM rep_state WHERE rep_id IN (SELECT value FROM json_each(?))'),
+    openLeadsOf: db.prepare(`SELECT owner_id, count(*) AS n FROM leads WHERE owner_id IN (SELECT value FROM json_each(?)) AND state = 'claimed' GROUP BY owner_id`),
+    offersSinceOf: db.prepare('SELECT rep_id, count(*) AS n FROM offers WHERE rep_id IN (SELECT value FROM json_each(?)) AND offered_at >= ? GROUP BY rep_id'),
+    passesOf: db.prepare('SELECT team_id, rep_id, pass FROM round_robin_passes WHERE team_id IN (SELECT value FROM json_each(?))'),
+    levelOf: db.prepare('SELECT team_id, level FROM round_robin_levels WHERE team_id IN (SELECT value FROM json_each(?))'),
   };
+
+  /** Each zone's current local day, [start, end): a day start is computed once a day, not once a decision. */
+  const localDays = new Map<string, { start: number; end: number }>();
+  const dayStartIn = (zone: string, now: number) => {
+    const day = localDays.get(zone);
+    if (day && now >= day.start && now < day.end) return day.start;
+    const start = localDayStart(zone, now);
+    localDays.set(zone, { start, end: nextLocalDayStart(zone, now) });
+    return start;
+  };
+
+  const repsById = new WeakMap<Config, Map<string, Config['reps'][number]>>();
+  type RepStateRow = { away_until: number | null; capacity_override: number | null; last_offer_at: number | null };
+  const toRuntime = (row: RepStateRow | undefined, openLeads: number, offersToday: number): RepRuntime => ({
+    awayUntil: row?.away_until === AWAY_INDEFINITELY ? Number.POSITIVE_INFINITY : (row?.away_until ?? null),
+    capacityOverride: row?.capacity_override ?? null,
+    openLeads,
+    offersToday,
+    lastOfferAt: row?.last_offer_at ?? null,
+  });
 
   /** Offers per rep since each rep's local midnight: one query per distinct time zone. */
   const offersToday = (config: Config, now: number): Map<string, number> => {
@@ -33,7 +60,7 @@ export function sqliteRoutingStore(db: Db) {
     const counts = new Map<string, number>();
     for (const [zone, repIds] of byZone) {
       const wanted = new Set(repIds);
-      for (const row of statements.offersSince.all(localDayStart(zone, now)) as { rep_id: string; n: number }[]) {
+      for (const row of statements.offersSince.all(dayStartIn(zone, now)) as { rep_id: string; n: number }[]) {
         if (wanted.has(row.rep_id)) counts.set(row.rep_id, row.n);
       }
     }
@@ -54,16 +81,7 @@ export function sqliteRoutingStore(db: Db) {
       const open = new Map((statements.openLeads.all() as { owner_id: string; n: number }[]).map((row) => [row.owner_id, row.n]));
       const today = offersToday(config, now);
       const reps = new Map<string, RepRuntime>();
-      for (const rep of config.reps) {
-        const row = state.get(rep.id);
-        reps.set(rep.id, {
-          awayUntil: row?.away_until === AWAY_INDEFINITELY ? Number.POSITIVE_INFINITY : (row?.away_until ?? null),
-          capacityOverride: row?.capacity_override ?? null,
-          openLeads: open.get(rep.id) ?? 0,
-          offersToday: today.get(rep.id) ?? 0,
-          lastOfferAt: row?.last_offer_at ?? null,
-        });
-      }
+      for (const rep of config.reps) reps.set(rep.id, toRuntime(state.get(rep.id), open.get(rep.id) ?? 0, today.get(rep.id) ?? 0));
       const passes = new Map<string, Map<string, number>>();
       for (const row of statements.passes.all() as { team_id: string; rep_id: string; pass: number }[]) {
         passes.set(row.team_id, (passes.get(row.team_id) ?? new Map<string, number>()).set(row.rep_id, row.pass));
@@ -72,6 +90,48 @@ export function sqliteRoutingStore(db: Db) {
       const levels = new Map((statements.levels.all() as { team_id: string; level: number }[]).map((row) => [row.team_id, row.level]));
       for (const team of config.teams) roundRobin.set(team.id, { level: levels.get(team.id) ?? 0, passes: passes.get(team.id) ?? new Map() });
       return { reps, roundRobin };
+    },
+
+    /**
+     * The runtime state of some reps as of `now`, each read by key (an entry for every id; reps not in
+     * the config are left out): what a decision needs when it looks at a few teams of a large config,
+     * at a cost that does not grow with the number of reps or of offers made today.
+     */
+    loadReps(config: Config, repIds: Iterable<string>, now: number): Map<string, RepRuntime> {
+      let byId = repsById.get(config);
+      if (!byId) {
+        byId = new Map(config.reps.map((rep) => [rep.id, rep]));
+        repsById.set(config, byId);
+      }
+      const known = [...repIds].flatMap((id) => {
+        const rep = byId.get(id);
+        return rep ? [rep] : [];
+      });
+      const reps = new Map<string, RepRuntime>();
+      if (known.length === 0) return reps;
+      const ids = JSON.stringify(known.map((rep) => rep.id));
+      const state = new Map((statements.repStateOf.all(ids) as (RepStateRow & { rep_id: string })[]).map((row) => [row.rep_id, row]));
+      const open = new Map((statements.openLeadsOf.all(ids) as { owner_id: string; n: number }[]).map((row) => [row.owner_id, row.n]));
+      const today = new Map<string, number>();
+      const byZone = new Map<string, string[]>();
+      for (const rep of known) byZone.set(rep.timezone, [...(byZone.get(rep.timezone) ?? []), rep.id]);
+      for (const [zone, zoneIds] of byZone) {
+        for (const row of statements.offersSinceOf.all(JSON.stringify(zoneIds), dayStartIn(zone, now)) as { rep_id: string; n: number }[]) today.set(row.rep_id, row.n);
+      }
+      for (const rep of known) reps.set(rep.id, toRuntime(state.get(rep.id), open.get(rep.id) ?? 0, today.get(rep.id) ?? 0));
+      return reps;
+    },
+
+    /** The round-robin state of some teams (level 0 and no passes when none is stored). */
+    loadRoundRobin(teamIds: Iterable<string>): Map<string, RoundRobinState> {
+      const wanted = [...teamIds];
+      const ids = JSON.stringify(wanted);
+      const passes = new Map<string, Map<string, number>>();
+      for (const row of statements.passesOf.all(ids) as { team_id: string; rep_id: string; pass: number }[]) {
+        passes.set(row.team_id, (passes.get(row.team_id) ?? new Map<string, number>()).set(row.rep_id, row.pass));
+      }
+      const levels = new Map((statements.levelOf.all(ids) as { team_id: string; level: number }[]).map((row) => [row.team_id, row.level]));
+      return new Map(wanted.map((teamId) => [teamId, { level: levels.get(teamId) ?? 0, passes: passes.get(teamId) ?? new Map<string, number>() }]));
     },
 
     /** The part of a snapshot particular to one lead: its account's runtime owner and the reps who already missed it. */

@@ -6,6 +6,8 @@ import { backoffMs, createOutboxWorker, type DeliveryOutcome, type Settlement } 
 import { verifyWebhookAuth } from '../../../src/adapters/http/webhookSignature.ts';
 import { createLogger } from '../../../src/adapters/logger.ts';
 import { createSlackCaller, createSlackDeliverer } from '../../../src/adapters/slack/deliverSlackCall.ts';
+import { createDeferredWrites } from '../../../src/adapters/sqlite/deferredWrites.ts';
+import { createGroupCommit } from '../../../src/adapters/sqlite/groupCommit.ts';
 import { openDatabase } from '../../../src/adapters/sqlite/openDatabase.ts';
 import { sqliteOutboxStore, type OutboxRow } from '../../../src/adapters/sqlite/sqliteOutboxStore.ts';
 import { eventually } from '../../support/eventually.ts';
@@ -228,5 +230,59 @@ describe('outbox worker', () => {
       expect(t.state(id)).toMatchObject({ state: 'failed', last_error: 'channel_not_found' });
       expect(t.failed).toHaveLength(1);
     });
+  });
+});
+
+describe('outbox worker recording deliveries with the next commit', () => {
+  function deferredSetup() {
+    clock = new FakeClock();
+    const db = openDatabase(':memory:');
+    db.prepare("INSERT INTO leads (source, payload, received_at, updated_at) VALUES ('form', '{}', 0, 0)").run();
+    const outbox = sqliteOutboxStore(db);
+    const deferred = createDeferredWrites(db, { maxDelayMs: 60_000 });
+    const delivered: number[] = [];
+    const worker = createOutboxWorker({
+      outbox,
+      clock,
+      logger: createLogger('silent'),
+      deferred,
+      deliverers: {
+        webhook: async (row) => {
+          delivered.push(row.id);
+          return { ok: true };
+        },
+        slack: async () => ({ ok: true }),
+        card: async () => ({ ok: true }),
+      },
+    });
+    // Another use case's group commit (an arriving lead's), which the recordings join.
+    const commit = createGroupCommit(db, () => undefined, undefined, deferred);
+    const state = (id: number) => (db.prepare('SELECT state FROM outbox WHERE id = ?').get(id) as { state: string }).state;
+    const enqueue = (n: number) => outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { n } }, clock.now());
+    return { worker, deferred, delivered, commit, state, enqueue };
+  }
+
+  it('keeps a delivered row pending, and the lead\'s next effect waiting, until a commit records it; then goes on', async () => {
+    const t = deferredSetup();
+    const first = t.enqueue(1);
+    const second = t.enqueue(2);
+    t.worker.start();
+    await eventually(() => t.delivered.length === 1 && t.deferred.pending === 1);
+    expect(t.state(first)).toBe('pending'); // delivered, not recorded yet: not delivered again
+    expect(t.delivered).toEqual([first]);
+    await t.commit(undefined);
+    await eventually(() => t.delivered.length === 2);
+    expect(t.state(first)).toBe('done');
+    expect(t.delivered).toEqual([first, second]);
+    await t.worker.stop(); // records what was delivered
+    expect(t.state(second)).toBe('done');
+  });
+
+  it('records before returning when drained directly (timers off), delivering what that unblocks', async () => {
+    const t = deferredSetup();
+    const first = t.enqueue(1);
+    const second = t.enqueue(2);
+    expect(await t.worker.drain()).toBe(2);
+    expect([t.state(first), t.state(second)]).toEqual(['done', 'done']);
   });
 });

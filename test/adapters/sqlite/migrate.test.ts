@@ -50,9 +50,11 @@ describe('migrate', () => {
     expect(db.prepare('SELECT max(version) AS v FROM schema_migrations').get()).toEqual({ v: loadMigrations().length });
   });
 
-  it('opens with WAL, foreign keys and a busy timeout', () => {
+  it('opens with WAL, full sync, savepoint journals in memory, foreign keys and a busy timeout', () => {
     const db = openDatabase(tempDb());
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(db.pragma('temp_store', { simple: true })).toBe(2); // MEMORY
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
     db.close();

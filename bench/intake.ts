@@ -1,0 +1,84 @@
+/**
+ * Burst intake (SPEC 11): POST /leads closed-loop over 32 keep-alive connections for N seconds
+ * against the bot or the floor (each with its own Slack stand-in process), then the delivery that
+ * follows: how fast cards reach Slack afterwards, whether Slack's rate limits held, and how long
+ * until every accepted lead's card is out (waited for up to `drainSeconds`, else projected from the
+ * observed pace).
+ */
+import { join } from 'node:path';
+import { benchLead, benchUsers } from './benchConfig.ts';
+import { startBotProcess, startFloorProcess, type ServiceProcess } from './botProcess.ts';
+import { runClosedLoop } from './loadGenerator.ts';
+import { hrNow } from './procStats.ts';
+import { startStandInProcess } from './standIn.ts';
+
+export interface IntakeOptions {
+  target: 'bot' | 'floor';
+  dir: string;
+  configPath: string;
+  secret: string;
+  seconds: number;
+  connections: number;
+  /** How long to wait for the backlog of cards after the load. */
+  drainSeconds: number;
+}
+
+export async function benchIntake(options: IntakeOptions) {
+  const slack = await startStandInProcess(benchUsers());
+  const env = {
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_SIGNING_SECRET: 'bench-signing-secret',
+    SLACK_API_URL: slack.apiUrl,
+    LEADRELAY_WEBHOOK_SECRET: options.secret,
+  };
+  const logFile = join(options.dir, `intake-${options.target}.log`);
+  let service: ServiceProcess | undefined;
+  try {
+    service =
+      options.target === 'bot'
+        ? await startBotProcess({ ...env, LEADRELAY_CONFIG: options.configPath, LEADRELAY_DB: join(options.dir, 'intake-bot.db') }, { logFile })
+        : await startFloorProcess({ ...env, FLOOR_DB: join(options.dir, 'intake-floor.db') }, { logFile });
+    slack.setRequestUrl(`${service.url}/slack/events`);
+    const run = `${options.target}-${Date.now().toString(36)}`;
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${options.secret}` };
+    const url = `${service.url}/leads`;
+
+    // Warm-up: 0.5 s at 8 connections (its cards count in the backlog below).
+    const warm = await runClosedLoop({ url, connections: 8, seconds: 0.5, body: (i) => benchLead(`${run}-warm`, i), headers });
+    const cpuBefore = service.cpuSeconds();
+    const load = await runClosedLoop({ url, connections: options.connections, seconds: options.seconds, body: (i) => benchLead(run, i), headers });
+    const loadEnded = hrNow();
+    const cpu = service.cpuSeconds() - cpuBefore;
+    const accepted = (warm.statusCounts['202'] ?? 0) + (load.statusCounts['202'] ?? 0);
+    const cardsAtEnd = slack.cards.size;
+    const drained = await slack.waitFor(() => slack.cards.size >= accepted, options.drainSeconds * 1000);
+    const waited = (hrNow() - loadEnded) / 1000;
+    const cardsAfter = slack.cards.size;
+    const pace = (cardsAfter - cardsAtEnd) / Math.max(0.001, waited);
+    const lastCardAt = Math.max(...[...slack.cards.values()].map((card) => card.at));
+    const stats = await slack.stats();
+    return {
+      target: options.target,
+      connections: options.connections,
+      ...load,
+      cpuMsPerRequest: load.requests > 0 ? Math.round((cpu * 1000 * 1000) / load.requests) / 1000 : null,
+      delivery: {
+        accepted,
+        cardsWhenLoadEnded: cardsAtEnd,
+        cardsDelivered: cardsAfter,
+        allDelivered: drained,
+        /** Seconds from the end of the load to the last card (all delivered), else the projection at the observed pace. */
+        secondsToLastCard: drained ? Math.round((lastCardAt - loadEnded) / 100) / 10 : null,
+        projectedSecondsToLastCard: drained ? null : Math.round((waited + (accepted - cardsAfter) / Math.max(1, pace)) * 10) / 10,
+        cardsPerSecondAfterLoad: Math.round(pace),
+      },
+      peakRssMb: service.memoryMb().peak,
+      slack: stats,
+    };
+  } catch (error) {
+    throw new Error(`intake ${options.target}: ${(error as Error).message} (log: ${logFile})`);
+  } finally {
+    await service?.stop();
+    await slack.close();
+  }
+}
