@@ -4,7 +4,8 @@
  * a bot token → HTTP mode, a bot token and an app token → Socket Mode. Every message names the
  * variable and says where to get a value; token values themselves are never echoed.
  */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../adapters/packageRoot.ts';
 import { z } from 'zod';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -31,7 +32,7 @@ export interface Env {
  * The example config shipped with the package: sandbox mode runs it when LEADRELAY_CONFIG is not set,
  * so `npm start` on a fresh clone needs no file of your own.
  */
-export const EXAMPLE_CONFIG_PATH: string = fileURLToPath(new URL('../../leadrelay.example.yml', import.meta.url));
+export const EXAMPLE_CONFIG_PATH: string = join(packageRoot(), 'leadrelay.example.yml');
 
 export type EnvResult = { ok: true; env: Env } | { ok: false; errors: string[] };
 

@@ -7,11 +7,13 @@
  * `app_home_opened` event). The bot answers those through exactly the code it runs against Slack.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { HttpRoute } from '../adapters/http/httpRoutes.ts';
 import { readBody, sendJson } from '../adapters/http/httpIo.ts';
+import { packageRoot } from '../adapters/packageRoot.ts';
 import { sandboxSnapshot, type SandboxDirectory } from './sandboxView.ts';
 import type { AppReply, SlackStandIn } from './slackStandIn.ts';
 import { sampleLeads } from './sampleLeads.ts';
@@ -31,8 +33,10 @@ export interface SandboxRoutesOptions {
   now: () => number;
 }
 
-const WEB = new URL('./web/', import.meta.url);
-const MANIFEST = new URL('../../manifest.yml', import.meta.url);
+// From the package root, so that the compiled bot (dist/src/…) finds them too: the page's files are
+// served from the source tree, which ships with the package.
+const WEB = join(packageRoot(), 'src', 'sandbox', 'web');
+const MANIFEST = join(packageRoot(), 'manifest.yml');
 
 interface CommandHint {
   command: string;
@@ -157,7 +161,7 @@ function replyJson(reply: AppReply) {
 function staticFile(name: string, type: string): HttpRoute['handler'] {
   return (_req, res) => {
     // Read on each request: the files are small, and an edited page shows up on reload.
-    const body = readFileSync(new URL(name, WEB));
+    const body = readFileSync(join(WEB, name));
     res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache' });
     res.end(body);
   };
