@@ -274,14 +274,22 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   // Besides the every-second sweep, a timer fires at the next deadline itself, so an offer expires
   // within milliseconds of it rather than up to a second late.
   let deadlineTimer: NodeJS.Timeout | undefined;
+  // One run of due expiries at a time, yielding between batches (see expireDueSoon); the timer and the
+  // sweep join the run under way rather than start a second one.
+  let expiring: Promise<number> | undefined;
+  const expireSoon = () =>
+    (expiring ??= offerLifecycle.expireDueSoon().finally(() => {
+      expiring = undefined;
+    }));
   const armDeadlineTimer = () => {
     if (!timers || shuttingDown) return;
     if (deadlineTimer) clearTimeout(deadlineTimer);
     const next = offerLifecycle.nextDeadlineAt();
     if (next === null) return;
     deadlineTimer = setTimeout(() => {
-      offerLifecycle.expireDue();
-      armDeadlineTimer();
+      void expireSoon()
+        .catch((error: unknown) => logger.error({ err: error }, 'expiring offers failed'))
+        .finally(armDeadlineTimer);
     }, Math.min(Math.max(0, next - clock.now()), 60_000));
     deadlineTimer.unref();
   };
@@ -290,9 +298,12 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
         [
           {
             name: 'deadlines',
-            run: () => {
-              offerLifecycle.expireDue();
-              armDeadlineTimer();
+            run: async () => {
+              try {
+                await expireSoon();
+              } finally {
+                armDeadlineTimer();
+              }
             },
           },
           { name: 'reminders', run: () => void offerLifecycle.remindDue() },
@@ -330,7 +341,10 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
     async stop() {
       shuttingDown = true;
       await slack.stop();
+      // Enrichment and routing under way, and a run of expiries, finish before the database closes.
+      await Promise.all(routing);
       if (deadlineTimer) clearTimeout(deadlineTimer);
+      await expiring?.catch(() => 0);
       await scheduler?.stop();
       await worker.stop();
       logger.info('leadrelay stopped');

@@ -96,6 +96,23 @@ describe('offer lifecycle, end to end through the Slack stand-in', () => {
     expect(t.events(id).filter((e) => e === 'passed')).toHaveLength(1);
   });
 
+  it('expires a burst of due offers in batches, letting other work run between batches', async () => {
+    const t = await start();
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i += 1) ids.push(await t.postLead({ email: `burst${i}@acme.com` }));
+    t.clock.advance(5 * MINUTE);
+    const expiredSoFar = () => (t.db.prepare(`SELECT count(*) AS n FROM lead_history WHERE event = 'expired'`).get() as { n: number }).n;
+    const seenBetweenBatches: number[] = [];
+    // Queued before the run starts: it runs at the first yield, after the first batch of 2.
+    setImmediate(() => seenBetweenBatches.push(expiredSoFar()));
+    const run = t.bot.lifecycle.expireDueSoon(2);
+    expect(expiredSoFar()).toBe(2);
+    expect(await run).toBe(5);
+    expect(seenBetweenBatches).toEqual([2]);
+    expect(expiredSoFar()).toBe(5);
+    for (const id of ids) expect(t.events(id)).toContain('expired');
+  });
+
   it('posts a reminder in the card\'s thread at remind_at', async () => {
     const t = await start();
     await t.postLead({ email: 'jane@acme.com' });
