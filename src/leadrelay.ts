@@ -274,13 +274,18 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   // Besides the every-second sweep, a timer fires at the next deadline itself, so an offer expires
   // within milliseconds of it rather than up to a second late.
   let deadlineTimer: NodeJS.Timeout | undefined;
-  // One run of due expiries at a time, yielding between batches (see expireDueSoon); the timer and the
+  // One run of due expiries at a time, yielding between batches of 1,000 (see expireDueSoon); the timer and the
   // sweep join the run under way rather than start a second one.
   let expiring: Promise<number> | undefined;
-  const expireSoon = () =>
-    (expiring ??= offerLifecycle.expireDueSoon().finally(() => {
+  const expireSoon = () => {
+    if (expiring) return expiring;
+    expiring = offerLifecycle.expireDueSoon().finally(() => {
       expiring = undefined;
-    }));
+    });
+    // The cards the burst causes wait until it is done, so that they do not slow it down.
+    worker.holdUntil(expiring);
+    return expiring;
+  };
   const armDeadlineTimer = () => {
     if (!timers || shuttingDown) return;
     if (deadlineTimer) clearTimeout(deadlineTimer);

@@ -294,7 +294,7 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
      * deadlines (thousands at once) never keeps Slack's interactions (acked within 3 s), intake or
      * /healthz waiting for the whole burst. What the timers run.
      */
-    async expireDueSoon(batchSize = 250): Promise<number> {
+    async expireDueSoon(batchSize = EXPIRY_BATCH): Promise<number> {
       let expired = 0;
       for (;;) {
         const progress = expireBatch(batchSize);

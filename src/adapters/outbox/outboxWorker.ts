@@ -55,6 +55,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   const giveUpAfterMs = options.giveUpAfterMs ?? 24 * 60 * 60_000;
   const inFlight = new Set<number>();
   let draining: Promise<number> | undefined;
+  /** While set, no new chunk starts (see holdUntil). */
+  let held: Promise<void> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
   let running = false;
@@ -148,6 +150,11 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     for (;;) {
       // Shutting down: finish the chunk in flight, leave the rest in the outbox for the next start.
       if (stopping) return delivered;
+      // Held (a burst of expiries is being processed): start nothing new until it is done.
+      if (held !== undefined) {
+        await held;
+        continue;
+      }
       const rows = outbox.due(clock.now(), concurrency * 4 + inFlight.size).filter((row) => !inFlight.has(row.id));
       if (rows.length === 0) return delivered;
       for (let i = 0; i < rows.length && !stopping; i += concurrency) {
@@ -202,6 +209,22 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     /** Call after committing new effects. Deferred, so a caller still inside a transaction never has its rows delivered before they commit. */
     wake() {
       if (running) setImmediate(() => void drain());
+    },
+
+    /**
+     * Starts no new deliveries until `work` settles (chunks in flight finish), then carries on. For
+     * bursts that yield to the event loop so that requests are answered: the outbox's own work then
+     * waits rather than slowing the burst down.
+     */
+    holdUntil(work: Promise<unknown>): void {
+      const hold: Promise<void> = work.then(
+        () => undefined,
+        () => undefined,
+      );
+      held = hold;
+      void hold.then(() => {
+        if (held === hold) held = undefined;
+      });
     },
     start() {
       running = true;

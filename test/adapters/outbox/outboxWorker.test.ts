@@ -89,6 +89,20 @@ describe('outbox worker', () => {
     expect(t.state(id)).toMatchObject({ state: 'done', attempts: 1 });
   });
 
+  it('starts no delivery while held (a burst of expiries), and delivers once the hold is released', async () => {
+    const receiver = await startReceiver();
+    const t = setup();
+    t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: { n: 1 } } }, clock.now());
+    let release: () => void = () => undefined;
+    t.worker.holdUntil(new Promise<void>((resolve) => (release = resolve)));
+    const draining = t.worker.drain();
+    for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(receiver.received).toEqual([]);
+    release();
+    expect(await draining).toBe(1);
+    expect(receiver.received.map((r) => r.body)).toEqual([{ n: 1 }]);
+  });
+
   it('retries a failing receiver with backoff until it succeeds', async () => {
     const receiver = await startReceiver([{ status: 500 }, { status: 503 }]);
     const t = setup();
