@@ -53,6 +53,21 @@ export async function benchExpiryBurst(options: { offers: number; dir: string; c
     const expiredCount = reader.prepare(`SELECT count(*) AS n FROM offers WHERE deadline_at = ? AND state = 'expired'`).pluck();
     const visible: number[] = [];
     let seen = 0;
+    // Does the bot still answer during the burst? GET /healthz every 100 ms until every offer moved on.
+    const healthz: number[] = [];
+    let probing = true;
+    const botUrl = bot.url;
+    const probe = (async () => {
+      while (probing) {
+        const started = hrNow();
+        const response = await fetch(`${botUrl}/healthz`).catch(() => null);
+        if (response) {
+          await response.arrayBuffer();
+          if (Date.now() >= deadline) healthz.push(hrNow() - started);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
     const pollUntil = hrNow() + 120_000;
     while (seen < seeded && hrNow() < pollUntil) {
       const n = expiredCount.get(deadline) as number;
@@ -60,6 +75,8 @@ export async function benchExpiryBurst(options: { offers: number; dir: string; c
       for (; seen < n; seen += 1) visible.push(late);
       if (seen < seeded) await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    probing = false;
+    await probe;
     const recorded = reader.prepare(`SELECT resolved_at - deadline_at FROM offers WHERE deadline_at = ? AND state = 'expired'`).pluck().all(deadline) as number[];
     reader.close();
     const allCards = await slack.waitFor(() => slack.cards.size >= seeded, (options.cardsTimeoutSeconds ?? 300) * 1000);
@@ -73,6 +90,7 @@ export async function benchExpiryBurst(options: { offers: number; dir: string; c
       reassigned: recorded.length,
       latenessMs: summarize(visible),
       recordedLatenessMs: summarize(recorded),
+      healthzDuringBurstMs: summarize(healthz),
       newCards: slack.cards.size,
       allNewCards: allCards,
       // Card times are hrNow (epoch ms, sub-millisecond), the deadline Date.now(): the same clock.

@@ -76,6 +76,12 @@ export function renderTable(r: BenchResults): string {
       met(e.reassigned === e.offers && e.latenessMs.p99 <= 1000),
     ]);
     rows.push([
+      `  … GET /healthz answered during the burst (every 100 ms), p99 / max`,
+      '(Slack acks within 3 s)',
+      `${ms(e.healthzDuringBurstMs.p99)} / ${ms(e.healthzDuringBurstMs.max)} (${e.healthzDuringBurstMs.count} probes)`,
+      '—',
+    ]);
+    rows.push([
       `  … deadline to the last of the ${e.newCards} new cards (25 per DM, ~1/s per DM)`,
       '(paced by Slack)',
       e.timeToLastNewCardMs === null ? '—' : `${(e.timeToLastNewCardMs / 1000).toFixed(1)} s`,
