@@ -124,3 +124,25 @@ export function startBotProcess(env: Record<string, string>, options: { runtime?
 export function startFloorProcess(env: Record<string, string>, options: { logFile?: string } = {}): Promise<ServiceProcess> {
   return startService([...nodeFlags(), '--import', 'tsx', 'bench/floor.ts'], env, options);
 }
+
+/** The environment of every bench service: HTTP mode against the Slack stand-in at `slackApiUrl`. */
+export function benchEnv(slackApiUrl: string, webhookSecret = 'bench-webhook-secret'): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_SIGNING_SECRET: 'bench-signing-secret',
+    SLACK_API_URL: slackApiUrl,
+    LEADRELAY_WEBHOOK_SECRET: webhookSecret,
+  };
+}
+
+/**
+ * A phase's service: the bot (on `configPath`, database `<phase>-bot.db`) or the floor
+ * (`<phase>-floor.db`), in `dir`, logging to `<phase>-<target>.log`, talking to the stand-in.
+ */
+export function startPhaseService(options: { phase: string; target: 'bot' | 'floor'; dir: string; configPath: string; secret: string; slackApiUrl: string }): Promise<ServiceProcess> {
+  const env = benchEnv(options.slackApiUrl, options.secret);
+  const logFile = join(options.dir, `${options.phase}-${options.target}.log`);
+  return options.target === 'bot'
+    ? startBotProcess({ ...env, LEADRELAY_CONFIG: options.configPath, LEADRELAY_DB: join(options.dir, `${options.phase}-bot.db`) }, { logFile })
+    : startFloorProcess({ ...env, FLOOR_DB: join(options.dir, `${options.phase}-floor.db`) }, { logFile });
+}

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { benchUsers } from './benchConfig.ts';
-import { startBotProcess, type ServiceProcess } from './botProcess.ts';
+import { benchEnv, startBotProcess, type ServiceProcess } from './botProcess.ts';
 import { hrNow, summarize } from './procStats.ts';
 import { seedExpiryDb, writeBenchConfig } from './seed.ts';
 import { startStandInProcess } from './standIn.ts';
@@ -38,10 +38,7 @@ export async function benchExpiryBurst(options: { offers: number; dir: string; c
   try {
     bot = await startBotProcess(
       {
-        SLACK_BOT_TOKEN: 'xoxb-bench',
-        SLACK_SIGNING_SECRET: 'bench-signing-secret',
-        SLACK_API_URL: slack.apiUrl,
-        LEADRELAY_WEBHOOK_SECRET: 'bench-webhook-secret',
+        ...benchEnv(slack.apiUrl),
         LEADRELAY_CONFIG: configPath,
         LEADRELAY_DB: dbPath,
       },

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { benchLead, benchUsers } from './benchConfig.ts';
-import { startBotProcess, startFloorProcess, type ServiceProcess } from './botProcess.ts';
+import { startPhaseService, type ServiceProcess } from './botProcess.ts';
 import { runClosedLoop } from './loadGenerator.ts';
 import { hrNow } from './procStats.ts';
 import { startStandInProcess } from './standIn.ts';
@@ -25,19 +25,10 @@ export interface IntakeOptions {
 
 export async function benchIntake(options: IntakeOptions) {
   const slack = await startStandInProcess(benchUsers());
-  const env = {
-    SLACK_BOT_TOKEN: 'xoxb-bench',
-    SLACK_SIGNING_SECRET: 'bench-signing-secret',
-    SLACK_API_URL: slack.apiUrl,
-    LEADRELAY_WEBHOOK_SECRET: options.secret,
-  };
   const logFile = join(options.dir, `intake-${options.target}.log`);
   let service: ServiceProcess | undefined;
   try {
-    service =
-      options.target === 'bot'
-        ? await startBotProcess({ ...env, LEADRELAY_CONFIG: options.configPath, LEADRELAY_DB: join(options.dir, 'intake-bot.db') }, { logFile })
-        : await startFloorProcess({ ...env, FLOOR_DB: join(options.dir, 'intake-floor.db') }, { logFile });
+    service = await startPhaseService({ phase: 'intake', target: options.target, dir: options.dir, configPath: options.configPath, secret: options.secret, slackApiUrl: slack.apiUrl });
     slack.setRequestUrl(`${service.url}/slack/events`);
     const run = `${options.target}-${Date.now().toString(36)}`;
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${options.secret}` };

@@ -10,7 +10,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { benchUsers } from './benchConfig.ts';
-import { startBotProcess, type BotRuntime, type ServiceProcess } from './botProcess.ts';
+import { benchEnv, startBotProcess, type BotRuntime, type ServiceProcess } from './botProcess.ts';
 import { seedRestartDb, writeBenchConfig } from './seed.ts';
 import { startStandInProcess } from './standIn.ts';
 
@@ -38,10 +38,7 @@ export async function benchRestart(options: { dir: string; total: number; pendin
       try {
         bot = await startBotProcess(
           {
-            SLACK_BOT_TOKEN: 'xoxb-bench',
-            SLACK_SIGNING_SECRET: 'bench-signing-secret',
-            SLACK_API_URL: slack.apiUrl,
-            LEADRELAY_WEBHOOK_SECRET: 'bench-webhook-secret',
+            ...benchEnv(slack.apiUrl),
             LEADRELAY_CONFIG: configPath,
             LEADRELAY_DB: dbPath,
           },
