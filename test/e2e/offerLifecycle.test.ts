@@ -222,6 +222,37 @@ describe('offer lifecycle, end to end through the Slack stand-in', () => {
     });
   });
 
+  it('does not post a reminder or a DM twice when the process died with its post in flight', async () => {
+    const path = `${(await import('node:os')).tmpdir()}/leadrelay-inflight-notes-${Date.now()}.db`;
+    const clock = new FakeClock('2026-11-24T14:00:00Z');
+    const first = await start({ dbPath: path, clock });
+    const id = await first.postLead({ email: 'jane@acme.com' });
+    const card = first.card('U0ALICE');
+    clock.advance(2.5 * MINUTE);
+    expect(first.bot.lifecycle.remindDue()).toBe(1);
+    await first.bot.outbox.drain();
+    expect(first.slack.thread('U0ALICE', card.ts)).toHaveLength(1);
+    // A manager reassigns: Bob gets a DM, Alice a note.
+    await first.command('U0MGR', '/reassign', `L-${id} <@U0BOB|bob>`);
+    await first.bot.outbox.drain();
+    const dmsToBob = () => first.slack.messages('U0BOB').filter((m) => m.kind === 'message').length;
+    const dms = dmsToBob();
+    expect(dms).toBeGreaterThan(0);
+    // The crash: Slack has them, but their outbox rows were never marked done.
+    first.db.prepare(`UPDATE outbox SET state = 'pending', done_at = NULL WHERE method IN ('post_reminder', 'dm_assigned', 'dm_reassigned_away')`).run();
+    const replayed = (first.db.prepare(`SELECT count(*) AS n FROM outbox WHERE state = 'pending'`).get() as { n: number }).n;
+    expect(replayed).toBeGreaterThanOrEqual(2);
+    await first.stop();
+
+    const second = await start({ dbPath: path, clock, slack: first.slack });
+    await second.bot.outbox.drain();
+    expect(second.slack.thread('U0ALICE', card.ts)).toHaveLength(1);
+    expect(dmsToBob()).toBe(dms);
+    expect(second.db.prepare(`SELECT count(*) AS n FROM outbox WHERE state = 'pending'`).get()).toEqual({ n: 0 });
+    // Each was looked up, not posted again.
+    expect(second.slack.callsTo('conversations.replies').length + second.slack.callsTo('conversations.history').length).toBeGreaterThanOrEqual(2);
+  });
+
   it('does not post a card twice when the process died with its post in flight', async () => {
     const path = `${(await import('node:os')).tmpdir()}/leadrelay-inflight-${Date.now()}.db`;
     const clock = new FakeClock('2026-11-24T14:00:00Z');

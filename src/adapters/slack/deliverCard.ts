@@ -15,6 +15,8 @@ import { renderReminder } from './renderReminder.ts';
 export const OFFER_METADATA_TYPE = 'leadrelay_offer';
 /** The same for escalation messages, keyed by the outbox row (a lead can be escalated more than once). */
 export const ESCALATION_METADATA_TYPE = 'leadrelay_escalation';
+/** The metadata of every other message leadrelay posts for an outbox row (notes, reminders, re-pings, DMs). */
+export const OUTBOX_METADATA_TYPE = 'leadrelay_outbox';
 
 export interface CardDelivererDeps {
   call: SlackCaller;
@@ -70,6 +72,35 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
   /** Whether this row's earlier send may have reached Slack, so it must be looked up before sending again. */
   const mayHaveBeenSent = (row: OutboxRow) => deps.maybeInFlight.has(row.id) || row.attempts > 0;
 
+  /**
+   * Posts a note, a reminder, a re-ping or a DM at most once: the message carries its outbox row's id
+   * in `metadata`, and a row that may have been sent before (a crash or a failed answer after Slack
+   * stored it) is first looked up, in its thread (conversations.replies) or in the conversation.
+   */
+  const postOnce = async (row: OutboxRow, args: { channel: string; thread_ts?: string; text: string } & Record<string, unknown>): Promise<DeliveryOutcome> => {
+    const ours = (m: { event_type?: string; event_payload?: Record<string, unknown> }) => m.event_type === OUTBOX_METADATA_TYPE && m.event_payload?.outbox_id === row.id;
+    if (mayHaveBeenSent(row)) {
+      const found = args.thread_ts === undefined ? await findPosted(args.channel, ours) : await findReply(args.channel, args.thread_ts, ours);
+      if (found !== null && 'ok' in found) return found;
+      if (found) return done({ recovered: true, ts: found.ts });
+    }
+    const posted = await call('chat.postMessage', { ...args, metadata: { event_type: OUTBOX_METADATA_TYPE, event_payload: { outbox_id: row.id } } });
+    return posted.ok ? done({ ts: posted.result.ts }) : posted;
+  };
+
+  /** A reply of ours in a thread, found by its metadata; null when not there. */
+  const findReply = async (
+    channel: string,
+    threadTs: string,
+    matches: (metadata: { event_type?: string; event_payload?: Record<string, unknown> }) => boolean,
+  ): Promise<{ channel: string; ts: string } | null | DeliveryOutcome> => {
+    const replies = await call('conversations.replies', { channel, ts: threadTs, limit: 200, include_all_metadata: true });
+    if (!replies.ok) return replies;
+    const messages = (replies.result.messages ?? []) as { ts: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }[];
+    const found = messages.find((m) => m.metadata !== undefined && matches(m.metadata));
+    return found ? { channel, ts: found.ts } : null;
+  };
+
   const postOfferCard = async (row: OutboxRow, offerId: number): Promise<DeliveryOutcome> => {
     const model = models.offerCard(offerId);
     if (!model) return done({ skipped: 'offer gone' });
@@ -102,11 +133,10 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
     return updated.ok ? done() : updated;
   };
 
-  const postInCardThread = async (offerId: number, text: string, options: { broadcast?: boolean } = {}): Promise<DeliveryOutcome> => {
+  const postInCardThread = async (row: OutboxRow, offerId: number, text: string): Promise<DeliveryOutcome> => {
     const offer = offers.get(offerId);
     if (!offer?.channel_id || !offer.message_ts) return done({ skipped: 'card never posted' });
-    const posted = await call('chat.postMessage', { channel: offer.channel_id, thread_ts: offer.message_ts, text, ...(options.broadcast ? { reply_broadcast: true } : {}) });
-    return posted.ok ? done({ ts: posted.result.ts }) : posted;
+    return postOnce(row, { channel: offer.channel_id, thread_ts: offer.message_ts, text });
   };
 
   /** Where a lead's escalation goes: the escalation channel, else the team's manager, else the first manager. */
@@ -144,22 +174,20 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
     return updated.ok ? done() : updated;
   };
 
-  const repingEscalation = async (leadId: number): Promise<DeliveryOutcome> => {
+  const repingEscalation = async (row: OutboxRow, leadId: number): Promise<DeliveryOutcome> => {
     const info = leads.escalation(leadId);
     const stored = leads.getLead(leadId);
     if (!info?.escalation_channel || !info.escalation_ts || !stored || (stored.state !== 'escalated' && stored.state !== 'queued')) return done({ skipped: 'nothing to re-ping' });
     // Only a reply in the thread (broadcast): updating the message too would spend the workspace's
     // chat.update budget (Tier 3) that live cards need, once per escalated lead per claim_within.
     const text = `🔔 ${leadRef(leadId)} still needs an owner (ping ${info.escalation_pings}).`;
-    const posted = await call('chat.postMessage', { channel: info.escalation_channel, thread_ts: info.escalation_ts, text, reply_broadcast: true });
-    return posted.ok ? done() : posted;
+    return postOnce(row, { channel: info.escalation_channel, thread_ts: info.escalation_ts, text, reply_broadcast: true });
   };
 
-  const dmAssigned = async (leadId: number, repId: string, by: string): Promise<DeliveryOutcome> => {
+  const dmAssigned = async (row: OutboxRow, leadId: number, repId: string, by: string): Promise<DeliveryOutcome> => {
     const model = models.assigned(leadId, by);
     if (!model) return done({ skipped: 'lead gone' });
-    const posted = await call('chat.postMessage', { channel: repId, ...renderAssignedDm(model, deps.now()), unfurl_links: false });
-    return posted.ok ? done({ ts: posted.result.ts }) : posted;
+    return postOnce(row, { channel: repId, ...renderAssignedDm(model, deps.now()), unfurl_links: false });
   };
 
   const deliver = async (row: OutboxRow): Promise<DeliveryOutcome> => {
@@ -171,26 +199,25 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
         return updateOfferCard(Number(payload.offerId));
       case 'post_reminder': {
         const model = models.offerCard(Number(payload.offerId));
-        return model ? postInCardThread(model.offer.id, renderReminder(model, deps.now()).text) : done({ skipped: 'offer gone' });
+        return model ? postInCardThread(row, model.offer.id, renderReminder(model, deps.now()).text) : done({ skipped: 'offer gone' });
       }
       case 'thread_note':
-        return postInCardThread(Number(payload.offerId), String(payload.text ?? ''));
+        return postInCardThread(row, Number(payload.offerId), String(payload.text ?? ''));
       case 'signal_note': {
         const signal = payload as unknown as { offerId: number; channel: SignalModel['channel']; kind: string; hot: boolean };
-        return postInCardThread(signal.offerId, `📣 ${signalWords(signal)}${signal.hot ? ': call now' : ''}`);
+        return postInCardThread(row, signal.offerId, `📣 ${signalWords(signal)}${signal.hot ? ': call now' : ''}`);
       }
       case 'post_escalation':
         return postEscalation(row, Number(payload.leadId));
       case 'update_escalation':
         return updateEscalation(Number(payload.leadId));
       case 'reping_escalation':
-        return repingEscalation(Number(payload.leadId));
+        return repingEscalation(row, Number(payload.leadId));
       case 'dm_assigned':
-        return dmAssigned(Number(payload.leadId), String(payload.repId), String(payload.by));
+        return dmAssigned(row, Number(payload.leadId), String(payload.repId), String(payload.by));
       case 'dm_reassigned_away': {
         const text = `↪️ <@${String(payload.by)}> reassigned ${leadRef(Number(payload.leadId))} to <@${String((payload as { to?: string }).to)}>.`;
-        const posted = await call('chat.postMessage', { channel: String(payload.repId), text });
-        return posted.ok ? done() : posted;
+        return postOnce(row, { channel: String(payload.repId), text });
       }
       default:
         return { ok: false, retryable: false, error: `unknown card effect ${row.method}` };
