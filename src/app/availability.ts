@@ -41,7 +41,7 @@ export function createAvailability(deps: { db: Db; outbox: SqliteOutboxStore; li
     const changed = db.transaction(() => {
       if (statements.back.run(now, by, repId).changes === 0) return false;
       if (notify) {
-        outbox.enqueue({ leadId: null, kind: 'slack', method: 'chat.postMessage', payload: { channel: repId, text: "👋 You're back in rotation: new leads can come your way again." } }, now);
+        outbox.enqueue({ leadId: null, kind: 'card', method: 'post_message', payload: { channel: repId, text: "👋 You're back in rotation: new leads can come your way again." } }, now);
       }
       return true;
     }).immediate();

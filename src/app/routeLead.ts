@@ -119,7 +119,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
         }
         if (sequence?.channel) {
           const text = sequenceNote(stored, sequence.id, decision.rule);
-          outbox.enqueue({ leadId: stored.id, kind: 'slack', method: 'chat.postMessage', payload: { channel: sequence.channel, text, unfurl_links: false } }, now);
+          outbox.enqueue({ leadId: stored.id, kind: 'card', method: 'post_message', payload: { channel: sequence.channel, text } }, now);
         }
         return { kind: 'sequence', sequenceId: decision.sequenceId, event: { ...event, event: 'lead.sequenced', rule: decision.rule, sequence: decision.sequenceId } };
       }

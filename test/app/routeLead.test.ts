@@ -89,9 +89,9 @@ describe('routeLead', () => {
     expect(t.lead(id)).toMatchObject({ state: 'in_sequence', sequence_id: 'nurture', routed_by: 'Cold lead' });
     const rows = t.outbox.due(t.clock.now(), 10);
     // Separate lanes: the channel note does not wait for the sequence's webhook (which may be down).
-    expect(rows.map((r) => r.kind)).toEqual(['webhook', 'slack']);
+    expect(rows.map((r) => r.kind)).toEqual(['webhook', 'card']);
     expect(rows[0]).toMatchObject({ kind: 'webhook', method: 'sequence', payload: { url: 'http://127.0.0.1:9/nurture', body: { event: 'lead.sequenced', sequence: 'nurture', rule: 'Cold lead', lead: { ref: `L-${id}`, email: 'jane@beta.io' } } } });
-    expect(t.db.prepare("SELECT method, payload FROM outbox WHERE kind = 'slack'").get()).toMatchObject({ method: 'chat.postMessage', payload: expect.stringContaining('C0NURTURE') });
+    expect(t.db.prepare("SELECT method, payload FROM outbox WHERE kind = 'card'").get()).toMatchObject({ method: 'post_message', payload: expect.stringContaining('C0NURTURE') });
     expect(t.events(id)).toEqual(['received', 'sent_to_sequence']);
   });
 

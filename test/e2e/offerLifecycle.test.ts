@@ -253,6 +253,25 @@ describe('offer lifecycle, end to end through the Slack stand-in', () => {
     expect(second.slack.callsTo('conversations.replies').length + second.slack.callsTo('conversations.history').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('does not post the "back in rotation" DM twice when the process died with its post in flight', async () => {
+    const path = `${(await import('node:os')).tmpdir()}/leadrelay-inflight-back-${Date.now()}.db`;
+    const clock = new FakeClock('2026-11-24T14:00:00Z');
+    const first = await start({ dbPath: path, clock });
+    await first.command('U0BOB', '/away', '1h');
+    clock.advance(60 * MINUTE);
+    expect(first.bot.availability.returnDue()).toBe(1);
+    await first.bot.outbox.drain();
+    const backDms = () => first.slack.messages('U0BOB').filter((m) => m.kind === 'message' && m.text.includes('back in rotation')).length;
+    expect(backDms()).toBe(1);
+    first.db.prepare(`UPDATE outbox SET state = 'pending', done_at = NULL WHERE method = 'post_message'`).run();
+    await first.stop();
+
+    const second = await start({ dbPath: path, clock, slack: first.slack });
+    await second.bot.outbox.drain();
+    expect(backDms()).toBe(1);
+    expect(second.db.prepare(`SELECT state FROM outbox WHERE method = 'post_message'`).all()).toEqual([{ state: 'done' }]);
+  });
+
   it('does not post a card twice when the process died with its post in flight', async () => {
     const path = `${(await import('node:os')).tmpdir()}/leadrelay-inflight-${Date.now()}.db`;
     const clock = new FakeClock('2026-11-24T14:00:00Z');

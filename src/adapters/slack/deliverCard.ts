@@ -219,6 +219,11 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
         const text = `↪️ <@${String(payload.by)}> reassigned ${leadRef(Number(payload.leadId))} to <@${String((payload as { to?: string }).to)}>.`;
         return postOnce(row, { channel: String(payload.repId), text });
       }
+      case 'post_message': {
+        // A plain text message (a "back in rotation" DM, a sequence's channel note), posted at most once.
+        const message = row.payload as { channel?: string; text?: string };
+        return postOnce(row, { channel: String(message.channel), text: String(message.text ?? ''), unfurl_links: false });
+      }
       default:
         return { ok: false, retryable: false, error: `unknown card effect ${row.method}` };
     }
