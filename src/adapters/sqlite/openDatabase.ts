@@ -27,7 +27,6 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     // change until they end: in memory, not written to a temporary file on every first change of a page.
     db.pragma('temp_store = MEMORY');
     db.pragma('foreign_keys = ON');
-    if (process.env.LR_EXP_CKPT) db.pragma(`wal_autocheckpoint = ${process.env.LR_EXP_CKPT}`);
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     migrate(db, options.migrations ?? loadMigrations());
     return db;
