@@ -1,4 +1,5 @@
 import type { Clock } from '../../domain/clock.ts';
+import { deliveryTicket } from './deliveryTicket.ts';
 import type { Logger } from '../logger.ts';
 import type { DeferredWrites } from '../sqlite/deferredWrites.ts';
 import type { OutboxKind, OutboxRow, SqliteOutboxStore } from '../sqlite/sqliteOutboxStore.ts';
@@ -87,7 +88,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
 
   const attemptDelivery = async (row: OutboxRow): Promise<DeliveryOutcome> => {
     try {
-      return await deliverers[row.kind](row);
+      return await deliveryTicket.run(row.id, () => deliverers[row.kind](row));
     } catch (error) {
       return { ok: false, retryable: true, error: (error as Error).message };
     }

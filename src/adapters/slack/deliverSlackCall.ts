@@ -4,6 +4,7 @@ import { stringify } from 'node:querystring';
 import type { OutboxRow } from '../sqlite/sqliteOutboxStore.ts';
 import type { DeliveryOutcome } from '../outbox/outboxWorker.ts';
 import type { SlackPacer } from './slackPacer.ts';
+import { deliveryTicket } from '../outbox/deliveryTicket.ts';
 
 /** Slack errors a retry can fix; every other `ok:false` error is permanent (channel_not_found, user_not_found, account_inactive, …). */
 const RETRYABLE_SLACK_ERRORS = new Set(['ratelimited', 'internal_error', 'fatal_error', 'request_timeout', 'service_unavailable', 'team_added_to_org']);
@@ -115,7 +116,8 @@ export function createSlackCaller(options: SlackCallerOptions) {
     });
 
   return async (method: string, args: Record<string, unknown>): Promise<SlackCallResult> => {
-    const wait = options.pacer?.reserve(method, typeof args.channel === 'string' ? args.channel : undefined, now()) ?? 0;
+    // Within an outbox delivery, the pacer books this row a slot of its own when it must wait.
+    const wait = options.pacer?.reserve(method, typeof args.channel === 'string' ? args.channel : undefined, now(), deliveryTicket.getStore()) ?? 0;
     if (wait > 0) return { ok: false, deferMs: wait };
     const outcome = await post(method, args);
     options.onCall?.(method, slackOutcomeCode(outcome));

@@ -6,6 +6,7 @@ import { backoffMs, createOutboxWorker, type DeliveryOutcome, type Settlement } 
 import { verifyWebhookAuth } from '../../../src/adapters/http/webhookSignature.ts';
 import { createLogger } from '../../../src/adapters/logger.ts';
 import { createSlackCaller, createSlackDeliverer } from '../../../src/adapters/slack/deliverSlackCall.ts';
+import { createSlackPacer } from '../../../src/adapters/slack/slackPacer.ts';
 import { createDeferredWrites } from '../../../src/adapters/sqlite/deferredWrites.ts';
 import { createGroupCommit } from '../../../src/adapters/sqlite/groupCommit.ts';
 import { openDatabase } from '../../../src/adapters/sqlite/openDatabase.ts';
@@ -233,6 +234,41 @@ describe('outbox worker', () => {
       await t.worker.drain();
       expect(t.state(id).state).toBe('done');
       expect(slack.messages('C0NURTURE').map((m) => m.text)).toEqual(['hi']);
+    });
+
+    it('paces a burst to one channel by booking each row a slot: every waiting row is deferred once, not at every token', async () => {
+      slack = await startSlackStandIn({ signingSecret: 's', socketMode: false });
+      clock = new FakeClock();
+      const db = openDatabase(':memory:');
+      const insertLead = db.prepare("INSERT INTO leads (source, payload, received_at, updated_at) VALUES ('form', '{}', 0, 0)");
+      const outbox = sqliteOutboxStore(db);
+      const pacer = createSlackPacer({ 'chat.postMessage': { rule: { ratePerSecond: 1, burst: 1 }, perChannel: true } });
+      let waits = 0;
+      const counting = { ...pacer, reserve: (...args: Parameters<typeof pacer.reserve>) => { const wait = pacer.reserve(...args); if (wait > 0) waits += 1; return wait; } };
+      const worker = createOutboxWorker({
+        outbox,
+        clock,
+        logger: createLogger('silent'),
+        deliverers: {
+          slack: createSlackDeliverer(createSlackCaller({ botToken: slack.botToken, slackApiUrl: slack.apiUrl, pacer: counting, now: () => clock.now() })),
+          webhook: async () => ({ ok: true }),
+          card: async () => ({ ok: true }),
+        },
+      });
+      // Five leads' notes to one channel at once (different leads: no ordering between them).
+      for (let i = 1; i <= 5; i += 1) {
+        insertLead.run();
+        outbox.enqueue({ leadId: i, kind: 'slack', method: 'chat.postMessage', payload: { channel: 'C0BUSY', text: `note ${i}` } }, clock.now());
+      }
+      for (let second = 0; second < 5; second += 1) {
+        await worker.drain();
+        expect(slack.messages('C0BUSY')).toHaveLength(second + 1);
+        clock.advance(1000);
+      }
+      expect(slack.messages('C0BUSY').map((m) => m.text).sort()).toEqual(['note 1', 'note 2', 'note 3', 'note 4', 'note 5']);
+      // Four rows had to wait, once each (without slots: 4 + 3 + 2 + 1 = 10 deferrals).
+      expect(waits).toBe(4);
+      db.close();
     });
 
     it('gives up on a permanent Slack error such as channel_not_found', async () => {
