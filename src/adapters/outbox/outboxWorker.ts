@@ -156,6 +156,15 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
         await held;
         continue;
       }
+      // Rows delivered but not yet recorded (their outcome waits for the next commit) are still
+      // pending in the database, so a query now would read them again: once a few chunks' worth are
+      // waiting, record them first. Without this, fast outcomes (a pacing deferral takes no I/O)
+      // piled up by the thousand and every query read them all again.
+      if (inFlight.size >= concurrency * 4 && recording.size > 0) {
+        options.deferred?.flush();
+        await Promise.all(recording);
+        continue;
+      }
       const rows = outbox.due(clock.now(), concurrency * 4 + inFlight.size).filter((row) => !inFlight.has(row.id));
       if (rows.length === 0) return delivered;
       for (let i = 0; i < rows.length && !stopping; i += concurrency) {

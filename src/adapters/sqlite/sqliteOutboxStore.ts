@@ -35,10 +35,12 @@ export function sqliteOutboxStore(db: Db) {
     // Slack (posts and cards), and each webhook URL, so a CRM that is down holds back only its own
     // events, never a rep's card. Card updates do not hold later rows back: they render the current
     // state whenever they run (and skip a card not yet posted), and chat.update is paced far slower
-    // than new posts, so a new rep's card must not wait on them.
+    // than new posts, so a new rep's card must not wait on them. Nor do they wait themselves: an update
+    // that runs before its message is posted skips it, and the post renders the current state anyway
+    // (waiting behind a new rep's paced card left thousands of due updates for every query to step over).
     due: db.prepare(`SELECT id, lead_id, kind, method, payload, attempts, created_at FROM outbox o
       WHERE o.state = 'pending' AND o.next_attempt_at <= ?
-        AND (o.lead_id IS NULL OR NOT EXISTS (
+        AND (o.lead_id IS NULL OR o.method IN ('update_offer_card', 'update_escalation') OR NOT EXISTS (
           SELECT 1 FROM outbox p WHERE p.lead_id = o.lead_id AND p.state = 'pending' AND p.id < o.id
             AND CASE WHEN o.kind = 'webhook'
               THEN p.kind = 'webhook' AND json_extract(p.payload, '$.url') IS json_extract(o.payload, '$.url')
