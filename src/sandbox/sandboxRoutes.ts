@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type { HttpRoute } from '../adapters/http/httpRoutes.ts';
 import { readBody, sendJson } from '../adapters/http/httpIo.ts';
 import { packageRoot } from '../adapters/packageRoot.ts';
+import { describeZodIssues } from '../config/zodIssues.ts';
 import { sandboxSnapshot, type SandboxDirectory } from './sandboxView.ts';
 import type { AppReply, SlackStandIn } from './slackStandIn.ts';
 import { sampleLeads } from './sampleLeads.ts';
@@ -147,7 +148,7 @@ async function readJson<T>(req: IncomingMessage, res: ServerResponse, schema: z.
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    sendJson(res, 400, { error: 'invalid_request', details: parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`) });
+    sendJson(res, 400, { error: 'invalid_request', details: describeZodIssues(parsed.error.issues).map((i) => `${i.path || '(body)'}: ${i.message}`) });
     return undefined;
   }
   return parsed.data;

@@ -52,21 +52,25 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
     return ((opened.result.channel as { id?: string } | undefined)?.id ?? '') || { ok: false, retryable: true, error: 'conversations.open returned no channel' };
   };
 
+  type Metadata = { event_type?: string; event_payload?: Record<string, unknown> };
+
+  /** The first of the messages a conversations.* read returns whose metadata `matches`, as `{ channel, ts }`. */
+  const findByMetadata = async (method: 'conversations.history' | 'conversations.replies', args: { channel: string } & Record<string, unknown>, matches: (metadata: Metadata) => boolean): Promise<{ channel: string; ts: string } | null | DeliveryOutcome> => {
+    const read = await call(method, { ...args, include_all_metadata: true });
+    if (!read.ok) return read;
+    const messages = (read.result.messages ?? []) as { ts: string; metadata?: Metadata }[];
+    const found = messages.find((m) => m.metadata !== undefined && matches(m.metadata));
+    return found ? { channel: args.channel, ts: found.ts } : null;
+  };
+
   /**
    * A message leadrelay may already have posted (the process died, or the call failed, after Slack
    * stored it): looked up by its metadata in the conversation's recent history. Null when not found.
    */
-  const findPosted = async (
-    target: string,
-    matches: (metadata: { event_type?: string; event_payload?: Record<string, unknown> }) => boolean,
-  ): Promise<{ channel: string; ts: string } | null | DeliveryOutcome> => {
+  const findPosted = async (target: string, matches: (metadata: Metadata) => boolean): Promise<{ channel: string; ts: string } | null | DeliveryOutcome> => {
     const channel = await channelOf(target);
     if (typeof channel !== 'string') return channel;
-    const history = await call('conversations.history', { channel, limit: 50, include_all_metadata: true });
-    if (!history.ok) return history;
-    const messages = (history.result.messages ?? []) as { ts: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }[];
-    const found = messages.find((m) => m.metadata !== undefined && matches(m.metadata));
-    return found ? { channel, ts: found.ts } : null;
+    return findByMetadata('conversations.history', { channel, limit: 50 }, matches);
   };
 
   /** Whether this row's earlier send may have reached Slack, so it must be looked up before sending again. */
@@ -78,9 +82,12 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
    * stored it) is first looked up, in its thread (conversations.replies) or in the conversation.
    */
   const postOnce = async (row: OutboxRow, args: { channel: string; thread_ts?: string; text: string } & Record<string, unknown>): Promise<DeliveryOutcome> => {
-    const ours = (m: { event_type?: string; event_payload?: Record<string, unknown> }) => m.event_type === OUTBOX_METADATA_TYPE && m.event_payload?.outbox_id === row.id;
+    const ours = (m: Metadata) => m.event_type === OUTBOX_METADATA_TYPE && m.event_payload?.outbox_id === row.id;
     if (mayHaveBeenSent(row)) {
-      const found = args.thread_ts === undefined ? await findPosted(args.channel, ours) : await findReply(args.channel, args.thread_ts, ours);
+      const found =
+        args.thread_ts === undefined
+          ? await findPosted(args.channel, ours)
+          : await findByMetadata('conversations.replies', { channel: args.channel, ts: args.thread_ts, limit: 200 }, ours);
       if (found !== null && 'ok' in found) return found;
       if (found) return done({ recovered: true, ts: found.ts });
     }
@@ -88,18 +95,6 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
     return posted.ok ? done({ ts: posted.result.ts }) : posted;
   };
 
-  /** A reply of ours in a thread, found by its metadata; null when not there. */
-  const findReply = async (
-    channel: string,
-    threadTs: string,
-    matches: (metadata: { event_type?: string; event_payload?: Record<string, unknown> }) => boolean,
-  ): Promise<{ channel: string; ts: string } | null | DeliveryOutcome> => {
-    const replies = await call('conversations.replies', { channel, ts: threadTs, limit: 200, include_all_metadata: true });
-    if (!replies.ok) return replies;
-    const messages = (replies.result.messages ?? []) as { ts: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }[];
-    const found = messages.find((m) => m.metadata !== undefined && matches(m.metadata));
-    return found ? { channel, ts: found.ts } : null;
-  };
 
   const postOfferCard = async (row: OutboxRow, offerId: number): Promise<DeliveryOutcome> => {
     const model = models.offerCard(offerId);
