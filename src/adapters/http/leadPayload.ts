@@ -17,11 +17,12 @@ const company = z
   })
   .strict();
 
-const fieldName = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+/** What a key of a lead's `fields` may be. */
+export const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
 /** A lead's `fields`: flat string/number/boolean attributes usable in rules (also what an enricher may add). */
 export const leadFieldsSchema = z.record(
-  z.string().regex(fieldName, 'field names are letters, digits, _ . - (at most 64)'),
+  z.string().regex(FIELD_NAME, 'field names are letters, digits, _ . - (at most 64)'),
   z.union([z.string().max(1000, 'at most 1000 characters'), z.number(), z.boolean()], {
     error: 'expected a string, number or boolean',
   }),
@@ -78,8 +79,8 @@ const RANGE_TEXT = /^((?:\d{1,3}(?:,\d{3})+|\d+))\s*(?:(?:-|–|—|to)\s*(?:\d{
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Why a value counts as "not given", or undefined when it is a value. */
-function absence(value: unknown): string | undefined {
+/** Why a value counts as "not given" (SPEC 2: "", white space, null), or undefined when it is a value. */
+export function absence(value: unknown): string | undefined {
   if (value === null) return 'null, ignored';
   if (typeof value !== 'string' || value.trim() !== '') return undefined;
   return value === '' ? 'empty, ignored' : 'only white space, ignored';
