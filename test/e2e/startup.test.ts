@@ -42,6 +42,10 @@ const validEnv = (dir: string) => ({
   LEADRELAY_WEBHOOK_SECRET: 'webhook-secret',
   LEADRELAY_DB: join(dir, 'leadrelay.db'),
   SLACK_API_URL: 'http://127.0.0.1:9/api/',
+  // The example config's lead sources verify their requests with these.
+  TYPEFORM_SECRET: 'typeform-secret',
+  HUBSPOT_CLIENT_SECRET: 'hubspot-secret',
+  CALENDLY_SIGNING_KEY: 'calendly-secret',
 });
 
 let slack: SlackStandIn | undefined;

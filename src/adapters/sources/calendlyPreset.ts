@@ -60,6 +60,7 @@ export const calendlyPreset: SourcePreset = {
     const matches = v1.map((candidate) => constantTimeEqual(candidate, expected));
     return matches.includes(true) ? { ok: true } : { ok: false, reason: 'bad_signature' };
   },
+  sign: (secret, { body, nowMs }) => ({ 'content-type': 'application/json', [CALENDLY_SIGNATURE_HEADER]: calendlySignature(secret, body, Math.floor(nowMs / 1000)) }),
   mediaTypes: ['application/json'],
   bindings: [['p', 'payload']],
   map: {

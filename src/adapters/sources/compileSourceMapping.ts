@@ -33,8 +33,11 @@ export interface SourceMapping {
   expressions: ReadonlyMap<string, string>;
   /** The lead a payload (a parsed JSON or form body) becomes, or why it is none. Never throws. */
   toLead(payload: unknown): Promise<MappedLead>;
-  /** The expression behind a lead path (`fields.plan` → the `fields.plan` or `fields` entry). */
-  expressionFor(path: string): string | undefined;
+  /**
+   * Issues about a lead the mapping made, each with the expression behind its path (`fields.plan` →
+   * the `fields.plan` or else the `fields` entry); a value that came from `defaults` says so.
+   */
+  describeIssues(issues: readonly ValidationIssue[], fromDefaults?: ReadonlySet<string>): MappedLeadIssue[];
 }
 
 /** A string longer than this in a mapped `fields` object is cut (a lead's field values are at most 1000 characters). */
@@ -128,7 +131,6 @@ export function compileSourceMapping(config: LeadSourceConfig): SourceMapping {
   // One expression per path, compiled on the first evaluation error: evaluated one by one, they tell
   // which expression failed.
   let single: Map<string, Expression> | undefined;
-  const expressionFor = (path: string) => findExpression(expressions, path);
 
   const locateFailure = async (payload: unknown, error: unknown): Promise<MappedLeadIssue> => {
     single ??= new Map(keys.map((key) => [key, compileExpression(withBindings(preset, `(${expressions.get(key)})`))]));
@@ -142,10 +144,10 @@ export function compileSourceMapping(config: LeadSourceConfig): SourceMapping {
     return { path: '', message: `the ${preset.name} preset cannot read this payload: ${expressionErrorText(error)}` };
   };
 
-  const describe = (issues: readonly ValidationIssue[], fromDefaults: ReadonlySet<string>): MappedLeadIssue[] =>
+  const describeIssues = (issues: readonly ValidationIssue[], fromDefaults: ReadonlySet<string> = new Set()): MappedLeadIssue[] =>
     issues.map((issue) => {
       if (fromDefaults.has(issue.path)) return { ...issue, message: `${issue.message} (from the source's defaults)` };
-      const expression = expressionFor(issue.path);
+      const expression = findExpression(expressions, issue.path);
       return expression === undefined ? issue : { ...issue, expression };
     });
 
@@ -154,7 +156,7 @@ export function compileSourceMapping(config: LeadSourceConfig): SourceMapping {
     preset,
     source: config.source,
     expressions,
-    expressionFor,
+    describeIssues,
     async toLead(payload) {
       if (!isPlainObject(payload)) return { kind: 'invalid', issues: [{ path: '', message: `expected a JSON object, got ${typeName(payload, 'json')}` }] };
       let values: Record<string, unknown>;
@@ -187,7 +189,7 @@ export function compileSourceMapping(config: LeadSourceConfig): SourceMapping {
       }
       body.source = config.source;
       const parsed = parseLeadPayload(body);
-      if (!parsed.ok) return { kind: 'invalid', issues: describe(parsed.issues, fromDefaults) };
+      if (!parsed.ok) return { kind: 'invalid', issues: describeIssues(parsed.issues, fromDefaults) };
       return { kind: 'lead', lead: parsed.lead, warnings: [...warnings, ...parsed.warnings] };
     },
   };

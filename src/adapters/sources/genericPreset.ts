@@ -5,7 +5,7 @@
  * the source's own `secret_env`. There is no payload to know in advance, so nothing is mapped by
  * default: the source's `map` says where the contact and everything else is.
  */
-import { verifyWebhookAuth } from '../http/webhookSignature.ts';
+import { signedJsonHeaders, verifyWebhookAuth } from '../http/webhookSignature.ts';
 import type { SourcePreset } from './sourcePreset.ts';
 
 export const genericPreset: SourcePreset = {
@@ -21,6 +21,10 @@ export const genericPreset: SourcePreset = {
     );
     if (result.ok) return { ok: true };
     return { ok: false, reason: result.reason === 'bad_bearer' ? 'bad_signature' : result.reason };
+  },
+  sign: (secret, { body, nowMs }) => {
+    const { 'user-agent': _agent, ...headers } = signedJsonHeaders(secret, nowMs, body.toString());
+    return headers;
   },
   mediaTypes: ['application/json', 'application/x-www-form-urlencoded'],
   bindings: [],

@@ -55,6 +55,11 @@ export const hubspotPreset: SourcePreset = {
     const expected = hubspotSignature(secret, request.method, request.url, request.body, timestamp);
     return constantTimeEqual(signature.trim(), expected) ? { ok: true } : { ok: false, reason: 'bad_signature' };
   },
+  sign: (secret, { method, url, body, nowMs }) => ({
+    'content-type': 'application/json',
+    [HUBSPOT_SIGNATURE_HEADER]: hubspotSignature(secret, method, url, body, nowMs),
+    [HUBSPOT_TIMESTAMP_HEADER]: String(nowMs),
+  }),
   mediaTypes: ['application/json'],
   bindings: [],
   map: {

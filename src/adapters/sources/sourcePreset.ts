@@ -31,6 +31,8 @@ export interface SourcePreset {
   hasCredentials(header: (name: string) => string | undefined): boolean;
   /** The provider's own verification, over the raw body, with constant-time comparison. Pure: the caller passes `nowMs`. */
   verify(request: HookRequest, secret: string, nowMs: number): HookAuth;
+  /** The headers the provider would send with `body`, signed with `secret` at `nowMs` (for tests and the sandbox's samples). */
+  sign(secret: string, request: { method: string; url: string; body: string | Buffer; nowMs: number }): Record<string, string>;
   /** Body media types the provider sends (the first is what it normally sends). */
   mediaTypes: readonly string[];
   /**

@@ -33,6 +33,7 @@ export const typeformPreset: SourcePreset = {
     if (given === undefined) return { ok: false, reason: 'missing' };
     return constantTimeEqual(given.trim(), typeformSignature(secret, request.body)) ? { ok: true } : { ok: false, reason: 'bad_signature' };
   },
+  sign: (secret, { body }) => ({ 'content-type': 'application/json', [TYPEFORM_SIGNATURE_HEADER]: typeformSignature(secret, body) }),
   mediaTypes: ['application/json'],
   bindings: [
     ['fr', 'form_response'],
