@@ -35,9 +35,9 @@ export interface SourceMapping {
   toLead(payload: unknown): Promise<MappedLead>;
   /**
    * Issues about a lead the mapping made, each with the expression behind its path (`fields.plan` →
-   * the `fields.plan` or else the `fields` entry); a value that came from `defaults` says so.
+   * the `fields.plan` or else the `fields` entry). (A source's defaults are checked with the config.)
    */
-  describeIssues(issues: readonly ValidationIssue[], fromDefaults?: ReadonlySet<string>): MappedLeadIssue[];
+  describeIssues(issues: readonly ValidationIssue[]): MappedLeadIssue[];
 }
 
 /** A string longer than this in a mapped `fields` object is cut (a lead's field values are at most 1000 characters). */
@@ -45,10 +45,19 @@ const FIELD_VALUE_MAX = 1000;
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** `( $a := (…); $b := (…); <body> )`: the preset's shared values bound before `body`. */
-function withBindings(preset: SourcePreset, body: string): string {
-  const bindings = preset.bindings.map(([name, expression]) => `$${name} := (${expression});`).join('\n');
-  return `(\n${bindings}\n${body}\n)`;
+/**
+ * `( $a := (…); $b := (…); (<body>) )`: the preset's shared values bound before `body`, and where
+ * `body` starts in the text (to give an error's position in the expression as the person wrote it).
+ */
+function withBindings(preset: SourcePreset, body: string): { text: string; offset: number } {
+  const prefix = `(\n${preset.bindings.map(([name, expression]) => `$${name} := (${expression});\n`).join('')}(`;
+  return { text: `${prefix}${body})\n)`, offset: prefix.length };
+}
+
+/** A JSONata error with its position made relative to `offset` (the start of the person's expression). */
+function shifted(error: unknown, offset: number): unknown {
+  const { position } = (error ?? {}) as { position?: unknown };
+  return typeof position === 'number' ? { ...(error as object), message: (error as { message?: unknown }).message, position: position - offset } : error;
 }
 
 /** Sets `company.employees` in a nested lead body. */
@@ -125,28 +134,32 @@ export function compileSourceMapping(config: LeadSourceConfig): SourceMapping {
   const expressions = new Map<string, string>([...Object.entries(preset.map), ...Object.entries(config.map)]);
   const keys = [...expressions.keys()];
   const object = `{\n${keys.map((key) => `  ${JSON.stringify(key)}: (${expressions.get(key)})`).join(',\n')}\n}`;
-  const combined = compileExpression(withBindings(preset, object));
+  const combined = compileExpression(withBindings(preset, object).text);
   const accepts = preset.accepts ? compileExpression(preset.accepts.expression) : undefined;
   const defaults = Object.entries(config.defaults);
   // One expression per path, compiled on the first evaluation error: evaluated one by one, they tell
   // which expression failed.
-  let single: Map<string, Expression> | undefined;
+  let single: Map<string, { expression: Expression; offset: number }> | undefined;
 
   const locateFailure = async (payload: unknown, error: unknown): Promise<MappedLeadIssue> => {
-    single ??= new Map(keys.map((key) => [key, compileExpression(withBindings(preset, `(${expressions.get(key)})`))]));
-    for (const [key, expression] of single) {
+    single ??= new Map(
+      keys.map((key) => {
+        const { text, offset } = withBindings(preset, expressions.get(key) ?? '');
+        return [key, { expression: compileExpression(text), offset }];
+      }),
+    );
+    for (const [key, { expression, offset }] of single) {
       try {
         await expression.evaluate(payload);
       } catch (failure) {
-        return { path: key, message: `the expression failed: ${expressionErrorText(failure)}`, expression: expressions.get(key) ?? '' };
+        return { path: key, message: `the expression failed: ${expressionErrorText(shifted(failure, offset))}`, expression: expressions.get(key) ?? '' };
       }
     }
     return { path: '', message: `the ${preset.name} preset cannot read this payload: ${expressionErrorText(error)}` };
   };
 
-  const describeIssues = (issues: readonly ValidationIssue[], fromDefaults: ReadonlySet<string> = new Set()): MappedLeadIssue[] =>
+  const describeIssues = (issues: readonly ValidationIssue[]): MappedLeadIssue[] =>
     issues.map((issue) => {
-      if (fromDefaults.has(issue.path)) return { ...issue, message: `${issue.message} (from the source's defaults)` };
       const expression = findExpression(expressions, issue.path);
       return expression === undefined ? issue : { ...issue, expression };
     });
@@ -174,14 +187,12 @@ export function compileSourceMapping(config: LeadSourceConfig): SourceMapping {
         if (key === 'fields' && isPlainObject(value)) body.fields = { ...mappedFields(value, preset, warnings), ...(isPlainObject(body.fields) ? body.fields : {}) };
         else setPath(body, key, value);
       }
-      const fromDefaults = new Set<string>();
       for (const [path, value] of defaults) {
         const dot = path.indexOf('.');
         const container = dot < 0 ? body : body[path.slice(0, dot)];
         const current = isPlainObject(container) ? container[dot < 0 ? path : path.slice(dot + 1)] : undefined;
         if (current !== undefined && absence(current) === undefined) continue;
         setPath(body, path, value);
-        fromDefaults.add(path);
       }
       const submission = body.external_id;
       if (typeof submission === 'string' || typeof submission === 'number') {
@@ -189,7 +200,7 @@ export function compileSourceMapping(config: LeadSourceConfig): SourceMapping {
       }
       body.source = config.source;
       const parsed = parseLeadPayload(body);
-      if (!parsed.ok) return { kind: 'invalid', issues: describeIssues(parsed.issues, fromDefaults) };
+      if (!parsed.ok) return { kind: 'invalid', issues: describeIssues(parsed.issues) };
       return { kind: 'lead', lead: parsed.lead, warnings: [...warnings, ...parsed.warnings] };
     },
   };
