@@ -9,14 +9,21 @@ const FILES = {
   calendly: 'calendly-invitee-created.json',
 } as const;
 
+/**
+ * A provider payload as tests read and change it, deep inside (`payload.form_response.answers[7]`).
+ * Typing every provider's payload would only repeat their documentation.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export type Payload = Record<string, any>;
+
 /** The documented sample as its text (what the provider sends and signs). */
 export function sampleText(provider: keyof typeof FILES): string {
   return readFileSync(new URL(`../../examples/sources/${FILES[provider]}`, import.meta.url), 'utf8');
 }
 
 /** The documented sample, parsed: a fresh copy to change. */
-export function sample(provider: keyof typeof FILES): Record<string, any> {
-  return JSON.parse(sampleText(provider)) as Record<string, any>;
+export function sample(provider: keyof typeof FILES): Payload {
+  return JSON.parse(sampleText(provider)) as Payload;
 }
 
 /** A source as leadrelay.yml would declare it (validated by the config schema), from its YAML flow mapping. */

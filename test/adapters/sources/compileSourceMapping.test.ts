@@ -191,3 +191,23 @@ describe('a generic source', () => {
     });
   });
 });
+
+describe('toLead on any payload', () => {
+  it('never throws: every payload is a lead, ignored or invalid with its issues', async () => {
+    const fc = (await import('fast-check')).default;
+    const sources = [
+      mapping('{ id: a, preset: typeform, secret_env: S }'),
+      mapping('{ id: b, preset: hubspot, secret_env: S }'),
+      mapping('{ id: c, preset: calendly, secret_env: S }'),
+      mapping('{ id: d, preset: generic, map: { email: email, fields: "$", score: "$number(score)" } }'),
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...sources), fc.jsonValue({ maxDepth: 5 }), async (source, payload) => {
+        const result = await source.toLead(payload);
+        expect(['lead', 'ignored', 'invalid']).toContain(result.kind);
+        if (result.kind === 'invalid') expect(result.issues.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
