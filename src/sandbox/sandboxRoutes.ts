@@ -18,6 +18,7 @@ import { describeZodIssues } from '../config/zodIssues.ts';
 import { sandboxSnapshot, type SandboxDirectory } from './sandboxView.ts';
 import type { AppReply, SlackStandIn } from './slackStandIn.ts';
 import { sampleLeads } from './sampleLeads.ts';
+import { isSamplePreset, SAMPLE_PAYLOAD_FILES } from './sampleHooks.ts';
 
 export interface SandboxInfo {
   /** The config file in use, as given. */
@@ -249,6 +250,7 @@ export function sandboxRoutes(options: SandboxRoutesOptions, events: SandboxEven
       handler: async (req, res) => {
         const input = await readJson(req, res, hookSampleRequest);
         if (input === undefined) return;
+        if (!isSamplePreset(input.preset)) return sendJson(res, 400, { error: `no sample for ${input.preset} (samples: ${Object.keys(SAMPLE_PAYLOAD_FILES).join(', ')})` });
         const sent = options.hooks?.send(input.preset);
         if (sent === undefined) return sendJson(res, 400, { error: `no ${input.preset} source in this config (see sources: in ${options.info.config})` });
         sendJson(res, 200, await sent);
