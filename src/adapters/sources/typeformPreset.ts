@@ -37,14 +37,18 @@ export const typeformPreset: SourcePreset = {
   mediaTypes: ['application/json'],
   bindings: [
     ['fr', 'form_response'],
-    ['refs', '$fr.definition.fields{ id: ref }'],
+    ['a', '$fr.answers'],
     // Each answer's value is under its type's name: text, email, number, boolean, date, url, choice
-    // ({ label }) or choices ({ labels }), which a lead takes as the label(s).
-    ['answer', '$fr.answers{ (field.ref ? field.ref : $lookup($refs, field.id)): $lookup($, type) }'],
+    // ({ label }) or choices ({ labels }), which a lead takes as the label(s). Answers carry their
+    // question's ref; where some do not (older payloads), it is taken from the definition.
+    [
+      'answer',
+      "$count($a.field.ref) = $count($a) ? $a{ field.ref: $lookup($, type) } : ($refs := $fr.definition.fields{ id: ref }; $a{ $lookup($refs, field.id): $lookup($, type) })",
+    ],
   ],
   map: {
-    email: '$fr.answers.email[0]',
-    phone: '$fr.answers.phone_number[0]',
+    email: '$a.email[0]',
+    phone: '$a.phone_number[0]',
     name: '$answer.name ? $answer.name : $answer.full_name',
     title: '$answer.job_title',
     linkedin_url: '$answer.linkedin_url',
