@@ -128,6 +128,8 @@ describe.skipIf(!haveChromium && !process.env.CI)('sandbox page in Chromium', ()
     await page.waitForSelector('#live.on');
     expect(await page.isVisible('#hook-samples')).toBe(true);
     expect(await page.locator('#hook-buttons button').allTextContents()).toEqual(['Send a Typeform sample', 'Send a HubSpot sample', 'Send a Calendly sample']);
+    // "From your shell" gives the (made up) secrets to sign a provider's sample with.
+    expect(await page.textContent('#curl')).toMatch(/export TYPEFORM_SECRET=\S{20,} \\\n {2}HUBSPOT_CLIENT_SECRET=\S{20,} \\\n {2}CALENDLY_SIGNING_KEY=\S{20,}/);
     const samples: [string, string, RegExp, string][] = [
       ['hubspot', 'hubspot-contacts', /^HubSpot sample → \/hooks\/hubspot-contacts: L-\d+ accepted/, 'Codey Huang'],
       ['typeform', 'demo-form', /^Typeform sample → \/hooks\/demo-form: L-\d+ accepted/, 'Laura'],

@@ -360,6 +360,11 @@ async function start() {
   $('meta').textContent = `config ${info.config} · ${info.sla}`;
   $('curl').textContent = `curl -X POST ${location.origin}/leads \\\n  -H 'Authorization: Bearer ${info.webhookSecret}' \\\n  -H 'Content-Type: application/json' \\\n  -d '{"email":"jane@acme.com","name":"Jane Doe","score":90}'`;
   renderHookSamples(info.sources ?? []);
+  const signed = (info.sources ?? []).filter((source) => source.secret_env !== 'LEADRELAY_WEBHOOK_SECRET');
+  if (signed.length > 0) {
+    // The secrets to sign with from a shell (README: "Connect your lead sources"): export these.
+    $('curl').textContent += `\n\n# the lead sources' secrets (POST /hooks/<id>):\nexport ${[...new Set(signed.map((s) => `${s.secret_env}=${s.secret}`))].join(' \\\n  ')}`;
+  }
   $('command-list').innerHTML = info.commands.map((c) => `<option value="${escapeText(c.command)} ">${escapeText(c.description)}</option>`).join('');
 
   $('people').addEventListener('click', (event) => {
