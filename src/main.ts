@@ -12,6 +12,7 @@ import { createLogger } from './adapters/logger.ts';
 import { systemClock } from './adapters/systemClock.ts';
 import { openDatabase } from './adapters/sqlite/openDatabase.ts';
 import { openCompanyTable } from './adapters/enrichment/companyTable.ts';
+import { resolveSourceSecrets } from './adapters/sources/sourceSecrets.ts';
 import { startLeadrelay } from './leadrelay.ts';
 import { startSandbox } from './sandbox/startSandbox.ts';
 import { withShortSla } from './sandbox/sandboxDirectory.ts';
@@ -32,6 +33,9 @@ const configResult = loadConfig(env.configPath);
 if (!configResult.ok) fail(formatConfigErrors(env.configPath, configResult.errors).split('\n'));
 const companies = openCompanyTable(configResult.config, env.configPath);
 if (!companies.ok) fail(companies.errors);
+// Each lead source's signing secret, from the variable its secret_env names (the sandbox makes up the missing ones).
+const sourceSecrets = resolveSourceSecrets(configResult.config.sources, process.env, { webhookSecret: env.webhookSecret, generate: env.mode === 'sandbox' });
+if (!sourceSecrets.ok) fail(sourceSecrets.errors);
 
 let db;
 try {
@@ -77,6 +81,7 @@ if (env.mode === 'sandbox') {
     logger,
     companies: companies.file,
     metricsRegistry,
+    sourceSecrets: sourceSecrets.secrets,
   }).catch(startFailed);
   running = sandbox;
   const url = `http://localhost:${sandbox.port}/`;
@@ -98,7 +103,7 @@ if (env.mode === 'sandbox') {
     ].join('\n'),
   );
 } else {
-  running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger, companies: companies.file, metricsRegistry }).catch(startFailed);
+  running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger, companies: companies.file, metricsRegistry, sourceSecrets: sourceSecrets.secrets }).catch(startFailed);
 }
 
 let stopping = false;
