@@ -120,12 +120,22 @@ describe('leadrelay', () => {
     const result = await run(['--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Usage: leadrelay <command>');
-    expect(result.stdout).toMatch(/^ {2}check \[config\] +validate a config file/m);
-    expect(result.stdout).toMatch(/^ {2}route <lead\.json> \[--config file\] \[--db file\] \[--at time\] \[--no-webhook\] \[--json\] +dry run/m);
-    expect(result.stdout).toMatch(/^ {2}simulate <leads\.jsonl\|leads\.csv> \[--config file\] \[--compare file\] \[--json\] +replay leads/m);
-    expect(result.stdout).toMatch(/^ {2}export \[--since when\] \[--db file\] \[--config file\] +CSV of leads/m);
-    expect(result.stdout).toMatch(/^ {2}backup <file> \[--db file\] \[--force\] +online copy of the database/m);
+    expect(result.stdout).toMatch(/^ {2}check \[config\]\n {6}validate a config /m);
+    expect(result.stdout).toMatch(/^ {2}route <lead\.json> \[--config file\] \[--db file\] \[--at time\] \[--no-webhook\] \[--json\]\n {6}dry run/m);
+    expect(result.stdout).toMatch(/^ {2}simulate <leads\.jsonl\|leads\.csv> \[--config file\] \[--compare file\] \[--start time\] \[--explain\]\n {8}\[--json\]\n {6}replay leads/m);
+    expect(result.stdout).toMatch(/^ {2}export \[--since when\] \[--db file\] \[--config file\]\n {6}CSV of leads/m);
+    expect(result.stdout).toMatch(/^ {2}backup <file> \[--db file\] \[--force\]\n {6}online copy of the database/m);
   });
+
+  it.each([[['--help']], [['check', '--help']], [['route', '--help']], [['simulate', '--help']], [['export', '--help']], [['backup', '--help']]])(
+    'fits %j in 100 columns',
+    async (argv) => {
+      const result = await run(argv);
+      expect(result.code).toBe(0);
+      const widest = result.stdout.split('\n').reduce((widest, line) => (line.length > widest.length ? line : widest), '');
+      expect(widest.length, widest).toBeLessThanOrEqual(100);
+    },
+  );
 
   it('prints usage to stderr and exits 2 for an unknown command', async () => {
     const result = await run(['deploy']);
