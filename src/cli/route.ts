@@ -65,7 +65,7 @@ function decisionText(config: Config, decision: RoutingDecision): string {
     case 'sequence':
       return `sequence ${decision.sequenceId}`;
     case 'queued':
-      return `queued: nobody eligible; ${decision.teamId === null ? 'escalation channel notified' : `manager of team ${decision.teamId} pinged`}`;
+      return whyYou(decision.trace).replace(/^Queued/, 'queued');
   }
 }
 

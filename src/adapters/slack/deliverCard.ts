@@ -1,5 +1,6 @@
 import type { Config } from '../../config/schema.ts';
 import { leadRef } from '../../domain/lead.ts';
+import { escalationTarget } from '../../domain/people.ts';
 import type { DeliveryOutcome } from '../outbox/outboxWorker.ts';
 import type { SqliteLeadStore } from '../sqlite/sqliteLeadStore.ts';
 import type { SqliteOfferStore } from '../sqlite/sqliteOfferStore.ts';
@@ -134,17 +135,15 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
     return postOnce(row, { channel: offer.channel_id, thread_ts: offer.message_ts, text });
   };
 
-  /** Where a lead's escalation goes: the escalation channel, else the team's manager, else the first manager. */
-  const escalationTarget = (leadId: number): string | null => {
-    const config = deps.config();
-    if (config.escalation?.channel) return config.escalation.channel;
-    const teamId = leads.getLead(leadId)?.team_id;
-    return config.teams.find((t) => t.id === teamId)?.manager ?? config.teams.find((t) => t.manager)?.manager ?? config.managers[0] ?? null;
+  /** Where a lead's escalation goes (see escalationTarget): a channel id, or a manager's user id for a DM. */
+  const escalationChannel = (leadId: number): string | null => {
+    const target = escalationTarget(deps.config(), leads.getLead(leadId)?.team_id ?? null);
+    return target === null ? null : target.kind === 'channel' ? target.channelId : target.userId;
   };
 
   const postEscalation = async (row: OutboxRow, leadId: number): Promise<DeliveryOutcome> => {
     const model = models.escalation(leadId);
-    const target = escalationTarget(leadId);
+    const target = escalationChannel(leadId);
     if (!model || !target) return done({ skipped: 'nobody to escalate to' });
     if (mayHaveBeenSent(row)) {
       const found = await findPosted(target, (m) => m.event_type === ESCALATION_METADATA_TYPE && m.event_payload?.outbox_id === row.id);
