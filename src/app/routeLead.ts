@@ -57,14 +57,8 @@ export function sequencePayload(stored: StoredLead, sequenceId: string, rule: st
   };
 }
 
-function sequenceNote(stored: StoredLead, sequenceId: string, rule: string): string {
-  const { lead } = stored;
-  const who = [lead.name, lead.company.name ?? stored.domain].filter(Boolean).join(', ');
-  return `${leadRef(stored.id)}${who ? ` (${who})` : ''} went to sequence *${sequenceId}* — rule “${rule}”.`;
-}
-
 /**
- * The routing use case (SPEC 5): loads what the decision needs, decides (pure core), and stores the
+ * The routing use case: loads what the decision needs, decides (pure core), and stores the
  * decision, its trace, the history and the effects it causes in ONE transaction. New leads are
  * enriched first, outside any transaction (the enrichment webhook is network I/O, bounded by its
  * timeout), and the enriched lead is stored in the transaction of its first routing decision; a
@@ -118,8 +112,8 @@ export function createLeadRouter(deps: LeadRouterDeps) {
           outbox.enqueue({ leadId: stored.id, kind: 'webhook', method: 'sequence', payload: { url: sequence.webhook, body: sequencePayload(stored, sequence.id, decision.rule, now) } }, now);
         }
         if (sequence?.channel) {
-          const text = sequenceNote(stored, sequence.id, decision.rule);
-          outbox.enqueue({ leadId: stored.id, kind: 'card', method: 'post_message', payload: { channel: sequence.channel, text } }, now);
+          // Rendered at delivery from the stored lead, like the cards (the lead's name is lead text: the renderer escapes it).
+          outbox.enqueue({ leadId: stored.id, kind: 'card', method: 'post_message', payload: { channel: sequence.channel, sequenceNote: { sequenceId: sequence.id, rule: decision.rule } } }, now);
         }
         return { kind: 'sequence', sequenceId: decision.sequenceId, event: { ...event, event: 'lead.sequenced', rule: decision.rule, sequence: decision.sequenceId } };
       }

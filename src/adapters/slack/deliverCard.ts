@@ -11,6 +11,7 @@ import { renderAssignedDm } from './renderAssignedDm.ts';
 import { renderEscalation } from './renderEscalation.ts';
 import { renderOfferCard, signalWords, type SignalModel } from './renderOfferCard.ts';
 import { renderReminder } from './renderReminder.ts';
+import { renderSequenceNote } from './renderThreadNote.ts';
 
 /** The metadata every offer card carries, so that a card posted just before a crash is found, not posted twice. */
 export const OFFER_METADATA_TYPE = 'leadrelay_offer';
@@ -215,8 +216,14 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
       }
       case 'post_message': {
         // A plain text message (a "back in rotation" DM, a sequence's channel note), posted at most once.
-        const message = row.payload as { channel?: string; text?: string };
-        return postOnce(row, { channel: String(message.channel), text: String(message.text ?? ''), unfurl_links: false });
+        const message = row.payload as { channel?: string; text?: string; sequenceNote?: { sequenceId: string; rule: string } };
+        let text = String(message.text ?? '');
+        if (message.sequenceNote && row.lead_id !== null) {
+          const stored = leads.getLead(row.lead_id);
+          if (!stored) return done({ skipped: 'lead gone' });
+          text = renderSequenceNote({ ref: leadRef(stored.id), lead: stored.lead, domain: stored.domain, ...message.sequenceNote }).text;
+        }
+        return postOnce(row, { channel: String(message.channel), text, unfurl_links: false });
       }
       default:
         return { ok: false, retryable: false, error: `unknown card effect ${row.method}` };
