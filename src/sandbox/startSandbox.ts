@@ -64,7 +64,10 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     users: seed.users,
     channels: seed.channels.map((c) => ({ id: c.id, name: c.name })),
     socketMode: false,
-    // The stand-in stamps requests with real time: Bolt checks signatures against its own real clock.
+    // Messages carry the sandbox's clock, so the page's times agree with the cards' deadlines; requests
+    // are stamped with real time, since Bolt checks signatures against its own real clock.
+    clock,
+    requestClock: { now: () => Date.now() },
   });
   const workspacePath = savedWorkspacePath(env.dbPath);
   const hasLeads = () => (options.db.prepare('SELECT EXISTS (SELECT 1 FROM leads) AS any').get() as { any: number }).any === 1;

@@ -288,12 +288,13 @@ async function sendLead(event) {
   box.textContent = result.status === 202 ? `${describeLeadResult(result)} — routing it now; the page follows the card.` : describeLeadResult(result);
   box.className = `result ${result.ok ? 'ok' : 'error'}`;
   if (result.status === 202) view.follow = true;
-  // Next time the same form is sent it is a new person, not a duplicate.
+  // Next time the same form is sent it is a new person, not a duplicate: the address gets the
+  // number of the lead just accepted (jane.doe+1@…), unique since every lead has its own number.
   const email = event.target.elements.email;
   if (result.status === 202 && email.value.includes('@')) {
     const [local, domain] = email.value.split('@');
     const base = local.replace(/\+\d+$/, '');
-    email.value = `${base}+${Date.now() % 100000}@${domain}`;
+    email.value = `${base}+${String(result.json.lead).replace(/^L-/, '')}@${domain}`;
   }
 }
 
