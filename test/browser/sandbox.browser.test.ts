@@ -31,6 +31,23 @@ if (!haveChromium && !process.env.CI) {
 /** The widths the page must work at without sideways scrolling: a phone and a desktop. */
 const WIDTHS = [375, 1440] as const;
 
+/**
+ * Run in the page (a string, since this file is compiled without the DOM's types): what sticks out
+ * of the window, and whether the sample-leads button's label is cut.
+ */
+const LAYOUT_PROBLEMS = `(() => {
+  const problems = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth) problems.push('page is ' + root.scrollWidth + 'px wide in a ' + root.clientWidth + 'px window');
+  for (const el of document.querySelectorAll('button, input, select, textarea, h1, h2, pre')) {
+    const box = el.getBoundingClientRect();
+    if (box.width > 0 && box.right > root.clientWidth + 0.5) problems.push(el.tagName.toLowerCase() + '#' + el.id + ' ends at ' + Math.round(box.right) + 'px');
+  }
+  const samples = document.getElementById('samples');
+  if (samples && samples.scrollWidth > samples.clientWidth) problems.push('"' + samples.textContent + '" is cut');
+  return problems;
+})()`;
+
 /** What the page shows when the server does not answer (app.js SERVER_DOWN). */
 const SERVER_DOWN = 'The sandbox server is not answering';
 
@@ -80,18 +97,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('sandbox page in Chromium', ()
 
   /** The page is no wider than the window, and the sample-leads button shows its whole label. */
   async function layoutProblems(): Promise<string[]> {
-    return page.evaluate(() => {
-      const problems: string[] = [];
-      const root = document.documentElement;
-      if (root.scrollWidth > root.clientWidth) problems.push(`page is ${root.scrollWidth}px wide in a ${root.clientWidth}px window`);
-      for (const el of document.querySelectorAll<HTMLElement>('button, input, select, textarea, h1, h2, pre')) {
-        const box = el.getBoundingClientRect();
-        if (box.width > 0 && box.right > root.clientWidth + 0.5) problems.push(`${el.tagName.toLowerCase()}#${el.id} ends at ${Math.round(box.right)}px`);
-      }
-      const samples = document.getElementById('samples');
-      if (samples && samples.scrollWidth > samples.clientWidth) problems.push(`"${samples.textContent}" is cut (${samples.scrollWidth}px in ${samples.clientWidth}px)`);
-      return problems;
-    });
+    return page.evaluate<string[]>(LAYOUT_PROBLEMS);
   }
 
   it('a newcomer sends a lead, claims it, goes /away and sends the sample leads', async () => {
