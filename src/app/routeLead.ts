@@ -30,7 +30,7 @@ export interface LeadRouterDeps {
   onLeadEvent?: LeadEventSink;
   /** Told after a commit that wrote outbox rows, so delivery starts at once. */
   onEffects?: () => void;
-  /** Fills a new lead's missing company data before it is routed (SPEC 5); absent = no enrichment. */
+  /** Fills a new lead's missing company data before it is routed; absent = no enrichment. */
   enricher?: LeadEnricher;
 }
 
@@ -46,7 +46,7 @@ export type RouteOutcome =
   | { kind: 'queued'; teamId: string | null; event: LeadEvent }
   | { kind: 'skipped'; reason: 'unknown_lead' | 'not_routable' | 'still_queued' | 'changed' };
 
-/** What a sequence's webhook receives (signed like SPEC 2). */
+/** What a sequence's webhook receives (signed like requests to POST /leads). */
 export function sequencePayload(stored: StoredLead, sequenceId: string, rule: string, now: number) {
   return {
     event: 'lead.sequenced',
@@ -121,7 +121,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
         if (stored.state === 'queued') return { kind: 'skipped', reason: 'still_queued' };
         if (!leads.applyRouting({ ...base, state: 'queued', teamId: decision.teamId, sequenceId: null, routedBy: null })) return { kind: 'skipped', reason: 'changed' };
         leads.appendHistory(stored.id, now, 'system', 'queued', { ...(decision.teamId ? { team: decision.teamId } : {}), reason: 'nobody eligible' });
-        // SPEC 6: a queued lead is escalated at once, and re-pinged every claim_within until it has an owner.
+        // A queued lead is escalated at once, and re-pinged every claim_within until it has an owner.
         leads.markQueuedEscalated(stored.id, now, now + config.sla.claim_within);
         outbox.enqueue({ leadId: stored.id, kind: 'card', method: 'post_escalation', payload: { leadId: stored.id } }, now);
         enqueueWriteBack({ leads, outbox, config }, stored.id, 'lead.escalated', now, { reason: 'queued' });
@@ -158,7 +158,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     if (!read) return { kind: 'skipped', reason: 'unknown_lead' };
     let stored = read;
     // Routable: new, waiting in the queue, or offered with no pending offer (the last one was passed
-    // or expired); a signal rule also takes a lead out of its sequence (SPEC 3).
+    // or expired); a signal rule also takes a lead out of its sequence.
     const routable =
       stored.state === 'received' ||
       stored.state === 'queued' ||

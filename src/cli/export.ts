@@ -1,5 +1,5 @@
 /**
- * `leadrelay export [--since 30d] [--db file] [--config file]` (SPEC 10): a CSV of the leads received
+ * `leadrelay export [--since 30d] [--db file] [--config file]`: a CSV of the leads received
  * since then, with owner, times to first offer and to claim, offers and outcome, on stdout. The
  * database is opened read-only, so it runs beside the bot (WAL: a consistent snapshot, no lock
  * held against the bot's writes). No contact data is exported: rows join the CRM by external_id

@@ -173,7 +173,7 @@ const route = z.union([
 // ---------------------------------------------------------------------------------------------
 // Conditions on leads
 
-/** The lead fields rules may test (SPEC 2), plus `fields.<name>` for the free-form attributes. */
+/** The lead fields rules may test, plus `fields.<name>` for the free-form attributes. */
 export const LEAD_PATHS = [
   'source', 'score', 'email', 'linkedin_url', 'name', 'title', 'phone', 'message', 'external_id', 'owner', 'team', 'crm_url',
   'company.name', 'company.domain', 'company.employees', 'company.industry', 'company.country', 'company.region',

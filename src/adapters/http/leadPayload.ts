@@ -26,7 +26,7 @@ export const leadFieldsSchema = z.record(
   }),
 );
 
-/** The body of POST /leads (SPEC 2). Unknown keys are errors so that a typo never passes silently. */
+/** The body of POST /leads. Unknown keys are errors so that a typo never passes silently. */
 export const leadPayloadSchema = z
   .object({
     external_id: text(200).optional(),

@@ -8,7 +8,7 @@ import { header, readBody, sendJson } from './httpIo.ts';
 import { leadPayloadSchema } from './leadPayload.ts';
 import { verifyWebhookAuth } from './webhookSignature.ts';
 
-/** SPEC 2: bodies above this are refused with 413. */
+/** Bodies above this are refused with 413. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
 export interface LeadsRouteDeps {
@@ -84,7 +84,7 @@ export async function readAuthenticatedJson(
   }
 }
 
-/** POST /leads (SPEC 2). */
+/** POST /leads. */
 export function createLeadsRoute(deps: LeadsRouteDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const request = await readAuthenticatedJson(req, res, deps, 'invalid_lead');

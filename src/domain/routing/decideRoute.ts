@@ -193,7 +193,7 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 type Fired = { served: Served; fired: FiredTrace; rule: string };
 
-/** Pre-routed (SPEC 2): the named owner if eligible, else the lead's team, else the owner's first team. */
+/** Pre-routed: the named owner if eligible, else the lead's team, else the owner's first team. */
 function routePreRouted(context: DecisionContext, owner: string | undefined, team: string | undefined, trace: RoutingTrace): Fired | null {
   const attempts: AttemptTrace[] = [];
   const preRouted: NonNullable<RoutingTrace['preRouted']> = { ...(owner ? { owner } : {}), ...(team ? { team } : {}), served: false, attempts };

@@ -174,7 +174,7 @@ export interface RuleTrace {
   attempts?: AttemptTrace[];
 }
 
-/** The lead named its owner and/or team (SPEC 2): rules were skipped. */
+/** The lead named its owner and/or team: rules were skipped. */
 export interface PreRoutedTrace {
   owner?: string;
   team?: string;
