@@ -94,12 +94,18 @@ describe('sandbox with LEADRELAY_DB, restarted', () => {
     if (next !== undefined) expect(Number(second.sandbox.slack.lastMessage(next)?.ts)).toBeGreaterThan(Number(card?.ts));
   });
 
-  it('says so, without restoring, when a workspace file sits beside a new database', async () => {
+  /** A sandbox on a new database file that got one lead and was stopped: its path and clock. */
+  async function oneLeadThenStopped() {
     const dbPath = tempDb();
     const clock = new FakeClock('2026-11-24T14:00:00Z');
     const first = await start(dbPath, clock);
     await first.sendLead({ email: 'jane@acme.example', score: 90 });
     await first.stop();
+    return { dbPath, clock };
+  }
+
+  it('says so, without restoring, when a workspace file sits beside a new database', async () => {
+    const { dbPath, clock } = await oneLeadThenStopped();
     rmSync(dbPath);
     rmSync(`${dbPath}-wal`, { force: true });
     rmSync(`${dbPath}-shm`, { force: true });
@@ -109,11 +115,7 @@ describe('sandbox with LEADRELAY_DB, restarted', () => {
   });
 
   it('warns when the database has leads but no workspace was kept beside it', async () => {
-    const dbPath = tempDb();
-    const clock = new FakeClock('2026-11-24T14:00:00Z');
-    const first = await start(dbPath, clock);
-    await first.sendLead({ email: 'jane@acme.example', score: 90 });
-    await first.stop();
+    const { dbPath, clock } = await oneLeadThenStopped();
     rmSync(`${dbPath}.sandbox-slack.json`);
     const second = await start(dbPath, clock);
     expect(second.sandbox.savedWorkspace?.restored).toBe('missing');
