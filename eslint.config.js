@@ -20,7 +20,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
-          { group: ['node:*', 'fs', 'http', 'https', 'net', '@slack/*', 'better-sqlite3', 'node-cron'], message: 'src/domain is pure: no I/O imports (ARCHITECTURE.md).' },
+          { group: ['node:*', 'fs', 'http', 'https', 'net', '@slack/*', 'better-sqlite3', 'node-cron'], message: 'src/domain is pure: no I/O imports (docs/architecture.md).' },
           { group: ['jsonata'], message: 'JSONata (source mappings) is evaluated in src/adapters/sources, not in the domain.' },
         ],
       }],

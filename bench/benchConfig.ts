@@ -1,5 +1,5 @@
 /**
- * The routing config every bench phase uses (SPEC 11: "spread over 400 reps"): 400 reps in 40 teams of
+ * The routing config every bench phase uses ("spread over 400 reps"): 400 reps in 40 teams of
  * 10, one rule per team on `fields.team_no`, weighted round-robin inside each team, no working hours
  * or caps (so nobody is ineligible), escalations to a channel. Leads carry `fields.team_no = i % 40`,
  * so consecutive leads go to consecutive teams and each rep gets one lead in 400: at 200 leads/s a

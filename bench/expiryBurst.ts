@@ -1,5 +1,5 @@
 /**
- * Deadlines at scale (SPEC 11): N offers expiring at the same instant. Seeds a database with N leads
+ * Deadlines at scale: N offers expiring at the same instant. Seeds a database with N leads
  * offered to 400 reps (40 teams of 10, bench/seed.ts), all with the same deadline a few seconds
  * ahead, starts the real bot on it (its own process, real clock) against the Slack stand-in (its own
  * process), and measures

@@ -1,5 +1,5 @@
 /**
- * The "floor" pipeline of SPEC 11: the least a lead router must do, measured beside leadrelay under the
+ * The "floor" pipeline: the least a lead router must do, measured beside leadrelay under the
  * same load so that its figures say what leadrelay's own work costs. A raw node:http server; per lead:
  * the bearer token checked, the JSON body parsed, ONE better-sqlite3 insert (WAL, synchronous=FULL,
  * like the bot: durable before the answer), the 202, then ONE chat.postMessage of a small card to the

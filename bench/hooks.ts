@@ -1,5 +1,5 @@
 /**
- * The intake cost of a mapped lead (SPEC 2b): the same leads POSTed at the same steady rate to
+ * The intake cost of a mapped lead: the same leads POSTed at the same steady rate to
  * POST /leads (leadrelay's JSON) and to POST /hooks/<id> (a Typeform lead form, signed), in one bot
  * process, in alternating segments (leads, hooks, leads, hooks) so that drift in the machine's load
  * falls on both. Each lead's /leads body is exactly the lead its Typeform payload maps to, so the

@@ -1,5 +1,5 @@
 /**
- * Burst intake (SPEC 11): POST /leads closed-loop over 32 keep-alive connections for N seconds
+ * Burst intake: POST /leads closed-loop over 32 keep-alive connections for N seconds
  * against the bot or the floor (each with its own Slack stand-in process), then the delivery that
  * follows: how fast cards reach Slack afterwards, whether Slack's rate limits held, and how long
  * until every accepted lead's card is out (waited for up to `drainSeconds`, else projected from the

@@ -1,5 +1,5 @@
 /**
- * Restart (SPEC 11): how long the bot takes from spawn to ready — /healthz answering 200, which the bot
+ * Restart: how long the bot takes from spawn to ready — /healthz answering 200, which the bot
  * does only after it has acted on overdue deadlines and armed the timer for the next one (src/leadrelay.ts
  * starts listening last) — on a database with `pending` offers waiting and `total` leads stored.
  * "Armed" is also checked by observation: 100 of the pending offers are due 2.5 s after the spawn, and

@@ -8,7 +8,7 @@
  * Not a test: figures are printed, not asserted. bench/run.ts may call benchRoutingDecision().
  */
 import { pathToFileURL } from 'node:url';
-import { configSchema, humanErrorMap, type Config } from '../src/config/schema.ts';
+import { validateConfig, type Config } from '../src/config/schema.ts';
 import type { Lead } from '../src/domain/lead.ts';
 import { compileRouting, decideRoute, type RepRuntime, type RoundRobinState, type RoutingSnapshot } from '../src/domain/routing/index.ts';
 
@@ -84,9 +84,9 @@ export function buildBenchConfig(): Config {
     rules,
     fallback: { team: 'team4' },
   };
-  const parsed = configSchema.safeParse(raw, { error: humanErrorMap });
-  if (!parsed.success) throw new Error(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('\n'));
-  return parsed.data;
+  const parsed = validateConfig(raw);
+  if (!parsed.ok) throw new Error(parsed.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('\n'));
+  return parsed.config;
 }
 
 export function buildBenchSnapshot(): RoutingSnapshot {

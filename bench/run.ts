@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --only steady,intake,hooks,expiry,restart,routing]`: measures leadrelay against
- * SPEC 11 on this machine, next to the floor pipeline (bench/floor.ts), and writes
+ * the performance targets on this machine, next to the floor pipeline (bench/floor.ts), and writes
  * bench/results/latest.json (keys: bench/README.md). Never part of `npm test`; figures are reported,
  * not asserted. Every phase starts its own processes: the bot (compiled, dist/), or the floor, and a
  * Slack stand-in (bench/standInProcess.ts); this process only generates load and measures.

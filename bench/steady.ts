@@ -1,11 +1,11 @@
 /**
- * Steady load (SPEC 11 "cost" and "latency"): leads POSTed open-loop at a steady rate (200/s) spread
+ * Steady load ("cost" and "latency"): leads POSTed open-loop at a steady rate (200/s) spread
  * over 400 reps, against the bot or the floor, each with its own Slack stand-in process. Measures
  *  - lead-to-card latency: from sending POST /leads to the stand-in answering the chat.postMessage
  *    of that lead's card (matched by the `L-n` reference in the card's metadata);
  *  - CPU time per lead, lead in to card out: the CPU (user + system, all threads) the bot or floor
  *    process used from the first lead sent to the last card out, divided by the leads; and the same
- *    in steady state, over the last two thirds of the load (what SPEC 11's cost compares);
+ *    in steady state, over the last two thirds of the load (what the cost target compares);
  *  - (bot) claim-click-to-card-update: while the load runs, a rep clicks Claim on a card posted a
  *    moment earlier every ~0.8 s (below chat.update's Tier 3 pace, so pacing never holds a card
  *    update back); from the signed block_actions POST to the chat.update of that card.

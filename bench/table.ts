@@ -28,7 +28,7 @@ const ms = (n: number | null | undefined) => (n === null || n === undefined ? '�
 const violations = (stats: { pacingViolations: Record<string, number> } | undefined) =>
   stats === undefined ? 0 : Object.values(stats.pacingViolations).reduce((a, b) => a + b, 0);
 
-/** One row per SPEC 11 target: what it asks, what was measured (floor beside it), met or not. */
+/** One row per performance target: what it asks, what was measured (floor beside it), met or not. */
 export function renderTable(r: BenchResults): string {
   const rows: [string, string, string, string][] = [];
   const s = r.steady;
@@ -144,7 +144,7 @@ export function renderTable(r: BenchResults): string {
   if (r.routingDecision) {
     rows.push([`routing decision, ${r.routingDecision.reps} reps / ${r.routingDecision.teams} teams / ${r.routingDecision.rules} rules, median / p99`, '—', `${r.routingDecision.medianMs.toFixed(3)} ms / ${r.routingDecision.p99Ms.toFixed(3)} ms`, '—']);
   }
-  const header = '| SPEC 11 | target | measured | met |\n|---|---|---|---|';
+  const header = '| figure | target | measured | met |\n|---|---|---|---|';
   const body = rows.map((row) => `| ${row.join(' | ')} |`).join('\n');
   const m = r.machine;
   const footer = `\n${r.date.slice(0, 10)}, ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node.slice(1)}; load average ${m.loadAverageAtStart.join(' ')} at start${m.loadAverageAtEnd ? `, ${m.loadAverageAtEnd.join(' ')} at end` : ''}${r.quick ? '; --quick' : ''}.`;

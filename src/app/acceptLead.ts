@@ -39,7 +39,7 @@ export type AcceptLeadResult =
   | { status: 'conflict'; error: 'idempotency_key_reused'; ref: string };
 
 /**
- * The intake use case (SPEC 2): decides in one transaction whether a lead is new, a replay or a
+ * The intake use case: decides in one transaction whether a lead is new, a replay or a
  * duplicate of an open lead, and stores it with its first history record. The promise resolves
  * only after the outcome is committed.
  */
@@ -48,7 +48,7 @@ export function createAcceptLead(deps: {
   leads: SqliteLeadStore;
   clock: Clock;
   config: () => IntakeConfig;
-  /** Called inside the transaction when a lead arrives again: the current card gets a note (SPEC 6). */
+  /** Called inside the transaction when a lead arrives again: the current card gets a note. */
   onSeenAgain?: (leadId: number, source: Lead['source'], now: number) => void;
   /** Routes each new lead in the same transaction (see RoutingAttempt); without it, the caller routes. */
   router?: Pick<LeadRouter, 'routeAcceptedWithinTransaction' | 'inBatch'>;

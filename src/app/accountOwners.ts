@@ -6,7 +6,7 @@ import type { Db } from '../adapters/sqlite/openDatabase.ts';
 export type AccountOwner = { owner: string | null; source: 'runtime' | 'config' | 'cleared' | 'none'; setBy?: string; setAt?: number };
 
 /**
- * Account owners (SPEC 7 `/owner`): set at runtime by managers, winning over the config's
+ * Account owners (`/owner`): set at runtime by managers, winning over the config's
  * `accounts:` until changed back; `none` clears (hides the config's owner). Takes effect for the
  * next lead; who set it and when is recorded.
  */

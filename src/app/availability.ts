@@ -9,7 +9,7 @@ import type { LeadRouter } from './routeLead.ts';
 export type AwayState = { away: false } | { away: true; until: number | null };
 
 /**
- * Availability (SPEC 7 `/away`, App Home toggle): a rep away is out of rotation; going away moves
+ * Availability (`/away`, App Home toggle): a rep away is out of rotation; going away moves
  * their pending offers to the next rep at once; coming back (by hand or at the time they gave)
  * offers them queued leads. Runtime state in rep_state wins over the config file.
  */

@@ -16,7 +16,7 @@ export interface LeadEnricherDeps {
 }
 
 /**
- * Enrichment before routing (SPEC 5): the company table, then the webhook, each filling only what
+ * Enrichment before routing: the company table, then the webhook, each filling only what
  * the lead still lacks (src/domain/enrichment.ts decides). Runs outside any transaction — the
  * webhook is network I/O — and resolves within the webhook's timeout; the router stores the result
  * together with the routing decision, in the decision's transaction.

@@ -31,7 +31,7 @@ export type CommandResult =
   | { ok: true; leadId: number; ref: string; then?: RouteOutcome | { kind: 'escalated' }; freesCapacity?: boolean; events: LeadEvent[] }
   | (OfferRejection & { leadId: number | null; ref: string | null; whereabouts: LeadWhereabouts | null });
 
-/** The CRM events (SPEC 4 `webhooks:`) a successful command causes. */
+/** The CRM events (`webhooks:`) a successful command causes. */
 const WRITE_BACK_EVENTS: Partial<Record<OfferCommand['type'], WebhookEvent>> = {
   claim: 'lead.claimed',
   take: 'lead.claimed',
@@ -63,7 +63,7 @@ const holderOf = (history: readonly HistoryRecord[]): string | null => {
 class LostRace extends Error {}
 
 /**
- * The offer lifecycle use cases (SPEC 6): claim, pass, expire, remind, escalate, assign. Each command
+ * The offer lifecycle use cases: claim, pass, expire, remind, escalate, assign. Each command
  * loads the lead's facts, asks the pure state machine, and stores the outcome — offer and lead by
  * compare-and-set, history, outbox rows, and the next routing step — in ONE transaction. A stale
  * click, timer or retry changes nothing and says where the lead is now.
@@ -92,7 +92,7 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     };
   };
 
-  /** Where the lead is now, for the ephemeral answer to a stale click (SPEC 6). */
+  /** Where the lead is now, for the ephemeral answer to a stale click. */
   const whereabouts = (leadId: number | null): LeadWhereabouts | null => {
     const stored = leadId === null ? undefined : leads.getLead(leadId);
     return stored ? whereaboutsOf(stored, offers.pendingOfLead(stored.id)?.repId ?? null) : null;
@@ -183,7 +183,7 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     if (!result.ok) return;
     for (const event of result.events) tell(event);
     if (result.then && result.then.kind !== 'escalated') router.committed(leadId, result.then);
-    // A rep's capacity was freed: queued leads may be served now (SPEC 5).
+    // A rep's capacity was freed: queued leads may be served now.
     if (result.freesCapacity) router.rerouteQueued();
   };
 

@@ -27,7 +27,7 @@ export type SignalResult =
   | { status: 'not_found' };
 
 /**
- * Engagement signals (SPEC 3): stored on the lead; a `signals:` rule that fires routes a lead that is
+ * Engagement signals: stored on the lead; a `signals:` rule that fires routes a lead that is
  * in a sequence or queued (the trace names the rule), and tells the rep holding an offered or owned
  * lead in their card's thread ("replied positively on LinkedIn: call now") — a positive reply on an
  * unclaimed offer also marks its card urgent. One transaction.

@@ -30,7 +30,7 @@ export interface LeadRouterDeps {
   onLeadEvent?: LeadEventSink;
   /** Told after a commit that wrote outbox rows, so delivery starts at once. */
   onEffects?: () => void;
-  /** Fills a new lead's missing company data before it is routed (SPEC 5); absent = no enrichment. */
+  /** Fills a new lead's missing company data before it is routed; absent = no enrichment. */
   enricher?: LeadEnricher;
 }
 
@@ -46,7 +46,7 @@ export type RouteOutcome =
   | { kind: 'queued'; teamId: string | null; event: LeadEvent }
   | { kind: 'skipped'; reason: 'unknown_lead' | 'not_routable' | 'still_queued' | 'changed' };
 
-/** What a sequence's webhook receives (signed like SPEC 2). */
+/** What a sequence's webhook receives (signed like requests to POST /leads). */
 export function sequencePayload(stored: StoredLead, sequenceId: string, rule: string, now: number) {
   return {
     event: 'lead.sequenced',
@@ -57,14 +57,8 @@ export function sequencePayload(stored: StoredLead, sequenceId: string, rule: st
   };
 }
 
-function sequenceNote(stored: StoredLead, sequenceId: string, rule: string): string {
-  const { lead } = stored;
-  const who = [lead.name, lead.company.name ?? stored.domain].filter(Boolean).join(', ');
-  return `${leadRef(stored.id)}${who ? ` (${who})` : ''} went to sequence *${sequenceId}* — rule “${rule}”.`;
-}
-
 /**
- * The routing use case (SPEC 5): loads what the decision needs, decides (pure core), and stores the
+ * The routing use case: loads what the decision needs, decides (pure core), and stores the
  * decision, its trace, the history and the effects it causes in ONE transaction. New leads are
  * enriched first, outside any transaction (the enrichment webhook is network I/O, bounded by its
  * timeout), and the enriched lead is stored in the transaction of its first routing decision; a
@@ -118,8 +112,8 @@ export function createLeadRouter(deps: LeadRouterDeps) {
           outbox.enqueue({ leadId: stored.id, kind: 'webhook', method: 'sequence', payload: { url: sequence.webhook, body: sequencePayload(stored, sequence.id, decision.rule, now) } }, now);
         }
         if (sequence?.channel) {
-          const text = sequenceNote(stored, sequence.id, decision.rule);
-          outbox.enqueue({ leadId: stored.id, kind: 'card', method: 'post_message', payload: { channel: sequence.channel, text } }, now);
+          // Rendered at delivery from the stored lead, like the cards (the lead's name is lead text: the renderer escapes it).
+          outbox.enqueue({ leadId: stored.id, kind: 'card', method: 'post_message', payload: { channel: sequence.channel, sequenceNote: { sequenceId: sequence.id, rule: decision.rule } } }, now);
         }
         return { kind: 'sequence', sequenceId: decision.sequenceId, event: { ...event, event: 'lead.sequenced', rule: decision.rule, sequence: decision.sequenceId } };
       }
@@ -127,7 +121,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
         if (stored.state === 'queued') return { kind: 'skipped', reason: 'still_queued' };
         if (!leads.applyRouting({ ...base, state: 'queued', teamId: decision.teamId, sequenceId: null, routedBy: null })) return { kind: 'skipped', reason: 'changed' };
         leads.appendHistory(stored.id, now, 'system', 'queued', { ...(decision.teamId ? { team: decision.teamId } : {}), reason: 'nobody eligible' });
-        // SPEC 6: a queued lead is escalated at once, and re-pinged every claim_within until it has an owner.
+        // A queued lead is escalated at once, and re-pinged every claim_within until it has an owner.
         leads.markQueuedEscalated(stored.id, now, now + config.sla.claim_within);
         outbox.enqueue({ leadId: stored.id, kind: 'card', method: 'post_escalation', payload: { leadId: stored.id } }, now);
         enqueueWriteBack({ leads, outbox, config }, stored.id, 'lead.escalated', now, { reason: 'queued' });
@@ -164,7 +158,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     if (!read) return { kind: 'skipped', reason: 'unknown_lead' };
     let stored = read;
     // Routable: new, waiting in the queue, or offered with no pending offer (the last one was passed
-    // or expired); a signal rule also takes a lead out of its sequence (SPEC 3).
+    // or expired); a signal rule also takes a lead out of its sequence.
     const routable =
       stored.state === 'received' ||
       stored.state === 'queued' ||

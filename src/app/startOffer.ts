@@ -15,7 +15,7 @@ export interface StartOfferInput {
 }
 
 /**
- * The seam between routing and the offer lifecycle (SPEC 6): records that `repId` is offered the
+ * The seam between routing and the offer lifecycle: records that `repId` is offered the
  * lead, with its SLA deadline and reminder time, advances the round-robin state and queues the
  * claim card. Runs inside the caller's transaction, after the lead's state moved to `offered`.
  */

@@ -6,9 +6,9 @@ import type { SqliteOutboxStore } from '../adapters/sqlite/sqliteOutboxStore.ts'
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
- * Ownership write-back (SPEC 4 `webhooks:`): tells the CRM who owns a lead. Called inside the
+ * Ownership write-back (`webhooks:`): tells the CRM who owns a lead. Called inside the
  * transaction that changed the lead, so the webhook is delivered after commit through the outbox
- * (signed like SPEC 2, retried, in order per lead) and never lost across restarts.
+ * (signed like requests to POST /leads, retried, in order per lead) and never lost across restarts.
  */
 export function enqueueWriteBack(
   deps: { leads: SqliteLeadStore; outbox: SqliteOutboxStore; config: Config },

@@ -1,15 +1,13 @@
 /**
- * `leadrelay check [config]` (SPEC 10): validates a config file, and the company table its
+ * `leadrelay check [config]`: validates a config file, and the company table its
  * `enrichment.companies` names, without starting anything, so a change can be checked in CI or
  * before a deploy. Exit 1 with every error, 0 when valid.
  */
-import { normalize } from 'node:path';
-import { formatConfigErrors, loadConfig } from '../config/loadConfig.ts';
+import { formatConfigErrors } from '../config/loadConfig.ts';
 import type { Config } from '../config/schema.ts';
 import { openCompanyTable } from '../adapters/enrichment/companyTable.ts';
 import type { CliIo } from './index.ts';
-
-const DEFAULT_CONFIG_PATH = './leadrelay.yml';
+import { readCliConfig } from './loadCliConfig.ts';
 
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
@@ -28,20 +26,18 @@ function summarize(config: Config, companies: number | null): string {
 }
 
 /**
- * Validates the file given, else $LEADRELAY_CONFIG, else ./leadrelay.yml. Returns the exit code:
- * 0 valid, 1 invalid (every error printed to stderr as `file:line path: message`).
+ * Validates the file given, else $LEADRELAY_CONFIG, else ./leadrelay.yml (else the example, see
+ * readCliConfig). Returns the exit code: 0 valid, 1 invalid (every error printed to stderr as
+ * `file:line path: message`, the config's first, then the company table's).
  */
 export function runCheck(file: string | undefined, io: CliIo): number {
-  const path = file ?? (io.env.LEADRELAY_CONFIG || DEFAULT_CONFIG_PATH);
-  const shownAs = normalize(path);
-  const result = loadConfig(path);
-  if (!result.ok) {
-    io.stderr.write(`${formatConfigErrors(shownAs, result.errors)}\n`);
-    return 1;
-  }
-  const companies = openCompanyTable(result.config, path);
-  if (!companies.ok) {
-    io.stderr.write(`${companies.errors.join('\n')}\n`);
+  const { path, shownAs, result } = readCliConfig(file, io);
+  // The company table is checked even when the config has errors, as long as it names one.
+  const companiesPath = result.ok ? result.config.enrichment?.companies : result.companies;
+  const companies = openCompanyTable({ enrichment: companiesPath === undefined ? undefined : { companies: companiesPath } }, path);
+  const errors = [...(result.ok ? [] : [formatConfigErrors(shownAs, result.errors)]), ...(companies.ok ? [] : companies.errors)];
+  if (!result.ok || !companies.ok) {
+    io.stderr.write(`${errors.join('\n')}\n`);
     return 1;
   }
   io.stdout.write(`${shownAs} is valid: ${summarize(result.config, companies.file?.table().size ?? null)}\n`);

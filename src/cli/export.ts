@@ -1,5 +1,5 @@
 /**
- * `leadrelay export [--since 30d] [--db file] [--config file]` (SPEC 10): a CSV of the leads received
+ * `leadrelay export [--since 30d] [--db file] [--config file]`: a CSV of the leads received
  * since then, with owner, times to first offer and to claim, offers and outcome, on stdout. The
  * database is opened read-only, so it runs beside the bot (WAL: a consistent snapshot, no lock
  * held against the bot's writes). No contact data is exported: rows join the CRM by external_id
@@ -12,7 +12,7 @@ import type { Config } from '../config/schema.ts';
 import { leadRef } from '../domain/lead.ts';
 import { formatCsvRow, type CsvCell } from '../adapters/csv/formatCsv.ts';
 import type { CliIo, CommandLine } from './index.ts';
-import { loadCliConfig } from './loadCliConfig.ts';
+import { cliConfigPath, loadCliConfig } from './loadCliConfig.ts';
 import { cliDatabasePath, openReadOnlyDatabase } from './readOnlyDatabase.ts';
 import { parseIsoTime } from './readLeadFile.ts';
 
@@ -101,12 +101,12 @@ function csvCells(lead: ExportedLead, config: Config | null): CsvCell[] {
   ];
 }
 
-/** The config for owner names and e-mails: the one given, else the default when it exists, else none. */
+/** The config for owner names and e-mails: the one given, else the one found by default when there is one, else none. */
 function exportConfig(line: CommandLine, io: CliIo): { config: Config | null } | null {
   const given = line.values.get('config');
-  const defaultPath = io.env.LEADRELAY_CONFIG || './leadrelay.yml';
-  if (given === undefined && !existsSync(defaultPath)) {
-    io.stderr.write(`no config at ${defaultPath}: owner_name and owner_email are left empty\n`);
+  const found = cliConfigPath(given, io.env).path;
+  if (given === undefined && !existsSync(found)) {
+    io.stderr.write(`no config at ${found}: owner_name and owner_email are left empty\n`);
     return { config: null };
   }
   const loaded = loadCliConfig(given, io);

@@ -1,13 +1,14 @@
 /**
- * The `leadrelay` command line (SPEC 10). bin/leadrelay.js calls `runCli`; tests call it too, with
+ * The `leadrelay` command line. bin/leadrelay.js calls `runCli`; tests call it too, with
  * their own output writers and environment, and read the exit code it returns.
  */
 import { runBackup } from './backup.ts';
 import { runCheck } from './check.ts';
 import { DEFAULT_EXPORT_SINCE, EXPORT_DETAILS, runExport } from './export.ts';
 import { MAP_DETAILS, runMap } from './map.ts';
-import { runRoute } from './route.ts';
+import { FRESH_STATE_WORDS, runRoute } from './route.ts';
 import { SIMULATION_MODEL, runSimulate } from './simulate.ts';
+import { HELP_WIDTH, wrap } from './wrapText.ts';
 
 /** Anything output can be written to: process.stdout, or a test's collector. */
 export interface Writer {
@@ -57,7 +58,7 @@ const COMMANDS = new Map<string, Command>([
     'check',
     {
       args: '[config]',
-      summary: 'validate a config file (default: $LEADRELAY_CONFIG or ./leadrelay.yml); exit 1 with every error',
+      summary: 'validate a config (default: $LEADRELAY_CONFIG or ./leadrelay.yml); exit 1 with every error',
       minArgs: 0,
       maxArgs: 1,
       options: [],
@@ -79,10 +80,10 @@ const COMMANDS = new Map<string, Command>([
         JSON_OPTION,
       ],
       details:
-        'The lead file holds one JSON object as POSTed to /leads. It is enriched first, as the bot would: the\n' +
-        'company table, then the enrichment webhook (signed with $LEADRELAY_WEBHOOK_SECRET). Without a database\n' +
-        'the lead is routed as if everyone is available and has no leads. Exit 0 with a decision (queued\n' +
-        'included), 1 on a bad config, company table or lead.',
+        'The lead file holds one JSON object as POSTed to /leads. It is enriched first, as the bot would: the ' +
+        'company table, then the enrichment webhook (signed with $LEADRELAY_WEBHOOK_SECRET). Without a database ' +
+        `the lead is routed ${FRESH_STATE_WORDS}. Exit 0 with a decision (queued included), 1 on a bad config, ` +
+        'company table or lead.',
       run: (line, io) => runRoute(line, io),
     },
   ],
@@ -105,7 +106,13 @@ const COMMANDS = new Map<string, Command>([
       summary: 'replay leads on simulated time: who gets what, share vs weight, what --compare would change',
       minArgs: 1,
       maxArgs: 1,
-      options: [CONFIG_OPTION, { name: '--compare', value: 'file', summary: 'a second config to replay the same leads through' }, JSON_OPTION],
+      options: [
+        CONFIG_OPTION,
+        { name: '--compare', value: 'file', summary: 'a second config to replay the same leads through' },
+        { name: '--start', value: 'time', summary: 'when the leads without an `at` start arriving, one a minute (default: 2026-01-05T09:00:00Z, a Monday)' },
+        { name: '--explain', summary: 'describe the simulation model at the head of the report' },
+        JSON_OPTION,
+      ],
       details: SIMULATION_MODEL,
       run: (line, io) => runSimulate(line, io),
     },
@@ -151,9 +158,21 @@ function commandUsage(name: string, command: Command): string {
   return [name, command.args, ...command.options.map(optionUsage)].filter(Boolean).join(' ');
 }
 
+/**
+ * Two columns, the right one wrapped so that no line is wider than HELP_WIDTH; when the left column
+ * is too wide for that, each entry takes two lines instead: the left text, then the right one below it.
+ */
 function columns(entries: readonly (readonly [string, string])[], indent: string): string[] {
   const width = Math.max(...entries.map(([left]) => left.length));
-  return entries.map(([left, right]) => `${indent}${left.padEnd(width)}  ${right}`);
+  const rightWidth = HELP_WIDTH - indent.length - width - 2;
+  if (rightWidth >= 40) {
+    return entries.flatMap(([left, right]) => wrap(right, rightWidth).map((text, i) => `${indent}${(i === 0 ? left : '').padEnd(width)}  ${text}`));
+  }
+  const below = `${indent}    `;
+  return entries.flatMap(([left, right]) => [
+    ...wrap(left, HELP_WIDTH - below.length).map((text, i) => `${i === 0 ? indent : `${below}  `}${text}`),
+    ...wrap(right, HELP_WIDTH - below.length).map((text) => `${below}${text}`),
+  ]);
 }
 
 function usage(): string {
@@ -163,13 +182,35 @@ function usage(): string {
 }
 
 function commandHelp(name: string, command: Command): string {
-  const lines = [`Usage: leadrelay ${commandUsage(name, command)}`, `  ${command.summary}`];
+  const lines = [...wrap(`Usage: leadrelay ${commandUsage(name, command)}`, HELP_WIDTH), ...wrap(command.summary, HELP_WIDTH - 2).map((text) => `  ${text}`)];
   if (command.options.length > 0) {
     const entries = command.options.map((option) => [`${option.name}${option.value === undefined ? '' : ` ${option.value}`}`, option.summary] as const);
     lines.push('', 'Options:', ...columns(entries, '  '));
   }
-  if (command.details !== undefined) lines.push('', command.details);
+  if (command.details !== undefined) lines.push('', ...formatDetails(command.details));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Text of paragraphs and `- ` list items, however its source lines were broken, as lines that fit
+ * HELP_WIDTH: a line that starts neither a list item nor follows a blank line continues the one
+ * before; a list item's continuation lines are indented under its text.
+ */
+export function formatDetails(text: string): string[] {
+  const blocks: string[] = [];
+  let previousBlank = true;
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed === '') blocks.push('');
+    else if (previousBlank || trimmed.startsWith('- ')) blocks.push(trimmed);
+    else blocks[blocks.length - 1] = `${blocks[blocks.length - 1] ?? ''} ${trimmed}`;
+    previousBlank = trimmed === '';
+  }
+  return blocks.flatMap((block) => {
+    if (block === '') return [''];
+    const indent = block.startsWith('- ') ? '  ' : '';
+    return wrap(block, HELP_WIDTH - indent.length).map((line, i) => (i === 0 || indent === '' ? line : `${indent}${line}`));
+  });
 }
 
 /** Splits a command's arguments into positionals, option values and flags, or says what is wrong with them. */

@@ -1,5 +1,5 @@
 /**
- * `leadrelay map <source id> <payload.json> [--config file]` (SPEC 2b, 10): the lead a provider's
+ * `leadrelay map <source id> <payload.json> [--config file]`: the lead a provider's
  * payload becomes through a source of the config (its preset, `map` and `defaults`, then the
  * validation of POST /leads), with its warnings, or the problems with the lead path and expression
  * behind each. Nothing is verified, stored or sent: it is for writing and checking a mapping.

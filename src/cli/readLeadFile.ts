@@ -1,6 +1,6 @@
 /**
  * Lead files for `leadrelay route` (one JSON object) and `leadrelay simulate` (JSON Lines or CSV):
- * read, validated with the same schema as POST /leads (SPEC 2), errors named by file, line and
+ * read, validated with the same schema as POST /leads, errors named by file, line and
  * field path, so a sales-ops engineer can fix the whole file in one go.
  */
 import { readFileSync } from 'node:fs';

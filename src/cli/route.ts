@@ -1,6 +1,6 @@
 /**
- * `leadrelay route <lead.json> [--config file] [--db file] [--at time] [--no-webhook] [--json]`
- * (SPEC 10): a dry run of the routing decision for one lead: the lead as enrichment completes it,
+ * `leadrelay route <lead.json> [--config file] [--db file] [--at time] [--no-webhook] [--json]`:
+ * a dry run of the routing decision for one lead: the lead as enrichment completes it,
  * who would get it and the full trace. Nothing is written anywhere: the database, when there is one,
  * is opened read-only and never migrated or created. The enrichment webhook, when configured, is
  * asked as the bot would ask it (a lookup, signed with LEADRELAY_WEBHOOK_SECRET) unless --no-webhook.
@@ -19,7 +19,14 @@ import { loadCliConfig } from './loadCliConfig.ts';
 import { cliDatabasePath, openReadOnlyDatabase } from './readOnlyDatabase.ts';
 import { formatLeadFileErrors, ISO_TIME_HINT, parseIsoTime, prepareLead, readLeadFile } from './readLeadFile.ts';
 
-const AS_IF_EMPTY = 'routing as if everyone is available and has no leads';
+/**
+ * What a route without a database assumes: the runtime state of a bot that has just started on an
+ * empty database. Working hours, daily caps and capacities still apply, at `--at`.
+ */
+export const FRESH_STATE_WORDS =
+  'as on a fresh database: nobody is away, nobody has open leads or offers today, no round-robin history, account owners from the config only; working hours apply at --at (default: now)';
+
+const AS_IF_EMPTY = `routing ${FRESH_STATE_WORDS}`;
 
 function emptySnapshot(): RoutingSnapshot {
   return { reps: new Map(), roundRobin: new Map(), accountOwners: new Map(), excludedReps: new Set() };
@@ -58,7 +65,7 @@ function decisionText(config: Config, decision: RoutingDecision): string {
     case 'sequence':
       return `sequence ${decision.sequenceId}`;
     case 'queued':
-      return `queued: nobody eligible; ${decision.teamId === null ? 'escalation channel notified' : `manager of team ${decision.teamId} pinged`}`;
+      return whyYou(decision.trace).replace(/^Queued/, 'queued');
   }
 }
 
@@ -145,7 +152,7 @@ export async function runRoute(line: CommandLine, io: CliIo): Promise<number> {
     io.stdout.write(`${JSON.stringify({ decision: decisionJson(decision), why, lead, trace: decision.trace }, null, 2)}\n`);
     return 0;
   }
-  const stateText = state.from === null ? 'empty state (no database)' : `state from ${state.from} (read-only)`;
+  const stateText = state.from === null ? 'a fresh state (no database)' : `state from ${state.from} (read-only)`;
   io.stdout.write(
     [
       `Dry run with ${loaded.shownAs} and ${stateText}: nothing is stored or sent.`,

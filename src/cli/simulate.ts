@@ -1,5 +1,5 @@
 /**
- * `leadrelay simulate <leads.jsonl|leads.csv> [--config a.yml] [--compare b.yml] [--json]` (SPEC 10):
+ * `leadrelay simulate <leads.jsonl|leads.csv> [--config a.yml] [--compare b.yml] [--start time] [--explain] [--json]`:
  * replays leads (and signals, against the config's signal rules) through the routing core on
  * simulated time (see simulateRouting.ts for the model):
  * who would get what, each rep's share against their weight, and what a second config would change.
@@ -11,6 +11,7 @@ import { compileRouting } from '../domain/routing/index.ts';
 import {
   arrivalTimes,
   compareSimulations,
+  SIMULATION_START,
   simulateRouting,
   summarizeSimulation,
   type ComparedDestination,
@@ -24,32 +25,26 @@ import {
 } from '../domain/routing/simulateRouting.ts';
 import { parseLeadRef } from '../domain/lead.ts';
 import type { CliIo, CommandLine } from './index.ts';
+import { wrap } from './wrapText.ts';
 import { openCompanyTable, type CompanyTable } from '../adapters/enrichment/companyTable.ts';
 import { fillFromCompanyTable, startEnrichment } from '../domain/enrichment.ts';
 import { loadCliConfig } from './loadCliConfig.ts';
-import { formatLeadFileErrors, leadFileFormat, prepareLead, readLeads, type LeadEntry, type LeadFileError, type SimulationEntry } from './readLeadFile.ts';
+import { formatLeadFileErrors, ISO_TIME_HINT, leadFileFormat, parseIsoTime, prepareLead, readLeads, type LeadEntry, type LeadFileError, type SimulationEntry } from './readLeadFile.ts';
 
-/** The simulation model in words: `leadrelay simulate --help` and the head of every report. */
+/** The simulation model in words: `leadrelay simulate --help`, and the report's head with --explain. */
 export const SIMULATION_MODEL = [
   'Simulation model (simulated time, deterministic: the same input gives the same output):',
-  '- Leads are routed one by one in arrival order. A lead arrives at its `at` (ISO time with a zone: a',
-  '  JSON key or CSV column); without one, the n-th lead of the file (from 0) arrives at',
-  '  2026-01-05T09:00:00Z (a Monday) + n minutes.',
-  '- Every offer to a rep is claimed and done at once: it counts toward daily_cap and the round-robin,',
-  '  never toward capacity (open leads do not accumulate).',
+  '- Leads are routed one by one in arrival order. A lead arrives at its `at` (ISO time with a zone: a JSON key or CSV column); without one, the n-th lead of the file (from 0) arrives at the start (--start, default 2026-01-05T09:00:00Z, a Monday) + n minutes. Working hours apply at those times.',
+  '- Every offer to a rep is claimed and done at once: it counts toward daily_cap and the round-robin, never toward capacity (open leads do not accumulate).',
   '- Nobody is away, account owners come from the config only, queued leads stay queued.',
-  '- Enrichment: missing company fields are filled from the enrichment.companies table of each config;',
-  '  the enrichment webhook is not asked.',
+  '- Enrichment: missing company fields are filled from the enrichment.companies table of each config; the enrichment webhook is not asked.',
   '- With --compare, the same leads go through the second config with its own fresh state.',
-  '- Signals share the timeline (same arrival rule). A signal rule that fires moves a lead in a sequence or',
-  '  queued to its target, as the app does; a signal about a lead not yet arrived is counted unmatched.',
-  'Input: JSON Lines (one lead object per line as POSTed to /leads, blank lines ignored) or CSV with a',
-  'header row of lead fields: email, linkedin_url, name, title, phone, source, score, external_id, owner,',
-  'team, crm_url, message, company.name|domain|employees|industry|country|region, fields.<name>, at.',
-  'Empty cells are absent; fields.* cells that look like numbers become numbers, true/false booleans.',
-'Signals: a JSON line {"signal": {"lead": {"email"|"linkedin_url"|"external_id"|"ref": "…"}, "channel", "kind",',
-'"at"?}} as POSTed to /signals (ref L-<n>: the n-th lead of the file); in CSV, a row with signal_kind (and',
-'signal_channel) set is a signal about the lead named by its email, linkedin_url or external_id cells.',
+  '- Signals share the timeline (same arrival rule). A signal rule that fires moves a lead in a sequence or queued to its target, as the app does; a signal about a lead not yet arrived is counted unmatched.',
+  '- Target: each team\'s leads split among its members by weight, plus the leads routed to a rep by name (Direct: pre-routed owner, account owner, a { rep } route). It does not know who was eligible: a rep outside their working hours falls below it.',
+  '',
+  'Input: JSON Lines (one lead object per line as POSTed to /leads, blank lines ignored) or CSV with a header row of lead fields: email, linkedin_url, name, title, phone, source, score, external_id, owner, team, crm_url, message, company.name|domain|employees|industry|country|region, fields.<name>, at. Empty cells are absent; fields.* cells that look like numbers become numbers, true/false booleans.',
+  '',
+  'Signals: a JSON line {"signal": {"lead": {"email"|"linkedin_url"|"external_id"|"ref": "…"}, "channel", "kind", "at"?}} as POSTed to /signals (ref L-<n>: the n-th lead of the file); in CSV, a row with signal_kind (and signal_channel) set is a signal about the lead named by its email, linkedin_url or external_id cells.',
 ].join('\n');
 
 const MAX_MOVED_LINES = 50;
@@ -99,13 +94,18 @@ function signalsText(summary: SimulationSummary): string {
 }
 
 function summaryLines(summary: SimulationSummary): string[] {
+  const sum = (values: readonly (number | null)[]) => (values.some((value) => value === null) ? null : values.reduce<number>((total, value) => total + (value ?? 0), 0));
+  const total = ['Total', '', '', String(summary.totals.toReps), String(sum(summary.reps.map((rep) => rep.direct))), percent(sum(summary.reps.map((rep) => rep.share))), percent(sum(summary.reps.map((rep) => rep.target))), ''];
   const reps = formatTable(
-    ['Rep', 'Name', 'Teams', 'Leads', 'Share', 'Target', 'Diff'],
-    summary.reps.map((rep) => {
-      const diff = points(rep.share, rep.target);
-      return [rep.repId, rep.name ?? '', rep.teams.join(',') || '-', String(rep.leads), percent(rep.share), percent(rep.target), diff === null ? '-' : `${signed(diff, 1)} pp`];
-    }),
-    ['left', 'left', 'left', 'right', 'right', 'right', 'right'],
+    ['Rep', 'Name', 'Teams', 'Leads', 'Direct', 'Share', 'Target', 'Diff'],
+    [
+      ...summary.reps.map((rep) => {
+        const diff = points(rep.share, rep.target);
+        return [rep.repId, rep.name ?? '', rep.teams.join(',') || '-', String(rep.leads), String(rep.direct), percent(rep.share), percent(rep.target), diff === null ? '-' : `${signed(diff, 1)} pp`];
+      }),
+      total,
+    ],
+    ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right'],
   );
   const lines = [`Totals: ${totalsText(summary)}`, '', ...reps];
   if (summary.sequences.length > 0) {
@@ -149,8 +149,30 @@ interface Simulated {
   summary: SimulationSummary;
 }
 
-function textReport(input: string, a: Simulated, b: Simulated | null): string {
-  const lines = [`Simulation of ${a.summary.totals.leads} leads from ${input} through ${a.shownAs}`, '', SIMULATION_MODEL, '', ...summaryLines(a.summary)];
+/** `Mon 2026-01-05 09:00 UTC`: simulated times name their weekday, since working hours depend on it. */
+function simulatedTime(at: number): string {
+  const weekday = new Date(at).toLocaleDateString('en-US', { weekday: 'short', timeZone: 'UTC' });
+  return `${weekday} ${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** Where simulated time starts and ends, and how the leads without `at` were timed. */
+function clockLines(clock: SimulationClock, leads: readonly SimulatedRoute[]): string[] {
+  const times = leads.map((route) => route.at);
+  const untimed =
+    clock.untimed === 0 ? null
+    : `${clock.untimed === 1 ? 'the lead without an `at` arrives' : `the ${clock.untimed} leads without an \`at\` arrive one a minute`} from ${simulatedTime(clock.start)}${clock.startGiven ? '' : ' (--start to change)'}`;
+  const span = times.length === 0 ? null : `all leads arrive between ${simulatedTime(Math.min(...times))} and ${simulatedTime(Math.max(...times))}`;
+  return wrap(`Simulated clock: ${[untimed, span].filter(Boolean).join('; ')}. Working hours apply at those times.`);
+}
+
+function textReport(input: string, a: Simulated, b: Simulated | null, clock: SimulationClock, explain: boolean): string {
+  const lines = [
+    `Simulation of ${a.summary.totals.leads} leads from ${input} through ${a.shownAs}`,
+    ...clockLines(clock, a.routes),
+    ...(explain ? ['', SIMULATION_MODEL] : ['(--explain describes the simulation model)']),
+    '',
+    ...summaryLines(a.summary),
+  ];
   if (b) {
     const comparison = compareSimulations(a.config, a.routes, b.config, b.routes);
     lines.push('', `Compared with ${b.shownAs}: ${comparison.moved.length} of ${a.summary.totals.leads} leads would move`, `Totals under ${b.shownAs}: ${totalsText(b.summary)}`);
@@ -193,7 +215,7 @@ function routeJson(route: SimulatedRoute) {
   };
 }
 
-function jsonReport(input: string, a: Simulated, b: Simulated | null): string {
+function jsonReport(input: string, a: Simulated, b: Simulated | null, clock: SimulationClock): string {
   const leads = a.routes.map((route, index) => {
     const other = b?.routes[index];
     return {
@@ -207,6 +229,7 @@ function jsonReport(input: string, a: Simulated, b: Simulated | null): string {
   const comparison = b ? compareSimulations(a.config, a.routes, b.config, b.routes) : null;
   const report = {
     model: SIMULATION_MODEL,
+    clock: { start: new Date(clock.start).toISOString(), untimedLeads: clock.untimed },
     input: { file: input, leads: a.summary.totals.leads, signals: a.summary.signals.read },
     a: summaryJson(a),
     ...(b ? { b: summaryJson(b) } : {}),
@@ -255,6 +278,13 @@ function prepareFor(
 
 const isLead = (entry: SimulationEntry): entry is LeadEntry => 'lead' in entry;
 
+/** When the leads without an `at` start arriving, whether --start gave it, and how many such leads there are. */
+interface SimulationClock {
+  start: number;
+  startGiven: boolean;
+  untimed: number;
+}
+
 /** The file's signals, at their arrival times; `ref: L-<n>` resolved to the n-th lead of the file. */
 function prepareSignals(entries: readonly SimulationEntry[], arrivals: readonly number[]): { signals: SimulatedSignal[] } | { errors: LeadFileError[] } {
   const signals: SimulatedSignal[] = [];
@@ -285,6 +315,12 @@ function simulate(shownAs: string, config: Config, leads: readonly SimulatedLead
  */
 export function runSimulate(line: CommandLine, io: CliIo): number {
   const path = line.args[0] ?? '';
+  const startText = line.values.get('start');
+  const start = startText === undefined ? SIMULATION_START : parseIsoTime(startText);
+  if (start === null) {
+    io.stderr.write(`invalid --start ${JSON.stringify(startText)}: ${ISO_TIME_HINT}\n`);
+    return 2;
+  }
   const input = normalize(path);
   const format = leadFileFormat(path);
   if (format === null) {
@@ -308,7 +344,8 @@ export function runSimulate(line: CommandLine, io: CliIo): number {
     io.stderr.write(`${formatLeadFileErrors(input, read.errors)}\n`);
     return 1;
   }
-  const arrivals = arrivalTimes(read.value);
+  const arrivals = arrivalTimes(read.value, start);
+  const clock: SimulationClock = { start, startGiven: startText !== undefined, untimed: read.value.filter((entry) => isLead(entry) && entry.at === undefined).length };
   const leadsA = prepareFor(configA.config, companiesA.file?.table() ?? null, read.value, arrivals, null);
   const leadsB = configB ? prepareFor(configB.config, companiesB?.ok ? (companiesB.file?.table() ?? null) : null, read.value, arrivals, configB.shownAs) : null;
   const signals = prepareSignals(read.value, arrivals);
@@ -320,6 +357,6 @@ export function runSimulate(line: CommandLine, io: CliIo): number {
   }
   const a = simulate(configA.shownAs, configA.config, leadsA.leads, signals.signals);
   const b = configB && leadsB && 'leads' in leadsB ? simulate(configB.shownAs, configB.config, leadsB.leads, signals.signals) : null;
-  io.stdout.write(line.flags.has('json') ? jsonReport(input, a, b) : textReport(input, a, b));
+  io.stdout.write(line.flags.has('json') ? jsonReport(input, a, b, clock) : textReport(input, a, b, clock, line.flags.has('explain')));
   return 0;
 }

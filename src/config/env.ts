@@ -1,5 +1,5 @@
 /**
- * The environment variables of SPEC 1, validated once at start-up. Which variables are required
+ * The environment variables, validated once at start-up. Which variables are required
  * depends on the run mode, and the mode follows from which Slack tokens are set: none → sandbox,
  * a bot token → HTTP mode, a bot token and an app token → Socket Mode. Every message names the
  * variable and says where to get a value; token values themselves are never echoed.

@@ -1,18 +1,29 @@
 /**
  * Reads leadrelay.yml and validates it, turning every problem into `file:line path: message` so that
- * a sales-ops engineer can fix the whole file in one go (SPEC 1, 4, 10).
+ * a sales-ops engineer can fix the whole file in one go.
  */
 import { readFileSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import { configSchema, humanErrorMap, type Config } from './schema.ts';
-import { flattenZodIssues, formatIssuePath, type ValidationIssue } from './zodIssues.ts';
+import { validateConfig, type Config } from './schema.ts';
+import { formatIssuePath, type ValidationIssue } from './zodIssues.ts';
 
 /** One problem in the config file; `line` is 1-based, absent when the problem concerns the whole file. */
 export interface ConfigError extends ValidationIssue {
   line?: number;
 }
 
-export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: ConfigError[] };
+/**
+ * A valid config, or every problem in it; `companies` is the file's `enrichment.companies` as
+ * written, when it names one, so that `leadrelay check` can check that table in the same run.
+ */
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: ConfigError[]; companies?: string };
+
+/** `enrichment.companies` as written, when it is a path at all. */
+function companiesOf(data: unknown): { companies?: string } {
+  const enrichment = typeof data === 'object' && data !== null ? (data as { enrichment?: unknown }).enrichment : undefined;
+  const companies = typeof enrichment === 'object' && enrichment !== null ? (enrichment as { companies?: unknown }).companies : undefined;
+  return typeof companies === 'string' && companies.trim() !== '' ? { companies } : {};
+}
 
 /**
  * Where in the text the YAML node at `path` starts, or its nearest existing ancestor (a missing key
@@ -71,14 +82,14 @@ export function parseConfig(text: string, fileName: string): ConfigResult {
   if (data === null || data === undefined) {
     return { ok: false, errors: [{ path: '', message: `${fileName} is empty (start from leadrelay.example.yml)` }] };
   }
-  const result = configSchema.safeParse(data, { error: humanErrorMap });
-  if (result.success) return { ok: true, config: result.data };
-  const errors = flattenZodIssues(result.error.issues).map((issue) => {
+  const result = validateConfig(data);
+  if (result.ok) return result;
+  const errors = result.issues.map((issue) => {
     const offset = offsetOf(doc, issue.path);
     const error = { path: formatIssuePath(issue.path), message: issue.message };
     return offset === undefined ? error : { ...error, line: lineCounter.linePos(offset).line, offset };
   });
-  return { ok: false, errors: inFileOrder(errors) };
+  return { ok: false, errors: inFileOrder(errors), ...companiesOf(data) };
 }
 
 /** Reads and validates a config file; a missing file says how to get one. */

@@ -1,13 +1,13 @@
 /**
- * The schema of leadrelay.yml (SPEC 4): the one place that says what a valid config is. Parsing
+ * The schema of leadrelay.yml: the one place that says what a valid config is. Parsing
  * turns the YAML's human values into what the code uses (durations → ms, `50%` → 0.5, hours →
  * WorkingHours, conditions → operator maps) but keeps the YAML's snake_case key names, so a reader
  * can map a config field to the file without a translation table.
  *
- * Validation runs in two passes: the structure (types, formats, unknown keys: every problem at once),
- * then, for a structurally valid file, the cross-references between sections (every problem at
- * once). Messages are short and human; `humanErrorMap` supplies the generic ones and must be passed
- * to `safeParse` (see loadConfig.ts).
+ * Validation (`validateConfig`) checks the structure (types, formats, unknown keys) and the
+ * cross-references between sections (unique ids, every referenced rep, team and sequence exists) in
+ * the same run, every problem at once. Messages are short and human; `humanErrorMap` supplies the
+ * generic ones.
  */
 import { z } from 'zod';
 import { LEAD_SOURCES } from '../domain/lead.ts';
@@ -18,7 +18,7 @@ import { parseLeadPayload } from '../adapters/http/leadPayload.ts';
 import { expressionSyntaxError } from '../adapters/sources/sourceExpression.ts';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 import { parseWorkingHours } from './hours.ts';
-import { humanErrorMap, quote, typeName } from './zodIssues.ts';
+import { flattenZodIssues, humanErrorMap, quote, typeName, type PathIssue } from './zodIssues.ts';
 
 export { humanErrorMap };
 
@@ -178,7 +178,7 @@ const route = z.union([
 // ---------------------------------------------------------------------------------------------
 // Conditions on leads
 
-/** The lead fields rules may test (SPEC 2), plus `fields.<name>` for the free-form attributes. */
+/** The lead fields rules may test, plus `fields.<name>` for the free-form attributes. */
 export const LEAD_PATHS = [
   'source', 'score', 'email', 'linkedin_url', 'name', 'title', 'phone', 'message', 'external_id', 'owner', 'team', 'crm_url',
   'company.name', 'company.domain', 'company.employees', 'company.industry', 'company.country', 'company.region',
@@ -415,7 +415,7 @@ const webhook = strictObject({
 });
 
 // ---------------------------------------------------------------------------------------------
-// Lead sources: POST /hooks/<id> (SPEC 2b)
+// Lead sources: POST /hooks/<id>
 
 export const SOURCE_PRESET_NAMES = ['typeform', 'hubspot', 'calendly', 'generic'] as const;
 export type SourcePresetName = (typeof SOURCE_PRESET_NAMES)[number];
@@ -520,92 +520,184 @@ type Structure = z.output<typeof structure>;
 // ---------------------------------------------------------------------------------------------
 // Cross-references
 
-type Issues = z.core.$RefinementCtx<Structure>;
+/**
+ * The cross-reference checks read the file as written (the raw YAML data), not the validated
+ * structure, so that they run whatever else is wrong: `leadrelay check` reports a bad type and an
+ * unknown team member in the same run. A value that is itself malformed (an id of the wrong shape,
+ * a route naming two targets) already has its own structural error and is left out here.
+ */
+type RawMap = Readonly<Record<string, unknown>>;
 
-/** Reports every repeated key after its first occurrence. */
-function checkUnique<T>(items: readonly T[], keyOf: (item: T) => string, section: string, field: string, what: string, ctx: Issues): void {
-  const firstIndex = new Map<string, number>();
-  items.forEach((item, index) => {
-    const key = keyOf(item);
-    const first = firstIndex.get(key);
-    if (first === undefined) firstIndex.set(key, index);
-    else ctx.addIssue({ code: 'custom', path: [section, index, field], message: `duplicate ${what} ${quote(key)} (first at ${section}[${first}])` });
+function asMap(value: unknown): RawMap | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as RawMap) : undefined;
+}
+
+function asList(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** The entries of a section that are maps, with their index in the list. */
+function entries(section: unknown): { item: RawMap; index: number }[] {
+  return asList(section).flatMap((value, index) => {
+    const item = asMap(value);
+    return item ? [{ item, index }] : [];
   });
 }
 
-function checkTeams(config: Structure, repIds: ReadonlySet<string>, ctx: Issues): void {
-  const managers = new Set(config.managers);
-  config.teams.forEach((team, t) => {
+const isUserId = (value: unknown): value is string => slackUserId.safeParse(value).success;
+const isShortId = (value: unknown): value is string => shortId.safeParse(value).success;
+
+type Report = (path: readonly (string | number)[], message: string) => void;
+
+/** Reports every repeated key after its first occurrence; entries without a usable key are skipped. */
+function checkUnique(section: unknown, keyOf: (item: RawMap) => string | undefined, name: string, field: string, what: string, report: Report): void {
+  const firstIndex = new Map<string, number>();
+  for (const { item, index } of entries(section)) {
+    const key = keyOf(item);
+    if (key === undefined) continue;
+    const first = firstIndex.get(key);
+    if (first === undefined) firstIndex.set(key, index);
+    else report([name, index, field], `duplicate ${what} ${quote(key)} (first at ${name}[${first}])`);
+  }
+}
+
+/** Who the file names as reps and managers, to tell "unknown" from "a manager, not a rep". */
+interface People {
+  repIds: ReadonlySet<string>;
+  /**
+   * False when some rep has no well-formed id: an id that looks unknown may be that rep's (a typo
+   * already reported there), so nobody is called unknown until it is fixed.
+   */
+  repsComplete: boolean;
+  /** `managers:` and the teams' `manager:`. */
+  managerIds: ReadonlySet<string>;
+}
+
+function peopleOf(raw: RawMap): People {
+  const ids = asList(raw.reps).map((rep) => asMap(rep)?.id);
+  const managerIds = new Set([...asList(raw.managers), ...entries(raw.teams).map(({ item }) => item.manager)].filter(isUserId));
+  return { repIds: new Set(ids.filter(isUserId)), repsComplete: ids.every(isUserId), managerIds };
+}
+
+/** Why `id` (a well-formed user id) is not a rep, or null when it is one (or cannot be told). */
+function notARep(id: string, people: People): string | null {
+  if (people.repIds.has(id) || !people.repsComplete) return null;
+  if (people.managerIds.has(id)) return `${quote(id)} is a manager, not a rep (list them under reps too if they should get leads)`;
+  return `unknown rep ${quote(id)} (not listed under reps)`;
+}
+
+function checkTeams(raw: RawMap, people: People, report: Report): void {
+  const escalationChannel = asMap(raw.escalation)?.channel;
+  for (const { item: team, index: t } of entries(raw.teams)) {
     const seen = new Set<string>();
-    team.members.forEach((member, m) => {
-      if (!repIds.has(member)) ctx.addIssue({ code: 'custom', path: ['teams', t, 'members', m], message: `unknown rep ${quote(member)} (not listed under reps)` });
-      else if (seen.has(member)) ctx.addIssue({ code: 'custom', path: ['teams', t, 'members', m], message: `${quote(member)} is listed twice` });
+    asList(team.members).forEach((member, m) => {
+      if (!isUserId(member)) return;
+      const problem = notARep(member, people);
+      if (problem !== null) report(['teams', t, 'members', m], problem);
+      else if (seen.has(member)) report(['teams', t, 'members', m], `${quote(member)} is listed twice`);
       seen.add(member);
     });
     if (team.manager === undefined) {
-      if (config.escalation?.channel === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['teams', t, 'manager'], message: 'required when escalation.channel is not set' });
-      }
-    } else if (!managers.has(team.manager) && !repIds.has(team.manager)) {
-      ctx.addIssue({ code: 'custom', path: ['teams', t, 'manager'], message: `unknown manager ${quote(team.manager)} (list them under managers or reps)` });
+      if (escalationChannel === undefined) report(['teams', t, 'manager'], 'required when escalation.channel is not set');
+    } else if (isUserId(team.manager) && people.repsComplete && !asList(raw.managers).includes(team.manager) && !people.repIds.has(team.manager)) {
+      report(['teams', t, 'manager'], `unknown manager ${quote(team.manager)} (list them under managers or reps)`);
     }
-  });
+  }
 }
 
 type TargetKind = 'team' | 'rep' | 'sequence';
 
-function targetOf(value: Target): { kind: TargetKind; id: string } {
-  if ('team' in value) return { kind: 'team', id: value.team };
-  if ('rep' in value) return { kind: 'rep', id: value.rep };
-  return { kind: 'sequence', id: value.sequence };
+/** A route's one target, when it is well-formed: `account_owner` and malformed routes have none. */
+function targetOf(route: unknown): { kind: TargetKind; id: string } | null {
+  const map = asMap(route);
+  if (!map) return null;
+  const given = (['team', 'rep', 'sequence'] as const).filter((kind) => map[kind] !== undefined);
+  const [kind] = given;
+  if (given.length !== 1 || kind === undefined || Object.keys(map).length !== 1) return null;
+  const id = map[kind];
+  return (kind === 'rep' ? isUserId(id) : isShortId(id)) ? { kind, id: id as string } : null;
+}
+
+interface Known {
+  people: People;
+  teams: readonly string[];
+  sequences: readonly string[];
+  /** False when some team (sequence) has no well-formed id: then none is called unknown (see People). */
+  teamsComplete: boolean;
+  sequencesComplete: boolean;
 }
 
 /** Checks that a route's team, rep or sequence exists. */
-function checkRoute(routeValue: Route, path: readonly (string | number)[], known: Record<TargetKind, readonly string[]>, ctx: Issues): void {
-  if (routeValue === 'account_owner') return;
-  const { kind, id } = targetOf(routeValue);
-  if (known[kind].includes(id)) return;
-  ctx.addIssue({ code: 'custom', path: [...path, kind], message: `unknown ${kind} ${quote(id)}${didYouMean(id, known[kind])}` });
-}
-
-/** The checks that span sections: ids are unique, and everything referenced exists. */
-function checkReferences(config: Structure, ctx: Issues): void {
-  checkUnique(config.reps, (r) => r.id, 'reps', 'id', 'rep id', ctx);
-  checkUnique(config.teams, (t) => t.id, 'teams', 'id', 'team id', ctx);
-  checkUnique(config.sequences, (s) => s.id, 'sequences', 'id', 'sequence id', ctx);
-  checkUnique(config.accounts, (a) => a.domain, 'accounts', 'domain', 'account domain', ctx);
-  checkUnique(config.rules, (r) => r.name, 'rules', 'name', 'rule name', ctx);
-  checkUnique(config.signals, (s) => s.name, 'signals', 'name', 'signal rule name', ctx);
-
-  const repIds = new Set(config.reps.map((r) => r.id));
-  checkTeams(config, repIds, ctx);
-  config.accounts.forEach((account, a) => {
-    if (!repIds.has(account.owner)) ctx.addIssue({ code: 'custom', path: ['accounts', a, 'owner'], message: `unknown rep ${quote(account.owner)} (not listed under reps)` });
-  });
-
-  const known = { team: config.teams.map((t) => t.id), rep: [...repIds], sequence: config.sequences.map((s) => s.id) };
-  config.rules.forEach((r, i) => checkRoute(r.route, ['rules', i, 'route'], known, ctx));
-  config.signals.forEach((s, i) => checkRoute(s.route, ['signals', i, 'route'], known, ctx));
-  checkRoute(config.fallback, ['fallback'], known, ctx);
-  checkSources(config, ctx);
+function checkRoute(route: unknown, path: readonly (string | number)[], known: Known, report: Report): void {
+  const target = targetOf(route);
+  if (target === null) return;
+  const { kind, id } = target;
+  if (kind === 'rep') {
+    const problem = notARep(id, known.people);
+    // A route names the rep alone: "(not listed under reps)" is implied.
+    if (problem !== null) report([...path, kind], problem.replace(' (not listed under reps)', ''));
+    return;
+  }
+  const [ids, complete] = kind === 'team' ? [known.teams, known.teamsComplete] : [known.sequences, known.sequencesComplete];
+  if (ids.includes(id) || !complete) return;
+  report([...path, kind], `unknown ${kind} ${quote(id)}${didYouMean(id, ids)}`);
 }
 
 /** Source ids are unique, and a source pre-routing its leads names a known team and rep. */
-function checkSources(config: Structure, ctx: Issues): void {
-  checkUnique(config.sources, (s) => s.id, 'sources', 'id', 'source id', ctx);
-  const teamIds = config.teams.map((t) => t.id);
-  config.sources.forEach((source, i) => {
-    const { team, owner } = source.defaults;
-    if (team !== undefined && !teamIds.includes(String(team))) {
-      ctx.addIssue({ code: 'custom', path: ['sources', i, 'defaults', 'team'], message: `unknown team ${quote(team)}${didYouMean(String(team), teamIds)}` });
+function checkSources(raw: RawMap, known: Known, report: Report): void {
+  checkUnique(raw.sources, (s) => (typeof s.id === 'string' ? s.id : undefined), 'sources', 'id', 'source id', report);
+  const reps = entries(raw.reps).map(({ item }) => item);
+  for (const { item: source, index } of entries(raw.sources)) {
+    const defaults = asMap(source.defaults);
+    if (!defaults) continue;
+    const { team, owner } = defaults;
+    if (typeof team === 'string' && known.teamsComplete && !known.teams.includes(team)) {
+      report(['sources', index, 'defaults', 'team'], `unknown team ${quote(team)}${didYouMean(team, known.teams)}`);
     }
-    if (owner !== undefined) {
-      const wanted = String(owner).toLowerCase();
-      if (!config.reps.some((rep) => rep.id === owner || rep.email?.toLowerCase() === wanted)) {
-        ctx.addIssue({ code: 'custom', path: ['sources', i, 'defaults', 'owner'], message: `unknown rep ${quote(owner)} (a Slack user id or e-mail of a rep under reps)` });
+    if (typeof owner === 'string' && known.people.repsComplete) {
+      const wanted = owner.toLowerCase();
+      if (!reps.some((rep) => rep.id === owner || (typeof rep.email === 'string' && rep.email.toLowerCase() === wanted))) {
+        report(['sources', index, 'defaults', 'owner'], `unknown rep ${quote(owner)} (a Slack user id or e-mail of a rep under reps)`);
       }
     }
-  });
+  }
+}
+
+/** The checks that span sections: ids are unique, and everything referenced exists. */
+function referenceIssues(data: unknown): PathIssue[] {
+  const raw = asMap(data);
+  if (!raw) return [];
+  const issues: PathIssue[] = [];
+  const report: Report = (path, message) => issues.push({ path: [...path], message });
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  checkUnique(raw.reps, (r) => text(r.id), 'reps', 'id', 'rep id', report);
+  checkUnique(raw.teams, (t) => text(t.id), 'teams', 'id', 'team id', report);
+  checkUnique(raw.sequences, (s) => text(s.id), 'sequences', 'id', 'sequence id', report);
+  checkUnique(raw.accounts, (a) => text(a.domain)?.trim().toLowerCase(), 'accounts', 'domain', 'account domain', report);
+  checkUnique(raw.rules, (r) => text(r.name), 'rules', 'name', 'rule name', report);
+  checkUnique(raw.signals, (s) => text(s.name), 'signals', 'name', 'signal rule name', report);
+
+  const people = peopleOf(raw);
+  checkTeams(raw, people, report);
+  for (const { item: account, index } of entries(raw.accounts)) {
+    const problem = isUserId(account.owner) ? notARep(account.owner, people) : null;
+    if (problem !== null) report(['accounts', index, 'owner'], problem);
+  }
+  const idsOf = (section: unknown) => asList(section).map((item) => asMap(item)?.id);
+  const teamIds = idsOf(raw.teams);
+  const sequenceIds = idsOf(raw.sequences);
+  const known: Known = {
+    people,
+    teams: teamIds.filter(isShortId),
+    sequences: sequenceIds.filter(isShortId),
+    teamsComplete: teamIds.every(isShortId),
+    sequencesComplete: sequenceIds.every(isShortId),
+  };
+  for (const { item, index } of entries(raw.rules)) checkRoute(item.route, ['rules', index, 'route'], known, report);
+  for (const { item, index } of entries(raw.signals)) checkRoute(item.route, ['signals', index, 'route'], known, report);
+  checkRoute(raw.fallback, ['fallback'], known, report);
+  checkSources(raw, known, report);
+  return issues;
 }
 
 /** Reps without a time zone work in the config's default one; resolved here so nobody forgets. */
@@ -613,16 +705,21 @@ function resolveRepTimeZones(config: Structure) {
   return { ...config, reps: config.reps.map((r) => ({ ...r, timezone: r.timezone ?? config.timezone })) };
 }
 
-/**
- * The whole leadrelay.yml. Parse with `{ error: humanErrorMap }` for human messages.
- * Cross-references are checked only once the structure is valid: a rep id with a typo would
- * otherwise also show up as an unknown team member, and fixing one line would clear two errors.
- */
-export const configSchema = structure
-  .superRefine(checkReferences, { when: (payload) => payload.issues.length === 0 })
-  .transform(resolveRepTimeZones);
+export type ConfigValidation = { ok: true; config: Config } | { ok: false; issues: PathIssue[] };
 
-export type Config = z.output<typeof configSchema>;
+/**
+ * Validates the data of a whole leadrelay.yml: its structure (types, formats, unknown keys) and its
+ * cross-references (ids unique, everything referenced exists), every problem of both at once, so a
+ * file can be fixed in one go. Messages are human (`humanErrorMap`).
+ */
+export function validateConfig(data: unknown): ConfigValidation {
+  const parsed = structure.safeParse(data, { error: humanErrorMap });
+  const references = referenceIssues(data);
+  if (parsed.success && references.length === 0) return { ok: true, config: resolveRepTimeZones(parsed.data) };
+  return { ok: false, issues: [...(parsed.success ? [] : flattenZodIssues(parsed.error.issues)), ...references] };
+}
+
+export type Config = ReturnType<typeof resolveRepTimeZones>;
 export type Sla = Config['sla'];
 export type Rep = Config['reps'][number];
 export type Team = Config['teams'][number];

@@ -1,5 +1,5 @@
 /**
- * Enrichment before routing (SPEC 5): a lead's missing company fields are filled from the local
+ * Enrichment before routing: a lead's missing company fields are filled from the local
  * company table (by domain), then from the enrichment webhook's answer. Only what the lead lacks is
  * filled — a value the source sent, or one an earlier step filled, is never replaced — and the trace
  * records where every filled value came from, and what each step did (found, missed, timed out …).

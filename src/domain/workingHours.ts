@@ -1,5 +1,5 @@
 /**
- * Working hours: when a rep may be offered leads (SPEC 5, eligibility). Pure: the time is a
+ * Working hours: when a rep may be offered leads. Pure: the time is a
  * parameter and the local wall clock of a time zone comes from `Intl`, so DST is handled by the
  * platform's time zone database rather than by hand-kept offsets.
  */

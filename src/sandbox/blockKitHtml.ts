@@ -78,8 +78,9 @@ function emojify(escaped: string): string {
   return escaped.replace(/:([a-z0-9_+-]+):/g, (whole, name: string) => EMOJI[name] ?? whole);
 }
 
-export function plainTextHtml(text: string): string {
-  return emojify(escapeHtml(text)).replace(/\n/g, '<br>');
+export function plainTextHtml(text: string, emoji = true): string {
+  const html = escapeHtml(text);
+  return (emoji ? emojify(html) : html).replace(/\n/g, '<br>');
 }
 
 // ---- <!date^…> -----------------------------------------------------------------------------------
@@ -222,7 +223,8 @@ export function mrkdwnHtml(text: string, context: BlockKitContext): string {
 export function textObjectHtml(value: unknown, context: BlockKitContext): string {
   const text = asObject(value);
   if (!text) return '';
-  return text.type === 'mrkdwn' ? mrkdwnHtml(asString(text.text), context) : plainTextHtml(asString(text.text));
+  // `emoji: false` plain text keeps `:shortcodes:` as typed, like Slack.
+  return text.type === 'mrkdwn' ? mrkdwnHtml(asString(text.text), context) : plainTextHtml(asString(text.text), text.emoji !== false);
 }
 
 // ---- elements ------------------------------------------------------------------------------------
@@ -322,7 +324,7 @@ export function blockHtml(block: Json, context: BlockKitContext): string {
   const open = (cls: string) => `<div class="bk-block ${cls}"${attrs({ 'data-block-id': blockId })}>`;
   switch (type) {
     case 'header':
-      return `${open('bk-header')}${plainTextHtml(asString(asObject(block.text)?.text))}</div>`;
+      return `${open('bk-header')}${plainTextHtml(asString(asObject(block.text)?.text), asObject(block.text)?.emoji !== false)}</div>`;
     case 'section': {
       const text = block.text === undefined ? '' : `<div class="bk-text">${textObjectHtml(block.text, context)}</div>`;
       const fields = asArray(block.fields);

@@ -1,5 +1,5 @@
 /**
- * The sandbox page's "Send a Typeform / HubSpot / Calendly sample" (SPEC 9, 2b): the provider's
+ * The sandbox page's "Send a Typeform / HubSpot / Calendly sample": the provider's
  * documented payload (examples/sources/), made a new submission (a fresh submission id and e-mail,
  * so that a second click is a new lead rather than a duplicate), signed as the provider signs it and
  * POSTed to the bot's own /hooks/<id> over HTTP, so it takes exactly the path a real delivery takes.

@@ -61,14 +61,33 @@ export function manifestCommands(): CommandHint[] {
 }
 
 /**
- * What Slack's client sends for a command declared with `should_escape: true`: `@alice` (a member's
- * handle) becomes `<@U0ALICE|alice>`. Anything else is left as typed.
+ * What Slack's client sends for a command declared with `should_escape: true`: a member named with
+ * `@` becomes `<@U0BOB|bob>`, whether typed as their handle (`@bob`) or as the display or full name
+ * that Slack's autocomplete inserts, spaces included (`@Bob Example`); the longest name that matches
+ * wins, so `@Bob Example` is never `@Bob` followed by the word "Example". Anything else is left as
+ * typed.
  */
 export function escapeCommandText(text: string, slack: SlackStandIn): string {
-  return text.replace(/(^|\s)@([a-z0-9._-]+)/gi, (whole, before: string, handle: string) => {
-    const user = [...slack.workspace.users.values()].find((u) => !u.isBot && u.name.toLowerCase() === handle.toLowerCase());
-    return user === undefined ? whole : `${before}<@${user.id}|${user.name}>`;
-  });
+  const names = [...slack.workspace.users.values()]
+    .filter((user) => !user.isBot && !user.deleted)
+    .flatMap((user) => [user.displayName, user.realName, user.name].filter((name) => name.trim() !== '').map((name) => ({ name: name.toLowerCase(), user })))
+    .sort((a, b) => b.name.length - a.name.length);
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const atWordStart = text[i] === '@' && (i === 0 || /\s/.test(text[i - 1] ?? ''));
+    const rest = atWordStart ? text.slice(i + 1).toLowerCase() : '';
+    // A name ends where the text does, at white space or at punctuation after it.
+    const match = atWordStart ? names.find(({ name }) => rest.startsWith(name) && /^(?:$|[\s.,;:!?)])/.test(rest.slice(name.length))) : undefined;
+    if (match) {
+      out += `<@${match.user.id}|${match.user.name}>`;
+      i += 1 + match.name.length;
+    } else {
+      out += text[i];
+      i += 1;
+    }
+  }
+  return out;
 }
 
 /** The live-update stream: one `change` event per workspace change (coalesced), and a heartbeat. */
@@ -222,8 +241,9 @@ export function sandboxRoutes(options: SandboxRoutesOptions, events: SandboxEven
           const reply = await slack.blockAction({ userId: input.as, actionId: input.actionId, ...where, ...(input.blockId !== undefined ? { blockId: input.blockId } : {}), ...selection, elementType: input.kind });
           sendJson(res, 200, replyJson(reply));
         } catch (error) {
-          // The element is gone (the card changed under the click): tell the page to refresh.
-          sendJson(res, 409, { error: (error as Error).message });
+          // The element is gone (the card changed under the click): an expected outcome, not an
+          // HTTP error (a browser would log that in the console); the page refreshes and says so.
+          sendJson(res, 200, { changed: true, error: (error as Error).message });
         }
       },
     },

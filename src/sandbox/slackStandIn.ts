@@ -120,6 +120,11 @@ export interface SlackStandInOptions {
    * `X-Slack-Request-Timestamp` against its own real clock (±5 minutes).
    */
   clock?: StandInClock;
+  /**
+   * Time for `X-Slack-Request-Timestamp` only; default `clock`. The sandbox shows a fixed or fake
+   * `clock` on the page while Bolt, which checks the timestamp against its real clock, gets real time.
+   */
+  requestClock?: StandInClock;
   /** The app's request URL (HTTP mode), e.g. `http://127.0.0.1:3000/slack/events`. */
   requestUrl?: string;
   /** Default `auto`: HTTP when a request URL is set, else Socket Mode when an app is connected. */
@@ -233,6 +238,7 @@ export class SlackStandIn {
   private eventCounter = 0;
   private closed = false;
   private readonly changeListeners = new Set<() => void>();
+  private readonly requestClock: StandInClock;
 
   constructor(options: SlackStandInOptions) {
     this.signingSecret = options.signingSecret;
@@ -242,6 +248,7 @@ export class SlackStandIn {
     this.requestUrlValue = options.requestUrl;
     this.transportValue = options.transport ?? 'auto';
     const clock = options.clock ?? { now: () => Date.now() };
+    this.requestClock = options.requestClock ?? clock;
     this.workspace = new StandInWorkspace({
       teamId: options.teamId ?? 'T0TEAM',
       teamDomain: options.teamDomain ?? 'leadrelay-test',
@@ -741,7 +748,7 @@ export class SlackStandIn {
   private signing(send: SendOptions): { secret: string; timestampSeconds: number; signature?: string } {
     return {
       secret: send.signingSecret ?? this.signingSecret,
-      timestampSeconds: send.timestamp ?? Math.floor(this.workspace.clock.now() / 1000),
+      timestampSeconds: send.timestamp ?? Math.floor(this.requestClock.now() / 1000),
       ...(send.signature !== undefined ? { signature: send.signature } : {}),
     };
   }

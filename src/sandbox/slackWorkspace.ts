@@ -163,6 +163,20 @@ export interface WorkspaceOptions {
   strictChannels: boolean;
 }
 
+/**
+ * What a workspace keeps across a restart (`saveState` / `restoreState`): its conversations with
+ * their messages, the App Home views, and the counters that keep new `ts` and ids unique. Users come
+ * from the stand-in's options; modals, trigger ids and response URLs are short-lived and not kept.
+ */
+export interface SavedWorkspace {
+  version: 1;
+  channels: StandInChannel[];
+  messages: StandInMessage[];
+  homeViews: StandInView[];
+  lastTsMicros: number;
+  counter: number;
+}
+
 /** The stand-in's workspace state. */
 export class StandInWorkspace {
   readonly users = new Map<string, StandInUser>();
@@ -189,6 +203,31 @@ export class StandInWorkspace {
 
   get clock(): StandInClock {
     return this.options.clock;
+  }
+
+  // ---- saving ------------------------------------------------------------------------------------
+
+  saveState(): SavedWorkspace {
+    return {
+      version: 1,
+      channels: [...this.channels.values()],
+      messages: this.allMessages(),
+      homeViews: [...this.homeViews.values()],
+      lastTsMicros: this.lastTsMicros,
+      counter: this.counter,
+    };
+  }
+
+  /** Puts back what `saveState` saved (on a workspace just created with the same users). */
+  restoreState(saved: SavedWorkspace): void {
+    for (const channel of saved.channels) this.channels.set(channel.id, channel);
+    for (const message of saved.messages) this.messagesIn(message.channel).push(message);
+    for (const view of saved.homeViews) {
+      this.homeViews.set(view.userId, view);
+      this.viewsById.set(view.id, view);
+    }
+    this.lastTsMicros = Math.max(this.lastTsMicros, saved.lastTsMicros);
+    this.counter = Math.max(this.counter, saved.counter);
   }
 
   // ---- ids ---------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /**
- * Sandbox mode (SPEC 9): the real bot in HTTP mode against the built-in Slack stand-in, with the
+ * Sandbox mode: the real bot in HTTP mode against the built-in Slack stand-in, with the
  * page at `/` on the bot's own port. The bot talks to the stand-in exactly as to Slack (Web API over
  * HTTP with its bot token; signed requests to its `/slack/events`), so everything seen on the page
  * went through the production code paths.
@@ -15,6 +15,7 @@ import type { CompanyTableFile } from '../adapters/enrichment/companyTable.ts';
 import type { Registry } from 'prom-client';
 import { formatDuration } from '../config/duration.ts';
 import { sandboxWorkspace } from './sandboxDirectory.ts';
+import { keepWorkspace, savedWorkspacePath, type WorkspaceKeeper } from './savedWorkspace.ts';
 import { SandboxEvents, sandboxRoutes } from './sandboxRoutes.ts';
 import { isSamplePreset, sendSampleHook } from './sampleHooks.ts';
 import { resolveSourceSecrets } from '../adapters/sources/sourceSecrets.ts';
@@ -47,6 +48,8 @@ export interface RunningSandbox {
   webhookSecret: string;
   slack: SlackStandIn;
   bot: RunningLeadrelay;
+  /** Where the stand-in's workspace is kept (beside LEADRELAY_DB), and whether it was restored; null in memory. */
+  savedWorkspace: { path: string; restored: WorkspaceKeeper['restored'] } | null;
   /** SIGHUP: re-reads the enrichment company table. */
   reloadCompanies(): void;
   stop(): Promise<void>;
@@ -65,8 +68,15 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     users: seed.users,
     channels: seed.channels.map((c) => ({ id: c.id, name: c.name })),
     socketMode: false,
-    // The stand-in stamps requests with real time: Bolt checks signatures against its own real clock.
+    // Messages carry the sandbox's clock, so the page's times agree with the cards' deadlines; requests
+    // are stamped with real time, since Bolt checks signatures against its own real clock.
+    clock,
+    requestClock: { now: () => Date.now() },
   });
+  const workspacePath = savedWorkspacePath(env.dbPath);
+  const hasLeads = () => (options.db.prepare('SELECT EXISTS (SELECT 1 FROM leads) AS any').get() as { any: number }).any === 1;
+  // Restored before the bot starts, so that the deliveries it resumes find their messages.
+  const keeper = workspacePath === null ? null : keepWorkspace(slack, workspacePath, hasLeads(), logger);
   const events = new SandboxEvents(slack);
   const claimWithin = formatDuration(config.sla.claim_within);
   const sla = options.originalClaimWithinMs === undefined ? `claim within ${claimWithin}` : `claim within ${claimWithin} (shortened from ${formatDuration(options.originalClaimWithinMs)} for the sandbox)`;
@@ -102,6 +112,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     });
   } catch (error) {
     events.close();
+    keeper?.close();
     await slack.close();
     throw error;
   }
@@ -112,10 +123,13 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     webhookSecret,
     slack,
     bot,
+    savedWorkspace: keeper === null || workspacePath === null ? null : { path: workspacePath, restored: keeper.restored },
     reloadCompanies: () => bot.reloadCompanies(),
     async stop() {
       events.close();
       await bot.stop();
+      keeper?.flush();
+      keeper?.close();
       await slack.close();
     },
   };

@@ -1,7 +1,7 @@
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCliCaptured, useTempDir } from '../support/cli.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../leadrelay.example.yml', import.meta.url));
@@ -71,6 +71,16 @@ fallback: { team: sales }
     });
   });
 
+  it('checks the company table in the same run as a config with errors', async () => {
+    const config = file('leadrelay.yml', 'reps: [{ id: U0ALICE, weight: heavy }]\nfallback: { rep: U0ALICE }\nenrichment:\n  companies: ./companies.csv\n');
+    file('companies.csv', 'domain,employees\nacme.com,many\n');
+    expect(await run(['check', config])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `${config}:1 reps[0].weight: expected number, got string\n./companies.csv row 2: employees: expected a number, got "many"\n`,
+    });
+  });
+
   it('says where it looked for a missing company table, and exits 1', async () => {
     const config = file('leadrelay.yml', 'reps: [{ id: U0ALICE }]\nfallback: { rep: U0ALICE }\nenrichment:\n  companies: data/companies.csv\n');
     expect(await run(['check', config])).toEqual({
@@ -110,12 +120,22 @@ describe('leadrelay', () => {
     const result = await run(['--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Usage: leadrelay <command>');
-    expect(result.stdout).toMatch(/^ {2}check \[config\] +validate a config file/m);
-    expect(result.stdout).toMatch(/^ {2}route <lead\.json> \[--config file\] \[--db file\] \[--at time\] \[--no-webhook\] \[--json\] +dry run/m);
-    expect(result.stdout).toMatch(/^ {2}simulate <leads\.jsonl\|leads\.csv> \[--config file\] \[--compare file\] \[--json\] +replay leads/m);
-    expect(result.stdout).toMatch(/^ {2}export \[--since when\] \[--db file\] \[--config file\] +CSV of leads/m);
-    expect(result.stdout).toMatch(/^ {2}backup <file> \[--db file\] \[--force\] +online copy of the database/m);
+    expect(result.stdout).toMatch(/^ {2}check \[config\]\n {6}validate a config /m);
+    expect(result.stdout).toMatch(/^ {2}route <lead\.json> \[--config file\] \[--db file\] \[--at time\] \[--no-webhook\] \[--json\]\n {6}dry run/m);
+    expect(result.stdout).toMatch(/^ {2}simulate <leads\.jsonl\|leads\.csv> \[--config file\] \[--compare file\] \[--start time\] \[--explain\]\n {8}\[--json\]\n {6}replay leads/m);
+    expect(result.stdout).toMatch(/^ {2}export \[--since when\] \[--db file\] \[--config file\]\n {6}CSV of leads/m);
+    expect(result.stdout).toMatch(/^ {2}backup <file> \[--db file\] \[--force\]\n {6}online copy of the database/m);
   });
+
+  it.each([[['--help']], [['check', '--help']], [['route', '--help']], [['simulate', '--help']], [['export', '--help']], [['backup', '--help']]])(
+    'fits %j in 100 columns',
+    async (argv) => {
+      const result = await run(argv);
+      expect(result.code).toBe(0);
+      const widest = result.stdout.split('\n').reduce((widest, line) => (line.length > widest.length ? line : widest), '');
+      expect(widest.length, widest).toBeLessThanOrEqual(100);
+    },
+  );
 
   it('prints usage to stderr and exits 2 for an unknown command', async () => {
     const result = await run(['deploy']);
@@ -131,5 +151,32 @@ describe('leadrelay', () => {
 
   it('does not mistake object properties for commands', async () => {
     expect((await run(['toString'])).code).toBe(2);
+  });
+});
+
+describe('leadrelay check with no config anywhere (a fresh clone)', () => {
+  const here = useTempDir('leadrelay-fresh-');
+  let before = '';
+  beforeEach(() => {
+    before = process.cwd();
+    process.chdir(here.dir);
+  });
+  afterEach(() => process.chdir(before));
+
+  it('checks the example config instead, and says so and how to start your own', async () => {
+    expect(await run(['check'])).toEqual({
+      code: 0,
+      stdout: `${EXAMPLE} is valid: 6 reps, 3 teams, 4 rules, 2 signal rules, 4 lead sources\n`,
+      stderr: `No ./leadrelay.yml here (and LEADRELAY_CONFIG is not set): using the example config ${EXAMPLE}. To start your own: cp leadrelay.example.yml leadrelay.yml\n`,
+    });
+  });
+
+  it('checks ./leadrelay.yml once there is one', async () => {
+    here.file('leadrelay.yml', 'reps: [{ id: U0ALICE }]\nfallback: { rep: U0ALICE }\n');
+    expect(await run(['check'])).toEqual({ code: 0, stdout: 'leadrelay.yml is valid: 1 rep, 0 teams, 0 rules, 0 signal rules\n', stderr: '' });
+  });
+
+  it('never stands the example in for a LEADRELAY_CONFIG that is missing', async () => {
+    expect(await run(['check'], { LEADRELAY_CONFIG: 'mine.yml' })).toMatchObject({ code: 1, stderr: expect.stringContaining('config file not found: mine.yml') });
   });
 });

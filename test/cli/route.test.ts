@@ -94,8 +94,8 @@ describe('leadrelay route', () => {
     const db = join(temp.dir, 'missing', 'leadrelay.db');
     const result = await run(['route', LEAD, '--at', MONDAY_MORNING], { LEADRELAY_CONFIG: CONFIG, LEADRELAY_DB: db });
     expect(result.code).toBe(0);
-    expect(result.stderr).toBe(`no database at ${db}: routing as if everyone is available and has no leads\n`);
-    expect(result.stdout).toContain(`Dry run with ${CONFIG} and empty state (no database): nothing is stored or sent.\n`);
+    expect(result.stderr).toBe(`no database at ${db}: routing as on a fresh database: nobody is away, nobody has open leads or offers today, no round-robin history, account owners from the config only; working hours apply at --at (default: now)\n`);
+    expect(result.stdout).toContain(`Dry run with ${CONFIG} and a fresh state (no database): nothing is stored or sent.\n`);
   });
 
   it('routes against the database read-only: an away rep is skipped, and the file is left byte-identical', async () => {
@@ -122,7 +122,7 @@ describe('leadrelay route', () => {
     const result = await run(['route', LEAD, '--config', CONFIG, '--db', path, '--at', MONDAY_MORNING]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(
-      `the database ${path} has no schema_migrations table (not a leadrelay database, or leadrelay never started on it): routing as if everyone is available and has no leads\n`,
+      `the database ${path} has no schema_migrations table (not a leadrelay database, or leadrelay never started on it): routing as on a fresh database: nobody is away, nobody has open leads or offers today, no round-robin history, account owners from the config only; working hours apply at --at (default: now)\n`,
     );
     expect(result.stdout).toContain('Decision: U0ALICE (Alice Example), team senior\n');
     expect(readFileSync(path).equals(before)).toBe(true);
@@ -138,7 +138,7 @@ describe('leadrelay route', () => {
     db.close();
     const result = await run(['route', LEAD, '--config', CONFIG, '--db', copy, '--at', MONDAY_MORNING]);
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/^the database .*copy\.db is at schema version 0, this leadrelay expects \d+ \(leadrelay migrates it when it starts\): routing as if/);
+    expect(result.stderr).toMatch(/^the database .*copy\.db is at schema version 0, this leadrelay expects \d+ \(leadrelay migrates it when it starts\): routing as on a fresh database/);
   });
 
   it('routes as of --at: a rep outside their working hours is skipped', async () => {

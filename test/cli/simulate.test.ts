@@ -54,21 +54,31 @@ fallback: { team: sales }
 `;
 
 describe('leadrelay simulate', () => {
-  it('prints totals, per-rep shares against weights, sequences and rules, under a header describing the model', async () => {
+  it('prints totals, per-rep shares against weights, sequences and rules, under a header stating the simulated clock', async () => {
     const result = await run(['simulate', LEADS_JSONL, '--config', CONFIG]);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     const text = result.stdout;
     expect(text).toMatch(new RegExp(`^Simulation of 7 leads from ${LEADS_JSONL.replace(/[.\\]/g, '\\$&')} through `));
-    expect(text).toContain('Simulation model (simulated time, deterministic');
-    expect(text).toContain('2026-01-05T09:00:00Z (a Monday) + n minutes');
-    expect(text).toContain('Totals: 7 leads: 6 to reps, 1 to sequences, 0 queued\n');
     expect(text).toContain(
       [
-        'Rep      Name           Teams   Leads  Share  Target      Diff',
-        'U0ALICE  Alice Example  senior      2  33.3%   22.2%  +11.1 pp',
-        'U0BOB    Bob Example    senior      1  16.7%   11.1%   +5.6 pp',
-        'U0CAROL  Carol Example  sdr         2  33.3%   16.7%  +16.7 pp',
-        'U0DAN    Dan Example    sdr         1  16.7%   16.7%    0.0 pp',
+        'Simulated clock: the 6 leads without an `at` arrive one a minute from Mon 2026-01-05 09:00 UTC',
+        '(--start to change); all leads arrive between Mon 2026-01-05 09:00 UTC and Mon 2026-01-05 10:30 UTC.',
+        'Working hours apply at those times.',
+        '(--explain describes the simulation model)',
+      ].join('\n'),
+    );
+    expect(text).not.toContain('Simulation model (simulated time, deterministic');
+    expect(text).toContain('Totals: 7 leads: 6 to reps, 1 to sequences, 0 queued\n');
+    // The two leads routed to a rep by name (an account owner, a pre-routed owner) count in Share
+    // and in Target alike, so both columns add up to 100%.
+    expect(text).toContain(
+      [
+        'Rep      Name           Teams   Leads  Direct   Share  Target     Diff',
+        'U0ALICE  Alice Example  senior      2       1   33.3%   38.9%  -5.6 pp',
+        'U0BOB    Bob Example    senior      1       0   16.7%   11.1%  +5.6 pp',
+        'U0CAROL  Carol Example  sdr         2       1   33.3%   33.3%   0.0 pp',
+        'U0DAN    Dan Example    sdr         1       0   16.7%   16.7%   0.0 pp',
+        'Total                               6       2  100.0%  100.0%',
       ].join('\n'),
     );
     expect(text).toContain('Sequence  Leads\nnurture       1\n');
@@ -261,7 +271,45 @@ fallback: { team: sales }
 
   it('rejects unknown options with its usage, and exits 2', async () => {
     const result = await run(['simulate', LEADS_JSONL, '--db', 'x.db']);
-    expect(result).toEqual({ code: 2, stdout: '', stderr: 'unknown option "--db"\nUsage: leadrelay simulate <leads.jsonl|leads.csv> [--config file] [--compare file] [--json]\n' });
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'unknown option "--db"\nUsage: leadrelay simulate <leads.jsonl|leads.csv> [--config file] [--compare file] [--start time] [--explain] [--json]\n',
+    });
+  });
+
+  it('describes the simulation model with --explain', async () => {
+    const result = await run(['simulate', LEADS_JSONL, '--config', CONFIG, '--explain']);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain('Simulation model (simulated time, deterministic');
+    expect(result.stdout).toContain('- Target: each team\'s leads split among its members by weight');
+  });
+
+  it('starts the leads without `at` at --start, and says so', async () => {
+    const report = await simulateJson([LEADS_JSONL, '--config', CONFIG, '--start', '2026-03-03T16:30:00+01:00']);
+    expect(report.leads.map((lead) => lead.at)).toEqual([
+      '2026-03-03T15:30:00.000Z',
+      '2026-03-03T15:31:00.000Z',
+      '2026-03-03T15:32:00.000Z',
+      '2026-03-03T15:33:00.000Z',
+      '2026-03-03T15:34:00.000Z',
+      '2026-01-05T10:30:00.000Z',
+      '2026-03-03T15:36:00.000Z',
+    ]);
+    const text = await run(['simulate', LEADS_JSONL, '--config', CONFIG, '--start', '2026-03-03T15:30:00Z']);
+    expect(text.stdout).toContain('arrive one a minute from Tue 2026-03-03 15:30 UTC;');
+    expect(await run(['simulate', LEADS_JSONL, '--start', 'tuesday'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'invalid --start "tuesday": expected an ISO time with a zone, e.g. 2026-01-05T09:00:00Z\n',
+    });
+  });
+
+  it('adds up targets to 100% when account owners and pre-routed owners take leads', async () => {
+    const report = await simulateJson([LEADS_JSONL, '--config', CONFIG]);
+    const total = (key: 'share' | 'target') => report.a.reps.reduce((sum, rep) => sum + rep[key], 0);
+    expect(total('share')).toBeCloseTo(1, 3);
+    expect(total('target')).toBeCloseTo(1, 3);
   });
 
   describe('signals', () => {
@@ -365,9 +413,11 @@ fallback: { team: sales }
   it('documents the simulation model in --help', async () => {
     const result = await run(['simulate', '--help']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Every offer to a rep is claimed and done at once');
-    expect(result.stdout).toContain('2026-01-05T09:00:00Z (a Monday) + n minutes');
-    expect(result.stdout).toContain('A signal rule that fires moves a lead in a sequence or');
+    expect(result.stdout.replace(/\s+/g, ' ')).toContain('Every offer to a rep is claimed and done at once');
+    const text = result.stdout.replace(/\s+/g, ' ');
+    expect(text).toContain('(--start, default 2026-01-05T09:00:00Z, a Monday) + n minutes');
+    expect(text).toContain('A signal rule that fires moves a lead in a sequence or queued to its target');
+    expect(Math.max(...result.stdout.split('\n').map((line) => line.length))).toBeLessThanOrEqual(100);
   });
 });
 

@@ -441,6 +441,43 @@ describe('parseConfig: cross-references', () => {
     expect(errorOf(yaml)).toBe(message);
   });
 
+  it('reports type errors and cross-reference errors in the same run, in file order', () => {
+    expect(
+      errorsOf(`reps:
+  - id: U0ALICE
+    capacity: lots
+teams:
+  - id: sales
+    manager: U0ALICE
+    members: [U0ALICE, U0ZED]
+rules:
+  - { name: Hot, when: { score: { gte: high } }, route: { team: senior } }
+fallback: { sequence: nurture }
+`),
+    ).toEqual([
+      'leadrelay.yml:3 reps[0].capacity: expected number, got string',
+      'leadrelay.yml:7 teams[0].members[1]: unknown rep "U0ZED" (not listed under reps)',
+      'leadrelay.yml:9 rules[0].when.score.gte: expected number, got string',
+      'leadrelay.yml:9 rules[0].route.team: unknown team "senior"',
+      'leadrelay.yml:10 fallback.sequence: unknown sequence "nurture"',
+    ]);
+  });
+
+  it('says that a manager listed where a rep belongs is a manager, not a rep', () => {
+    const yaml = `managers: [U0MGR]\n${BASE.replace('[U0ALICE, U0BOB]', '[U0ALICE, U0MGR]')}accounts:\n  - { domain: acme.com, owner: U0MGR }\nrules:\n  - { name: Boss, route: { rep: U0MGR } }\n`;
+    expect(errorsOf(yaml)).toEqual([
+      'leadrelay.yml:8 teams[0].members[1]: "U0MGR" is a manager, not a rep (list them under reps too if they should get leads)',
+      'leadrelay.yml:11 accounts[0].owner: "U0MGR" is a manager, not a rep (list them under reps too if they should get leads)',
+      'leadrelay.yml:13 rules[0].route.rep: "U0MGR" is a manager, not a rep (list them under reps too if they should get leads)',
+    ]);
+  });
+
+  it('calls nobody an unknown rep while a rep id is malformed (it may be that typo)', () => {
+    expect(errorsOf(BASE.replace('  - id: U0BOB', '  - id: U0bob'))).toEqual([
+      'leadrelay.yml:3 reps[1].id: invalid Slack user id "U0bob" (expected an id like U0ALICE: profile → ⋮ → Copy member ID)',
+    ]);
+  });
+
   it('reports every cross-reference problem at once', () => {
     expect(
       errorsOf(`reps:

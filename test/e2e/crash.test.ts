@@ -1,5 +1,5 @@
 /**
- * Crash test (SPEC 8: "a crash (kill -9) at any point loses nothing and doubles nothing").
+ * Crash test ("a crash (kill -9) at any point loses nothing and doubles nothing").
  *
  * Runs the real bot (`src/main.ts`) as a child process against the Slack stand-in (HTTP mode), with
  * 20 reps in two round-robin teams and a 2 s claim window, so that expiries happen during the run on
@@ -40,7 +40,7 @@ const MANAGER = 'U0MGR';
 const ESCALATION_CHANNEL = 'C0ESC';
 const CLAIM_WITHIN_MS = 2000;
 const MAX_OFFERS = 3;
-/** The sweep acts within about a second; this much lateness is allowed (SPEC 6 says 1 s). */
+/** The sweep acts within about a second; this much lateness is allowed (deadlines are acted on within 1 s). */
 const DEADLINE_SLACK_MS = 1500;
 const signingSecret = 'crash-signing-secret';
 const webhookSecret = 'crash-webhook-secret';
@@ -341,7 +341,7 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-describe('crash safety (SPEC 8), the real process killed with SIGKILL', () => {
+describe('crash safety, the real process killed with SIGKILL', () => {
   it('loses no lead, doubles no card and no owner, and keeps every deadline across kill -9 restarts', { timeout: 90_000 }, async () => {
     const started = Date.now();
     const dir = mkdtempSync(join(tmpdir(), 'leadrelay-crash-'));

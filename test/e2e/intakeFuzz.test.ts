@@ -1,5 +1,5 @@
 /**
- * The intake discipline under fuzzing (SPEC 2, 2b, 8): whatever arrives at POST /leads or
+ * The intake discipline under fuzzing: whatever arrives at POST /leads or
  * POST /hooks/<id> — garbage bytes, any JSON, the providers' documented samples with random parts
  * replaced or removed, forged signatures, odd paths — is never answered with a 5xx, and a request
  * that is not answered 2xx writes nothing (no lead, history, outbox row or idempotency key). The

@@ -1,5 +1,5 @@
 /**
- * POST /hooks/<id> end to end (SPEC 2b): each provider's documented sample payload, signed as the
+ * POST /hooks/<id> end to end: each provider's documented sample payload, signed as the
  * provider signs it, posted to the running bot (HTTP mode and Socket Mode), routed on what the
  * mapping made of it, and the card seen at the rep the rules pick. Refused requests write nothing.
  */

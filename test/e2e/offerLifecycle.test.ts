@@ -153,6 +153,33 @@ describe('offer lifecycle, end to end through the Slack stand-in', () => {
     expect(t.events(id)).toEqual(['received', 'routed', 'offered', 'expired', 'routed', 'offered', 'expired', 'escalated', 'assigned']);
   });
 
+  it('escalates a lead nobody can take to the manager of the team that had nobody (the fallback), and says so', async () => {
+    const yaml = `
+timezone: UTC
+managers: [U0BOSS, U0MGR]
+reps:
+  - { id: U0ALICE, name: Alice }
+  - { id: U0BOB, name: Bob }
+teams:
+  - { id: senior, manager: U0MGR, members: [U0ALICE] }
+  - { id: sdr, manager: U0BOSS, members: [U0BOB] }
+rules:
+  - { name: Hot lead, when: { score: { gte: 80 } }, route: { team: senior } }
+fallback: { team: sdr }
+`;
+    const t = await startHarness({ configYaml: yaml, users: ['U0ALICE', 'U0BOB', 'U0MGR', 'U0BOSS'] });
+    await t.command('U0ALICE', '/away', '');
+    await t.command('U0BOB', '/away', '');
+    const id = await t.postLead({ email: 'jane@acme.com', name: 'Jane Doe', score: 90 });
+    await eventually(() => t.lead(id).state === 'queued');
+    await t.bot.outbox.drain();
+    expect(t.slack.lastMessage('U0MGR')).toBeUndefined();
+    const escalation = JSON.stringify(t.slack.lastMessage('U0BOSS')?.blocks ?? []);
+    expect(escalation).toContain('Nobody is available to take it in team sdr');
+    const reply = await t.slack.slashCommand({ command: '/leads', text: `L-${id}`, userId: 'U0BOSS' });
+    expect(JSON.stringify(reply.body)).toContain('Result: queued, nobody eligible (last tried: team sdr); escalated to U0BOSS (manager of team sdr) by DM');
+  });
+
   it('answers a click on a stale card ephemerally with where the lead is, and changes nothing', async () => {
     const t = await start();
     const id = await t.postLead({ email: 'jane@acme.com' });

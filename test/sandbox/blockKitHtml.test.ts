@@ -529,6 +529,14 @@ describe('text objects', () => {
     expect(textOf(root)).toBe('*not bold* <@U0ALICE>\n🎉');
   });
 
+  it('plain_text with emoji: false keeps :shortcodes: as typed, like Slack', () => {
+    expect(textObjectHtml({ type: 'plain_text', text: ':tada: *x*', emoji: false }, context())).toBe(':tada: *x*');
+  });
+
+  it('mrkdwn: markers between zero-width spaces (escaped lead text) do not style', () => {
+    expect(textOf(md('\u200B*\u200Bbold\u200B*\u200B and \u200B_\u200Bit\u200B_\u200B'))).toBe('\u200B*\u200Bbold\u200B*\u200B and \u200B_\u200Bit\u200B_\u200B');
+  });
+
   it('textObjectHtml picks mrkdwn or plain_text by type, and renders nothing for a non-object', () => {
     expect(textObjectHtml(mrkdwn('*b*'), context())).toBe('<b>b</b>');
     expect(textObjectHtml(plain('*b*'), context())).toBe('*b*');

@@ -10,6 +10,7 @@ import { createLogger } from '../../src/adapters/logger.ts';
 import { openDatabase, type Db } from '../../src/adapters/sqlite/openDatabase.ts';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/startSandbox.ts';
 import { withShortSla } from '../../src/sandbox/sandboxDirectory.ts';
+import { escapeCommandText } from '../../src/sandbox/sandboxRoutes.ts';
 import type { SandboxSnapshot } from '../../src/sandbox/sandboxView.ts';
 import { eventually } from '../support/eventually.ts';
 import { FakeClock } from '../support/fakeClock.ts';
@@ -195,7 +196,7 @@ describe('sandbox mode: acting as a person', () => {
     expect(textOf((await state(first)).conversation.html)).toContain('Reason: No capacity right now');
   });
 
-  it('a click on a button the message no longer shows is refused with 409, and changes nothing', async () => {
+  it('a click on a button the message no longer shows answers "changed" (not an HTTP error), and changes nothing', async () => {
     const { post, state, sendLead, pendingRep, lead, sandbox } = await start();
     const id = await sendLead({ email: 'stale@acme.example', score: 90 });
     const rep = pendingRep(id);
@@ -203,7 +204,8 @@ describe('sandbox mode: acting as a person', () => {
     await post('/sandbox/action', { as: rep, actionId: 'claim_lead', channel: claim?.channel, ts: claim?.ts, blockId: claim?.blockId, value: claim?.value });
     await sandbox.bot.outbox.drain();
     const again = await post('/sandbox/action', { as: rep, actionId: 'claim_lead', channel: claim?.channel, ts: claim?.ts, blockId: claim?.blockId, value: claim?.value });
-    expect(again.status).toBe(409);
+    expect(again.status).toBe(200);
+    expect(again.json).toMatchObject({ changed: true });
     expect(lead(id)).toEqual({ state: 'claimed', owner_id: rep });
   });
 
@@ -229,6 +231,27 @@ describe('sandbox mode: acting as a person', () => {
     expect(reply.status).toBe(200);
     await sandbox.bot.outbox.drain();
     expect(lead(id).owner_id).toBe('U0BOB');
+  });
+
+  it('escapes "@Bob Example" (a name with a space) as one mention, so /reassign and /owner read the same person', async () => {
+    const { post, sendLead, pendingRep, lead, sandbox, db } = await start();
+    expect(escapeCommandText('L-1 @Bob Example, please', sandbox.slack)).toBe('L-1 <@U0BOB|bob>, please');
+    expect(escapeCommandText('@bob', sandbox.slack)).toBe('<@U0BOB|bob>');
+    expect(escapeCommandText('mail@bob.com @nobody', sandbox.slack)).toBe('mail@bob.com @nobody');
+
+    const id = await sendLead({ email: 'names@acme.example', score: 90 });
+    expect(pendingRep(id)).toBeDefined();
+    const reassign = await post('/sandbox/command', { as: 'U0MGR', text: `/reassign L-${id} @Bob Example` });
+    expect(reassign.status).toBe(200);
+    await sandbox.bot.outbox.drain();
+    expect(lead(id).owner_id).toBe('U0BOB');
+    // No reason was typed: "Example" is part of the name, not a reason.
+    const history = db.prepare(`SELECT detail FROM lead_history WHERE lead_id = ? AND event = 'reassigned'`).get(id) as { detail: string };
+    expect(JSON.parse(history.detail).reason ?? null).toBeNull();
+
+    const owner = await post('/sandbox/command', { as: 'U0MGR', text: '/owner initech.com @Bob Example' });
+    expect(owner.status).toBe(200);
+    expect(JSON.stringify(owner.json)).toContain('initech.com is now owned by <@U0BOB>');
   });
 
   it('refuses what is not a command of the app, or not a command at all, without calling the bot', async () => {

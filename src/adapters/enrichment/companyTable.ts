@@ -1,5 +1,5 @@
 /**
- * The local company table of `enrichment.companies` (SPEC 4): a CSV file with a header row naming
+ * The local company table of `enrichment.companies`: a CSV file with a header row naming
  * its columns (`domain,name,employees,industry,country,region`; only `domain` is required, the
  * others in any order), read at start and on SIGHUP. A file with any bad row is refused as a whole,
  * with every problem named by row (the file's line number, which is the spreadsheet's row number),
@@ -7,7 +7,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Config } from '../../config/schema.ts';
 import { ENRICHED_COMPANY_FIELDS, type CompanyFacts, type EnrichedCompanyField } from '../../domain/enrichment.ts';
 import { isFreeMailDomain, normalizeDomain } from '../../domain/lead.ts';
 import { parseCsv } from '../csv/parseCsv.ts';
@@ -134,7 +133,7 @@ function readCompanyTable(path: string, shownAs: string): { ok: true; table: Com
  * Opens the company table of `config.enrichment.companies` (null when not configured), resolving
  * a relative path against the folder of the config file at `configPath`.
  */
-export function openCompanyTable(config: Config, configPath: string): { ok: true; file: CompanyTableFile | null } | { ok: false; errors: string[] } {
+export function openCompanyTable(config: { enrichment?: { companies?: string | undefined } | undefined }, configPath: string): { ok: true; file: CompanyTableFile | null } | { ok: false; errors: string[] } {
   const shownAs = config.enrichment?.companies;
   if (shownAs === undefined) return { ok: true, file: null };
   const path = resolve(dirname(configPath), shownAs);

@@ -1,6 +1,6 @@
 /**
- * The enrichment webhook of `enrichment.webhook` (SPEC 4, 5): POSTs `{"lead": {...}}`, signed like
- * SPEC 2, and reads `{"company": {...}, "fields": {...}}` back. It never holds a lead past
+ * The enrichment webhook of `enrichment.webhook`: POSTs `{"lead": {...}}`, signed like
+ * requests to POST /leads, and reads `{"company": {...}, "fields": {...}}` back. It never holds a lead past
  * `timeout`: the time a request waits for a free slot (at most `concurrency` requests at once)
  * counts too. Answers are cached by company domain (a small LRU with a time to live), and leads of
  * the same domain arriving while a request is out share it. Failures are outcomes, never throws.

@@ -1,5 +1,5 @@
 /**
- * `POST /hooks/<id>` (SPEC 2b): one lead source posting in its own format. A thin adapter: the
+ * `POST /hooks/<id>`: one lead source posting in its own format. A thin adapter: the
  * provider's verification over the raw body (the preset's pure check), the body parsed, the source's
  * mapping, then exactly what POST /leads does with a lead (answerLead).
  */

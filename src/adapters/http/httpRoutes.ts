@@ -39,7 +39,7 @@ function pathOf(url: string | undefined): string {
 
 /**
  * Answers a request that no route takes: 405 (with Allow) when its path is served for other methods,
- * else 404 — `{"error":"unknown_source"}` under /hooks/ (SPEC 2b), `{"error":"not_found"}` elsewhere.
+ * else 404 — `{"error":"unknown_source"}` under /hooks/, `{"error":"not_found"}` elsewhere.
  */
 export function answerUnrouted(req: IncomingMessage, res: ServerResponse, routes: readonly HttpRoute[]): void {
   const path = pathOf(req.url);

@@ -28,7 +28,7 @@ export const leadFieldsSchema = z.record(
   }),
 );
 
-/** The body of POST /leads (SPEC 2). Unknown keys are errors so that a typo never passes silently. */
+/** The body of POST /leads. Unknown keys are errors so that a typo never passes silently. */
 export const leadPayloadSchema = z
   .object({
     external_id: text(200).optional(),
@@ -60,7 +60,7 @@ export type LeadPayload = z.output<typeof leadPayloadSchema>;
 // The schema's output is the domain Lead; this line fails to compile if they drift apart.
 const _sameShape: Lead = {} as LeadPayload;
 
-/** A normalization intake made to a lead it accepted (SPEC 2): `{ path: 'title', message: 'empty, ignored' }`. */
+/** A normalization intake made to a lead it accepted: `{ path: 'title', message: 'empty, ignored' }`. */
 export interface LeadWarning {
   path: string;
   message: string;
@@ -79,7 +79,7 @@ const RANGE_TEXT = /^((?:\d{1,3}(?:,\d{3})+|\d+))\s*(?:(?:-|–|—|to)\s*(?:\d{
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Why a value counts as "not given" (SPEC 2: "", white space, null), or undefined when it is a value. */
+/** Why a value counts as "not given" ("", white space, null), or undefined when it is a value. */
 export function absence(value: unknown): string | undefined {
   if (value === null) return 'null, ignored';
   if (typeof value !== 'string' || value.trim() !== '') return undefined;
@@ -100,7 +100,7 @@ function readNumber(text: string, ranges: boolean): { value: number; message: st
 }
 
 /**
- * Removes the "nothing" values real lead sources send (SPEC 2) from one object level, in place on a
+ * Removes the "nothing" values real lead sources send from one object level, in place on a
  * copy: each listed key whose value is "", white space or null is dropped with a warning at `prefix` + key.
  */
 function dropAbsent(object: Record<string, unknown>, keys: readonly string[], prefix: string, warnings: LeadWarning[]): void {
@@ -124,7 +124,7 @@ function readNumeric(object: Record<string, unknown>, key: string, path: string,
 }
 
 /**
- * What lenient intake makes of a request body before it is validated (SPEC 2): absent-meaning values
+ * What lenient intake makes of a request body before it is validated: absent-meaning values
  * dropped, numeric strings of `score` and `company.employees` read as numbers (a head-count range as
  * its lower end), each change listed. Only the known keys are looked at; anything else is left for
  * the schema (an unknown key stays an error). The input is not modified.

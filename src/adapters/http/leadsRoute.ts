@@ -8,7 +8,7 @@ import { header, readBody, sendJson } from './httpIo.ts';
 import { parseLeadPayload, type LeadWarning } from './leadPayload.ts';
 import { verifyWebhookAuth } from './webhookSignature.ts';
 
-/** SPEC 2: bodies above this are refused with 413. */
+/** Bodies above this are refused with 413. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
 export interface LeadsRouteDeps {
@@ -95,7 +95,7 @@ export interface LeadSubmission {
 }
 
 /**
- * Stores a validated lead and answers the request (SPEC 2's answers, shared by /leads and
+ * Stores a validated lead and answers the request (the answers shared by /leads and
  * /hooks/<id>): 202 accepted, 200 duplicate, 400 with the issues of a pre-routing that does not
  * resolve (`describeIssues` may add to them, e.g. the expression that made the path), 409 a reused key.
  */
@@ -143,7 +143,7 @@ export async function answerLead(
 /** sha256 of a raw body (tells an Idempotency-Key replay from a different request). */
 export const requestHash = (raw: Buffer): string => createHash('sha256').update(raw).digest('hex');
 
-/** POST /leads (SPEC 2). */
+/** POST /leads. */
 export function createLeadsRoute(deps: LeadsRouteDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const request = await readAuthenticatedJson(req, res, deps, 'invalid_lead');

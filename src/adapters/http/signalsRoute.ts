@@ -9,7 +9,7 @@ import { readAuthenticatedJson } from './leadsRoute.ts';
 
 const key = z.string().trim().min(1, 'must not be empty').max(500, 'at most 500 characters');
 
-/** The body of POST /signals (SPEC 3). */
+/** The body of POST /signals. */
 export const signalPayloadSchema = z
   .object({
     id: key.optional(),

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** How far a signed request's timestamp may be from now (SPEC 2). */
+/** How far a signed request's timestamp may be from now. */
 export const SIGNATURE_TOLERANCE_SECONDS = 5 * 60;
 
 /** `v0=<hex HMAC-SHA256(secret, "v0:" + timestamp + ":" + body)>`: how leadrelay signs and checks webhook bodies. */
@@ -13,7 +13,7 @@ export function signWebhookBody(secret: string, timestampSeconds: number | strin
 
 /**
  * The headers of a JSON POST leadrelay makes to a webhook (sequences, CRM write-back, the enricher),
- * signed like SPEC 2 so the receiver can check it came from this leadrelay: X-Leadrelay-Timestamp
+ * signed like requests to POST /leads so the receiver can check it came from this leadrelay: X-Leadrelay-Timestamp
  * (unix seconds of `nowMs`) and X-Leadrelay-Signature over the exact body sent.
  */
 export function signedJsonHeaders(secret: string, nowMs: number, body: string): Record<string, string> {
@@ -44,7 +44,7 @@ export function constantTimeEqual(a: string, b: string): boolean {
 }
 
 /**
- * Checks a request to /leads or /signals (SPEC 2): either `Authorization: Bearer <secret>`, or
+ * Checks a request to /leads or /signals: either `Authorization: Bearer <secret>`, or
  * `X-Leadrelay-Timestamp` + `X-Leadrelay-Signature` over the raw body with the timestamp within
  * five minutes of `nowSeconds`. Pure: the caller passes the clock's time.
  */

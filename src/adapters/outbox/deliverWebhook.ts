@@ -17,7 +17,7 @@ export function retryAfterMs(value: string | null, now: number): number | undefi
 }
 
 /**
- * POSTs signed JSON (X-Leadrelay-Timestamp + X-Leadrelay-Signature, as SPEC 2) to a webhook.
+ * POSTs signed JSON (X-Leadrelay-Timestamp + X-Leadrelay-Signature, as requests to POST /leads) to a webhook.
  * 2xx: done; 408/425/429/5xx and network errors: retry (honouring Retry-After); other 4xx: the
  * receiver refuses it, give up.
  */

@@ -26,7 +26,7 @@ export interface AppHomeDeps {
 }
 
 /**
- * The App Home (SPEC 7): published when a user opens it, and republished when their state changes
+ * The App Home: published when a user opens it, and republished when their state changes
  * (an offer, a claim, going away, a lead done). Republishing is batched: `touched(userId)` marks a
  * user, `flush()` (every second) publishes each marked user who has opened their Home once.
  */

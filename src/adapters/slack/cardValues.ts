@@ -1,6 +1,6 @@
 /**
  * What interactive elements carry back to us: the id of the thing clicked and its version, the
- * fencing token that makes a click on a stale card do nothing (ARCHITECTURE.md, compare-and-set).
+ * fencing token that makes a click on a stale card do nothing (docs/architecture.md, compare-and-set).
  * A prefix says what the id is, so one action id (`claim_lead`) can serve both an offer card and an
  * escalation. Pure.
  *

@@ -77,7 +77,7 @@ const isTokenRefusal = (error: unknown) =>
   (error as { code?: string }).code === ErrorCode.PlatformError && TOKEN_ERRORS.has((error as WebAPIPlatformError).data.error);
 
 /**
- * The Bolt app in one of SPEC 1's modes.
+ * The Bolt app in one of the run modes.
  * HTTP mode: Bolt's HTTPReceiver takes Slack at POST /slack/events and serves our routes as custom routes.
  * Socket Mode: Slack arrives over the WebSocket; our routes get a plain HTTP server on the same PORT
  * (Bolt's Socket Mode receiver would serve custom routes too, but cannot report a bind failure or the

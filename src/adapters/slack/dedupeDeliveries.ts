@@ -6,7 +6,7 @@ import type { Db } from '../sqlite/openDatabase.ts';
 const REMEMBER_MS = 24 * 60 * 60_000;
 
 /**
- * Processes each Slack event once (SPEC 8): Slack retries an event (`x-slack-retry-num`) when our ack
+ * Processes each Slack event once: Slack retries an event (`x-slack-retry-num`) when our ack
  * was slow or lost, and Bolt hands every retry to the listeners; the event_id is recorded in
  * slack_deliveries and a repeat stops here. (Interactions and slash commands are not retried by
  * Slack; their effects are guarded by compare-and-set instead.)

@@ -1,5 +1,6 @@
 import type { Config } from '../../config/schema.ts';
 import { leadRef } from '../../domain/lead.ts';
+import { escalationTarget } from '../../domain/people.ts';
 import type { DeliveryOutcome } from '../outbox/outboxWorker.ts';
 import type { SqliteLeadStore } from '../sqlite/sqliteLeadStore.ts';
 import type { SqliteOfferStore } from '../sqlite/sqliteOfferStore.ts';
@@ -10,6 +11,7 @@ import { renderAssignedDm } from './renderAssignedDm.ts';
 import { renderEscalation } from './renderEscalation.ts';
 import { renderOfferCard, signalWords, type SignalModel } from './renderOfferCard.ts';
 import { renderReminder } from './renderReminder.ts';
+import { renderSequenceNote } from './renderThreadNote.ts';
 
 /** The metadata every offer card carries, so that a card posted just before a crash is found, not posted twice. */
 export const OFFER_METADATA_TYPE = 'leadrelay_offer';
@@ -134,17 +136,15 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
     return postOnce(row, { channel: offer.channel_id, thread_ts: offer.message_ts, text });
   };
 
-  /** Where a lead's escalation goes: the escalation channel, else the team's manager, else the first manager. */
-  const escalationTarget = (leadId: number): string | null => {
-    const config = deps.config();
-    if (config.escalation?.channel) return config.escalation.channel;
-    const teamId = leads.getLead(leadId)?.team_id;
-    return config.teams.find((t) => t.id === teamId)?.manager ?? config.teams.find((t) => t.manager)?.manager ?? config.managers[0] ?? null;
+  /** Where a lead's escalation goes (see escalationTarget): a channel id, or a manager's user id for a DM. */
+  const escalationChannel = (leadId: number): string | null => {
+    const target = escalationTarget(deps.config(), leads.getLead(leadId)?.team_id ?? null);
+    return target === null ? null : target.kind === 'channel' ? target.channelId : target.userId;
   };
 
   const postEscalation = async (row: OutboxRow, leadId: number): Promise<DeliveryOutcome> => {
     const model = models.escalation(leadId);
-    const target = escalationTarget(leadId);
+    const target = escalationChannel(leadId);
     if (!model || !target) return done({ skipped: 'nobody to escalate to' });
     if (mayHaveBeenSent(row)) {
       const found = await findPosted(target, (m) => m.event_type === ESCALATION_METADATA_TYPE && m.event_payload?.outbox_id === row.id);
@@ -216,8 +216,14 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
       }
       case 'post_message': {
         // A plain text message (a "back in rotation" DM, a sequence's channel note), posted at most once.
-        const message = row.payload as { channel?: string; text?: string };
-        return postOnce(row, { channel: String(message.channel), text: String(message.text ?? ''), unfurl_links: false });
+        const message = row.payload as { channel?: string; text?: string; sequenceNote?: { sequenceId: string; rule: string } };
+        let text = String(message.text ?? '');
+        if (message.sequenceNote && row.lead_id !== null) {
+          const stored = leads.getLead(row.lead_id);
+          if (!stored) return done({ skipped: 'lead gone' });
+          text = renderSequenceNote({ ref: leadRef(stored.id), lead: stored.lead, domain: stored.domain, ...message.sequenceNote }).text;
+        }
+        return postOnce(row, { channel: String(message.channel), text, unfurl_links: false });
       }
       default:
         return { ok: false, retryable: false, error: `unknown card effect ${row.method}` };

@@ -1,5 +1,5 @@
 /**
- * The App Home tab (SPEC 7): the availability toggle, the reader's pending offers with Claim, open
+ * The App Home tab: the availability toggle, the reader's pending offers with Claim, open
  * leads with Done and stats over 7/30 days; managers also get the team board. Built from the same
  * section functions as `/leads`, `/leads stats` and `/leads team`, so both show a lead the same way.
  * Pure: `now` is a parameter; published with views.publish.

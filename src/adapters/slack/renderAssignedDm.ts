@@ -1,4 +1,4 @@
-/** The DM a rep gets when a manager assigns them a lead (SPEC 6, Escalate; SPEC 7, /reassign). Pure. */
+/** The DM a rep gets when a manager assigns them a lead. Pure. */
 import type { Lead } from '../../domain/lead.ts';
 import { contextBlock, headerBlock, sectionBlock, type SlackMessage } from './renderBlocks.ts';
 import { leadDisplayName, leadSummary, renderLeadSection } from './renderLeadSection.ts';

@@ -30,8 +30,17 @@ export const BLOCK_LIMITS = {
   optionText: 75,
 } as const;
 
+/** A header: plain text, shown as written (`:shortcodes:` too, since headers carry lead names; Unicode emoji show as they are). */
 export function headerBlock(text: string): types.HeaderBlock {
-  return { type: 'header', text: { type: 'plain_text', text: clipPlain(text, BLOCK_LIMITS.headerText), emoji: true } };
+  return { type: 'header', text: { type: 'plain_text', text: clipPlain(text, BLOCK_LIMITS.headerText), emoji: false } };
+}
+
+/**
+ * A section of plain text, for text that must show exactly as typed (a lead's name, company,
+ * message): Slack applies no markup, mentions or `:shortcodes:` to it.
+ */
+export function plainSectionBlock(text: string): types.SectionBlock {
+  return { type: 'section', text: { type: 'plain_text', text: clipPlain(text, BLOCK_LIMITS.sectionText), emoji: false } };
 }
 
 /**

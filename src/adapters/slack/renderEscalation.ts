@@ -1,5 +1,5 @@
 /**
- * The escalation (SPEC 6): a lead nobody claimed after `max_offers`, or that nobody can take, goes to
+ * The escalation: a lead nobody claimed after `max_offers`, or that nobody can take, goes to
  * `escalation.channel` or the team manager with its history, a users_select to assign it and a
  * button to take it. Re-rendered in place once someone owns it. Pure.
  */

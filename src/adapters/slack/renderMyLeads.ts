@@ -1,5 +1,5 @@
 /**
- * `/leads` (SPEC 7): the reader's pending offers, each with Claim and Pass, and their open leads,
+ * `/leads`: the reader's pending offers, each with Claim and Pass, and their open leads,
  * each with Done. The two sections are also the App Home's, so a lead looks the same in both. Pure:
  * `now` is a parameter.
  */

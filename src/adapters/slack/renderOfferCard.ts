@@ -1,5 +1,5 @@
 /**
- * The offer card (SPEC 6): the DM a rep gets for a lead, with Claim and Pass while the offer is
+ * The offer card: the DM a rep gets for a lead, with Claim and Pass while the offer is
  * pending, and what became of it afterwards. Rendered from stored state only (`now` is a parameter),
  * so the outbox can re-render and chat.update the same message after every change. Pure.
  */
@@ -10,7 +10,7 @@ import { offerButtonValue, passReasonValue } from './cardValues.ts';
 import { actionsBlock, buttonElement, staticSelectElement, contextBlock, dividerBlock, headerBlock, sectionBlock, type Block, type SlackMessage } from './renderBlocks.ts';
 import { leadDisplayName, leadSummary, renderLeadSection } from './renderLeadSection.ts';
 import { ACTIONS, PASS_REASONS, type PassReasonCode } from './slackIds.ts';
-import { escapeClip, escapeMrkdwn, mention, slackDate, utcTime } from './slackFormat.ts';
+import { escapeClip, escapeLeadText, escapeMrkdwn, mention, slackDate, utcTime } from './slackFormat.ts';
 
 /** Same states as the `offers.state` column. */
 import type { OfferState } from '../../domain/offers/offerMachine.ts';
@@ -95,7 +95,8 @@ export function renderOfferCard(model: OfferCardModel, now: number): SlackMessag
 
   const signals = signalLines(model.signals);
   if (signals) blocks.push(sectionBlock(signals));
-  if (model.why.trim() !== '') blocks.push(sectionBlock(`*Why you:* ${escapeClip(model.why.trim(), 500)}`));
+  // The why names the lead's company domain (lead text): escaped so it shows as typed.
+  if (model.why.trim() !== '') blocks.push(sectionBlock(`*Why you:* ${escapeLeadText(model.why.trim(), 500)}`));
   blocks.push(dividerBlock());
 
   if (offer.state === 'pending') {

@@ -1,4 +1,4 @@
-/** The reminder posted in an offer card's thread at `sla.remind_at` (SPEC 6). Pure. */
+/** The reminder posted in an offer card's thread at `sla.remind_at`. Pure. */
 import { formatDuration } from '../../config/duration.ts';
 import type { SlackText } from './renderBlocks.ts';
 import type { OfferCardModel } from './renderOfferCard.ts';

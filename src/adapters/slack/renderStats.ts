@@ -1,5 +1,5 @@
 /**
- * `/leads stats` (SPEC 7): per rep, over the last 7 and 30 days, offers made and what became of them
+ * `/leads stats`: per rep, over the last 7 and 30 days, offers made and what became of them
  * (claimed, passed, expired) with the median time to claim; then the totals. The App Home shows the
  * reader's own lines. Pure: `now` is a parameter.
  */

@@ -1,5 +1,5 @@
 /**
- * `/leads team` (SPEC 7, managers): the queue, the escalations, and each rep's load and availability
+ * `/leads team` (managers): the queue, the escalations, and each rep's load and availability
  * (`Alice — 3/10 open · 1 offer pending · away until …`). The same blocks end the App Home of a
  * manager. Pure: `now` is a parameter.
  */

@@ -5,6 +5,46 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * Unicode bidirectional controls (embeddings, overrides, isolates: U+202A–U+202E, U+2066–U+2069).
+ * In lead text they could make "gnp.exe" read as "exe.png"; they are removed wherever lead text is
+ * shown in Slack.
+ */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+export function stripBidiControls(text: string): string {
+  return text.replace(BIDI_CONTROLS, '');
+}
+
+/** Zero-width space: see `neutralizeMarkup`. */
+const ZWSP = '\u200B';
+
+/**
+ * Text whose `*`, `_`, `~` and `` ` `` cannot start or end mrkdwn styling: Slack's mrkdwn has no
+ * escape character. Each of `*`, `_`, `~` is put between zero-width spaces: a style marker must be
+ * preceded by the start, a space or punctuation and followed by a visible character, so whether a
+ * zero-width space counts as a space or as a letter, one of the two conditions fails. A backtick
+ * (inline code, whose rules are looser) becomes the look-alike ˋ (U+02CB), and a `>` that starts a
+ * line (a quote) gets a zero-width space before it.
+ */
+function neutralizeMarkup(text: string): string {
+  return text.replace(/[*_~]/g, `${ZWSP}$&${ZWSP}`).replace(/`/g, '\u02CB').replace(/^>/gm, `${ZWSP}>`);
+}
+
+/**
+ * Lead-supplied text (a name, a company, a domain) for a mrkdwn field, where a plain_text object is
+ * not possible: shown as typed, never as markup or a mention, bidi controls removed, at most `max`
+ * characters. Where Block Kit allows it, put lead text in a plain_text object instead (`plainLeadText`).
+ */
+export function escapeLeadText(text: string, max: number): string {
+  return escapeClip(neutralizeMarkup(stripBidiControls(text)), max);
+}
+
+/** Lead-supplied text for a plain_text object (literal by nature): bidi controls removed, at most `max` characters. */
+export function plainLeadText(text: string, max: number): string {
+  return clipPlain(stripBidiControls(text), max);
+}
+
 /** `<@U0ALICE>`: a mention that Slack renders as the user's name. */
 export function mention(userId: string): string {
   return `<@${userId}>`;

@@ -1,4 +1,4 @@
-/** Slash commands and action ids: the names manifest.yml, Slack and tests rely on (SPEC 6, 7). */
+/** Slash commands and action ids: the names manifest.yml, Slack and tests rely on. */
 export const COMMANDS = {
   away: '/away',
   leads: '/leads',

@@ -1,5 +1,5 @@
 /**
- * Calendly (SPEC 2b): a webhook subscription (API v2, `POST /webhook_subscriptions` with a signing
+ * Calendly: a webhook subscription (API v2, `POST /webhook_subscriptions` with a signing
  * key) for `invitee.created`: someone booked a meeting.
  *
  * Verification (developer.calendly.com, "Webhook signatures"):
@@ -18,7 +18,7 @@ import type { SourcePreset } from './sourcePreset.ts';
 
 export const CALENDLY_SIGNATURE_HEADER = 'calendly-webhook-signature';
 
-/** Calendly's tolerance for the signature's timestamp (SPEC 2b). */
+/** Calendly's tolerance for the signature's timestamp. */
 export const CALENDLY_TOLERANCE_SECONDS = 5 * 60;
 
 /** The value of Calendly-Webhook-Signature for a body signed at `timestampSeconds`. */

@@ -1,5 +1,5 @@
 /**
- * A configured lead source's mapping (SPEC 2b): its preset's expressions, overridden and extended by
+ * A configured lead source's mapping: its preset's expressions, overridden and extended by
  * the source's `map`, compiled once into one JSONata expression that yields every lead path in one
  * evaluation (the preset's shared values, like Typeform's answers by ref, are computed once per
  * payload). The result is assembled into a lead body, completed with the source's `defaults` and

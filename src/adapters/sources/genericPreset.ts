@@ -1,5 +1,5 @@
 /**
- * Any JSON or form post (SPEC 2b): Zapier's and Make's webhook steps, a Salesforce Flow HTTP
+ * Any JSON or form post: Zapier's and Make's webhook steps, a Salesforce Flow HTTP
  * callout, curl. Authenticated like POST /leads (`Authorization: Bearer <secret>`, or
  * X-Leadrelay-Timestamp + X-Leadrelay-Signature over the raw body), with LEADRELAY_WEBHOOK_SECRET or
  * the source's own `secret_env`. There is no payload to know in advance, so nothing is mapped by

@@ -1,5 +1,5 @@
 /**
- * HubSpot (SPEC 2b): a contact-based workflow's "Send a webhook" action (Automations → Workflows),
+ * HubSpot: a contact-based workflow's "Send a webhook" action (Automations → Workflows),
  * with "Include request signature in header" and all contact properties. The body is the contact
  * record with each property as `properties.<name>.value`.
  *

@@ -1,5 +1,5 @@
 /**
- * JSONata, the expression language of source mappings (SPEC 2b): compiling an expression, and its
+ * JSONata, the expression language of source mappings: compiling an expression, and its
  * errors in words. Expressions are compiled once, when the config is loaded; evaluating one is async.
  */
 import jsonata from 'jsonata';

@@ -1,5 +1,5 @@
 /**
- * What a lead source preset is (SPEC 2b): how `POST /hooks/<id>` checks that a request came from the
+ * What a lead source preset is: how `POST /hooks/<id>` checks that a request came from the
  * provider (a pure function of the request and the time), and how the provider's documented payload
  * becomes a lead (JSONata expressions, kept as data next to the check). The presets themselves are
  * typeformPreset.ts, hubspotPreset.ts, calendlyPreset.ts and genericPreset.ts.

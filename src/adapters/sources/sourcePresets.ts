@@ -1,4 +1,4 @@
-/** The presets by name: what `preset:` in a source of leadrelay.yml selects (SPEC 2b). */
+/** The presets by name: what `preset:` in a source of leadrelay.yml selects. */
 import { calendlyPreset } from './calendlyPreset.ts';
 import { genericPreset } from './genericPreset.ts';
 import { hubspotPreset } from './hubspotPreset.ts';

@@ -1,5 +1,5 @@
 /**
- * The signing secret of each lead source (SPEC 2b): read at start-up from the environment variable
+ * The signing secret of each lead source: read at start-up from the environment variable
  * its `secret_env` names. A variable that is not set stops start-up with a message naming it, the
  * source and where the provider shows the secret; the sandbox generates the missing ones instead
  * (as it does LEADRELAY_WEBHOOK_SECRET). A `generic` source without `secret_env` uses

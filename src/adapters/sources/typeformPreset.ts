@@ -1,5 +1,5 @@
 /**
- * Typeform (SPEC 2b): a form's "Connect → Webhooks" posts one `form_response` per submission.
+ * Typeform: a form's "Connect → Webhooks" posts one `form_response` per submission.
  * Verification: `Typeform-Signature: sha256=<base64 HMAC-SHA256(secret, raw body)>`, the secret
  * being the one set on the webhook. Typeform sends no timestamp to check.
  *

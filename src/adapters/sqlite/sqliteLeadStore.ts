@@ -203,7 +203,7 @@ export function sqliteLeadStore(db: Db) {
       return statements.escalate.run(change).changes === 1;
     },
 
-    /** A queued lead is escalated too (SPEC 6) while it stays in state queued. */
+    /** A queued lead is escalated too while it stays in state queued. */
     markQueuedEscalated(id: number, now: number, nextPingAt: number): void {
       statements.markQueuedEscalated.run({ id, now, nextPingAt });
     },

@@ -28,7 +28,7 @@ export interface StoredOffer {
   message_ts: string | null;
 }
 
-/** Offers of leads to reps (SPEC 6). Callers own the transaction. */
+/** Offers of leads to reps. Callers own the transaction. */
 export function sqliteOfferStore(db: Db) {
   const statements = {
     attempts: db.prepare('SELECT count(*) AS n FROM offers WHERE lead_id = ?'),

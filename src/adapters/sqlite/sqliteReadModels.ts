@@ -1,5 +1,5 @@
 /**
- * Read models for the Slack surface (SPEC 7): what `/leads`, `/leads team`, `/leads stats` and the
+ * Read models for the Slack surface: what `/leads`, `/leads team`, `/leads stats` and the
  * App Home show. Read-only queries, prepared once; every answer that depends on the time takes `now`.
  * The runtime state of reps (away, capacity override, open leads, offers today) is read through
  * sqliteRoutingStore, so the board shows exactly what routing decides on.
@@ -14,7 +14,7 @@ import { AWAY_INDEFINITELY, sqliteRoutingStore } from './sqliteRoutingStore.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 
-/** The stats windows, in days (SPEC 7: "over 7/30 days"). */
+/** The stats windows, in days ("over 7/30 days"). */
 export const STATS_WINDOWS = { last7d: 7 * DAY, last30d: 30 * DAY } as const;
 
 /** Leads loaded per board list; the board says "… and N more" past what it shows. */

@@ -6,7 +6,7 @@ import type { Db } from './openDatabase.ts';
 export const AWAY_INDEFINITELY = Number.MAX_SAFE_INTEGER;
 
 /**
- * Reads the runtime state a routing decision needs (SPEC 5: "fetch everything the decision needs,
+ * Reads the runtime state a routing decision needs ("fetch everything the decision needs,
  * then decide") and stores the round-robin state it changes. Callers own the transaction.
  */
 export function sqliteRoutingStore(db: Db) {

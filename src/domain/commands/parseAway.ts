@@ -1,5 +1,5 @@
 /**
- * `/away …` (SPEC 7): what a rep or manager asks for, read in the caller's time zone. Pure: `now`
+ * `/away …`: what a rep or manager asks for, read in the caller's time zone. Pure: `now`
  * and the zone are parameters; local times become instants through `wallClock`, so DST is handled.
  *
  *   (nothing)              toggle                      off | back       return now

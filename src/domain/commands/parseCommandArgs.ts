@@ -1,5 +1,5 @@
 /**
- * The argument syntax of the slash commands (SPEC 7), so that listeners only check permissions,
+ * The argument syntax of the slash commands, so that listeners only check permissions,
  * load and store. Pure. Command text arrives with `should_escape: true`: users as `<@U0BOB|bob>`
  * (or `<@U0BOB>`), channels as `<#C123|name>`, links as `<https://acme.com|acme.com>`.
  *
@@ -102,7 +102,7 @@ function isHelp(tokens: readonly string[]): boolean {
   return tokens.length === 1 && tokens[0]?.toLowerCase() === 'help';
 }
 
-/** What `/leads …` asks for (SPEC 7). */
+/** What `/leads …` asks for. */
 export type LeadsArgs =
   | { kind: 'help' }
   /** `/leads`: my pending offers and open leads. */

@@ -1,5 +1,5 @@
 /**
- * The offer lifecycle (SPEC 6) as pure transitions: `(lead facts, command, now) -> outcome | rejection`.
+ * The offer lifecycle as pure transitions: `(lead facts, command, now) -> outcome | rejection`.
  * No I/O: the app loads the facts, calls `decideOffer`, and stores the outcome (state, history,
  * effects as outbox rows) in one transaction, with compare-and-set on the versions read here — the
  * fencing tokens that make a stale timer, click or retry do nothing.

@@ -1,5 +1,5 @@
 /**
- * Eligibility (SPEC 5): the one place that says whether a rep may be offered a lead now, and when a
+ * Eligibility: the one place that says whether a rep may be offered a lead now, and when a
  * rep who may not could become eligible. Pure.
  */
 import type { Rep } from '../../config/schema.ts';

@@ -1,5 +1,5 @@
 /**
- * Who gets a lead, and why (SPEC 5): a pure function of the lead, the config, a snapshot of the
+ * Who gets a lead, and why: a pure function of the lead, the config, a snapshot of the
  * runtime state and the time. The app loads the snapshot, calls decideRoute, and stores the
  * decision (and its round-robin update) with the offer, in one transaction.
  *
@@ -9,13 +9,15 @@
  * 2. Otherwise the rules, top to bottom. A rule without `when` always matches. The first rule that
  *    matches AND can be served wins; a matched rule that cannot be served (nobody eligible, no
  *    account owner) is recorded and evaluation continues with the next rule.
- * 3. Then the `fallback` target; if nobody there is eligible either, the lead is queued.
+ * 3. Then the `fallback` target; if nobody there is eligible either, the lead is queued, named
+ *    after the last team tried, and the trace records where its escalation goes.
  *
  * Re-offering after a pass or an expiry is the same call with the rep added to `excludedReps`.
  */
 import type { Config, Rep, Target } from '../../config/schema.ts';
 import type { EnrichmentTrace } from '../enrichment.ts';
 import { leadDomain, normalizeDomain, normalizeEmail, type Lead } from '../lead.ts';
+import { escalationTarget } from '../people.ts';
 import { skipReason } from './checkEligibility.ts';
 import { compileRouting, isCompiledRouting, type CompiledRouting } from './compileRouting.ts';
 import { LocalWeekClock } from './localWeekClock.ts';
@@ -62,8 +64,8 @@ type Attempted = { served: Served } | { served: null; notServed: string };
 class DecisionContext {
   private readonly assessed = new Map<string, AssessedRep>();
   private readonly clock: LocalWeekClock;
-  /** The first team whose distribution was tried: whose manager hears about a queued lead. */
-  firstTeamTried: string | null = null;
+  /** The last team whose distribution was tried: the team that had nobody when a lead is queued. */
+  lastTeamTried: string | null = null;
 
   constructor(
     readonly routing: CompiledRouting,
@@ -133,7 +135,7 @@ class DecisionContext {
       attempts.push({ kind: 'unknown', what: 'team', id: teamId });
       return { served: null, notServed: `there is no team ${teamId}` };
     }
-    this.firstTeamTried ??= teamId;
+    this.lastTeamTried = teamId;
     const { attempt, update } = distributeLead(team, team.members.map((rep) => this.assess(rep)), this.snapshot.roundRobin.get(teamId));
     attempts.push(attempt);
     if (!update) return { served: null, notServed: `nobody eligible in team ${teamId}` };
@@ -191,7 +193,7 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 type Fired = { served: Served; fired: FiredTrace; rule: string };
 
-/** Pre-routed (SPEC 2): the named owner if eligible, else the lead's team, else the owner's first team. */
+/** Pre-routed: the named owner if eligible, else the lead's team, else the owner's first team. */
 function routePreRouted(context: DecisionContext, owner: string | undefined, team: string | undefined, trace: RoutingTrace): Fired | null {
   const attempts: AttemptTrace[] = [];
   const preRouted: NonNullable<RoutingTrace['preRouted']> = { ...(owner ? { owner } : {}), ...(team ? { team } : {}), served: false, attempts };
@@ -275,8 +277,8 @@ export function decideRoute(input: DecideRouteInput): RoutingDecision {
 
   if (fired === null) {
     const fallback = routing.compiledFrom.fallback;
-    const teamId = context.firstTeamTried ?? ('rep' in fallback ? (routing.firstTeamOf.get(fallback.rep) ?? null) : null);
-    trace.outcome = { kind: 'queued', teamId };
+    const teamId = context.lastTeamTried ?? ('rep' in fallback ? (routing.firstTeamOf.get(fallback.rep) ?? null) : null);
+    trace.outcome = { kind: 'queued', teamId, escalateTo: escalationTarget(routing.compiledFrom, teamId) };
     return { kind: 'queued', teamId, trace };
   }
   trace.fired = fired.fired;

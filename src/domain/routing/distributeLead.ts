@@ -1,5 +1,5 @@
 /**
- * A team's distribution (SPEC 5): which eligible member gets the lead. Pure.
+ * A team's distribution: which eligible member gets the lead. Pure.
  *
  * round_robin is weighted, fair stride scheduling with a team level:
  * - Every member has a `pass`, a position on a virtual clock; each lead a member receives moves

@@ -1,5 +1,5 @@
 /**
- * When the holding queue should be looked at again (SPEC 5: a queued lead is offered "the moment
+ * When the holding queue should be looked at again (a queued lead is offered "the moment
  * someone becomes eligible"): the earliest instant after `now` at which some currently ineligible
  * rep becomes eligible through time alone (away ends, hours start, daily cap resets). Changes that
  * are events (a lead done, /away off, a capacity override) are the app's to react to. Pure.

@@ -1,9 +1,10 @@
 /**
- * A routing trace as readable text, for `leadrelay route` and `/leads L-17` (SPEC 5, 10): what
+ * A routing trace as readable text, for `leadrelay route` and `/leads L-17`: what
  * enrichment filled in and from where, every rule tried and why it matched or not, what fired, each candidate rep with ✓ chosen / ✗ the reason
  * they were skipped, and the round-robin / load figures. Pure; reads only the stored trace.
  */
 import { enrichmentLines } from '../enrichment.ts';
+import { escalationTargetWords } from '../people.ts';
 import { formatInstant, formatNumber, repLabel, routeText, skipWords } from './traceText.ts';
 import type { AttemptTrace, CandidateTrace, ChoiceTrace, RoutingTrace } from './types.ts';
 
@@ -62,8 +63,9 @@ function outcomeLines(trace: RoutingTrace): string[] {
   const firedText = fired === null ? 'nothing' : fired.by === 'rule' ? `rule ${fired.index + 1} "${fired.name}"` : fired.by;
   const lines = [`Fired: ${firedText}`];
   if (outcome.kind === 'queued') {
-    const ping = outcome.teamId === null ? 'no team to ping (escalation channel)' : `ping the manager of team ${outcome.teamId}`;
-    lines.push(`Result: queued, nobody eligible; ${ping}`);
+    const team = outcome.teamId === null ? '' : ` (last tried: team ${outcome.teamId})`;
+    const to = outcome.escalateTo === undefined ? `escalated${outcome.teamId === null ? '' : ` for team ${outcome.teamId}`}` : `escalated to ${escalationTargetWords(outcome.escalateTo)}`;
+    lines.push(`Result: queued, nobody eligible${team}; ${to}`);
     return lines;
   }
   if (outcome.kind === 'sequence') {

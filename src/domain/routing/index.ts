@@ -1,5 +1,5 @@
 /**
- * The routing core (SPEC 5): conditions, eligibility, round_robin / least_loaded, account routing,
+ * The routing core: conditions, eligibility, round_robin / least_loaded, account routing,
  * the decision and its trace. Pure: the app loads a RoutingSnapshot, calls decideRoute with `now`,
  * and stores what comes back.
  */

@@ -1,5 +1,5 @@
 /**
- * Local days, for `daily_cap` ("max new leads per local day", SPEC 4): the loader counts a rep's
+ * Local days, for `daily_cap` ("max new leads per local day"): the loader counts a rep's
  * offers since `localDayStart(rep.timezone, now)`. Pure: the local wall clock comes from `Intl`.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Rule conditions (SPEC 4): does a lead satisfy a rule's `when`, and if not, which clause failed,
+ * Rule conditions: does a lead satisfy a rule's `when`, and if not, which clause failed,
  * in words a sales-ops reader understands ("score 20 is not ≥ 80"). Pure.
  *
  * Semantics, chosen for people typing leads and configs by hand:

@@ -1,5 +1,5 @@
 /**
- * Replaying leads through the routing core on simulated time (SPEC 10, `leadrelay simulate`): who
+ * Replaying leads through the routing core on simulated time (`leadrelay simulate`): who
  * would get what under a config, each rep's share against the share their weights call for, and what
  * a second config would change. Pure and deterministic: the same leads and config give the same
  * result, whatever the machine or the clock.
@@ -7,7 +7,8 @@
  * The model, kept deliberately simple so that the numbers are easy to reason about:
  * - Each lead is routed with decideRoute at its arrival time, in arrival order (file order for equal
  *   times). A lead without an arrival time arrives SIMULATION_STEP after the previous file position,
- *   counting from SIMULATION_START: the n-th lead of the file (from 0) at START + n minutes.
+ *   counting from the start (SIMULATION_START unless given): the n-th lead of the file (from 0) at
+ *   start + n minutes.
  * - Every offer to a rep is claimed at once and done at once: it counts toward the rep's daily_cap
  *   (offers since their local midnight) and sets their last offer time, but open leads never
  *   accumulate, so capacity never binds.
@@ -96,9 +97,9 @@ export interface SimulationResult {
   signals: SimulatedSignalOutcome[];
 }
 
-/** Arrival times: the given one, else SIMULATION_START + position × SIMULATION_STEP. */
-export function arrivalTimes(leads: readonly { at?: number | undefined }[]): number[] {
-  return leads.map((lead, index) => lead.at ?? SIMULATION_START + index * SIMULATION_STEP);
+/** Arrival times: the given one, else start + position × SIMULATION_STEP. */
+export function arrivalTimes(leads: readonly { at?: number | undefined }[], start: number = SIMULATION_START): number[] {
+  return leads.map((lead, index) => lead.at ?? start + index * SIMULATION_STEP);
 }
 
 /** How a lead is named in a simulation's results. */
@@ -276,13 +277,17 @@ export interface RepShare {
   /** The teams listing the rep, in config order. */
   teams: string[];
   leads: number;
+  /** Of `leads`, those routed to the rep by name (pre-routed owner, account owner, `{ rep }` target), not by a team. */
+  direct: number;
   /** Of all leads routed to reps; null when none were. */
   share: number | null;
   /**
    * What the weights call for: for each of the rep's teams, the leads that team's distribution
    * handed out × the rep's weight / the sum of the members' weights, summed over the rep's teams,
-   * divided by all leads routed to reps. Leads routed to a rep directly (pre-routed owner, account
-   * owner, `{ rep }` target) count toward nobody's target. Null when no lead went to a rep.
+   * plus the rep's `direct` leads (nobody else could have had those), divided by all leads routed to
+   * reps. The targets of all reps add up to 100%, like the shares. Who was eligible (working hours,
+   * daily caps) is not part of it: a rep outside their hours falls below their target. Null when no
+   * lead went to a rep.
    */
   target: number | null;
 }
@@ -316,6 +321,7 @@ function increment(counts: Map<string, number>, key: string): void {
 /** Totals, per-rep shares against weights, per-sequence and per-rule counts. */
 export function summarizeSimulation(config: Config, routes: readonly SimulatedRoute[], signals: readonly SimulatedSignalOutcome[] = []): SimulationSummary {
   const byRep = new Map<string, number>();
+  const directByRep = new Map<string, number>();
   const byTeam = new Map<string, number>();
   const bySequence = new Map<string, number>();
   const byRule = new Map<string, number>();
@@ -327,6 +333,7 @@ export function summarizeSimulation(config: Config, routes: readonly SimulatedRo
       totals.toReps += 1;
       increment(byRep, destination.repId);
       if (destination.teamId !== null) increment(byTeam, destination.teamId);
+      else increment(directByRep, destination.repId);
     } else if (destination.kind === 'sequence') {
       totals.toSequences += 1;
       increment(bySequence, destination.sequenceId);
@@ -342,13 +349,15 @@ export function summarizeSimulation(config: Config, routes: readonly SimulatedRo
       return sum + ((byTeam.get(team.id) ?? 0) * rep.weight) / total;
     }, 0);
     const leads = byRep.get(rep.id) ?? 0;
+    const direct = directByRep.get(rep.id) ?? 0;
     return {
       repId: rep.id,
       ...(rep.name === undefined ? {} : { name: rep.name }),
       teams: teams.map((team) => team.id),
       leads,
+      direct,
       share: totals.toReps === 0 ? null : leads / totals.toReps,
-      target: totals.toReps === 0 ? null : expected / totals.toReps,
+      target: totals.toReps === 0 ? null : (expected + direct) / totals.toReps,
     };
   });
   const ruleNames = [...config.rules.map((rule) => rule.name), 'pre-routed', 'fallback'];

@@ -1,10 +1,11 @@
 /**
- * The data the routing core takes and gives (SPEC 5): the runtime snapshot the app loads before a
+ * The data the routing core takes and gives: the runtime snapshot the app loads before a
  * decision, the decision, and its trace. Everything here is plain data; the trace in particular holds
  * no Map, Set or RegExp, so it can be stored as JSON and rendered again later (formatTrace, whyYou).
  */
 import type { Distribution, Route, Target } from '../../config/schema.ts';
 import type { EnrichmentTrace } from '../enrichment.ts';
+import type { EscalationTarget } from '../people.ts';
 
 /** One rep's runtime state, read from the database before a decision. */
 export interface RepRuntime {
@@ -82,7 +83,7 @@ export type RoutingDecision =
   | { kind: 'sequence'; sequenceId: string; rule: string; trace: RoutingTrace }
   | {
       kind: 'queued';
-      /** Whose manager to ping: the first team tried, else the fallback rep's team; null = none (use escalation.channel). */
+      /** The team that had nobody: the last team tried (the fallback's, when it is a team), else the fallback rep's team; null = none. */
       teamId: string | null;
       trace: RoutingTrace;
     };
@@ -173,7 +174,7 @@ export interface RuleTrace {
   attempts?: AttemptTrace[];
 }
 
-/** The lead named its owner and/or team (SPEC 2): rules were skipped. */
+/** The lead named its owner and/or team: rules were skipped. */
 export interface PreRoutedTrace {
   owner?: string;
   team?: string;
@@ -203,7 +204,13 @@ export type OutcomeTrace =
       via: 'owner' | 'account_owner' | 'rep' | 'team';
     }
   | { kind: 'sequence'; sequenceId: string }
-  | { kind: 'queued'; teamId: string | null };
+  | {
+      kind: 'queued';
+      /** See RoutingDecision. */
+      teamId: string | null;
+      /** Where the escalation about the queued lead goes; absent in traces stored before it was recorded. */
+      escalateTo?: EscalationTarget | null;
+    };
 
 /** Everything a routing decision considered, as plain JSON-serializable data. */
 export interface RoutingTrace {

@@ -1,4 +1,5 @@
-/** The one-line "Why you" on an offer card (SPEC 5), read from a stored trace. Pure. */
+/** The one-line "Why you" on an offer card, read from a stored trace. Pure. */
+import { escalationTargetWords } from '../people.ts';
 import { choiceWords, firedAttempts, skipWords } from './traceText.ts';
 import type { AttemptTrace, RoutingTrace } from './types.ts';
 
@@ -33,7 +34,8 @@ function unavailableOwner(attempts: readonly AttemptTrace[]): string | null {
 export function whyYou(trace: RoutingTrace): string {
   const outcome = trace.outcome;
   if (outcome.kind === 'queued') {
-    return `Queued: nobody eligible${outcome.teamId === null ? '' : ` (manager of team ${outcome.teamId} notified)`}`;
+    const team = outcome.teamId === null ? '' : ` in team ${outcome.teamId}`;
+    return `Queued: nobody eligible${team}${outcome.escalateTo === undefined ? '' : `; escalated to ${escalationTargetWords(outcome.escalateTo)}`}`;
   }
   if (outcome.kind === 'sequence') return `${origin(trace)} → sequence ${outcome.sequenceId}`;
   if (outcome.via === 'owner') return 'Pre-routed to you by the source';

@@ -1,5 +1,5 @@
 /**
- * Signal rules (SPEC 3, 4 `signals:`): checked when an engagement signal arrives on a lead. Pure.
+ * Signal rules (`signals:`): checked when an engagement signal arrives on a lead. Pure.
  */
 import type { SignalChannel, SignalKind, SignalRule } from '../../config/schema.ts';
 

@@ -38,8 +38,17 @@ function toast(text, kind = 'error') {
   toast.timer = setTimeout(() => (el.hidden = true), 6000);
 }
 
+/** What the page says when the sandbox server does not answer at all (stopped, restarting). */
+const SERVER_DOWN = 'The sandbox server is not answering: is `npm start` still running? Start it again, then reload this page.';
+
+/** POSTs JSON; `status` 0 (and `error`) when the server could not be reached, so callers show it on the page. */
 async function postJson(url, body, headers = {}) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  let response;
+  try {
+    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  } catch {
+    return { status: 0, ok: false, json: { error: SERVER_DOWN } };
+  }
   let json = null;
   try {
     json = await response.json();
@@ -134,8 +143,8 @@ async function refresh() {
       document.body.dataset.as = snapshot.as;
       writeHash();
     } while (again);
-  } catch (error) {
-    toast(`Could not load the workspace: ${error.message}`);
+  } catch {
+    toast(SERVER_DOWN);
   } finally {
     refreshing = false;
   }
@@ -173,7 +182,7 @@ async function act(element, kind, value, text) {
   element.classList.add('busy');
   try {
     const result = await postJson('/sandbox/action', body);
-    if (result.status === 409) toast('That message changed before the click arrived; here is what it shows now.', 'info');
+    if (result.json?.changed) toast('That message changed before the click arrived; here is what it shows now.', 'info');
     else if (!result.ok) toast(result.json?.error ?? `The bot answered ${result.status}`);
     else if (result.json && result.json.status >= 400) toast(`The bot answered ${result.json.status}`);
   } finally {
@@ -204,11 +213,23 @@ function onChange(event) {
   void act(select, select.dataset.kind, select.value, option ? option.textContent : undefined);
 }
 
+function commandError(text) {
+  $('command-hint').textContent = text;
+  $('command-hint').classList.add('error');
+}
+
 async function sendCommand(event) {
   event.preventDefault();
   const input = $('command-input');
   const text = input.value.trim();
   if (text === '') return;
+  // Like Slack's client, the page knows the app's commands and answers a typo itself.
+  const typed = /^(\/[a-z0-9_-]+)/i.exec(text)?.[1]?.toLowerCase();
+  const commands = view.info?.commands ?? [];
+  if (typed === undefined) return commandError('Type a slash command, e.g. /away 1h');
+  if (!commands.some((c) => c.command === typed)) {
+    return commandError(`${typed} is not a command of this app. Try ${commands.map((c) => c.command).join(', ')}.`);
+  }
   const body = { as: view.as, text };
   if (view.open !== 'dm') body.channel = view.open;
   if (view.tab === 'home') {
@@ -216,11 +237,7 @@ async function sendCommand(event) {
     writeHash();
   }
   const result = await postJson('/sandbox/command', body);
-  if (!result.ok) {
-    $('command-hint').textContent = result.json?.error ?? `The bot answered ${result.status}`;
-    $('command-hint').classList.add('error');
-    return;
-  }
+  if (!result.ok) return commandError(result.json?.error ?? `The bot answered ${result.status}`);
   $('command-hint').textContent = '';
   $('command-hint').classList.remove('error');
   input.value = '';
@@ -257,6 +274,7 @@ function postLead(lead) {
 }
 
 function describeLeadResult(result) {
+  if (result.status === 0) return result.json.error;
   if (result.status === 202) return `${result.json.lead} accepted`;
   if (result.status === 200) return `${result.json.lead} is a duplicate of an open lead`;
   if (result.status === 400 && result.json?.issues) return `Refused: ${result.json.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
@@ -270,12 +288,13 @@ async function sendLead(event) {
   box.textContent = result.status === 202 ? `${describeLeadResult(result)} — routing it now; the page follows the card.` : describeLeadResult(result);
   box.className = `result ${result.ok ? 'ok' : 'error'}`;
   if (result.status === 202) view.follow = true;
-  // Next time the same form is sent it is a new person, not a duplicate.
+  // Next time the same form is sent it is a new person, not a duplicate: the address gets the
+  // number of the lead just accepted (jane.doe+1@…), unique since every lead has its own number.
   const email = event.target.elements.email;
   if (result.status === 202 && email.value.includes('@')) {
     const [local, domain] = email.value.split('@');
     const base = local.replace(/\+\d+$/, '');
-    email.value = `${base}+${Date.now() % 100000}@${domain}`;
+    email.value = `${base}+${String(result.json.lead).replace(/^L-/, '')}@${domain}`;
   }
 }
 
@@ -284,11 +303,16 @@ async function sendSamples() {
   const results = [];
   for (const sample of view.info.samples) {
     const [local, domain] = sample.email.split('@');
-    results.push(await postLead({ ...sample, email: `${local}+${stamp}@${domain}` }));
+    const result = await postLead({ ...sample, email: `${local}+${stamp}@${domain}` });
+    results.push(result);
+    if (result.status === 0) break;
   }
   const accepted = results.filter((r) => r.status === 202).map((r) => r.json.lead);
   const box = $('lead-result');
-  box.textContent = `${accepted.length} of ${results.length} sample leads accepted${accepted.length ? ` (${accepted[0]}…${accepted[accepted.length - 1]})` : ''}. Watch the unread badges.`;
+  const down = results.find((r) => r.status === 0);
+  box.textContent = down
+    ? `${accepted.length} of ${results.length} sample leads accepted. ${down.json.error}`
+    : `${accepted.length} of ${results.length} sample leads accepted${accepted.length ? ` (${accepted[0]}…${accepted[accepted.length - 1]})` : ''}. Watch the unread badges.`;
   box.className = `result ${accepted.length === results.length ? 'ok' : 'error'}`;
 }
 
@@ -355,7 +379,12 @@ function connectEvents() {
 
 async function start() {
   readHash();
-  view.info = await (await fetch('/sandbox/info')).json();
+  try {
+    view.info = await (await fetch('/sandbox/info')).json();
+  } catch {
+    $('meta').textContent = SERVER_DOWN;
+    return;
+  }
   const info = view.info;
   $('meta').textContent = `config ${info.config} · ${info.sla}`;
   $('curl').textContent = `curl -X POST ${location.origin}/leads \\\n  -H 'Authorization: Bearer ${info.webhookSecret}' \\\n  -H 'Content-Type: application/json' \\\n  -d '{"email":"jane@acme.com","name":"Jane Doe","score":90}'`;

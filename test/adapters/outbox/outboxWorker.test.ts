@@ -81,7 +81,7 @@ function setup(slackApiUrl = 'http://127.0.0.1:9/api/') {
 }
 
 describe('outbox worker', () => {
-  it('delivers a webhook signed like SPEC 2', async () => {
+  it('delivers a webhook signed like requests to POST /leads', async () => {
     const receiver = await startReceiver();
     const t = setup();
     const id = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: { hello: 'world' } } }, clock.now());

@@ -116,9 +116,11 @@ describe('renderEscalation, unassigned', () => {
     expect(all).not.toContain('<@U0R10>');
   });
 
-  it('escapes lead text', () => {
-    const all = texts(render(buildEscalation({ lead: buildLead({ name: 'Bob & <b>Co</b>' }) })).blocks);
-    expect(all).toContain('*Bob &amp; &lt;b&gt;Co&lt;/b&gt;*');
+  it('shows lead text as typed, in plain_text, without bidi controls', () => {
+    const { blocks } = render(buildEscalation({ lead: buildLead({ name: '*Bob* & <b>Co</b> \u202Egnp.exe' }) }));
+    const lead = blocks.find((block) => block.type === 'section' && (block as { text: { type: string } }).text.type === 'plain_text');
+    expect(lead).toMatchObject({ text: { type: 'plain_text', text: expect.stringMatching(/^\*Bob\* & <b>Co<\/b> gnp\.exe, VP Sales\n/), emoji: false } });
+    expect(blocks[0]).toMatchObject({ text: { type: 'plain_text', text: 'Needs an owner: L-17 · *Bob* & <b>Co</b> gnp.exe', emoji: false } });
   });
 });
 

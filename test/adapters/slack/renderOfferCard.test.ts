@@ -63,7 +63,7 @@ function buildModel(overrides: Partial<OfferCardModel> = {}, offer: Partial<Offe
 
 
 /** Every text in the blocks (or only the mrkdwn ones, which Slack parses for markup), in order, one per line. */
-function texts(value: unknown, only?: 'mrkdwn'): string {
+function texts(value: unknown, only?: 'mrkdwn' | 'plain_text'): string {
   const found: string[] = [];
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) node.forEach(walk);
@@ -83,7 +83,7 @@ const actionsOf = (blocks: WireBlock[]) => blocks.filter((block) => block.type =
 describe('renderOfferCard, pending', () => {
   it('is a header, the lead, and Claim (primary) and Pass buttons carrying the offer id and version', () => {
     const { blocks } = render(buildModel());
-    expect(blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'New lead L-17 · Jane Doe', emoji: true } });
+    expect(blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'New lead L-17 · Jane Doe', emoji: false } });
     const claim = findElement(blocks, ACTIONS.claimLead);
     const pass = findElement(blocks, ACTIONS.passLead);
     expect(claim?.element).toMatchObject({ type: 'button', text: { type: 'plain_text', text: 'Claim' }, style: 'primary', value: 'offer:123:2' });
@@ -104,13 +104,17 @@ describe('renderOfferCard, pending', () => {
   });
 
   it('shows who the lead is: name, title, company, size, country, source, score, message and CRM link', () => {
-    const all = texts(render(buildModel()).blocks);
-    expect(all).toContain('*Jane Doe*, VP Sales');
-    expect(all).toContain('Acme (acme.com) · 1,200 employees · Software · US');
-    expect(all).toContain('jane.doe@acme.com · +1 555 0100 · <https://www.linkedin.com/in/janedoe/|LinkedIn profile>');
-    expect(all).toContain('via LinkedIn · score *87*');
-    expect(all).toContain('> We need 300 seats by Q3');
-    expect(all).toContain('<https://crm.example.com/leads/9912|Open in CRM>');
+    const { blocks } = render(buildModel());
+    // What the lead's source wrote is plain_text; only leadrelay's own words and links are mrkdwn.
+    expect(blocks[1]).toEqual({
+      type: 'section',
+      text: { type: 'plain_text', text: 'Jane Doe, VP Sales\nAcme (acme.com) · 1,200 employees · Software · US\njane.doe@acme.com · +1 555 0100', emoji: false },
+    });
+    expect(blocks[2]).toEqual({
+      type: 'section',
+      text: { type: 'mrkdwn', text: '<https://www.linkedin.com/in/janedoe/|LinkedIn profile> · via LinkedIn · score *87* · <https://crm.example.com/leads/9912|Open in CRM>' },
+    });
+    expect(blocks[3]).toEqual({ type: 'section', text: { type: 'plain_text', text: '“We need 300 seats by Q3”', emoji: false } });
   });
 
   it.each([
@@ -278,7 +282,7 @@ describe('renderOfferCard, after the offer', () => {
 });
 
 describe('renderOfferCard, hostile and huge lead text', () => {
-  it('escapes lead text so that it cannot inject markup or mentions', () => {
+  it('puts lead text in plain_text, so that it cannot inject markup or mentions', () => {
     const lead = buildLead({
       name: '<script>alert(1)</script>',
       title: 'Head of R&D',
@@ -286,17 +290,40 @@ describe('renderOfferCard, hostile and huge lead text', () => {
       message: 'Ping <!here> & <@U0CEO> <https://evil.example|click>',
     });
     const { blocks, text } = render(buildModel({ lead, domain: null }));
-    const all = texts(blocks, 'mrkdwn');
+    const mrkdwn = texts(blocks, 'mrkdwn');
+    const plain = texts(blocks, 'plain_text');
     // A header is plain_text, which Slack shows as is: the name appears literally, not as markup.
     expect(blocks[0]).toMatchObject({ type: 'header', text: { type: 'plain_text', text: 'New lead L-17 · <script>alert(1)</script>' } });
-    expect(all).toContain('*&lt;script&gt;alert(1)&lt;/script&gt;*, Head of R&amp;D');
-    expect(all).toContain('Smith &amp; Sons &lt;!channel&gt;');
-    expect(all).toContain('> Ping &lt;!here&gt; &amp; &lt;@U0CEO&gt; &lt;https://evil.example|click&gt;');
-    for (const raw of ['<script>', '<!channel>', '<!here>', '<@U0CEO>', '<https://evil.example']) {
-      expect(all).not.toContain(raw);
-      expect(text).not.toContain(raw);
+    expect(plain).toContain('<script>alert(1)</script>, Head of R&D');
+    expect(plain).toContain('Smith & Sons <!channel>');
+    expect(plain).toContain('“Ping <!here> & <@U0CEO> <https://evil.example|click>”');
+    for (const raw of ['<script>', '<!channel>', '<!here>', '<@U0CEO>', '<https://evil.example', 'script', 'Smith', 'Ping']) {
+      expect(mrkdwn).not.toContain(raw);
     }
+    for (const raw of ['<script>', '<!channel>']) expect(text).not.toContain(raw);
     expect(text).toBe('New lead L-17: &lt;script&gt;alert(1)&lt;/script&gt;, Smith &amp; Sons &lt;!channel&gt; — claim by 14:05 UTC');
+  });
+
+  it('shows *, _, ~ and backticks in lead text as typed: never bold, italic, struck or code', () => {
+    const lead = buildLead({ name: '*Jane* _Doe_', title: '~CEO~', company: { name: '`Acme`', domain: 'a_b.com' }, message: '*urgent* `rm -rf` ~maybe~ :fire:' });
+    const { blocks, text } = render(buildModel({ lead, domain: 'a_b.com', why: 'You own the account a_b.com' }));
+    expect(blocks[0]).toMatchObject({ text: { type: 'plain_text', text: 'New lead L-17 · *Jane* _Doe_', emoji: false } });
+    expect(blocks[1]).toMatchObject({ text: { type: 'plain_text', text: '*Jane* _Doe_, ~CEO~\n`Acme` (a_b.com)\njane.doe@acme.com · +1 555 0100', emoji: false } });
+    expect(blocks[3]).toMatchObject({ text: { type: 'plain_text', text: '“*urgent* `rm -rf` ~maybe~ :fire:”', emoji: false } });
+    // In mrkdwn (the "Why you" line, the notification) a marker cannot open or close a style.
+    const why = texts(blocks, 'mrkdwn').split('\n').find((line) => line.startsWith('*Why you:*')) ?? '';
+    expect(why).toBe('*Why you:* You own the account a\u200B_\u200Bb.com');
+    expect(text).toBe('New lead L-17: \u200B*\u200BJane\u200B*\u200B \u200B_\u200BDoe\u200B_\u200B, ˋAcmeˋ — claim by 14:05 UTC');
+  });
+
+  it('strips bidirectional controls from lead text, so that "gnp.exe" cannot pose as "exe.png"', () => {
+    const rlo = '\u202E';
+    const lead = buildLead({ name: `Invoice ${rlo}gnp.exe`, title: '\u2066VP\u2069', company: { name: 'Ac\u202Ame\u202C' }, message: `see ${rlo}fdp.exe`, crm_url: `https://crm.example.com/${rlo}x` });
+    const rendered = render(buildModel({ lead, domain: null }));
+    const all = JSON.stringify(rendered);
+    expect(all).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+    expect(texts(rendered.blocks, 'plain_text')).toContain('Invoice gnp.exe, VP\nAcme');
+    expect(rendered.text).toContain('Invoice gnp.exe, Acme');
   });
 
   it('does not link a CRM URL that is not http(s)', () => {
@@ -307,20 +334,20 @@ describe('renderOfferCard, hostile and huge lead text', () => {
 
   it('truncates the message excerpt to 280 characters, on one line, with an ellipsis', () => {
     const message = `We need seats.\n\n${'lots of words here '.repeat(100)}`;
-    const all = texts(render(buildModel({ lead: buildLead({ message }) })).blocks);
-    const quote = all.split('\n').find((line) => line.startsWith('> '));
+    const all = texts(render(buildModel({ lead: buildLead({ message }) })).blocks, 'plain_text');
+    const quote = all.split('\n').find((line) => line.startsWith('“'));
     expect(quote).toBeDefined();
-    const excerpt = (quote ?? '').slice(2);
+    const excerpt = (quote ?? '').slice(1, -1);
     expect(excerpt.length).toBeLessThanOrEqual(280);
     expect(excerpt.startsWith('We need seats. lots of words here')).toBe(true);
     expect(excerpt.endsWith('…')).toBe(true);
     expect(excerpt).not.toMatch(/ …$/);
   });
 
-  it('counts the excerpt in characters the reader sees, before escaping', () => {
-    const all = texts(render(buildModel({ lead: buildLead({ message: '&'.repeat(1000) }) })).blocks);
-    const quote = all.split('\n').find((line) => line.startsWith('> ')) ?? '';
-    expect(quote).toBe(`> ${'&amp;'.repeat(279)}…`);
+  it('counts the excerpt in characters the reader sees', () => {
+    const all = texts(render(buildModel({ lead: buildLead({ message: '&'.repeat(1000) }) })).blocks, 'plain_text');
+    const quote = all.split('\n').find((line) => line.startsWith('“')) ?? '';
+    expect(quote).toBe(`“${'&'.repeat(279)}…”`);
   });
 
   it('keeps the header within 150 characters and every block valid with a huge name', () => {
@@ -340,7 +367,7 @@ describe('renderOfferCard, hostile and huge lead text', () => {
     const lead: Lead = { source: 'other', email: 'someone@gmail.com', company: {}, fields: {} };
     const { blocks, text } = render(buildModel({ lead, domain: null }));
     expect(blocks[0]).toMatchObject({ text: { text: 'New lead L-17 · someone@gmail.com' } });
-    expect(texts(blocks)).toContain('_Name not given_');
+    expect(texts(blocks, 'plain_text')).toContain('Name not given');
     expect(text).toBe('New lead L-17: someone@gmail.com — claim by 14:05 UTC');
   });
 

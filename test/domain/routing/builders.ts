@@ -2,7 +2,7 @@
  * Small builders for routing tests: configs go through the real config schema (so conditions,
  * hours and defaults are exactly what the app would see), snapshots and leads from plain objects.
  */
-import { configSchema, humanErrorMap, type Condition, type Config } from '../../../src/config/schema.ts';
+import { validateConfig, type Condition, type Config } from '../../../src/config/schema.ts';
 import type { Lead } from '../../../src/domain/lead.ts';
 import type { RepRuntime, RoundRobinState, RoutingDecision, RoutingSnapshot } from '../../../src/domain/routing/index.ts';
 
@@ -69,9 +69,9 @@ export function buildConfig(spec: ConfigSpec): Config {
     rules: spec.rules ?? [],
     fallback: spec.fallback,
   };
-  const result = configSchema.safeParse(raw, { error: humanErrorMap });
-  if (!result.success) throw new Error(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('\n'));
-  return result.data;
+  const result = validateConfig(raw);
+  if (!result.ok) throw new Error(result.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('\n'));
+  return result.config;
 }
 
 export interface SnapshotSpec {

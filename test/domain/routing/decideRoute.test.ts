@@ -117,11 +117,18 @@ describe('decideRoute: rules', () => {
 describe('decideRoute: the holding queue', () => {
   const sdrAway = { U0DAN: away, U0ERIN: away };
 
-  it('queues a lead when the fallback team has nobody eligible either, naming the first team tried', () => {
+  it('queues a lead when the fallback team has nobody eligible either, naming the team that had nobody last (the fallback)', () => {
     const decision = decide({ score: 90 }, { reps: { U0ALICE: away, U0CAROL: away, ...sdrAway } });
-    expect(decision).toEqual({ kind: 'queued', teamId: 'senior', trace: expect.anything() });
+    expect(decision).toEqual({ kind: 'queued', teamId: 'sdr', trace: expect.anything() });
     expect(decision.trace.fired).toBeNull();
-    expect(decision.trace.outcome).toEqual({ kind: 'queued', teamId: 'senior' });
+    expect(decision.trace.outcome).toEqual({ kind: 'queued', teamId: 'sdr', escalateTo: { kind: 'channel', channelId: 'C0ESCALATE' } });
+  });
+
+  it('records that the escalation goes to the team manager by DM when there is no escalation channel', () => {
+    const config = buildConfig({ ...exampleSpec() });
+    const withoutChannel = { ...config, escalation: undefined, teams: config.teams.map((t) => ({ ...t, manager: t.id === 'sdr' ? 'U0DAN' : 'U0ALICE' })) };
+    const decision = decide({ score: 90 }, { reps: { U0ALICE: away, U0CAROL: away, ...sdrAway } }, withoutChannel);
+    expect(decision.trace.outcome).toEqual({ kind: 'queued', teamId: 'sdr', escalateTo: { kind: 'manager', userId: 'U0DAN', teamId: 'sdr' } });
   });
 
   it('names the fallback team when no rule matched', () => {
@@ -231,9 +238,9 @@ describe('decideRoute: pre-routed leads', () => {
     expect(decision).toMatchObject({ teamId: 'sdr', rule: 'fallback' });
   });
 
-  it('queues a pre-routed lead when the fallback has nobody either, naming its team', () => {
+  it('queues a pre-routed lead when the fallback has nobody either, naming the last team tried', () => {
     const decision = decide({ team: 'senior' }, { reps: { U0ALICE: away, U0CAROL: away, U0DAN: away, U0ERIN: away } });
-    expect(decision).toMatchObject({ kind: 'queued', teamId: 'senior' });
+    expect(decision).toMatchObject({ kind: 'queued', teamId: 'sdr' });
   });
 
   it('sends a lead naming an unknown team to the fallback', () => {

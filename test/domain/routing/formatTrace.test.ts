@@ -91,7 +91,7 @@ describe('formatTrace', () => {
     expect(text).toContain('✗ U0DAN: daily cap 20/20');
     expect(text).toContain('✗ U0ERIN: away with no return time set');
     expect(text).toContain('  → not served: nobody eligible in team sdr');
-    expect(text).toContain('Result: queued, nobody eligible; ping the manager of team senior');
+    expect(text).toContain('Result: queued, nobody eligible (last tried: team sdr); escalated to the escalation channel C0ESCALATE');
   });
 
   it('shows the load of every eligible member of a least_loaded team', () => {

@@ -78,7 +78,7 @@ describe('whyYou', () => {
 
   it('describes a queued lead', () => {
     const everyoneAway = Object.fromEntries(config.reps.map((r) => [r.id, { awayUntil: now + HOUR }]));
-    expect(whyYou(decide({ score: 50 }, { reps: everyoneAway }).trace)).toBe('Queued: nobody eligible (manager of team sdr notified)');
+    expect(whyYou(decide({ score: 50 }, { reps: everyoneAway }).trace)).toBe('Queued: nobody eligible in team sdr; escalated to the escalation channel C0ESCALATE');
   });
 
   it('works on a trace read back from JSON', () => {

@@ -26,7 +26,7 @@ async function answer(result: CommandResult, userId: string, respond: Respond): 
 }
 
 /**
- * The buttons and selects of cards and escalations (SPEC 6): `claim_lead` (a rep on their card, or a
+ * The buttons and selects of cards and escalations: `claim_lead` (a rep on their card, or a
  * manager's "Take it myself"), `pass_lead`, and `assign_lead`. Each click is acknowledged at once; the
  * card itself is updated from state through the outbox, so what the clicker sees is what is stored.
  */

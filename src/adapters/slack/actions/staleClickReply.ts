@@ -1,7 +1,7 @@
 import type { CommandResult } from '../../../app/offerLifecycle.ts';
 import { whereaboutsWords } from '../renderOfferCard.ts';
 
-/** The ephemeral answer to a click that changed nothing: where the lead is now (SPEC 6). */
+/** The ephemeral answer to a click that changed nothing: where the lead is now. */
 export function staleClickReply(result: Extract<CommandResult, { ok: false }>, viewer: string): string {
   const lead = result.ref ?? 'This lead';
   switch (result.reason) {

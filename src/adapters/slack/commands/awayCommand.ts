@@ -18,7 +18,7 @@ function movedWords(moved: number): string {
   return moved === 0 ? '' : ` ${moved} pending offer${moved === 1 ? '' : 's'} moved on to the next rep.`;
 }
 
-/** `/away` (SPEC 7): toggle, a duration, `until …` in the user's time zone, `off`; managers may name a rep. */
+/** `/away`: toggle, a duration, `until …` in the user's time zone, `off`; managers may name a rep. */
 export function registerAwayCommand(
   app: App,
   deps: { logger: Logger; config: () => Config; availability: Availability; clock: Clock; touched?: (userId: string) => void },

@@ -30,7 +30,7 @@ export interface LeadsCommandDeps {
   touched?: (userId: string) => void;
 }
 
-/** `/leads …` (SPEC 7): my offers and open leads, a lead's details, done, the team board, stats. */
+/** `/leads …`: my offers and open leads, a lead's details, done, the team board, stats. */
 export function registerLeadsCommand(app: App, deps: LeadsCommandDeps): void {
   registerCommand(app, COMMANDS.leads, { logger: deps.logger, people: deps.config }, ({ userId, text }): CommandReply => {
     const parsed = parseLeadsArgs(text);

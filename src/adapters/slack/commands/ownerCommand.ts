@@ -11,7 +11,7 @@ import { registerCommand } from './registerCommand.ts';
 
 const usage = COMMAND_USAGE[COMMANDS.owner];
 
-/** `/owner acme.com [@rep|none]` (SPEC 7): anyone may look; only managers change it. */
+/** `/owner acme.com [@rep|none]`: anyone may look; only managers change it. */
 export function registerOwnerCommand(app: App, deps: { logger: Logger; config: () => Config; accountOwners: AccountOwners }): void {
   registerCommand(app, COMMANDS.owner, { logger: deps.logger, people: deps.config }, ({ userId, text }) => {
     const parsed = parseOwnerArgs(text);

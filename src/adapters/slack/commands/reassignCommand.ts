@@ -14,7 +14,7 @@ import { registerCommand } from './registerCommand.ts';
 
 const usage = COMMAND_USAGE[COMMANDS.reassign];
 
-/** `/reassign L-17 @rep [reason]` (SPEC 7): the lead's owner or a manager hands it over; both are told. */
+/** `/reassign L-17 @rep [reason]`: the lead's owner or a manager hands it over; both are told. */
 export function registerReassignCommand(app: App, deps: { logger: Logger; config: () => Config; lifecycle: OfferLifecycle; leads: SqliteLeadStore }): void {
   registerCommand(app, COMMANDS.reassign, { logger: deps.logger, people: deps.config }, ({ userId, text }) => {
     const parsed = parseReassignArgs(text);
