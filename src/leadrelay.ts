@@ -32,7 +32,7 @@ import { sqliteRoutingStore } from './adapters/sqlite/sqliteRoutingStore.ts';
 import { createDeferredWrites } from './adapters/sqlite/deferredWrites.ts';
 import { createOutboxWorker } from './adapters/outbox/outboxWorker.ts';
 import { createWebhookDeliverer } from './adapters/outbox/deliverWebhook.ts';
-import { createSlackCaller, createSlackDeliverer } from './adapters/slack/deliverSlackCall.ts';
+import { createResponseUrlPoster, createSlackCaller, createSlackDeliverer } from './adapters/slack/deliverSlackCall.ts';
 import { createCardDeliverer } from './adapters/slack/deliverCard.ts';
 import { createCardModels } from './adapters/slack/cardModels.ts';
 import { createSlackPacer } from './adapters/slack/slackPacer.ts';
@@ -145,7 +145,18 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
     logger,
     deliverers: {
       slack: createSlackDeliverer(call),
-      card: createCardDeliverer({ call, leads, offers, models: createCardModels({ db, leads, offers, config }), config, now: () => clock.now(), maybeInFlight, touched: (userId) => touchHome(userId) }),
+      card: createCardDeliverer({
+        call,
+        respond: createResponseUrlPoster({ onCall: metrics.slackCall }),
+        responseUrls: outbox,
+        leads,
+        offers,
+        models: createCardModels({ db, leads, offers, config }),
+        config,
+        now: () => clock.now(),
+        maybeInFlight,
+        touched: (userId) => touchHome(userId),
+      }),
       // Each CRM webhook may have its own secret; sequences and the rest sign with LEADRELAY_WEBHOOK_SECRET.
       webhook: createWebhookDeliverer({ secret: (url) => config().webhooks.find((w) => w.url === url)?.secret ?? webhookSecret, now: () => clock.now() }),
     },
