@@ -39,6 +39,7 @@ import { createSlackPacer } from './adapters/slack/slackPacer.ts';
 import { renderSeenAgain } from './adapters/slack/renderThreadNote.ts';
 import { dedupeSlackDeliveries } from './adapters/slack/dedupeDeliveries.ts';
 import { registerOfferActions } from './adapters/slack/actions/registerOfferActions.ts';
+import { registerFullMessageAction } from './adapters/slack/actions/registerFullMessageAction.ts';
 import { createOfferLifecycle } from './app/offerLifecycle.ts';
 import { startScheduler } from './adapters/scheduler/startScheduler.ts';
 import { createLeadRouter } from './app/routeLead.ts';
@@ -272,6 +273,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   registerReassignCommand(slack.app, { logger, config, lifecycle, leads });
   registerOwnerCommand(slack.app, { logger, config, accountOwners: createAccountOwners({ db, clock, config, logger }) });
   registerOfferActions(slack.app, { lifecycle, people, logger, touched: home.touched });
+  registerFullMessageAction(slack.app, { leads, logger });
 
   // Leads answered 202 before a crash but not yet routed are enriched and routed (in the background:
   // an enrichment webhook may take up to its timeout), and the holding queue comes first.
