@@ -66,6 +66,11 @@ export interface LeadrelayOptions {
   companies?: CompanyTableFile | null;
   /** Where GET /metrics collects from (main.ts adds the process metrics); default a fresh registry of this bot's own. */
   metricsRegistry?: Registry;
+  /**
+   * The instance lease on the database (one writer on SQLite), held by main.ts: the outbox delivers
+   * only while it is held, and /healthz names the instance. Absent (tests): always held.
+   */
+  lease?: { holder: string; held(): boolean };
 }
 
 export interface RunningLeadrelay {
@@ -139,11 +144,13 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   // Delivered outbox rows are recorded with the next commit that happens anyway (an arriving lead's),
   // or on their own within 20 ms: under a steady flow of leads a card's delivery costs no fsync.
   const deferred = createDeferredWrites(db, { maxDelayMs: 20 });
+  const lease = options.lease;
   const worker = createOutboxWorker({
     outbox,
     deferred,
     clock,
     logger,
+    ...(lease ? { mayDeliver: () => lease.held() } : {}),
     deliverers: {
       slack: createSlackDeliverer(call),
       card: createCardDeliverer({
@@ -241,6 +248,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
       handler: createHealthzRoute({
         version: VERSION,
         mode: env.mode,
+        ...(lease ? { instance: lease.holder } : {}),
         outboxBacklog: () => outbox.backlog(clock.now()),
         failingWebhooks: () => outbox.failingWebhooks(),
         now: () => clock.now(),

@@ -10,7 +10,7 @@ import type { Config } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../adapters/logger.ts';
 import type { Db } from '../adapters/sqlite/openDatabase.ts';
-import { startLeadrelay, type RunningLeadrelay } from '../leadrelay.ts';
+import { startLeadrelay, type LeadrelayOptions, type RunningLeadrelay } from '../leadrelay.ts';
 import type { CompanyTableFile } from '../adapters/enrichment/companyTable.ts';
 import type { Registry } from 'prom-client';
 import { formatDuration } from '../config/duration.ts';
@@ -35,6 +35,8 @@ export interface SandboxOptions {
   companies?: CompanyTableFile | null;
   /** Where GET /metrics collects from (see LeadrelayOptions.metricsRegistry). */
   metricsRegistry?: Registry;
+  /** The instance lease main.ts holds (see LeadrelayOptions.lease). */
+  lease?: LeadrelayOptions['lease'];
 }
 
 export interface RunningSandbox {
@@ -78,6 +80,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       ...(options.timers !== undefined ? { timers: options.timers } : {}),
       ...(options.companies !== undefined ? { companies: options.companies } : {}),
       ...(options.metricsRegistry !== undefined ? { metricsRegistry: options.metricsRegistry } : {}),
+      ...(options.lease !== undefined ? { lease: options.lease } : {}),
       extraRoutes: routes,
     });
   } catch (error) {
