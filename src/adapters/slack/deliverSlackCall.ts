@@ -91,6 +91,8 @@ export function createSlackCaller(options: SlackCallerOptions) {
     });
     const outcome = 'error' in answer ? answer : classifySlackAnswer(answer.status, answer.retryAfter, answer.body);
     options.onCall?.(method, slackOutcomeCode(outcome));
+    // A post to a user id lands in their DM: pace both names as the one channel they are.
+    if (outcome.ok && typeof args.channel === 'string' && typeof outcome.result.channel === 'string') options.pacer?.learnChannel(args.channel, outcome.result.channel);
     return outcome;
   };
 }
