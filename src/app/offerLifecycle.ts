@@ -156,6 +156,8 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     if (!loaded) return { ok: false, reason: 'stale', leadId: null, ref: null, whereabouts: null };
     const { facts } = loaded;
     const outcome = decideOffer(facts, command, config.sla.max_offers);
+    /** The lead had an escalation message before this change: it follows the lead. */
+    const hadEscalation = outcome.ok && command.type !== 'remind' && leads.escalation(leadId)?.escalation_reason != null;
     if (!outcome.ok) return { ...outcome, leadId, ref: leadRef(leadId), whereabouts: whereabouts(leadId) };
 
     if (outcome.offer) {
@@ -202,9 +204,14 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     enqueueEffects(leadId, outcome.effects, now, click ? clickedMessage(leadId, command) : null);
     // No message keeps words that are no longer true: a reminder of an offer that ended says so, and
     // a lead's escalation message follows the lead (now offered to Bob, taken by Carol, …).
+    // A claimed lead handed to someone else: the card that says "claimed by you" says it moved on.
+    if (command.type === 'reassign' && facts.state === 'claimed') {
+      const claimedCard = offers.currentCardOf(leadId);
+      if (claimedCard !== null) outbox.enqueue({ leadId, kind: 'card', method: 'update_offer_card', payload: { offerId: claimedCard } }, now);
+    }
     const ended = outcome.offer && outcome.offer.state !== 'pending' ? facts.pendingOffer : null;
     if (ended && ended.remindedAt !== null) outbox.enqueue({ leadId, kind: 'card', method: 'update_reminder', payload: { offerId: ended.id } }, now);
-    if (command.type !== 'remind' && !outcome.effects.some((e) => e.type === 'update_escalation') && leads.escalation(leadId)?.escalation_reason) {
+    if (hadEscalation && !outcome.effects.some((e) => e.type === 'update_escalation')) {
       outbox.enqueue({ leadId, kind: 'card', method: 'update_escalation', payload: { leadId } }, now);
     }
     return { ok: true, leadId, ref: leadRef(leadId), events, ...(then ? { then } : {}), ...(outcome.freesCapacity ? { freesCapacity: true } : {}) };

@@ -144,7 +144,12 @@ function offerOutcome(model: OfferCardModel, state: Exclude<OfferState, 'pending
   switch (state) {
     case 'claimed': {
       const took = offer.resolvedAt === null ? '' : ` in ${formatDuration(offer.resolvedAt - offer.offeredAt)}`;
-      return { line: `✅ Claimed by you${took}`, phrase: `claimed by you${took}` };
+      // Reassigned since: the lead is someone else's now.
+      const w = model.whereabouts;
+      const since = w && (w.kind === 'claimed' || w.kind === 'owned') && w.repId !== offer.repId ? mention(w.repId) : null;
+      return since
+        ? { line: `✅ Claimed by you${took}\n↪️ Since reassigned to ${since}`, phrase: `claimed by you${took}, since reassigned to ${since}` }
+        : { line: `✅ Claimed by you${took}`, phrase: `claimed by you${took}` };
     }
     case 'passed':
       return { line: `👋 You passed${dash}${reason ? `\nReason: ${reason}` : ''}`, phrase: `you passed${comma}` };
