@@ -22,17 +22,15 @@
  * timing of real processes is not). LEADRELAY_CRASH_KILLS=<n> overrides the number of kills,
  * LEADRELAY_CRASH_DEBUG=1 logs the phases.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/botProcess.ts';
-import { startSlackStandIn, type ApiCall, type SlackStandIn } from '../../src/sandbox/slackStandIn.ts';
+import { startSlackStandIn, type ApiCall } from '../../src/sandbox/slackStandIn.ts';
+import { BotUnderTest, buttonValue, offerCardsPosted, OFFER_METADATA_TYPE, sleep, type PostedCard, type Run } from '../support/botUnderTest.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const SEED = Number(process.env.LEADRELAY_CRASH_SEED ?? 20_261_124) >>> 0;
 const LEADS = 150;
 const REPS = Array.from({ length: 20 }, (_, i) => `U0REP${String(i + 1).padStart(2, '0')}`);
@@ -44,7 +42,6 @@ const MAX_OFFERS = 3;
 const DEADLINE_SLACK_MS = 1500;
 const signingSecret = 'crash-signing-secret';
 const webhookSecret = 'crash-webhook-secret';
-const OFFER_METADATA_TYPE = 'leadrelay_offer';
 
 /** mulberry32: a tiny seeded PRNG, so a failing run can be replayed with its seed. */
 function mulberry32(seed: number): () => number {
@@ -86,7 +83,6 @@ function shuffle<T>(items: T[], random: Random): T[] {
   }
   return copy;
 }
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const debug = process.env.LEADRELAY_CRASH_DEBUG ? (...args: unknown[]) => console.info(new Date().toISOString(), ...args) : () => undefined;
 const tag = `[crash test seed ${SEED}; replay with LEADRELAY_CRASH_SEED=${SEED}]`;
 
@@ -106,165 +102,6 @@ rules:
   - { name: Hot, when: { score: { gte: 50 } }, route: { team: west } }
 fallback: { team: east }
 `;
-}
-
-// ---- the bot as a real process --------------------------------------------------------------------
-
-interface Run {
-  pid: number;
-  spawnedAt: number;
-  /** When /healthz first answered 200 (test process clock = the bot's clock: same machine). */
-  healthyAt: number | null;
-  /** When we sent SIGKILL or SIGTERM. */
-  stoppedAt: number | null;
-  stoppedWith: 'SIGKILL' | 'SIGTERM' | null;
-  exit: { code: number | null; signal: NodeJS.Signals | null } | null;
-  output: string;
-}
-
-/** The bot on a fixed port, so the stand-in's request URL stays valid across restarts. */
-class BotUnderTest {
-  readonly runs: Run[] = [];
-  private child: ChildProcess | undefined;
-  private current: Run | undefined;
-  private markUp: (() => void) | null = null;
-  private up: Promise<void> = new Promise<void>((resolve) => (this.markUp = resolve));
-
-  constructor(
-    readonly port: number,
-    private readonly env: Record<string, string>,
-  ) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  get isUp(): boolean {
-    return this.current?.healthyAt !== null && this.current?.healthyAt !== undefined && this.current.stoppedAt === null;
-  }
-
-  /** Resolves once the bot is up (immediately when it is). */
-  whenUp(): Promise<void> {
-    return this.up;
-  }
-
-  async start(timeoutMs = 20_000): Promise<Run> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}), ...this.env, PORT: String(this.port), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const run: Run = { pid: child.pid ?? -1, spawnedAt: Date.now(), healthyAt: null, stoppedAt: null, stoppedWith: null, exit: null, output: '' };
-    const keep = (chunk: Buffer) => {
-      run.output = (run.output + chunk.toString()).slice(-20_000);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    child.on('exit', (code, signal) => (run.exit = { code, signal }));
-    this.child = child;
-    this.current = run;
-    this.runs.push(run);
-    for (;;) {
-      if (run.exit) throw new Error(`${tag} the bot exited during start-up (${JSON.stringify(run.exit)}):\n${run.output}`);
-      try {
-        const response = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(2000) });
-        if (response.status === 200) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() - run.spawnedAt > timeoutMs) {
-        child.kill('SIGKILL');
-        throw new Error(`${tag} the bot did not become healthy within ${timeoutMs} ms:\n${run.output}`);
-      }
-      await sleep(20);
-    }
-    run.healthyAt = Date.now();
-    debug(`bot pid ${run.pid} healthy ${run.healthyAt - run.spawnedAt} ms after spawn`);
-    this.markUp?.();
-    this.markUp = null;
-    return run;
-  }
-
-  private async stopWith(signal: 'SIGKILL' | 'SIGTERM', timeoutMs: number): Promise<Run['exit']> {
-    const child = this.child;
-    const run = this.current;
-    if (!child || !run) return null;
-    if (this.markUp === null) this.up = new Promise<void>((resolve) => (this.markUp = resolve));
-    run.stoppedAt = Date.now();
-    run.stoppedWith = signal;
-    if (!run.exit) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      await exited;
-      clearTimeout(timer);
-    }
-    this.child = undefined;
-    return run.exit;
-  }
-
-  kill9(): Promise<Run['exit']> {
-    return this.stopWith('SIGKILL', 5000);
-  }
-
-  /** A clean stop (SIGTERM): finishes in-flight deliveries. */
-  terminate(): Promise<Run['exit']> {
-    return this.stopWith('SIGTERM', 15_000);
-  }
-
-  /** Runs that ended without us asking (a crash of the bot itself). */
-  unexpectedExits(): Run[] {
-    return this.runs.filter((run) => run.exit !== null && run.stoppedWith === null);
-  }
-
-  /** Up intervals [healthyAt, stoppedAt ?? Infinity], oldest first. */
-  upIntervals(): { from: number; to: number }[] {
-    return this.runs.filter((run) => run.healthyAt !== null).map((run) => ({ from: run.healthyAt as number, to: run.stoppedAt ?? Number.POSITIVE_INFINITY }));
-  }
-}
-
-// ---- Slack: offer cards and clicks ---------------------------------------------------------------
-
-interface PostedCard {
-  offerId: number;
-  userId: string;
-  channel: string;
-  ts: string;
-  call: ApiCall;
-}
-
-function offerCardsPosted(slack: SlackStandIn): PostedCard[] {
-  return slack
-    .callsTo('chat.postMessage')
-    .filter((c) => c.ok && (c.args.metadata as { event_type?: string } | undefined)?.event_type === OFFER_METADATA_TYPE)
-    .map((call) => ({
-      offerId: Number((call.args.metadata as { event_payload: { offer_id: number } }).event_payload.offer_id),
-      userId: String(call.args.channel),
-      channel: String(call.response.channel),
-      ts: String(call.response.ts),
-      call,
-    }));
-}
-
-/** The value of the button with `actionId` in a message's blocks, if it has one. */
-function buttonValue(blocks: unknown, actionId: string): string | undefined {
-  if (Array.isArray(blocks)) {
-    for (const item of blocks) {
-      const found = buttonValue(item, actionId);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-  if (typeof blocks !== 'object' || blocks === null) return undefined;
-  const record = blocks as Record<string, unknown>;
-  if (record.action_id === actionId && typeof record.value === 'string') return record.value;
-  for (const value of Object.values(record)) {
-    if (typeof value === 'object' && value !== null) {
-      const found = buttonValue(value, actionId);
-      if (found !== undefined) return found;
-    }
-  }
-  return undefined;
 }
 
 type KillMode = 'leads' | 'card' | 'card-answered' | 'escalation' | 'deadline' | 'anytime';
@@ -353,14 +190,18 @@ describe('crash safety (SPEC 8), the real process killed with SIGKILL', () => {
     const slack = await startSlackStandIn({ signingSecret, users: [...REPS, MANAGER], socketMode: false });
     cleanups.push(() => slack.close());
     const port = await freePort();
-    const bot = new BotUnderTest(port, {
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_SIGNING_SECRET: signingSecret,
-      SLACK_API_URL: slack.apiUrl,
-      LEADRELAY_WEBHOOK_SECRET: webhookSecret,
-      LEADRELAY_CONFIG: configPath,
-      LEADRELAY_DB: dbPath,
-    });
+    const bot = new BotUnderTest(
+      port,
+      {
+        SLACK_BOT_TOKEN: slack.botToken,
+        SLACK_SIGNING_SECRET: signingSecret,
+        SLACK_API_URL: slack.apiUrl,
+        LEADRELAY_WEBHOOK_SECRET: webhookSecret,
+        LEADRELAY_CONFIG: configPath,
+        LEADRELAY_DB: dbPath,
+      },
+      tag,
+    );
     cleanups.push(async () => void (await bot.kill9()));
     await bot.start();
     slack.setRequestUrl(`${bot.url}/slack/events`);
