@@ -15,7 +15,11 @@
  *  3. no offer card (and no escalation) was posted twice, and the card an offer stores is the one in Slack;
  *  4. no deadline was lost: every offer was resolved within 1.5 s of its deadline, or of the first
  *     moment after it that the bot was up (a deadline that passed while it was down: after restart);
- *  5. every lead's history matches its offers.
+ *  5. every lead's history matches its offers;
+ *  6. every stored claim and pass is shown on its card ("Claimed by you", "You passed"), including
+ *     clicks that came within milliseconds of the card's post (before its answer was recorded: a
+ *     third of the card posts are answered 40 ms late), with kills in between (one kill comes right
+ *     after such a click is acknowledged, before the card shows it).
  *
  * Every random choice comes from a PRNG seeded with the seed named in every failure message
  * (LEADRELAY_CRASH_SEED=<n> replays it; the kill schedule and each card's fate are the same, the
@@ -104,7 +108,7 @@ fallback: { team: east }
 `;
 }
 
-type KillMode = 'leads' | 'card' | 'card-answered' | 'escalation' | 'deadline' | 'anytime';
+type KillMode = 'leads' | 'card' | 'card-answered' | 'escalation' | 'deadline' | 'anytime' | 'instant-click';
 
 interface Click {
   offerId: number;
@@ -310,6 +314,31 @@ describe('crash safety (SPEC 8), the real process killed with SIGKILL', () => {
           }),
       );
     };
+    // A third of the cards' answers arrive 40 ms late (Slack has the card; the bot cannot record it yet).
+    const lateAnswers = stream('late-answers');
+    slack.fail('chat.postMessage', { delayMs: 40 }, { times: Number.POSITIVE_INFINITY, when: (args) => (args.metadata as { event_type?: string } | undefined)?.event_type === OFFER_METADATA_TYPE && lateAnswers.chance(0.33) });
+    // Some reps click within milliseconds of their card's arrival: before the bot may have recorded its post.
+    const instantClicks: Click[] = [];
+    let callsSeen = 0;
+    const stopInstant = slack.onChange(() => {
+      const calls = slack.calls;
+      for (; callsSeen < calls.length; callsSeen += 1) {
+        const call = calls[callsSeen] as ApiCall;
+        if (!call.ok || call.method !== 'chat.postMessage' || (call.args.metadata as { event_type?: string } | undefined)?.event_type !== OFFER_METADATA_TYPE) continue;
+        const offerId = Number((call.args.metadata as { event_payload: { offer_id: number } }).event_payload.offer_id);
+        const fate = stream(`instant:${offerId}`);
+        if (seenCards.has(offerId) || !fate.chance(0.25)) continue;
+        seenCards.add(offerId);
+        const card: PostedCard = { offerId, userId: String(call.args.channel), channel: String(call.response.channel), ts: String(call.response.ts), call };
+        const action = fate.chance(0.7) ? 'claim_lead' : 'pass_lead';
+        setTimeout(() => {
+          click(card, action, fate);
+          const record = clicks.at(-1);
+          if (record?.offerId === offerId) instantClicks.push(record);
+        }, fate.between(0, 15));
+      }
+    });
+    cleanups.push(stopInstant);
     const clicker = (async () => {
       const random = stream('clicker');
       while (sending || killing) {
@@ -381,6 +410,15 @@ describe('crash safety (SPEC 8), the real process killed with SIGKILL', () => {
           if (next.at !== null && next.at - Date.now() < 3000) await sleep(Math.max(0, next.at - Date.now() + random.between(-3, 10)));
           return bot.kill9();
         }
+        case 'instant-click': {
+          // The instant a click that came within milliseconds of its card's post is acknowledged: it is
+          // stored, and its card may not show it yet.
+          const since = instantClicks.length;
+          const waitStarted = Date.now();
+          while (Date.now() - waitStarted < 5000 && !instantClicks.slice(since).some((c) => c.outcome === 'answered' && c.status === 200)) await sleep(1);
+          hit = instantClicks.slice(since).some((c) => c.outcome === 'answered');
+          return bot.kill9();
+        }
         case 'anytime':
           return bot.kill9();
       }
@@ -392,7 +430,7 @@ describe('crash safety (SPEC 8), the real process killed with SIGKILL', () => {
       // posted in time the next kill tries again); the others at random kinds of moments.
       const count = process.env.LEADRELAY_CRASH_KILLS ? Number(process.env.LEADRELAY_CRASH_KILLS) : random.between(3, 5);
       const others = shuffle<KillMode>(['card-answered', 'leads', 'deadline', 'anytime'], random);
-      const schedule: KillMode[] = ['card', ...others.slice(0, Math.max(0, count - 2))];
+      const schedule: KillMode[] = ['card', 'instant-click', ...others.slice(0, Math.max(0, count - 3))];
       schedule.splice(random.between(1, Math.max(1, count - 2)), 0, 'escalation');
       schedule.length = Math.min(schedule.length, count);
       let escalationRetried = false;
@@ -458,13 +496,22 @@ describe('crash safety (SPEC 8), the real process killed with SIGKILL', () => {
         return !(lead.state === 'offered' && pending.length === 1 && pending[0]?.message_ts !== null);
       });
     };
+    /** 6: claimed and passed offers whose card does not (yet) say so. */
+    const CLICK_WORDS: Record<string, string> = { claimed: 'Claimed by you', passed: 'You passed' };
+    const unshownClicks = (s: Snapshot) =>
+      s.offers.filter((o) => {
+        const words = CLICK_WORDS[o.state];
+        if (words === undefined) return false;
+        const card = o.channel_id && o.message_ts ? slack.message(o.channel_id, o.message_ts) : undefined;
+        return !JSON.stringify(card?.blocks ?? []).includes(words);
+      });
     let last: Snapshot | undefined;
     // `eventually`, but reading a whole snapshot every 50 ms rather than every few: the stand-in shares
     // this process and must keep answering the bot promptly.
     const settling = async (timeoutMs: number) => {
       for (const since = Date.now(); ; await sleep(50)) {
         const s = (last = snapshot(db));
-        if (s.leads.length >= answered.size && unsettledLeads(s).length === 0 && stalledRows(s).length === 0) return;
+        if (s.leads.length >= answered.size && unsettledLeads(s).length === 0 && stalledRows(s).length === 0 && unshownClicks(s).length === 0) return;
         if (Date.now() - since > timeoutMs) throw new Error(`not settled within ${timeoutMs} ms`);
       }
     };
@@ -475,6 +522,7 @@ describe('crash safety (SPEC 8), the real process killed with SIGKILL', () => {
         `${tag} the bot did not settle: ${(error as Error).message}\n${s.leads.length} leads for ${answered.size} answered; first unsettled leads: ${JSON.stringify(stuck)}\n` +
           `their offers: ${JSON.stringify(s.offers.filter((o) => stuck.some((l) => l.id === o.lead_id)))}\n` +
           `outbox rows due but not delivered: ${JSON.stringify(stalledRows(s).slice(0, 20))}\n` +
+          `clicks stored but not shown on their card: ${JSON.stringify(unshownClicks(s).slice(0, 10))}\n` +
           `bot output (last run):\n${bot.runs.at(-1)?.output ?? ''}`,
       );
     });
@@ -642,6 +690,12 @@ describe('crash safety (SPEC 8), the real process killed with SIGKILL', () => {
       if (count('escalated') !== (lead.state === 'escalated' ? 1 : 0)) problems.push(`${ref} (${lead.state}) has ${count('escalated')} escalated events`);
     }
 
+    // 6. Every stored claim and pass is shown on its card.
+    for (const offer of unshownClicks(final)) {
+      const card = offer.channel_id && offer.message_ts ? slack.message(offer.channel_id, offer.message_ts) : undefined;
+      problems.push(`offer ${offer.id} (L-${offer.lead_id}) is ${offer.state}, but its card ${offer.channel_id}/${offer.message_ts} does not say so: ${card ? card.text : 'no such message'}`);
+    }
+
     const recovered = (rows: OutboxRowView[]) => rows.filter((r) => r.result !== null && (JSON.parse(r.result) as { recovered?: boolean }).recovered === true).length;
     const stats = {
       seed: SEED,
@@ -661,6 +715,11 @@ describe('crash safety (SPEC 8), the real process killed with SIGKILL', () => {
       clickNetworkErrors: clicks.filter((c) => c.outcome === 'network_error').length,
       staleClicks: clicks.filter((c) => c.stale).length,
       clicksAgainAfterError: clicks.filter((c) => c.retry).length,
+      instantClicks: instantClicks.length,
+      instantClicksAnswered: instantClicks.filter((c) => c.outcome === 'answered').length,
+      lateCardAnswers: slack.calls.filter((c) => c.injected && c.method === 'chat.postMessage').length,
+      cardsReplacedByResponseUrl: slack.responseUrlPosts.filter((p) => p.body.replace_original === true && p.status === 200).length,
+      cardUpdatesByChatUpdate: slack.callsTo('chat.update').filter((c) => c.ok).length,
       escalationsPosted: escalationPosts.length,
       escalationsPostedTwice: [...escalationsByLead.values()].filter((list) => list.length > 1).length,
       lookups: slack.callsTo('conversations.history').length,
