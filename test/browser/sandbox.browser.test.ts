@@ -121,4 +121,39 @@ describe.skipIf(!haveChromium && !process.env.CI)('sandbox page in Chromium', ()
     expect(existsSync(screenshot)).toBe(true);
     expect(pageErrors).toEqual([]);
   }, 60_000);
+
+  it('reads a 2,900-character lead message in full: "Full message" on the card opens it in a modal, and /leads L-n shows it', async () => {
+    const words = 'We run a 300-seat sales floor across EMEA and need every inbound lead owned within minutes; ';
+    const body = words.repeat(40).slice(0, 2880).trimEnd();
+    const message = `${body} Call me!`.padEnd(2900, '!');
+    expect(message).toHaveLength(2900);
+    await page.fill('#lead-form input[name="name"]', 'Long Message');
+    await page.fill('#lead-form textarea[name="message"]', message);
+    await page.click('#lead-form button[type="submit"]');
+    await expect.poll(() => page.textContent('#lead-result')).toMatch(/^L-\d+ accepted/);
+    const ref = /^(L-\d+)/.exec((await page.textContent('#lead-result')) ?? '')?.[1] as string;
+    // The page follows the lead to the rep whose card it is; the card shows an excerpt and the button.
+    const card = page.locator('#messages [data-testid="message"]', { hasText: 'Long Message' }).last();
+    await card.waitFor();
+    expect(await card.textContent()).not.toContain('Call me!');
+    await card.locator('button[data-action-id="show_full_message"]').click();
+    const modal = page.locator('[data-testid="modal"]');
+    await modal.waitFor();
+    expect(await page.textContent('#modal-title')).toBe(`${ref} · message`);
+    const shown = (await page.textContent('#modal-body')) ?? '';
+    const squeezed = (text: string) => text.replace(/\s+/g, '');
+    expect(squeezed(shown)).toContain(squeezed(message));
+    const modalShot = join(mkdtempSync(join(tmpdir(), 'leadrelay-sandbox-modal-')), 'modal.png');
+    await page.screenshot({ path: process.env.LEADRELAY_MODAL_SCREENSHOT ?? modalShot });
+    await page.click('#modal-close');
+    await page.waitForSelector('#modal', { state: 'hidden' });
+
+    // The same text in /leads L-n, as an ephemeral reply in the DM.
+    await page.fill('#command-input', `/leads ${ref}`);
+    await page.press('#command-input', 'Enter');
+    const reply = page.locator('#messages .msg-is-ephemeral', { hasText: `${ref} · Long Message` }).last();
+    await reply.waitFor();
+    expect(squeezed((await reply.textContent()) ?? '')).toContain(squeezed(message));
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });
