@@ -319,6 +319,14 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
     }, Math.min(Math.max(0, next - clock.now()), 60_000));
     deadlineTimer.unref();
   };
+  // Clicks' response URLs Slack no longer takes (30 minutes) are dropped, every ten minutes.
+  let responseUrlsSweptAt = 0;
+  const forgetResponseUrls = () => {
+    const now = clock.now();
+    if (now - responseUrlsSweptAt < 10 * 60_000) return;
+    responseUrlsSweptAt = now;
+    outbox.forgetExpiredResponseUrls(now);
+  };
   const scheduler = timers
     ? startScheduler(
         [
@@ -336,6 +344,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
           { name: 'escalation-repings', run: () => void offerLifecycle.repingDue() },
           { name: 'away-returns', run: () => void availability.returnDue() },
           { name: 'app-home', run: () => home.flush() },
+          { name: 'response-urls', run: () => void forgetResponseUrls() },
           { name: 'holding-queue', run: () => void (router.queueCheckDue() && router.rerouteQueued()) },
         ],
         logger,
