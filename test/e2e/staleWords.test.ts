@@ -98,6 +98,23 @@ describe('a resolved escalation says who owns the lead', () => {
   });
 });
 
+describe('a manager\'s "Take it myself"', () => {
+  it('replaces the escalation through the click\'s response_url with who took it', async () => {
+    const t = await start();
+    await t.command('U0ALICE', '/away', '');
+    await t.command('U0BOB', '/away', '');
+    const id = await t.postLead({ email: 'jane@acme.com', name: 'Jane Doe' });
+    const [message] = t.escalation();
+    const reply = await t.click('U0MGR', 'claim_lead', message as StandInMessage);
+    await t.settle();
+    expect(t.lead(id)).toEqual({ state: 'claimed', owner_id: 'U0MGR' });
+    expect(textOf(message)).toContain('✅ Taken by <@U0MGR>');
+    expect(textOf(message)).not.toContain('Nobody is available');
+    expect(reply.responses.posts.map((p) => [p.status, p.body.replace_original])).toEqual([[200, true]]);
+    expect(t.slack.callsTo('chat.update').filter((c) => c.args.channel === 'C0ESCALATE')).toEqual([]);
+  });
+});
+
 describe('a lead escalated again', () => {
   it('keeps its one escalation message, brought up to date in place, and pings the manager in its thread', async () => {
     const t = await start();
