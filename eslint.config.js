@@ -21,6 +21,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['node:*', 'fs', 'http', 'https', 'net', '@slack/*', 'better-sqlite3', 'node-cron'], message: 'src/domain is pure: no I/O imports (ARCHITECTURE.md).' },
+          { group: ['jsonata'], message: 'JSONata (source mappings) is evaluated in src/adapters/sources, not in the domain.' },
         ],
       }],
       'no-restricted-syntax': ['error',

@@ -106,7 +106,8 @@ export async function runOpenLoop(options: {
   ratePerSecond: number;
   seconds: number;
   body: (i: number) => string;
-  headers: Record<string, string>;
+  /** Fixed headers, or the headers of each body (a signature over it). */
+  headers: Record<string, string> | ((body: string) => Record<string, string>);
 }): Promise<{ sent: SentLead[]; statusCounts: Record<string, number>; seconds: number; latencyMs: ReturnType<typeof summarize> }> {
   const target = loopbackOnly(options.url);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -117,8 +118,10 @@ export async function runOpenLoop(options: {
     const due = Math.min(total, Math.floor(((hrNow() - started) / 1000) * options.ratePerSecond) + 1);
     while (pending.length < due) {
       const i = pending.length;
+      const body = options.body(i);
+      const headers = typeof options.headers === 'function' ? options.headers(body) : options.headers;
       pending.push(
-        post(target, agent, options.headers, options.body(i), true).then((answer) => {
+        post(target, agent, headers, body, true).then((answer) => {
           let ref: string | undefined;
           try {
             ref = (JSON.parse(answer.body ?? '{}') as { lead?: string }).lead;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only steady,intake,expiry,restart]`: measures leadrelay against
+ * `npm run bench [-- --quick] [-- --only steady,intake,hooks,expiry,restart,routing]`: measures leadrelay against
  * SPEC 11 on this machine, next to the floor pipeline (bench/floor.ts), and writes
  * bench/results/latest.json (keys: bench/README.md). Never part of `npm test`; figures are reported,
  * not asserted. Every phase starts its own processes: the bot (compiled, dist/), or the floor, and a
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from './botProcess.ts';
 import { benchExpiryBurst } from './expiryBurst.ts';
+import { benchHooks } from './hooks.ts';
 import { benchIntake } from './intake.ts';
 import { benchRestart } from './restart.ts';
 import { benchRoutingDecision } from './routingDecision.ts';
@@ -27,8 +28,8 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const secret = 'bench-webhook-secret-0123456789';
 
 const settings = quick
-  ? { steadySeconds: 5, warmSeconds: 1.5, intakeSeconds: 5, drainSeconds: 2, expiryOffers: 2_000, restartLeads: 20_000, restartPending: 2_000 }
-  : { steadySeconds: 30, warmSeconds: 3, intakeSeconds: 30, drainSeconds: 30, expiryOffers: 10_000, restartLeads: 100_000, restartPending: 10_000 };
+  ? { steadySeconds: 5, warmSeconds: 1.5, intakeSeconds: 5, drainSeconds: 2, hooksSegmentSeconds: 3, expiryOffers: 2_000, restartLeads: 20_000, restartPending: 2_000 }
+  : { steadySeconds: 30, warmSeconds: 3, intakeSeconds: 30, drainSeconds: 30, hooksSegmentSeconds: 15, expiryOffers: 10_000, restartLeads: 100_000, restartPending: 10_000 };
 
 const log = (text: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 
@@ -65,6 +66,10 @@ async function main() {
       const floor = await benchIntake({ target: 'floor', dir, configPath, secret, seconds: settings.intakeSeconds, connections: 32, drainSeconds: Math.min(10, settings.drainSeconds) });
       results.intake = { bot, floor };
     }
+    if (wanted('hooks')) {
+      log(`hooks: the same leads at 200/s to POST /leads and to POST /hooks/<id> (Typeform), 4 × ${settings.hooksSegmentSeconds} s`);
+      results.hooks = await benchHooks({ dir, secret, segmentSeconds: settings.hooksSegmentSeconds, warmSeconds: settings.warmSeconds, ratePerSecond: 200 });
+    }
     if (wanted('expiry')) {
       log(`expiry: ${settings.expiryOffers} offers expiring together`);
       results.expiry = await benchExpiryBurst({ offers: settings.expiryOffers, dir, cardsTimeoutSeconds: quick ? 20 : 300 });
@@ -75,7 +80,7 @@ async function main() {
       results.restart = await benchRestart({ dir, total: settings.restartLeads, pending: settings.restartPending, runtimes: quick ? ['compiled'] : ['compiled', 'tsx'] });
     }
     if (wanted('routing')) results.routingDecision = { reps: 500, teams: 50, rules: 200, ...benchRoutingDecision(quick ? 5_000 : 20_000) };
-    const rss = [results.steady?.bot.peakRssMb, results.intake?.bot.peakRssMb, results.expiry?.peakRssMb, ...Object.values(results.restart?.runs ?? {}).map((run) => run.peakRssMb)];
+    const rss = [results.steady?.bot.peakRssMb, results.intake?.bot.peakRssMb, results.hooks?.peakRssMb, results.expiry?.peakRssMb, ...Object.values(results.restart?.runs ?? {}).map((run) => run.peakRssMb)];
     results.peakRssMb = Math.max(0, ...rss.filter((n): n is number => n !== undefined));
     results.seconds = Math.round((Date.now() - started) / 1000);
     results.machine.loadAverageAtEnd = loadavg().map((n) => Math.round(n * 100) / 100);

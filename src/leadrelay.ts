@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { join } from 'node:path';
 import { packageRoot } from './adapters/packageRoot.ts';
-import { createAcceptLead } from './app/acceptLead.ts';
+import { createAcceptLead, type RoutingAttempt } from './app/acceptLead.ts';
 import type { Config } from './config/schema.ts';
 import type { Env } from './config/env.ts';
 import type { Clock } from './domain/clock.ts';
 import { createHealthzRoute } from './adapters/http/healthzRoute.ts';
 import { createLeadsRoute, type LeadAnswer } from './adapters/http/leadsRoute.ts';
+import { createHookRoute } from './adapters/http/hooksRoute.ts';
+import { compileSourceMapping } from './adapters/sources/compileSourceMapping.ts';
 import { createMetricsRoute } from './adapters/http/metricsRoute.ts';
 import type { HttpRoute } from './adapters/http/httpRoutes.ts';
 import { leadEventLog, type Logger } from './adapters/logger.ts';
@@ -71,6 +73,11 @@ export interface LeadrelayOptions {
    * only while it is held, and /healthz names the instance. Absent (tests): always held.
    */
   lease?: { holder: string; held(): boolean };
+  /**
+   * The signing secret of each `sources:` entry with a `secret_env`, by source id (main.ts reads them
+   * from the environment, see resolveSourceSecrets); a generic source without one uses the webhook secret.
+   */
+  sourceSecrets?: Readonly<Record<string, string>>;
 }
 
 export interface RunningLeadrelay {
@@ -201,38 +208,50 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   const routeAccepted = (leadId: number) =>
     track(router.routeSoon(leadId).catch((error: unknown) => logger.error({ err: error, lead: `L-${leadId}` }, 'routing failed; the lead stays received and is retried at the next start')));
 
+  // One intake for POST /leads and every /hooks/<id>: the same validation, dedupe, storage and routing.
+  const intake = {
+    acceptLead: createAcceptLead({
+      db,
+      leads,
+      clock,
+      config,
+      // New leads are routed in the commit that stores them, unless enrichment comes first.
+      ...(enricher.configured ? {} : { router }),
+      deferred,
+      onSeenAgain: (leadId, source, now) => {
+        lifecycle?.noteSeenAgain(leadId, renderSeenAgain(source, now).text, now);
+        worker.wake();
+      },
+    }),
+    onAnswered: onLeadAnswered,
+    onAccepted: (leadId: number, routing: RoutingAttempt | undefined) => {
+      // Routed in the commit that stored it, unless enrichment must come first (it is network I/O,
+      // never inside a transaction): then it is enriched and routed now, after the answer.
+      if (routing?.ok) router.committed(leadId, routing.outcome);
+      else {
+        if (routing) logger.error({ err: routing.error, lead: `L-${leadId}` }, 'routing in the accepting commit failed; routing the lead again');
+        routeAccepted(leadId);
+      }
+    },
+  };
+  const hookRoutes: HttpRoute[] = options.config.sources.map((source) => {
+    const secret = options.sourceSecrets?.[source.id] ?? (source.secret_env === undefined ? env.webhookSecret : undefined);
+    if (secret === undefined) throw new Error(`${source.secret_env} is not set: source "${source.id}" cannot check the requests to /hooks/${source.id}`);
+    return {
+      method: 'POST',
+      path: `/hooks/${source.id}`,
+      // Compiled once, here: a request only evaluates it.
+      handler: createHookRoute({ ...intake, mapping: compileSourceMapping(source), secret, publicUrl: env.publicUrl, clock, logger }),
+    };
+  });
+
   const routes: HttpRoute[] = [
     {
       method: 'POST',
       path: '/leads',
-      handler: createLeadsRoute({
-        webhookSecret: env.webhookSecret,
-        clock,
-        acceptLead: createAcceptLead({
-          db,
-          leads,
-          clock,
-          config,
-          // New leads are routed in the commit that stores them, unless enrichment comes first.
-          ...(enricher.configured ? {} : { router }),
-          deferred,
-          onSeenAgain: (leadId, source, now) => {
-            lifecycle?.noteSeenAgain(leadId, renderSeenAgain(source, now).text, now);
-            worker.wake();
-          },
-        }),
-        onAnswered: onLeadAnswered,
-        onAccepted: (leadId, routing) => {
-          // Routed in the commit that stored it, unless enrichment must come first (it is network I/O,
-          // never inside a transaction): then it is enriched and routed now, after the answer.
-          if (routing?.ok) router.committed(leadId, routing.outcome);
-          else {
-            if (routing) logger.error({ err: routing.error, lead: `L-${leadId}` }, 'routing in the accepting commit failed; routing the lead again');
-            routeAccepted(leadId);
-          }
-        },
-      }),
+      handler: createLeadsRoute({ webhookSecret: env.webhookSecret, clock, ...intake }),
     },
+    ...hookRoutes,
     {
       method: 'POST',
       path: '/signals',

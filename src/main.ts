@@ -12,6 +12,7 @@ import { createLogger } from './adapters/logger.ts';
 import { systemClock } from './adapters/systemClock.ts';
 import { openDatabase } from './adapters/sqlite/openDatabase.ts';
 import { openCompanyTable } from './adapters/enrichment/companyTable.ts';
+import { resolveSourceSecrets } from './adapters/sources/sourceSecrets.ts';
 import { startLeadrelay, VERSION } from './leadrelay.ts';
 import { sqliteInstanceLease } from './adapters/sqlite/sqliteInstanceLease.ts';
 import { startStandbyServer } from './adapters/http/standbyServer.ts';
@@ -38,6 +39,9 @@ const configResult = loadConfig(env.configPath);
 if (!configResult.ok) fail(formatConfigErrors(env.configPath, configResult.errors).split('\n'));
 const companies = openCompanyTable(configResult.config, env.configPath);
 if (!companies.ok) fail(companies.errors);
+// Each lead source's signing secret, from the variable its secret_env names (the sandbox makes up the missing ones).
+const sourceSecrets = resolveSourceSecrets(configResult.config.sources, process.env, { webhookSecret: env.webhookSecret, generate: env.mode === 'sandbox' });
+if (!sourceSecrets.ok) fail(sourceSecrets.errors);
 
 let db;
 try {
@@ -131,6 +135,7 @@ if (env.mode === 'sandbox') {
     companies: companies.file,
     metricsRegistry,
     lease,
+    sourceSecrets: sourceSecrets.secrets,
   }).catch(startFailed);
   running = sandbox;
   const url = `http://localhost:${sandbox.port}/`;
@@ -152,7 +157,7 @@ if (env.mode === 'sandbox') {
     ].join('\n'),
   );
 } else {
-  running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger, companies: companies.file, metricsRegistry, lease }).catch(startFailed);
+  running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger, companies: companies.file, metricsRegistry, sourceSecrets: sourceSecrets.secrets, lease }).catch(startFailed);
 }
 
 let stopping = false;

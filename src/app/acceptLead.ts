@@ -19,6 +19,10 @@ export interface AcceptLeadRequest {
   idempotencyKey?: string | undefined;
   /** sha256 of the raw body, to tell a replay from a different request reusing a key. */
   requestHash: string;
+  /** What lenient intake changed in the body (recorded with the lead's `received` history). */
+  warnings?: readonly { path: string; message: string }[];
+  /** Where it came in when not POST /leads: `hooks/<source id>`. */
+  via?: string;
 }
 
 /**
@@ -84,7 +88,7 @@ export function createAcceptLead(deps: {
     const keys = leadKeys(lead);
     const open = leads.findOpenByKeys(keys.emailKey, keys.linkedinKey, now - config.dedupe.window);
     if (open) {
-      leads.appendHistory(open.id, now, 'api', 'seen_again', { source: lead.source, matched_by: open.via });
+      leads.appendHistory(open.id, now, 'api', 'seen_again', { source: lead.source, matched_by: open.via, ...(request.via ? { via: request.via } : {}) });
       deps.onSeenAgain?.(open.id, lead.source, now);
       remember(open.id);
       return { status: 'duplicate', leadId: open.id, ref: leadRef(open.id), reason: open.via };
@@ -102,8 +106,10 @@ export function createAcceptLead(deps: {
     });
     leads.appendHistory(leadId, now, 'api', 'received', {
       source: lead.source,
+      ...(request.via ? { via: request.via } : {}),
       ...(stored.owner ? { owner: stored.owner } : {}),
       ...(stored.team ? { team: stored.team } : {}),
+      ...(request.warnings?.length ? { warnings: request.warnings } : {}),
     });
     remember(leadId);
     if (!deps.router) return { status: 'accepted', leadId, ref: leadRef(leadId) };

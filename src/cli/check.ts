@@ -22,6 +22,7 @@ function summarize(config: Config, companies: number | null): string {
     count(config.teams.length, 'team'),
     count(config.rules.length, 'rule'),
     count(config.signals.length, 'signal rule'),
+    ...(config.sources.length === 0 ? [] : [count(config.sources.length, 'lead source')]),
     ...(companies === null ? [] : [companies === 1 ? '1 company' : `${companies} companies`]),
   ].join(', ');
 }

@@ -5,6 +5,7 @@
 import { runBackup } from './backup.ts';
 import { runCheck } from './check.ts';
 import { DEFAULT_EXPORT_SINCE, EXPORT_DETAILS, runExport } from './export.ts';
+import { MAP_DETAILS, runMap } from './map.ts';
 import { runRoute } from './route.ts';
 import { SIMULATION_MODEL, runSimulate } from './simulate.ts';
 
@@ -83,6 +84,18 @@ const COMMANDS = new Map<string, Command>([
         'the lead is routed as if everyone is available and has no leads. Exit 0 with a decision (queued\n' +
         'included), 1 on a bad config, company table or lead.',
       run: (line, io) => runRoute(line, io),
+    },
+  ],
+  [
+    'map',
+    {
+      args: '<source id> <payload.json>',
+      summary: "the lead a provider's payload becomes through a source of the config, with its warnings; stores nothing",
+      minArgs: 2,
+      maxArgs: 2,
+      options: [CONFIG_OPTION],
+      details: MAP_DETAILS,
+      run: (line, io) => runMap(line, io),
     },
   ],
   [

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { leadPayloadSchema } from '../adapters/http/leadPayload.ts';
+import { parseLeadPayload } from '../adapters/http/leadPayload.ts';
 import { signalPayloadSchema } from '../adapters/http/signalsRoute.ts';
 import type { SignalChannel, SignalKind } from '../config/schema.ts';
 import { resolvePreRouting, type IntakeConfig } from '../app/acceptLead.ts';
@@ -85,8 +85,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** A lead object validated with the POST /leads schema. */
 export function validateLeadPayload(data: unknown): { lead: Lead } | { issues: ValidationIssue[] } {
-  const result = leadPayloadSchema.safeParse(data, { error: jsonErrorMap });
-  return result.success ? { lead: result.data } : { issues: describeZodIssues(result.error.issues) };
+  const result = parseLeadPayload(data);
+  return result.ok ? { lead: result.lead } : { issues: result.issues };
 }
 
 /**

@@ -25,6 +25,8 @@ export interface Env {
   configPath: string;
   dbPath: string;
   webhookSecret?: string;
+  /** LEADRELAY_PUBLIC_URL without a trailing slash: the base of the URL a provider signs (HubSpot's v3 signature). */
+  publicUrl?: string;
   logLevel: LogLevel;
 }
 
@@ -75,6 +77,11 @@ const port = z
   })
   .transform(Number);
 
+const publicUrl = z
+  .url({ protocol: /^https?$/, error: (issue) => `LEADRELAY_PUBLIC_URL must be the bot's public http(s) URL, e.g. https://leads.example.com (got ${JSON.stringify(issue.input)})` })
+  .refine((url) => !/[?#]/.test(url), { error: 'LEADRELAY_PUBLIC_URL must be a base URL without a query or fragment, e.g. https://leads.example.com' })
+  .transform((url) => url.replace(/\/+$/, ''));
+
 const logLevel = z.string().toLowerCase().pipe(
   z.enum(LOG_LEVELS, { error: (issue) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(issue.input)})` }),
 );
@@ -97,6 +104,7 @@ function schemaFor(mode: RunMode) {
     LEADRELAY_CONFIG: optional(z.string()),
     LEADRELAY_DB: optional(z.string()),
     LEADRELAY_WEBHOOK_SECRET: mode === 'sandbox' ? optional(z.string()) : required(MISSING_WEBHOOK_SECRET),
+    LEADRELAY_PUBLIC_URL: optional(publicUrl),
     LOG_LEVEL: optional(logLevel),
   });
 }
@@ -118,6 +126,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): EnvResult {
       signingSecret: vars.SLACK_SIGNING_SECRET,
       appToken: vars.SLACK_APP_TOKEN,
       webhookSecret: vars.LEADRELAY_WEBHOOK_SECRET,
+      ...(vars.LEADRELAY_PUBLIC_URL === undefined ? {} : { publicUrl: vars.LEADRELAY_PUBLIC_URL }),
       slackApiUrl: vars.SLACK_API_URL ?? 'https://slack.com/api/',
       port: vars.PORT ?? 3000,
       // The sandbox runs the example config and keeps its leads in memory (like its Slack stand-in)

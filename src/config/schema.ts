@@ -10,7 +10,12 @@
  * to `safeParse` (see loadConfig.ts).
  */
 import { z } from 'zod';
+import { LEAD_SOURCES } from '../domain/lead.ts';
 import { isValidTimeZone, type WorkingHours } from '../domain/workingHours.ts';
+// A source's expressions and defaults are checked by the code that runs them, so that `check` and
+// start-up refuse exactly what a request would fail on.
+import { parseLeadPayload } from '../adapters/http/leadPayload.ts';
+import { expressionSyntaxError } from '../adapters/sources/sourceExpression.ts';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 import { parseWorkingHours } from './hours.ts';
 import { humanErrorMap, quote, typeName } from './zodIssues.ts';
@@ -409,6 +414,86 @@ const webhook = strictObject({
   secret: nonEmptyString.optional(),
 });
 
+// ---------------------------------------------------------------------------------------------
+// Lead sources: POST /hooks/<id> (SPEC 2b)
+
+export const SOURCE_PRESET_NAMES = ['typeform', 'hubspot', 'calendly', 'generic'] as const;
+export type SourcePresetName = (typeof SOURCE_PRESET_NAMES)[number];
+
+/** The presets that verify the provider's own signature, and where the person finds that secret. */
+const SECRET_HINTS: Record<Exclude<SourcePresetName, 'generic'>, string> = {
+  typeform: "the secret set on the Typeform webhook",
+  hubspot: "your HubSpot app's client secret",
+  calendly: 'the signing key of the Calendly webhook subscription',
+};
+
+const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  error: (issue) => `invalid environment variable name ${quote(issue.input)} (letters, digits and _, e.g. TYPEFORM_SECRET)`,
+});
+
+/** Lead paths a source may set: every rule path but `source` (the source's own key sets it). */
+const MAPPABLE_PATHS = LEAD_PATHS.filter((path) => path !== 'source');
+
+function unknownSourcePathMessage(path: string, what: string): string {
+  const hint = suggest(path, [...MAPPABLE_PATHS, 'fields']);
+  return `unknown lead path ${quote(path)} for ${what}${hint === undefined ? ` (use ${MAPPABLE_PATHS.join(', ')}, fields.<name>${what === 'map' ? ' or fields' : ''})` : ` (did you mean ${hint}?)`}`;
+}
+
+/** `company.employees: 1200` → `{ company: { employees: 1200 } }`: defaults as a lead body. */
+function nestDefaults(defaults: Record<string, Scalar>): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const [path, value] of Object.entries(defaults)) {
+    const dot = path.indexOf('.');
+    if (dot < 0) body[path] = value;
+    else ((body[path.slice(0, dot)] ??= {}) as Record<string, unknown>)[path.slice(dot + 1)] = value;
+  }
+  return body;
+}
+
+/**
+ * A source: where `POST /hooks/<id>` takes a provider's payload, how it is verified (`secret_env`
+ * names the variable with the provider's signing secret), and how it becomes a lead: the preset's
+ * mapping, `map` (lead path → JSONata over the body) overriding or adding paths, `defaults` for
+ * paths the mapping leaves empty.
+ */
+const leadSource = strictObject({
+  id: shortId,
+  preset: stringEnum(SOURCE_PRESET_NAMES),
+  secret_env: envVarName.optional(),
+  source: stringEnum(LEAD_SOURCES).default('form'),
+  // Checked below, with the expressions, so that one wrong entry does not hide the others' problems.
+  map: z.record(z.string(), z.unknown()).default(() => ({})),
+  defaults: z.record(z.string(), scalar).default(() => ({})),
+}).superRefine((source, ctx) => {
+  const where = `source ${quote(source.id)}`;
+  if (source.preset !== 'generic' && source.secret_env === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['secret_env'], message: `required for the ${source.preset} preset: the environment variable that holds ${SECRET_HINTS[source.preset]}` });
+  }
+  for (const [path, expression] of Object.entries(source.map)) {
+    if (path !== 'fields' && !(isLeadPath(path) && path !== 'source')) {
+      ctx.addIssue({ code: 'custom', path: ['map', path], message: unknownSourcePathMessage(path, 'map') });
+      continue;
+    }
+    if (typeof expression !== 'string') {
+      ctx.addIssue({ code: 'custom', path: ['map', path], message: `expected a JSONata expression as text, got ${typeName(expression)} (for a fixed value use defaults)` });
+      continue;
+    }
+    const error = expressionSyntaxError(expression);
+    if (error !== undefined) ctx.addIssue({ code: 'custom', path: ['map', path], message: `${where}: invalid JSONata: ${error}` });
+  }
+  if (source.preset === 'generic' && source.map.email === undefined && source.map.linkedin_url === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['map'], message: `${where}: a generic source has no preset, so its map must set email or linkedin_url (e.g. email: "email")` });
+  }
+  const badDefaults = Object.keys(source.defaults).filter((path) => !(isLeadPath(path) && path !== 'source'));
+  for (const path of badDefaults) ctx.addIssue({ code: 'custom', path: ['defaults', path], message: unknownSourcePathMessage(path, 'defaults') });
+  if (badDefaults.length > 0) return;
+  // The defaults must be valid lead values: checked as a lead with a placeholder contact.
+  const probe = parseLeadPayload({ email: 'defaults@example.com', ...nestDefaults(source.defaults) });
+  if (!probe.ok) for (const issue of probe.issues) ctx.addIssue({ code: 'custom', path: ['defaults', issue.path], message: issue.message });
+}).transform((source) => ({ ...source, map: source.map as Record<string, string> }));
+
+export type LeadSourceConfig = z.output<typeof leadSource>;
+
 const structure = strictObject(
   {
     timezone: timeZone.default('UTC'),
@@ -425,6 +510,7 @@ const structure = strictObject(
     fallback: target,
     enrichment: enrichment.optional(),
     webhooks: z.array(webhook).default(() => []),
+    sources: z.array(leadSource).default(() => []),
   },
   'a map of settings (see leadrelay.example.yml)',
 );
@@ -501,6 +587,25 @@ function checkReferences(config: Structure, ctx: Issues): void {
   config.rules.forEach((r, i) => checkRoute(r.route, ['rules', i, 'route'], known, ctx));
   config.signals.forEach((s, i) => checkRoute(s.route, ['signals', i, 'route'], known, ctx));
   checkRoute(config.fallback, ['fallback'], known, ctx);
+  checkSources(config, ctx);
+}
+
+/** Source ids are unique, and a source pre-routing its leads names a known team and rep. */
+function checkSources(config: Structure, ctx: Issues): void {
+  checkUnique(config.sources, (s) => s.id, 'sources', 'id', 'source id', ctx);
+  const teamIds = config.teams.map((t) => t.id);
+  config.sources.forEach((source, i) => {
+    const { team, owner } = source.defaults;
+    if (team !== undefined && !teamIds.includes(String(team))) {
+      ctx.addIssue({ code: 'custom', path: ['sources', i, 'defaults', 'team'], message: `unknown team ${quote(team)}${didYouMean(String(team), teamIds)}` });
+    }
+    if (owner !== undefined) {
+      const wanted = String(owner).toLowerCase();
+      if (!config.reps.some((rep) => rep.id === owner || rep.email?.toLowerCase() === wanted)) {
+        ctx.addIssue({ code: 'custom', path: ['sources', i, 'defaults', 'owner'], message: `unknown rep ${quote(owner)} (a Slack user id or e-mail of a rep under reps)` });
+      }
+    }
+  });
 }
 
 /** Reps without a time zone work in the config's default one; resolved here so nobody forgets. */

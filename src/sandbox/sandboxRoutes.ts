@@ -18,6 +18,7 @@ import { describeZodIssues } from '../config/zodIssues.ts';
 import { sandboxSnapshot, type SandboxDirectory } from './sandboxView.ts';
 import type { AppReply, SlackStandIn } from './slackStandIn.ts';
 import { sampleLeads } from './sampleLeads.ts';
+import { isSamplePreset, SAMPLE_PAYLOAD_FILES } from './sampleHooks.ts';
 
 export interface SandboxInfo {
   /** The config file in use, as given. */
@@ -27,11 +28,19 @@ export interface SandboxInfo {
   webhookSecret: string;
 }
 
+/** The config's lead sources as the page shows them, and the sending of a provider's sample to one. */
+export interface SandboxHooks {
+  sources: { id: string; preset: string; secret_env: string; secret: string }[];
+  /** Sends the documented sample of `preset` to the first source with that preset; undefined when there is none. */
+  send(preset: string): Promise<{ status: number; body: unknown }> | undefined;
+}
+
 export interface SandboxRoutesOptions {
   slack: SlackStandIn;
   directory: SandboxDirectory;
   info: SandboxInfo;
   now: () => number;
+  hooks?: SandboxHooks;
 }
 
 // From the package root, so that the compiled bot (dist/src/…) finds them too: the page's files are
@@ -134,6 +143,8 @@ const commandRequest = z.strictObject({
 const homeRequest = z.strictObject({ as: z.string().min(1) });
 const closeModalRequest = z.strictObject({ as: z.string().min(1) });
 
+const hookSampleRequest = z.strictObject({ preset: z.string().min(1) });
+
 async function readJson<T>(req: IncomingMessage, res: ServerResponse, schema: z.ZodType<T>): Promise<T | undefined> {
   const body = await readBody(req, 64 * 1024);
   if (!body.ok) {
@@ -180,7 +191,7 @@ export function sandboxRoutes(options: SandboxRoutesOptions, events: SandboxEven
     {
       method: 'GET',
       path: '/sandbox/info',
-      handler: (_req, res) => sendJson(res, 200, { ...options.info, commands, samples: sampleLeads() }),
+      handler: (_req, res) => sendJson(res, 200, { ...options.info, commands, samples: sampleLeads(), sources: options.hooks?.sources ?? [] }),
     },
     {
       method: 'GET',
@@ -243,6 +254,18 @@ export function sandboxRoutes(options: SandboxRoutesOptions, events: SandboxEven
         if (!known(input.as)) return sendJson(res, 400, { error: `unknown person ${input.as}` });
         const closed = slack.closeModal(input.as);
         sendJson(res, 200, { closed: closed?.id ?? null });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/sandbox/hook-sample',
+      handler: async (req, res) => {
+        const input = await readJson(req, res, hookSampleRequest);
+        if (input === undefined) return;
+        if (!isSamplePreset(input.preset)) return sendJson(res, 400, { error: `no sample for ${input.preset} (samples: ${Object.keys(SAMPLE_PAYLOAD_FILES).join(', ')})` });
+        const sent = options.hooks?.send(input.preset);
+        if (sent === undefined) return sendJson(res, 400, { error: `no ${input.preset} source in this config (see sources: in ${options.info.config})` });
+        sendJson(res, 200, await sent);
       },
     },
     {

@@ -16,6 +16,8 @@ import type { Registry } from 'prom-client';
 import { formatDuration } from '../config/duration.ts';
 import { sandboxWorkspace } from './sandboxDirectory.ts';
 import { SandboxEvents, sandboxRoutes } from './sandboxRoutes.ts';
+import { isSamplePreset, sendSampleHook } from './sampleHooks.ts';
+import { resolveSourceSecrets } from '../adapters/sources/sourceSecrets.ts';
 import { startSlackStandIn, type SlackStandIn } from './slackStandIn.ts';
 
 export interface SandboxOptions {
@@ -37,6 +39,8 @@ export interface SandboxOptions {
   metricsRegistry?: Registry;
   /** The instance lease main.ts holds (see LeadrelayOptions.lease). */
   lease?: LeadrelayOptions['lease'];
+  /** The lead sources' signing secrets by source id (main.ts generates the ones not set). */
+  sourceSecrets?: Readonly<Record<string, string>>;
 }
 
 export interface RunningSandbox {
@@ -68,7 +72,22 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const events = new SandboxEvents(slack);
   const claimWithin = formatDuration(config.sla.claim_within);
   const sla = options.originalClaimWithinMs === undefined ? `claim within ${claimWithin}` : `claim within ${claimWithin} (shortened from ${formatDuration(options.originalClaimWithinMs)} for the sandbox)`;
-  const routes = sandboxRoutes({ slack, directory: seed, info: { config: options.configLabel, sla, webhookSecret }, now: () => clock.now() }, events);
+  // Every source with its secret: as given (main.ts reads them from the environment), else made up
+  // like the webhook secret; a generic source without secret_env checks the webhook secret.
+  const madeUp = resolveSourceSecrets(config.sources, {}, { webhookSecret, generate: true });
+  const sourceSecrets = { ...(madeUp.ok ? madeUp.secrets : {}), ...options.sourceSecrets };
+  const sources = config.sources.map((source) => ({ source, secret: sourceSecrets[source.id] ?? webhookSecret }));
+  let botUrl = '';
+  const hooks = {
+    sources: sources.map(({ source, secret }) => ({ id: source.id, preset: source.preset, secret_env: source.secret_env ?? 'LEADRELAY_WEBHOOK_SECRET', secret })),
+    send: (preset: string) => {
+      const found = sources.find(({ source }) => source.preset === preset);
+      if (!found || !isSamplePreset(found.source.preset)) return undefined;
+      const source = { ...found.source, preset: found.source.preset };
+      return sendSampleHook(source, found.secret, { baseUrl: botUrl, publicUrl: env.publicUrl, nowMs: clock.now(), stamp: Date.now().toString(36).slice(-6) });
+    },
+  };
+  const routes = sandboxRoutes({ slack, directory: seed, info: { config: options.configLabel, sla, webhookSecret }, now: () => clock.now(), hooks }, events);
   let bot: RunningLeadrelay;
   try {
     bot = await startLeadrelay({
@@ -81,6 +100,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       ...(options.companies !== undefined ? { companies: options.companies } : {}),
       ...(options.metricsRegistry !== undefined ? { metricsRegistry: options.metricsRegistry } : {}),
       ...(options.lease !== undefined ? { lease: options.lease } : {}),
+      sourceSecrets,
       extraRoutes: routes,
     });
   } catch (error) {
@@ -89,6 +109,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     throw error;
   }
   slack.setRequestUrl(`http://127.0.0.1:${bot.port}/slack/events`);
+  botUrl = `http://127.0.0.1:${bot.port}`;
   return {
     port: bot.port,
     webhookSecret,

@@ -122,17 +122,52 @@ describe.skipIf(!haveChromium && !process.env.CI)('sandbox page in Chromium', ()
     expect(pageErrors).toEqual([]);
   }, 60_000);
 
+  it('sends a Typeform, HubSpot and Calendly sample from the page: each one signed through /hooks/<id> to a rep\'s card', async () => {
+    await page.goto(`http://127.0.0.1:${sandbox.port}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.waitForSelector('#live.on');
+    expect(await page.isVisible('#hook-samples')).toBe(true);
+    expect(await page.locator('#hook-buttons button').allTextContents()).toEqual(['Send a Typeform sample', 'Send a HubSpot sample', 'Send a Calendly sample']);
+    // "From your shell" gives the (made up) secrets to sign a provider's sample with.
+    expect(await page.textContent('#curl')).toMatch(/export TYPEFORM_SECRET=\S{20,} \\\n {2}HUBSPOT_CLIENT_SECRET=\S{20,} \\\n {2}CALENDLY_SIGNING_KEY=\S{20,}/);
+    const samples: [string, string, RegExp, string][] = [
+      ['hubspot', 'hubspot-contacts', /^HubSpot sample → \/hooks\/hubspot-contacts: L-\d+ accepted/, 'Codey Huang'],
+      ['typeform', 'demo-form', /^Typeform sample → \/hooks\/demo-form: L-\d+ accepted/, 'Laura'],
+      ['calendly', 'demo-booking', /^Calendly sample → \/hooks\/demo-booking: L-\d+ accepted/, 'John Doe'],
+    ];
+    for (const [preset, id, said, name] of samples) {
+      const before = (await page.textContent('#hook-result')) ?? '';
+      await page.click(`#hook-buttons button[data-preset="${preset}"]`);
+      await expect.poll(async () => ((await page.textContent('#hook-result')) ?? '') !== before && (await page.textContent('#hook-result'))).toMatch(said);
+      const ref = /L-\d+/.exec((await page.textContent('#hook-result')) ?? '')?.[0] ?? '';
+      const leadId = Number(ref.slice(2));
+      const via = db.prepare(`SELECT json_extract(detail, '$.via') AS via FROM lead_history WHERE lead_id = ? AND event = 'received'`).get(leadId) as { via: string };
+      expect(via.via).toBe(`hooks/${id}`);
+      // The page follows the new card to the rep it was offered to.
+      await expect.poll(() => page.locator('#messages [data-testid="message"]').last().textContent(), { timeout: 15_000 }).toContain(name);
+    }
+    if (process.env.LEADRELAY_HOOK_SCREENSHOT) await page.screenshot({ path: process.env.LEADRELAY_HOOK_SCREENSHOT });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
   it('reads a 2,900-character lead message in full: "Full message" on the card opens it in a modal, and /leads L-n shows it', async () => {
     const words = 'We run a 300-seat sales floor across EMEA and need every inbound lead owned within minutes; ';
     const body = words.repeat(40).slice(0, 2880).trimEnd();
     const message = `${body} Call me!`.padEnd(2900, '!');
     expect(message).toHaveLength(2900);
     await page.fill('#lead-form input[name="name"]', 'Long Message');
+    await page.fill('#lead-form input[name="email"]', 'long.message@example.net');
+    await page.fill('#lead-form input[name="score"]', '50');
     await page.fill('#lead-form textarea[name="message"]', message);
     await page.click('#lead-form button[type="submit"]');
     await expect.poll(() => page.textContent('#lead-result')).toMatch(/^L-\d+ accepted/);
     const ref = /^(L-\d+)/.exec((await page.textContent('#lead-result')) ?? '')?.[1] as string;
-    // The page follows the lead to the rep whose card it is; the card shows an excerpt and the button.
+    // Open the DM of the rep the lead is offered to (the page may have followed it there already).
+    const offeredTo = () => (db.prepare(`SELECT rep_id FROM offers WHERE lead_id = ? AND state = 'pending'`).get(Number(ref.slice(2))) as { rep_id: string } | undefined)?.rep_id;
+    await expect.poll(offeredTo).toBeTruthy();
+    const rep = offeredTo() as string;
+    await page.click(`#people button[data-person="${rep}"]`);
+    // The card shows an excerpt and the button.
     const card = page.locator('#messages [data-testid="message"]', { hasText: 'Long Message' }).last();
     await card.waitFor();
     expect(await card.textContent()).not.toContain('Call me!');

@@ -15,7 +15,7 @@ describe('leadrelay check', () => {
   it('accepts the example config, summarizes it and exits 0', async () => {
     expect(await run(['check', EXAMPLE])).toEqual({
       code: 0,
-      stdout: `${EXAMPLE} is valid: 6 reps, 3 teams, 4 rules, 2 signal rules\n`,
+      stdout: `${EXAMPLE} is valid: 6 reps, 3 teams, 4 rules, 2 signal rules, 4 lead sources\n`,
       stderr: '',
     });
   });
@@ -50,7 +50,7 @@ fallback: { team: sales }
     expect(uncommented).not.toBe(example);
     const config = file('leadrelay.yml', uncommented);
     copyFileSync(fileURLToPath(new URL('../../companies.example.csv', import.meta.url)), join(temp.dir, 'companies.example.csv'));
-    expect(await run(['check', config])).toEqual({ code: 0, stdout: `${config} is valid: 6 reps, 3 teams, 4 rules, 2 signal rules, 5 companies\n`, stderr: '' });
+    expect(await run(['check', config])).toEqual({ code: 0, stdout: `${config} is valid: 6 reps, 3 teams, 4 rules, 2 signal rules, 4 lead sources, 5 companies\n`, stderr: '' });
   });
 
   it('checks the company table of enrichment.companies: its size when valid, every bad row otherwise', async () => {

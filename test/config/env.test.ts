@@ -73,6 +73,21 @@ describe('parseEnv: values', () => {
   it('reads the log level in any case', () => {
     expect(envOf({ LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug');
   });
+
+  it('reads LEADRELAY_PUBLIC_URL (the URL HubSpot signs) without its trailing slash', () => {
+    expect(envOf({ ...HTTP, LEADRELAY_PUBLIC_URL: 'https://leads.example.com/' }).publicUrl).toBe('https://leads.example.com');
+    expect(envOf({ ...HTTP, LEADRELAY_PUBLIC_URL: 'https://example.com/leadrelay' }).publicUrl).toBe('https://example.com/leadrelay');
+    expect(envOf(HTTP)).not.toHaveProperty('publicUrl');
+  });
+
+  it('rejects a LEADRELAY_PUBLIC_URL that is not a base URL', () => {
+    expect(errorsOf({ ...HTTP, LEADRELAY_PUBLIC_URL: 'leads.example.com' })).toEqual([
+      'LEADRELAY_PUBLIC_URL must be the bot\'s public http(s) URL, e.g. https://leads.example.com (got "leads.example.com")',
+    ]);
+    expect(errorsOf({ ...HTTP, LEADRELAY_PUBLIC_URL: 'https://leads.example.com/?a=1' })).toEqual([
+      'LEADRELAY_PUBLIC_URL must be a base URL without a query or fragment, e.g. https://leads.example.com',
+    ]);
+  });
 });
 
 describe('parseEnv: errors', () => {

@@ -485,3 +485,86 @@ describe('formatConfigErrors', () => {
     expect(formatConfigErrors('x.yml', [{ path: '', message: 'x.yml is empty' }])).toBe('x.yml is empty');
   });
 });
+
+describe('parseConfig: sources (POST /hooks/<id>)', () => {
+  const sources = (yaml: string) => `${BASE}sources:\n${yaml}`;
+
+  it('reads a source with its defaults: source form, no map, no defaults', () => {
+    expect(configOf(sources('  - { id: demo-form, preset: typeform, secret_env: TYPEFORM_SECRET }\n')).sources).toEqual([
+      { id: 'demo-form', preset: 'typeform', secret_env: 'TYPEFORM_SECRET', source: 'form', map: {}, defaults: {} },
+    ]);
+    expect(configOf(BASE).sources).toEqual([]);
+  });
+
+  it('reads map (lead path → JSONata) and defaults (lead path → value)', () => {
+    const config = configOf(
+      sources(`  - id: demo-form
+    preset: typeform
+    secret_env: TYPEFORM_SECRET
+    source: linkedin
+    map:
+      name: "form_response.answers[field.ref='full_name'].text"
+      company.employees: "form_response.answers[field.ref='employees'].number"
+      fields: "form_response.hidden"
+    defaults: { team: sales, company.country: DE, fields.campaign: spring }
+`),
+    );
+    expect(config.sources[0]).toMatchObject({
+      source: 'linkedin',
+      map: { name: "form_response.answers[field.ref='full_name'].text", 'company.employees': "form_response.answers[field.ref='employees'].number", fields: 'form_response.hidden' },
+      defaults: { team: 'sales', 'company.country': 'DE', 'fields.campaign': 'spring' },
+    });
+  });
+
+  it('compiles every expression and names the source and path of a bad one', () => {
+    expect(errorsOf(sources(`  - id: demo-form
+    preset: typeform
+    secret_env: TYPEFORM_SECRET
+    map:
+      name: "form_response.answers[field.ref="
+      title: "$uppercase("
+`))).toEqual([
+      'leadrelay.yml:14 sources[0].map.name: source "demo-form": invalid JSONata: Expected "]" before end of expression (at character 32)',
+      'leadrelay.yml:15 sources[0].map.title: source "demo-form": invalid JSONata: Expected ")" before end of expression (at character 11)',
+    ]);
+  });
+
+  it('names unknown lead paths in map and defaults, and a map value that is not text', () => {
+    expect(errorsOf(sources('  - { id: z, preset: generic, map: { email: email, emal: x, source: y, score: 5 }, defaults: { teem: sdr } }\n'))).toEqual([
+      'leadrelay.yml:10 sources[0].map.emal: unknown lead path "emal" for map (did you mean email?)',
+      `leadrelay.yml:10 sources[0].map.source: unknown lead path "source" for map (use score, email, linkedin_url, name, title, phone, message, external_id, owner, team, crm_url, company.name, company.domain, company.employees, company.industry, company.country, company.region, fields.<name> or fields)`,
+      'leadrelay.yml:10 sources[0].map.score: expected a JSONata expression as text, got number (for a fixed value use defaults)',
+      'leadrelay.yml:10 sources[0].defaults.teem: unknown lead path "teem" for defaults (did you mean team?)',
+    ]);
+  });
+
+  it('checks the defaults as lead values', () => {
+    expect(errorsOf(sources('  - { id: z, preset: generic, map: { email: email }, defaults: { score: high, company.employees: -3 } }\n'))).toEqual([
+      'leadrelay.yml:10 sources[0].defaults.score: expected number, got string',
+      'leadrelay.yml:10 sources[0].defaults.company.employees: must be 0 or more',
+    ]);
+  });
+
+  it('requires secret_env for the signed presets, and a contact in a generic map', () => {
+    expect(errorsOf(sources('  - { id: a, preset: hubspot }\n  - { id: b, preset: generic, map: { name: name } }\n'))).toEqual([
+      "leadrelay.yml:10 sources[0].secret_env: required for the hubspot preset: the environment variable that holds your HubSpot app's client secret",
+      'leadrelay.yml:11 sources[1].map: source "b": a generic source has no preset, so its map must set email or linkedin_url (e.g. email: "email")',
+    ]);
+  });
+
+  it('refuses an unknown preset, a bad id and a bad variable name', () => {
+    expect(errorsOf(sources('  - { id: "demo form", preset: zapier, secret_env: "MY-SECRET" }\n'))).toEqual([
+      'leadrelay.yml:10 sources[0].id: invalid id "demo form" (use letters, digits, - and _)',
+      'leadrelay.yml:10 sources[0].preset: must be one of typeform, hubspot, calendly, generic',
+      'leadrelay.yml:10 sources[0].secret_env: invalid environment variable name "MY-SECRET" (letters, digits and _, e.g. TYPEFORM_SECRET)',
+    ]);
+  });
+
+  it('refuses a repeated id and pre-routing to a team or rep that does not exist', () => {
+    expect(errorsOf(sources('  - { id: a, preset: typeform, secret_env: S, defaults: { team: nobody, owner: U0ZED } }\n  - { id: a, preset: calendly, secret_env: S }\n'))).toEqual([
+      'leadrelay.yml:10 sources[0].defaults.team: unknown team "nobody"',
+      'leadrelay.yml:10 sources[0].defaults.owner: unknown rep "U0ZED" (a Slack user id or e-mail of a rep under reps)',
+      'leadrelay.yml:11 sources[1].id: duplicate source id "a" (first at sources[0])',
+    ]);
+  });
+});

@@ -44,7 +44,8 @@ beforeAll(async () => {
   const loaded = loadConfig(new URL('../../leadrelay.example.yml', import.meta.url).pathname);
   if (!loaded.ok) throw new Error('example config invalid');
   const env: Env = { mode: 'http', botToken: slack.botToken, signingSecret: 's', appToken: undefined, slackApiUrl: slack.apiUrl, port: 0, configPath: 'x', dbPath: ':memory:', webhookSecret: 'w', logLevel: 'silent' };
-  bot = await startLeadrelay({ env, config: loaded.config, db: openDatabase(':memory:'), clock: new FakeClock(), logger: createLogger('silent'), timers: false });
+  const sourceSecrets = Object.fromEntries(loaded.config.sources.map((source) => [source.id, 'source-secret']));
+  bot = await startLeadrelay({ env, config: loaded.config, db: openDatabase(':memory:'), clock: new FakeClock(), logger: createLogger('silent'), timers: false, sourceSecrets });
   slack.setRequestUrl(`http://127.0.0.1:${bot.port}/slack/events`);
   vi.restoreAllMocks();
 });

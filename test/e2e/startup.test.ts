@@ -42,6 +42,10 @@ const validEnv = (dir: string) => ({
   LEADRELAY_WEBHOOK_SECRET: 'webhook-secret',
   LEADRELAY_DB: join(dir, 'leadrelay.db'),
   SLACK_API_URL: 'http://127.0.0.1:9/api/',
+  // The example config's lead sources verify their requests with these.
+  TYPEFORM_SECRET: 'typeform-secret',
+  HUBSPOT_CLIENT_SECRET: 'hubspot-secret',
+  CALENDLY_SIGNING_KEY: 'calendly-secret',
 });
 
 let slack: SlackStandIn | undefined;
@@ -101,6 +105,16 @@ describe('npm start', () => {
     const run = await startBot({ ...validEnv(dir), LEADRELAY_CONFIG: config });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/leadrelay\.yml:4 reps\[0\]\.weight: expected number, got string/);
+  });
+
+  it('names each lead source whose secret_env variable is not set, and where to find the secret', async () => {
+    const dir = tempDir();
+    const { TYPEFORM_SECRET: _typeform, CALENDLY_SIGNING_KEY: _calendly, ...env } = validEnv(dir);
+    const run = await startBot({ ...env, CALENDLY_SIGNING_KEY: '  ' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('TYPEFORM_SECRET is not set: source "demo-form" (preset typeform) checks every request to /hooks/demo-form with it');
+    expect(run.stderr).toContain('CALENDLY_SIGNING_KEY is not set: source "demo-booking" (preset calendly)');
+    expect(run.stderr).not.toContain('HUBSPOT_CLIENT_SECRET');
   });
 
   it('refuses a database written by a newer leadrelay', async () => {

@@ -363,3 +363,42 @@ describe('sandbox mode: live updates', () => {
     controller.abort();
   });
 });
+
+describe('sandbox mode: the lead source samples', () => {
+  it('lists the example config\'s sources with their (made up) secrets', async () => {
+    const { base } = await start();
+    const info = (await (await fetch(`${base}/sandbox/info`)).json()) as { sources: { id: string; preset: string; secret_env: string; secret: string }[] };
+    expect(info.sources.map((s) => [s.id, s.preset, s.secret_env])).toEqual([
+      ['demo-form', 'typeform', 'TYPEFORM_SECRET'],
+      ['hubspot-contacts', 'hubspot', 'HUBSPOT_CLIENT_SECRET'],
+      ['demo-booking', 'calendly', 'CALENDLY_SIGNING_KEY'],
+      ['zapier', 'generic', 'LEADRELAY_WEBHOOK_SECRET'],
+    ]);
+    expect(info.sources.every((s) => s.secret.length >= 20)).toBe(true);
+  });
+
+  it('posts each provider\'s documented sample to /hooks/<id>, signed as the provider signs it: a new lead and a card each time', async () => {
+    const t = await start();
+    for (const preset of ['typeform', 'hubspot', 'calendly', 'typeform']) {
+      const result = await t.post('/sandbox/hook-sample', { preset });
+      expect(result.status, preset).toBe(200);
+      expect(result.json).toMatchObject({ status: 202, body: { status: 'accepted' } });
+      const id = Number(String((result.json.body as { lead: string }).lead).slice(2));
+      await eventually(() => t.lead(id).state !== 'received');
+      await t.sandbox.bot.outbox.drain();
+      expect(t.pendingRep(id), preset).toMatch(/^U0/);
+    }
+    const vias = t.db.prepare(`SELECT json_extract(detail, '$.via') AS via FROM lead_history WHERE event = 'received' ORDER BY id`).all();
+    expect(vias).toEqual([{ via: 'hooks/demo-form' }, { via: 'hooks/hubspot-contacts' }, { via: 'hooks/demo-booking' }, { via: 'hooks/demo-form' }]);
+    // The booking is pre-routed by the source's defaults to the senior team.
+    expect(['U0ALICE', 'U0CAROL']).toContain(t.pendingRep(3));
+    const named = await t.state(t.pendingRep(1));
+    expect(textOf(named.conversation.html)).toContain('Laura');
+  });
+
+  it('refuses a preset without a documented sample, and a malformed request', async () => {
+    const t = await start();
+    expect(await t.post('/sandbox/hook-sample', { preset: 'generic' })).toEqual({ status: 400, json: { error: 'no sample for generic (samples: typeform, hubspot, calendly)' } });
+    expect((await t.post('/sandbox/hook-sample', { nope: 1 })).status).toBe(400);
+  });
+});

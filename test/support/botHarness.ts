@@ -12,6 +12,8 @@ import type { StandInUserInput } from '../../src/sandbox/slackWorkspace.ts';
 
 export const HARNESS_SIGNING_SECRET = 'e2e-signing-secret';
 export const HARNESS_WEBHOOK_SECRET = 'e2e-webhook-secret';
+/** The signing secret of every lead source (`sources:`) with a secret_env, unless `sourceSecrets` says otherwise. */
+export const HARNESS_SOURCE_SECRET = 'e2e-source-secret';
 
 export interface HarnessOptions {
   /** leadrelay.yml text; default: the repository's leadrelay.example.yml. */
@@ -29,6 +31,10 @@ export interface HarnessOptions {
   beforeStart?: (slack: SlackStandIn) => void;
   /** Log level of the bot's logger, whose JSON lines `logs()` returns; default silent. */
   logLevel?: string;
+  /** Signing secrets by source id; default HARNESS_SOURCE_SECRET for each source with a secret_env. */
+  sourceSecrets?: Record<string, string>;
+  /** LEADRELAY_PUBLIC_URL. */
+  publicUrl?: string;
 }
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
@@ -76,11 +82,14 @@ export async function startHarness(options: HarnessOptions = {}) {
     configPath: 'e2e.yml',
     dbPath: options.dbPath ?? ':memory:',
     webhookSecret: HARNESS_WEBHOOK_SECRET,
+    ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
     logLevel: 'silent',
   };
   const logLines: string[] = [];
   const logger = createLogger(options.logLevel ?? 'silent', { write: (line: string) => logLines.push(line) });
-  const bot = await startLeadrelay({ env, config: options.config ?? configFrom(options.configYaml), db, clock, logger, timers: false });
+  const config = options.config ?? configFrom(options.configYaml);
+  const sourceSecrets = options.sourceSecrets ?? Object.fromEntries(config.sources.filter((s) => s.secret_env !== undefined).map((s) => [s.id, HARNESS_SOURCE_SECRET]));
+  const bot = await startLeadrelay({ env, config, db, clock, logger, timers: false, sourceSecrets });
   entry.bot = bot;
   const baseUrl = `http://127.0.0.1:${bot.port}`;
   if (mode === 'http') slack.setRequestUrl(`${baseUrl}/slack/events`);

@@ -28,21 +28,39 @@ export function toBoltCustomRoutes(routes: HttpRoute[], logger: Logger) {
   return routes.map((route) => ({ path: route.path, method: route.method, handler: guardRoute(route.handler, logger) }));
 }
 
+/** The path of a request target (`/hooks/x?y=1` → `/hooks/x`); `/` for one that does not parse. */
+function pathOf(url: string | undefined): string {
+  try {
+    return new URL(url ?? '/', 'http://localhost').pathname;
+  } catch {
+    return '/';
+  }
+}
+
+/**
+ * Answers a request that no route takes: 405 (with Allow) when its path is served for other methods,
+ * else 404 — `{"error":"unknown_source"}` under /hooks/ (SPEC 2b), `{"error":"not_found"}` elsewhere.
+ */
+export function answerUnrouted(req: IncomingMessage, res: ServerResponse, routes: readonly HttpRoute[]): void {
+  const path = pathOf(req.url);
+  const forPath = routes.filter((route) => route.path === path);
+  req.resume();
+  if (forPath.length > 0) sendJson(res, 405, { error: 'method_not_allowed' }, { allow: forPath.map((r) => r.method).join(', ') });
+  else sendJson(res, 404, { error: path.startsWith('/hooks/') ? 'unknown_source' : 'not_found' });
+}
+
 /**
  * A plain HTTP server for the same routes, used in Socket Mode (where Slack traffic arrives over the
- * WebSocket and no Bolt HTTP receiver runs). Unknown paths get 404, wrong methods 405.
+ * WebSocket and no Bolt HTTP receiver runs). Paths match exactly; the rest is answered by answerUnrouted.
  */
 export function createRouteServer(routes: HttpRoute[], logger: Logger): Server {
   return createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const forPath = routes.filter((route) => route.path === path);
-    const route = forPath.find((r) => r.method === req.method);
+    const path = pathOf(req.url);
+    const route = routes.find((r) => r.path === path && r.method === req.method);
     if (route) {
       void guardRoute(route.handler, logger)(req, res);
       return;
     }
-    req.resume();
-    if (forPath.length > 0) sendJson(res, 405, { error: 'method_not_allowed' }, { allow: forPath.map((r) => r.method).join(', ') });
-    else sendJson(res, 404, { error: 'not_found' });
+    answerUnrouted(req, res, routes);
   });
 }

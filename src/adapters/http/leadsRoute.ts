@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AcceptLeadResult, RoutingAttempt } from '../../app/acceptLead.ts';
+import type { AcceptLeadRequest, AcceptLeadResult, RoutingAttempt } from '../../app/acceptLead.ts';
 import type { Clock } from '../../domain/clock.ts';
 import { LEAD_SOURCES, type Lead, type LeadSource } from '../../domain/lead.ts';
-import { describeZodIssues, jsonErrorMap, type ValidationIssue } from '../../config/zodIssues.ts';
+import type { ValidationIssue } from '../../config/zodIssues.ts';
 import { header, readBody, sendJson } from './httpIo.ts';
-import { leadPayloadSchema } from './leadPayload.ts';
+import { parseLeadPayload, type LeadWarning } from './leadPayload.ts';
 import { verifyWebhookAuth } from './webhookSignature.ts';
 
 /** SPEC 2: bodies above this are refused with 413. */
@@ -14,7 +14,7 @@ export const MAX_BODY_BYTES = 256 * 1024;
 export interface LeadsRouteDeps {
   webhookSecret: string;
   clock: Clock;
-  acceptLead: (request: { lead: Lead; idempotencyKey?: string | undefined; requestHash: string }) => Promise<AcceptLeadResult>;
+  acceptLead: (request: AcceptLeadRequest) => Promise<AcceptLeadResult>;
   /** Called after a new lead is committed and answered, with its routing when that was done in the same commit. */
   onAccepted?: (leadId: number, routing: RoutingAttempt | undefined) => void;
   /** Called after a lead was answered, whatever the answer (not for auth, media type or malformed JSON): for metrics and logs. */
@@ -33,7 +33,7 @@ function claimedSource(json: unknown): LeadSource | 'unknown' {
   return (LEAD_SOURCES as readonly unknown[]).includes(source) ? (source as LeadSource) : 'unknown';
 }
 
-const invalid = (res: ServerResponse, issues: ValidationIssue[]) => sendJson(res, 400, { error: 'invalid_lead', issues });
+export const invalid = (res: ServerResponse, issues: readonly ValidationIssue[]) => sendJson(res, 400, { error: 'invalid_lead', issues });
 
 /**
  * Reads, authenticates and validates a JSON request body the way /leads and /signals share:
@@ -84,6 +84,65 @@ export async function readAuthenticatedJson(
   }
 }
 
+/** What a lead answer needs besides the lead: the parsed request as /leads or /hooks/<id> made it. */
+export interface LeadSubmission {
+  lead: Lead;
+  warnings: readonly LeadWarning[];
+  idempotencyKey?: string | undefined;
+  requestHash: string;
+  /** `hooks/<source id>` for a mapped lead. */
+  via?: string;
+}
+
+/**
+ * Stores a validated lead and answers the request (SPEC 2's answers, shared by /leads and
+ * /hooks/<id>): 202 accepted, 200 duplicate, 400 with the issues of a pre-routing that does not
+ * resolve (`describeIssues` may add to them, e.g. the expression that made the path), 409 a reused key.
+ */
+export async function answerLead(
+  res: ServerResponse,
+  deps: Pick<LeadsRouteDeps, 'acceptLead' | 'onAccepted' | 'onAnswered'>,
+  submission: LeadSubmission,
+  describeIssues: (issues: ValidationIssue[]) => ValidationIssue[] = (issues) => issues,
+): Promise<void> {
+  const { lead, warnings } = submission;
+  const source = lead.source;
+  const result = await deps.acceptLead({
+    lead,
+    idempotencyKey: submission.idempotencyKey,
+    requestHash: submission.requestHash,
+    ...(warnings.length > 0 ? { warnings } : {}),
+    ...(submission.via !== undefined ? { via: submission.via } : {}),
+  });
+  const warned = warnings.length > 0 ? { warnings } : {};
+  switch (result.status) {
+    case 'accepted':
+      sendJson(res, 202, { lead: result.ref, status: 'accepted', ...warned });
+      deps.onAnswered?.({ status: 'accepted', leadId: result.leadId, source });
+      deps.onAccepted?.(result.leadId, result.routing);
+      return;
+    case 'duplicate':
+      sendJson(res, 200, { lead: result.ref, status: 'duplicate', matched_by: result.reason, ...warned });
+      deps.onAnswered?.({ status: 'duplicate', leadId: result.leadId, source, reason: result.reason });
+      return;
+    case 'rejected':
+      invalid(res, describeIssues(result.issues));
+      deps.onAnswered?.({ status: 'invalid', source });
+      return;
+    case 'conflict':
+      sendJson(res, 409, {
+        error: result.error,
+        lead: result.ref,
+        message: 'this Idempotency-Key was already used for a different request body',
+      });
+      deps.onAnswered?.({ status: 'conflict', source });
+      return;
+  }
+}
+
+/** sha256 of a raw body (tells an Idempotency-Key replay from a different request). */
+export const requestHash = (raw: Buffer): string => createHash('sha256').update(raw).digest('hex');
+
 /** POST /leads (SPEC 2). */
 export function createLeadsRoute(deps: LeadsRouteDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -96,40 +155,12 @@ export function createLeadsRoute(deps: LeadsRouteDeps) {
       deps.onAnswered?.({ status: 'invalid', source: claimedSource(request.json) });
       return;
     }
-    const parsed = leadPayloadSchema.safeParse(request.json, { error: jsonErrorMap });
-    if (!parsed.success) {
-      invalid(res, describeZodIssues(parsed.error.issues));
+    const parsed = parseLeadPayload(request.json);
+    if (!parsed.ok) {
+      invalid(res, parsed.issues);
       deps.onAnswered?.({ status: 'invalid', source: claimedSource(request.json) });
       return;
     }
-    const source = parsed.data.source;
-    const result = await deps.acceptLead({
-      lead: parsed.data,
-      idempotencyKey,
-      requestHash: createHash('sha256').update(request.raw).digest('hex'),
-    });
-    switch (result.status) {
-      case 'accepted':
-        sendJson(res, 202, { lead: result.ref, status: 'accepted' });
-        deps.onAnswered?.({ status: 'accepted', leadId: result.leadId, source });
-        deps.onAccepted?.(result.leadId, result.routing);
-        return;
-      case 'duplicate':
-        sendJson(res, 200, { lead: result.ref, status: 'duplicate', matched_by: result.reason });
-        deps.onAnswered?.({ status: 'duplicate', leadId: result.leadId, source, reason: result.reason });
-        return;
-      case 'rejected':
-        invalid(res, result.issues);
-        deps.onAnswered?.({ status: 'invalid', source });
-        return;
-      case 'conflict':
-        sendJson(res, 409, {
-          error: result.error,
-          lead: result.ref,
-          message: 'this Idempotency-Key was already used for a different request body',
-        });
-        deps.onAnswered?.({ status: 'conflict', source });
-        return;
-    }
+    await answerLead(res, deps, { lead: parsed.lead, warnings: parsed.warnings, idempotencyKey, requestHash: requestHash(request.raw) });
   };
 }

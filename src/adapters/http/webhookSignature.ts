@@ -37,7 +37,7 @@ export type WebhookAuthResult =
   | { ok: false; reason: 'missing' | 'bad_bearer' | 'bad_timestamp' | 'stale_timestamp' | 'bad_signature' };
 
 /** Compares in time independent of where the strings first differ (and of the secret's length). */
-function constantTimeEqual(a: string, b: string): boolean {
+export function constantTimeEqual(a: string, b: string): boolean {
   const left = createHmac('sha256', 'compare').update(a).digest();
   const right = createHmac('sha256', 'compare').update(b).digest();
   return timingSafeEqual(left, right) && a.length === b.length;

@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, SocketModeReceiver, type Authorize } from '@slack/bolt';
+import { App, ErrorCode as BoltErrorCode, HTTPReceiver, SocketModeReceiver, type Authorize } from '@slack/bolt';
 import { ErrorCode, WebClient, type WebAPIPlatformError } from '@slack/web-api';
 import { boltLogger, type Logger } from '../logger.ts';
-import { createRouteServer, toBoltCustomRoutes, type HttpRoute } from '../http/httpRoutes.ts';
+import { answerUnrouted, createRouteServer, toBoltCustomRoutes, type HttpRoute } from '../http/httpRoutes.ts';
 import { countingFetch } from './countingFetch.ts';
 
 export interface SlackAppOptions {
@@ -111,6 +111,13 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       signingSecret: options.signingSecret,
       endpoints: ['/slack/events'],
       customRoutes: toBoltCustomRoutes(options.routes, options.logger),
+      // A request no route takes gets the same answer as in Socket Mode (404 with a JSON error, 405
+      // for a known path), instead of Bolt's empty 404.
+      dispatchErrorHandler: ({ error, request, response }) => {
+        if ((error as { code?: string }).code === BoltErrorCode.HTTPReceiverDeferredRequestError) return answerUnrouted(request, response, options.routes);
+        options.logger.error({ err: error, method: request.method, path: request.url }, 'request failed');
+        if (!response.headersSent) response.writeHead(500).end();
+      },
       logger,
     });
     const app = new App({ authorize: auth.authorize, receiver, clientOptions, logger });

@@ -23,12 +23,23 @@ const DETAILS_MESSAGE_BLOCKS = 40;
 /** History entries shown, the most recent ones. */
 const MAX_HISTORY = 20;
 
+/** A history detail's value in words; a list of `{ path, message }` (intake's warnings) as `title: empty, ignored; …`. */
+function detailText(value: unknown): string {
+  if (!Array.isArray(value)) return String(value);
+  return value
+    .map((item: unknown) => {
+      const { path, message } = (item ?? {}) as { path?: unknown; message?: unknown };
+      return typeof path === 'string' && typeof message === 'string' ? `${path}: ${message}` : String(item);
+    })
+    .join('; ');
+}
+
 /** One history line: "14:02 · received via form". */
 function historyLine(entry: HistoryEntry): string {
   const detail = entry.detail ?? {};
   const who = entry.actor.startsWith('U') || entry.actor.startsWith('W') ? ` by ${mention(entry.actor)}` : '';
   const extra = Object.entries(detail)
-    .map(([key, value]) => `${escapeClip(key.replace(/_/g, ' '), 40)}: ${escapeClip(String(value), 200)}`)
+    .map(([key, value]) => `${escapeClip(key.replace(/_/g, ' '), 40)}: ${escapeClip(detailText(value), 200)}`)
     .join(', ');
   return `${slackDate(entry.at, '{date_short} {time}')} · *${escapeClip(entry.event.replace(/_/g, ' '), 40)}*${who}${extra ? ` (${extra})` : ''}`;
 }

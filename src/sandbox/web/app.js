@@ -308,6 +308,52 @@ async function sendSamples() {
   box.className = `result ${accepted.length === results.length ? 'ok' : 'error'}`;
 }
 
+// ---- lead sources (/hooks/<id>) -------------------------------------------------------------------
+
+const PROVIDERS = { typeform: 'Typeform', hubspot: 'HubSpot', calendly: 'Calendly' };
+
+function describeHookResult(title, id, result) {
+  const answer = result.body ?? {};
+  const warnings = Array.isArray(answer.warnings) && answer.warnings.length > 0 ? ` Warnings: ${answer.warnings.map((w) => `${w.path}: ${w.message}`).join('; ')}.` : '';
+  if (result.status === 202) return `${title} sample → /hooks/${id}: ${answer.lead} accepted — routing it now; the page follows the card.${warnings}`;
+  if (result.status === 200 && answer.status === 'duplicate') return `${title} sample → /hooks/${id}: ${answer.lead} is a duplicate of an open lead.${warnings}`;
+  if (result.status === 400 && Array.isArray(answer.issues)) return `${title} sample refused: ${answer.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
+  return `${title} sample → /hooks/${id} answered ${result.status}: ${JSON.stringify(answer)}`;
+}
+
+async function sendHookSample(button) {
+  const { preset, source } = button.dataset;
+  const title = PROVIDERS[preset];
+  button.disabled = true;
+  try {
+    const response = await postJson('/sandbox/hook-sample', { preset });
+    const box = $('hook-result');
+    if (!response.ok) {
+      box.textContent = response.json?.error ?? `The sandbox answered ${response.status}`;
+      box.className = 'result error';
+      return;
+    }
+    box.textContent = describeHookResult(title, source, response.json);
+    box.className = `result ${response.json.status < 300 ? 'ok' : 'error'}`;
+    if (response.json.status === 202) view.follow = true;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function renderHookSamples(sources) {
+  const buttons = Object.entries(PROVIDERS).flatMap(([preset, title]) => {
+    const source = sources.find((s) => s.preset === preset);
+    return source ? [`<button type="button" data-preset="${escapeText(preset)}" data-source="${escapeText(source.id)}">Send a ${escapeText(title)} sample</button>`] : [];
+  });
+  $('hook-samples').hidden = buttons.length === 0;
+  $('hook-buttons').innerHTML = buttons.join('');
+  $('hook-buttons').addEventListener('click', (event) => {
+    const button = event.target.closest('button[data-preset]');
+    if (button) void sendHookSample(button);
+  });
+}
+
 // ---- start ---------------------------------------------------------------------------------------
 
 function connectEvents() {
@@ -329,6 +375,12 @@ async function start() {
   const info = view.info;
   $('meta').textContent = `config ${info.config} · ${info.sla}`;
   $('curl').textContent = `curl -X POST ${location.origin}/leads \\\n  -H 'Authorization: Bearer ${info.webhookSecret}' \\\n  -H 'Content-Type: application/json' \\\n  -d '{"email":"jane@acme.com","name":"Jane Doe","score":90}'`;
+  renderHookSamples(info.sources ?? []);
+  const signed = (info.sources ?? []).filter((source) => source.secret_env !== 'LEADRELAY_WEBHOOK_SECRET');
+  if (signed.length > 0) {
+    // The secrets to sign with from a shell (README: "Connect your lead sources"): export these.
+    $('curl').textContent += `\n\n# the lead sources' secrets (POST /hooks/<id>):\nexport ${[...new Set(signed.map((s) => `${s.secret_env}=${s.secret}`))].join(' \\\n  ')}`;
+  }
   $('command-list').innerHTML = info.commands.map((c) => `<option value="${escapeText(c.command)} ">${escapeText(c.description)}</option>`).join('');
 
   $('people').addEventListener('click', (event) => {

@@ -138,6 +138,121 @@ describe('POST /leads', () => {
     });
   });
 
+  describe('lenient intake: what lead sources send for "nothing"', () => {
+    const stored = () => JSON.parse((db.prepare('SELECT payload FROM leads').get() as { payload: string }).payload) as Record<string, unknown>;
+    const receivedDetail = () => JSON.parse((db.prepare(`SELECT detail FROM lead_history WHERE event = 'received'`).get() as { detail: string }).detail) as Record<string, unknown>;
+
+    it('treats "" and null on optional fields as absent and lists each one in warnings', async () => {
+      const response = await postLead({ ...jane, title: '', phone: null, crm_url: '', message: '', company: { name: '', employees: null, country: null } });
+      expect(response).toEqual({
+        status: 202,
+        body: {
+          lead: 'L-1',
+          status: 'accepted',
+          warnings: [
+            { path: 'title', message: 'empty, ignored' },
+            { path: 'phone', message: 'null, ignored' },
+            { path: 'crm_url', message: 'empty, ignored' },
+            { path: 'message', message: 'empty, ignored' },
+            { path: 'company.name', message: 'empty, ignored' },
+            { path: 'company.country', message: 'null, ignored' },
+            { path: 'company.employees', message: 'null, ignored' },
+          ],
+        },
+      });
+      expect(stored()).toMatchObject({ email: 'Jane.Doe@Acme.com', company: { domain: 'acme.com' } });
+      expect(stored()).not.toHaveProperty('title');
+      expect(stored().company).toEqual({ domain: 'acme.com' });
+    });
+
+    it('treats white space only as absent, and a null score, company or fields', async () => {
+      const response = await postLead({ email: 'x@beta.io', name: '   ', score: null, company: null, fields: null, source: '' });
+      expect(response.status).toBe(202);
+      expect(response.body.warnings).toEqual([
+        { path: 'source', message: 'empty, ignored' },
+        { path: 'name', message: 'only white space, ignored' },
+        { path: 'score', message: 'null, ignored' },
+        { path: 'company', message: 'null, ignored' },
+        { path: 'fields', message: 'null, ignored' },
+      ]);
+      expect(stored()).toEqual({ email: 'x@beta.io', source: 'other', company: { domain: 'beta.io' }, fields: {} });
+    });
+
+    it('drops empty and null fields.* values', async () => {
+      const response = await postLead({ email: 'x@beta.io', fields: { plan: '', seats: null, region: 'EU' } });
+      expect(response.body.warnings).toEqual([
+        { path: 'fields.plan', message: 'empty, ignored' },
+        { path: 'fields.seats', message: 'null, ignored' },
+      ]);
+      expect(stored().fields).toEqual({ region: 'EU' });
+    });
+
+    it('reads numeric strings for score and company.employees, head-count ranges as their lower end', async () => {
+      const cases: [Record<string, unknown>, Record<string, unknown>, string][] = [
+        [{ score: '87' }, { score: 87 }, '"87" read as the number 87'],
+        [{ score: ' 42.5 ' }, { score: 42.5 }, '" 42.5 " read as the number 42.5'],
+        [{ company: { employees: '1200' } }, { company: { employees: 1200 } }, '"1200" read as the number 1200'],
+        [{ company: { employees: '1,200' } }, { company: { employees: 1200 } }, '"1,200" read as the number 1200'],
+        [{ company: { employees: '51-200' } }, { company: { employees: 51 } }, '"51-200" read as 51 (the lower end of the range)'],
+        [{ company: { employees: '1,000+' } }, { company: { employees: 1000 } }, '"1,000+" read as 1000 (the lower end of the range)'],
+      ];
+      for (const [i, [given, expected, message]] of cases.entries()) {
+        const response = await postLead({ email: `n${i}@beta.io`, ...given });
+        expect(response.status).toBe(202);
+        expect(response.body.warnings).toEqual([{ path: 'score' in given ? 'score' : 'company.employees', message }]);
+        const payload = JSON.parse((db.prepare('SELECT payload FROM leads WHERE id = ?').get(i + 1) as { payload: string }).payload) as Record<string, unknown>;
+        expect(payload).toMatchObject(expected);
+      }
+    });
+
+    it('records the warnings in the lead\'s history', async () => {
+      await postLead({ ...jane, title: '', score: '87' });
+      expect(receivedDetail()).toEqual({
+        source: 'form',
+        warnings: [
+          { path: 'title', message: 'empty, ignored' },
+          { path: 'score', message: '"87" read as the number 87' },
+        ],
+      });
+    });
+
+    it('answers a duplicate with its warnings too', async () => {
+      await postLead(jane);
+      const again = await postLead({ ...jane, phone: '' });
+      expect(again).toEqual({ status: 200, body: { lead: 'L-1', status: 'duplicate', matched_by: 'email', warnings: [{ path: 'phone', message: 'empty, ignored' }] } });
+    });
+
+    it('still refuses values that cannot mean anything, by path, writing nothing', async () => {
+      const cases: [Record<string, unknown>, { path: string; message: string }][] = [
+        [{ score: 'high' }, { path: 'score', message: 'expected number, got string' }],
+        [{ score: '87 points' }, { path: 'score', message: 'expected number, got string' }],
+        [{ score: '1-5' }, { path: 'score', message: 'expected number, got string' }],
+        [{ company: { employees: [1] } }, { path: 'company.employees', message: 'expected number, got array' }],
+        [{ company: { employees: 'many' } }, { path: 'company.employees', message: 'expected number, got string' }],
+        [{ company: { employees: '1.5' } }, { path: 'company.employees', message: 'expected a whole number' }],
+        [{ score: '101' }, { path: 'score', message: 'must be between 0 and 100' }],
+        [{ title: 42 }, { path: 'title', message: 'expected string, got number' }],
+      ];
+      for (const [given, issue] of cases) {
+        const before = counts();
+        const response = await postLead({ ...jane, ...given });
+        expect(response.status, JSON.stringify(given)).toBe(400);
+        expect(response.body).toEqual({ error: 'invalid_lead', issues: [issue] });
+        expect(counts()).toEqual(before);
+      }
+    });
+
+    it('still refuses unknown top-level keys, even empty ones', async () => {
+      const response = await postLead({ ...jane, nickname: '' });
+      expect(response).toEqual({ status: 400, body: { error: 'invalid_lead', issues: [{ path: 'nickname', message: 'unknown key "nickname"' }] } });
+    });
+
+    it('needs a contact: an empty email is no contact', async () => {
+      const response = await postLead({ email: '', linkedin_url: null, name: 'Nobody' });
+      expect(response).toEqual({ status: 400, body: { error: 'invalid_lead', issues: [{ path: 'email', message: 'at least one of email, linkedin_url is required' }] } });
+    });
+  });
+
   describe('duplicates', () => {
     it.each([' jane.doe@acme.com', 'JANE.DOE@ACME.COM  ', 'Jane.Doe@acme.com'])('matches the e-mail %j to the open lead', async (email) => {
       await postLead(jane);
