@@ -156,8 +156,8 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     if (!loaded) return { ok: false, reason: 'stale', leadId: null, ref: null, whereabouts: null };
     const { facts } = loaded;
     const outcome = decideOffer(facts, command, config.sla.max_offers);
-    /** The lead had an escalation message before this change: it follows the lead. */
-    const hadEscalation = outcome.ok && command.type !== 'remind' && leads.escalation(leadId)?.escalation_reason != null;
+    /** The lead had an escalation message before this change: it follows the lead (a reminder or "done" changes nothing it says). */
+    const hadEscalation = outcome.ok && command.type !== 'remind' && command.type !== 'done' && leads.escalation(leadId)?.escalation_reason != null;
     if (!outcome.ok) return { ...outcome, leadId, ref: leadRef(leadId), whereabouts: whereabouts(leadId) };
 
     if (outcome.offer) {

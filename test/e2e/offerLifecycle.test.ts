@@ -204,19 +204,27 @@ describe('offer lifecycle, end to end through the Slack stand-in', () => {
       expect(t.slack.messages('U0ALICE')).toHaveLength(1);
     });
 
-    it('falls back to chat.update when the click\'s response_url fails, and retries after a 5xx', async () => {
+    it('retries the click\'s response_url after a 5xx, and falls back to chat.update when Slack refuses it for good', async () => {
       const t = await start();
       const id = await t.postLead({ email: 'jane@acme.com' });
       t.slack.fail('response_url', { status: 500 });
-      t.slack.fail('chat.update', { status: 500 });
       await t.click('U0ALICE', 'claim_lead', t.card('U0ALICE'));
       await t.settle(() => t.lead(id).state === 'claimed');
       expect(t.cardText('U0ALICE')).toContain('claim_lead');
-      expect(t.slack.callsTo('chat.update').map((c) => c.injected)).toEqual([true]);
       t.clock.advance(1000);
       await t.bot.outbox.drain();
       expect(t.cardText('U0ALICE')).toContain('Claimed by you');
       expect(t.slack.responseUrlPosts.filter((p) => p.body.replace_original === true).map((p) => p.status)).toEqual([500, 200]);
+      expect(t.slack.callsTo('chat.update')).toHaveLength(0);
+
+      // Another lead, another click: Slack answers its URL "used_url" (404): chat.update carries the change at once.
+      const second = await t.postLead({ email: 'bob@beta.io' });
+      const card = t.slack.lastMessage(t.pendingRep(second) as string) as StandInMessage;
+      t.slack.fail('response_url', { error: 'used_url' });
+      await t.click(t.pendingRep(second) as string, 'claim_lead', card);
+      await t.settle(() => t.lead(second).state === 'claimed');
+      expect(JSON.stringify(t.slack.message(card.channel, card.ts)?.blocks)).toContain('Claimed by you');
+      expect(t.slack.callsTo('chat.update').map((c) => c.ok)).toEqual([true]);
     });
 
     it('updates a card by chat.update after a 5xx when nobody clicked it (an expiry)', async () => {

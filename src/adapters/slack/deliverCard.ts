@@ -111,22 +111,24 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
    * Shows `message` in place of one leadrelay posted: through the response_url of the latest click on
    * it while Slack still takes posts there (5 within 30 minutes of the click), which answers the
    * clicker at once and spends nothing of chat.update's workspace-wide Tier 3; else chat.update
-   * (paced). A URL Slack refuses is not used again, and the update falls back to chat.update.
+   * (paced). A post that failed on the way is retried on the same URL (it counts as a use: Slack may
+   * have taken it); a URL Slack refuses (used up, expired) is not used again, and chat.update carries
+   * the change.
    */
   const replaceMessage = async (row: OutboxRow, target: { channel: string; ts: string }, message: SlackMessage): Promise<DeliveryOutcome> => {
     const key = row.message_key;
     const stored = key === null ? null : deps.responseUrls.usableResponseUrl(key, deps.now());
-    let recordUse: (() => void) | undefined;
+    let spent: (() => void) | undefined;
     if (key !== null && stored !== null) {
       const replaced = await deps.respond(stored.url, { replace_original: true, ...message });
-      if (replaced.ok) return done({ via: 'response_url' }, () => deps.responseUrls.usedResponseUrl(key, stored.url));
-      // Refused for good (used up, expired): never again. Failed otherwise: the post may have counted.
-      const retryable = 'retryable' in replaced && replaced.retryable;
-      recordUse = retryable ? () => deps.responseUrls.usedResponseUrl(key, stored.url) : () => deps.responseUrls.spentResponseUrl(key, stored.url);
+      const used = () => deps.responseUrls.usedResponseUrl(key, stored.url);
+      if (replaced.ok) return done({ via: 'response_url' }, used);
+      if ('retryable' in replaced && replaced.retryable) return { ...replaced, commit: used };
+      spent = () => deps.responseUrls.spentResponseUrl(key, stored.url);
     }
     const updated = await call('chat.update', { channel: target.channel, ts: target.ts, ...message });
     const outcome = updated.ok ? done({ via: 'chat.update' }) : updated;
-    return recordUse ? { ...outcome, commit: recordUse } : outcome;
+    return spent ? { ...outcome, commit: spent } : outcome;
   };
 
 
