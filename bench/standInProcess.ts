@@ -9,13 +9,14 @@
  *  - streams the chat.postMessage / chat.update calls it answers (batched every 20 ms), each stamped
  *    with a high-resolution wall-clock time taken when the call was answered;
  *  - clicks buttons on request (signed block_actions to the app's /slack/events) and reports the time
- *    from the click to the chat.update of that message (claim-click-to-card-update);
- *  - audits Slack's rate limits: every call is checked against the limits leadrelay paces itself
- *    to (src/adapters/slack/slackPacer.ts: chat.postMessage ~1/s per channel with a burst of 3,
+ *    from the click to the card's update: the post to the click's response_url that replaces it, or
+ *    a chat.update of that message (claim-click-to-card-update);
+ *  - audits Slack's rate limits: every call is checked against Slack's limits as the stand-in models
+ *    them (src/sandbox/slackRateLimits.ts: chat.postMessage ~1/s per channel with a burst of 3,
  *    chat.update Tier 3 ~50/min), with a 0.25-call tolerance for jitter between the bot and here.
  */
-import { SLACK_PACING } from '../src/adapters/slack/slackPacer.ts';
 import { startSlackStandIn, type ApiCall } from '../src/sandbox/slackStandIn.ts';
+import { createRateLimiter } from '../src/sandbox/slackRateLimits.ts';
 import { hrNow } from './procStats.ts';
 
 export interface CallRecord {
@@ -54,12 +55,11 @@ export interface StandInStats {
   maxUpdatesIn60s: number;
 }
 
-const TOLERANCE = 0.25;
-
 function createAudit() {
-  const buckets = new Map<string, { tokens: number; at: number }>();
+  // Slack's limits as the stand-in models them (src/sandbox/slackRateLimits.ts), counting every call.
+  const limiter = createRateLimiter({ mode: 'audit' });
   const recent = new Map<string, number[]>();
-  const stats = { pacingViolations: {} as Record<string, number>, worstOverdraft: 0, maxPostsPerChannelIn1s: 0, maxUpdatesIn60s: 0 };
+  const stats = { pacingViolations: limiter.stats.overLimit, worstOverdraft: 0, maxPostsPerChannelIn1s: 0, maxUpdatesIn60s: 0 };
   const windowMax = (key: string, at: number, windowMs: number) => {
     const list = recent.get(key) ?? [];
     list.push(at);
@@ -70,18 +70,10 @@ function createAudit() {
   return {
     stats,
     record(method: string, channel: string | undefined, at: number) {
-      const pacing = SLACK_PACING[method];
-      if (!pacing) return;
-      const key = pacing.perChannel ? `${method}:${channel ?? ''}` : method;
-      const bucket = buckets.get(key) ?? { tokens: pacing.rule.burst, at };
-      const tokens = Math.min(pacing.rule.burst, bucket.tokens + ((at - bucket.at) / 1000) * pacing.rule.ratePerSecond) - 1;
-      buckets.set(key, { tokens, at });
-      if (tokens < -TOLERANCE) {
-        stats.pacingViolations[method] = (stats.pacingViolations[method] ?? 0) + 1;
-        stats.worstOverdraft = Math.max(stats.worstOverdraft, Math.round(-tokens * 100) / 100);
-      }
-      if (method === 'chat.postMessage') stats.maxPostsPerChannelIn1s = Math.max(stats.maxPostsPerChannelIn1s, windowMax(key, at, 1000));
-      if (method === 'chat.update') stats.maxUpdatesIn60s = Math.max(stats.maxUpdatesIn60s, windowMax(key, at, 60_000));
+      limiter.take(method, channel, at);
+      stats.worstOverdraft = limiter.stats.worstOverdraft;
+      if (method === 'chat.postMessage') stats.maxPostsPerChannelIn1s = Math.max(stats.maxPostsPerChannelIn1s, windowMax(`${method}:${channel ?? ''}`, at, 1000));
+      if (method === 'chat.update') stats.maxUpdatesIn60s = Math.max(stats.maxUpdatesIn60s, windowMax(method, at, 60_000));
     },
   };
 }
@@ -169,6 +161,13 @@ async function main() {
           .blockAction({ userId: message.userId, actionId: message.actionId, message: { channel: message.channel, ts: message.ts } })
           .then((reply) => {
             status = reply.status;
+            // The card replaced through the click's response_url (what a click normally gets).
+            void reply.responses
+              .waitFor((post) => post.body.replace_original === true && post.status === 200, { timeoutMs: 20_000 })
+              .then(
+                () => waitingForUpdate.get(key)?.(hrNow()),
+                () => undefined,
+              );
           })
           .catch(() => {
             status = -1;

@@ -47,7 +47,7 @@ export function renderTable(r: BenchResults): string {
     ]);
     const claims = s.bot.claimToUpdateMs;
     rows.push([
-      `latency: claim click → card updated (chat.update at Slack), ${claims?.count ?? 0} clicks under that load, p50 / p99`,
+      `latency: claim click → card updated (replaced through the click's response_url, or chat.update), ${claims?.count ?? 0} clicks under that load, p50 / p99`,
       'p99 ≤ 50 ms',
       claims ? `${ms(claims.p50)} / **${ms(claims.p99)}**${s.bot.claimsWithoutUpdate > 0 ? `, ${s.bot.claimsWithoutUpdate} without update` : ''}` : '—',
       met(claims ? claims.count > 0 && s.bot.claimsWithoutUpdate === 0 && claims.p99 <= 50 : null),

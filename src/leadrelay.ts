@@ -34,13 +34,14 @@ import { sqliteRoutingStore } from './adapters/sqlite/sqliteRoutingStore.ts';
 import { createDeferredWrites } from './adapters/sqlite/deferredWrites.ts';
 import { createOutboxWorker } from './adapters/outbox/outboxWorker.ts';
 import { createWebhookDeliverer } from './adapters/outbox/deliverWebhook.ts';
-import { createSlackCaller, createSlackDeliverer } from './adapters/slack/deliverSlackCall.ts';
+import { createResponseUrlPoster, createSlackCaller, createSlackDeliverer } from './adapters/slack/deliverSlackCall.ts';
 import { createCardDeliverer } from './adapters/slack/deliverCard.ts';
 import { createCardModels } from './adapters/slack/cardModels.ts';
 import { createSlackPacer } from './adapters/slack/slackPacer.ts';
 import { renderSeenAgain } from './adapters/slack/renderThreadNote.ts';
 import { dedupeSlackDeliveries } from './adapters/slack/dedupeDeliveries.ts';
 import { registerOfferActions } from './adapters/slack/actions/registerOfferActions.ts';
+import { registerFullMessageAction } from './adapters/slack/actions/registerFullMessageAction.ts';
 import { createOfferLifecycle } from './app/offerLifecycle.ts';
 import { startScheduler } from './adapters/scheduler/startScheduler.ts';
 import { createLeadRouter } from './app/routeLead.ts';
@@ -67,6 +68,11 @@ export interface LeadrelayOptions {
   companies?: CompanyTableFile | null;
   /** Where GET /metrics collects from (main.ts adds the process metrics); default a fresh registry of this bot's own. */
   metricsRegistry?: Registry;
+  /**
+   * The instance lease on the database (one writer on SQLite), held by main.ts: the outbox delivers
+   * only while it is held, and /healthz names the instance. Absent (tests): always held.
+   */
+  lease?: { holder: string; held(): boolean };
   /**
    * The signing secret of each `sources:` entry with a `secret_env`, by source id (main.ts reads them
    * from the environment, see resolveSourceSecrets); a generic source without one uses the webhook secret.
@@ -145,14 +151,27 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   // Delivered outbox rows are recorded with the next commit that happens anyway (an arriving lead's),
   // or on their own within 20 ms: under a steady flow of leads a card's delivery costs no fsync.
   const deferred = createDeferredWrites(db, { maxDelayMs: 20 });
+  const lease = options.lease;
   const worker = createOutboxWorker({
     outbox,
     deferred,
     clock,
     logger,
+    ...(lease ? { mayDeliver: () => lease.held() } : {}),
     deliverers: {
       slack: createSlackDeliverer(call),
-      card: createCardDeliverer({ call, leads, offers, models: createCardModels({ db, leads, offers, config }), config, now: () => clock.now(), maybeInFlight, touched: (userId) => touchHome(userId) }),
+      card: createCardDeliverer({
+        call,
+        respond: createResponseUrlPoster({ onCall: metrics.slackCall }),
+        responseUrls: outbox,
+        leads,
+        offers,
+        models: createCardModels({ db, leads, offers, config }),
+        config,
+        now: () => clock.now(),
+        maybeInFlight,
+        touched: (userId) => touchHome(userId),
+      }),
       // Each CRM webhook may have its own secret; sequences and the rest sign with LEADRELAY_WEBHOOK_SECRET.
       webhook: createWebhookDeliverer({ secret: (url) => config().webhooks.find((w) => w.url === url)?.secret ?? webhookSecret, now: () => clock.now() }),
     },
@@ -248,6 +267,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
       handler: createHealthzRoute({
         version: VERSION,
         mode: env.mode,
+        ...(lease ? { instance: lease.holder } : {}),
         outboxBacklog: () => outbox.backlog(clock.now()),
         failingWebhooks: () => outbox.failingWebhooks(),
         now: () => clock.now(),
@@ -280,6 +300,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
   registerReassignCommand(slack.app, { logger, config, lifecycle, leads });
   registerOwnerCommand(slack.app, { logger, config, accountOwners: createAccountOwners({ db, clock, config, logger }) });
   registerOfferActions(slack.app, { lifecycle, people, logger, touched: home.touched });
+  registerFullMessageAction(slack.app, { leads, logger });
 
   // Leads answered 202 before a crash but not yet routed are enriched and routed (in the background:
   // an enrichment webhook may take up to its timeout), and the holding queue comes first.
@@ -317,6 +338,14 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
     }, Math.min(Math.max(0, next - clock.now()), 60_000));
     deadlineTimer.unref();
   };
+  // Clicks' response URLs Slack no longer takes (30 minutes) are dropped, every ten minutes.
+  let responseUrlsSweptAt = 0;
+  const forgetResponseUrls = () => {
+    const now = clock.now();
+    if (now - responseUrlsSweptAt < 10 * 60_000) return;
+    responseUrlsSweptAt = now;
+    outbox.forgetExpiredResponseUrls(now);
+  };
   const scheduler = timers
     ? startScheduler(
         [
@@ -334,6 +363,7 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
           { name: 'escalation-repings', run: () => void offerLifecycle.repingDue() },
           { name: 'away-returns', run: () => void availability.returnDue() },
           { name: 'app-home', run: () => home.flush() },
+          { name: 'response-urls', run: () => void forgetResponseUrls() },
           { name: 'holding-queue', run: () => void (router.queueCheckDue() && router.rerouteQueued()) },
         ],
         logger,

@@ -13,9 +13,15 @@ import { systemClock } from './adapters/systemClock.ts';
 import { openDatabase } from './adapters/sqlite/openDatabase.ts';
 import { openCompanyTable } from './adapters/enrichment/companyTable.ts';
 import { resolveSourceSecrets } from './adapters/sources/sourceSecrets.ts';
-import { startLeadrelay } from './leadrelay.ts';
+import { startLeadrelay, VERSION } from './leadrelay.ts';
+import { sqliteInstanceLease } from './adapters/sqlite/sqliteInstanceLease.ts';
+import { startStandbyServer } from './adapters/http/standbyServer.ts';
 import { startSandbox } from './sandbox/startSandbox.ts';
 import { withShortSla } from './sandbox/sandboxDirectory.ts';
+
+/** How often a waiting instance checks the lease, and how often the holder renews it (it lasts 6 s). */
+const LEASE_POLL_MS = 500;
+const LEASE_HEARTBEAT_MS = 2000;
 
 /** Sandbox mode with the example config: offers expire after a minute, so the whole cycle shows in minutes. */
 const SANDBOX_CLAIM_WITHIN_MS = 60_000;
@@ -66,6 +72,53 @@ const startFailed = (error: unknown): never => {
   db.close();
   fail([(error as Error).message]);
 };
+
+// One writer on SQLite: the instance holding the lease serves; another one started on the same
+// database (a rolling deploy, a double start) serves only GET /healthz (503 standby) and takes over
+// once the holder stops or dies. Deadlines, the outbox and Slack all wait for the lease.
+const lease = sqliteInstanceLease(db);
+let attempt = lease.tryAcquire();
+if (!attempt.acquired) {
+  const describe = (holder: { holder: string; heartbeat_at: number }) => ({ holder: holder.holder, heartbeat_age_ms: Math.max(0, Date.now() - holder.heartbeat_at) });
+  logger.info(
+    { event: 'lease.standby', instance: lease.holder, ...describe(attempt.holder) },
+    'standby: another instance holds the lease on this database; serving only GET /healthz (503 standby) until it stops',
+  );
+  const standby = await startStandbyServer({ port: env.port, version: VERSION, mode: env.mode, instance: lease.holder, holder: () => lease.current(), now: Date.now }).catch(startFailed);
+  let seen = attempt.holder.holder;
+  while (!attempt.acquired && stopWhileStarting === undefined) {
+    await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
+    attempt = lease.tryAcquire();
+    if (!attempt.acquired && attempt.holder.holder !== seen) {
+      seen = attempt.holder.holder;
+      logger.info({ event: 'lease.standby', instance: lease.holder, ...describe(attempt.holder) }, 'standby: the lease moved to another instance');
+    }
+  }
+  await standby.close();
+  if (!attempt.acquired) {
+    logger.info({ signal: stopWhileStarting }, 'stopped while on standby');
+    db.close();
+    process.exit(0);
+  }
+}
+logger.info(
+  { event: 'lease.acquired', instance: lease.holder, took_over_from: attempt.tookOverFrom?.holder ?? null },
+  attempt.tookOverFrom ? 'this instance took over the lease on the database and serves' : 'this instance holds the lease on the database and serves',
+);
+// The heartbeat. A lease lost to another instance (this process was paused past it) ends this one
+// at once: two instances must never deliver side by side.
+const heartbeat = setInterval(() => {
+  try {
+    if (lease.renew()) return;
+  } catch (error) {
+    logger.warn({ err: error, event: 'lease.renew_failed', instance: lease.holder }, 'renewing the instance lease failed; retrying');
+    return;
+  }
+  logger.error({ event: 'lease.lost', instance: lease.holder, holder: lease.current()?.holder ?? null }, 'this instance lost the lease on the database to another one: stopping now');
+  process.exit(1);
+}, LEASE_HEARTBEAT_MS);
+heartbeat.unref();
+
 let running: { stop(): Promise<void>; reloadCompanies(): void };
 if (env.mode === 'sandbox') {
   const example = env.configPath === EXAMPLE_CONFIG_PATH;
@@ -81,6 +134,7 @@ if (env.mode === 'sandbox') {
     logger,
     companies: companies.file,
     metricsRegistry,
+    lease,
     sourceSecrets: sourceSecrets.secrets,
   }).catch(startFailed);
   running = sandbox;
@@ -108,7 +162,7 @@ if (env.mode === 'sandbox') {
     ].join('\n'),
   );
 } else {
-  running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger, companies: companies.file, metricsRegistry, sourceSecrets: sourceSecrets.secrets }).catch(startFailed);
+  running = await startLeadrelay({ env, config: configResult.config, db, clock: systemClock, logger, companies: companies.file, metricsRegistry, sourceSecrets: sourceSecrets.secrets, lease }).catch(startFailed);
 }
 
 let stopping = false;
@@ -123,6 +177,10 @@ const shutdown = async (signal: string) => {
   try {
     await running.stop();
   } finally {
+    clearInterval(heartbeat);
+    // Handing over: a waiting instance takes over at its next poll.
+    lease.release();
+    logger.info({ event: 'lease.released', instance: lease.holder }, 'instance lease released');
     db.close();
     process.exit(0);
   }

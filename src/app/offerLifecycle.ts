@@ -6,11 +6,12 @@ import { whereaboutsOf, type LeadWhereabouts } from '../domain/offers/whereabout
 import type { Db } from '../adapters/sqlite/openDatabase.ts';
 import type { SqliteLeadStore } from '../adapters/sqlite/sqliteLeadStore.ts';
 import type { SqliteOfferStore } from '../adapters/sqlite/sqliteOfferStore.ts';
-import type { SqliteOutboxStore } from '../adapters/sqlite/sqliteOutboxStore.ts';
+import { cardMessageKey, PRIORITY, type SqliteOutboxStore } from '../adapters/sqlite/sqliteOutboxStore.ts';
 import { leadEventLog, type Logger } from '../adapters/logger.ts';
 import type { LeadEvent, LeadEventName, LeadEventSink } from './leadEvents.ts';
 import type { LeadRouter, RouteOutcome } from './routeLead.ts';
 import { enqueueWriteBack } from './writeBack.ts';
+import { enqueueEscalationMessage } from './escalationMessage.ts';
 
 export interface OfferLifecycleDeps {
   db: Db;
@@ -25,6 +26,16 @@ export interface OfferLifecycleDeps {
   /** …and then told here (the metrics). */
   onLeadEvent?: LeadEventSink;
   onEffects?: () => void;
+}
+
+/**
+ * Where a click came from, as Slack says: its response_url (absent for a click in the App Home), and
+ * the message clicked when that is the card or escalation itself (not a copy of its buttons in an
+ * ephemeral `/leads` reply). The clicked message is replaced through the response_url.
+ */
+export interface ClickOrigin {
+  responseUrl: string | null;
+  message: { channel: string; ts: string } | null;
 }
 
 export type CommandResult =
@@ -58,6 +69,25 @@ const holderOf = (history: readonly HistoryRecord[]): string | null => {
   const from = history[0]?.detail?.from;
   return typeof from === 'string' ? from : null;
 };
+
+/** The message a click acts on: the offer's card, or the lead's escalation message. */
+function clickedMessage(leadId: number, command: OfferCommand): string | null {
+  switch (command.type) {
+    case 'claim':
+    case 'pass':
+      return messageOf({ type: 'update_offer_card', offerId: command.offerId });
+    case 'take':
+    case 'assign':
+      return messageOf({ type: 'update_escalation', leadId });
+    default:
+      return null;
+  }
+}
+
+/** The message an effect changes (the outbox's key for it), if any. */
+function messageOf(effect: OfferEffect): string | null {
+  return cardMessageKey(effect.type, effect);
+}
 
 /** Thrown inside a transaction when a compare-and-set lost: the transaction rolls back and the command is stale. */
 class LostRace extends Error {}
@@ -98,8 +128,12 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     return stored ? whereaboutsOf(stored, offers.pendingOfLead(stored.id)?.repId ?? null) : null;
   };
 
-  const enqueueEffects = (leadId: number, effects: OfferEffect[], now: number) => {
-    for (const effect of effects) outbox.enqueue({ leadId, kind: 'card', method: effect.type, payload: effect }, now);
+  /** The effects as outbox rows; the update of the message a person clicked goes first (`waitingFor`). */
+  const enqueueEffects = (leadId: number, effects: OfferEffect[], now: number, waitingFor: string | null) => {
+    for (const effect of effects) {
+      const priority = waitingFor !== null && messageOf(effect) === waitingFor ? PRIORITY.waiting : PRIORITY.background;
+      outbox.enqueue({ leadId, kind: 'card', method: effect.type, payload: effect }, now, priority);
+    }
   };
 
   /** After max_offers misses: the lead waits for a manager, who is pinged now and every claim_within. */
@@ -111,17 +145,19 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     const offersMade = offers.countOfLead(leadId);
     leads.appendHistory(leadId, now, 'system', 'escalated', { reason: 'max_offers', offers: offersMade });
     enqueueWriteBack({ leads, outbox, config }, leadId, 'lead.escalated', now, { reason: 'max_offers' });
-    outbox.enqueue({ leadId, kind: 'card', method: 'post_escalation', payload: { leadId } }, now);
+    enqueueEscalationMessage({ leads, outbox }, leadId, now);
     return { event: 'lead.escalated', leadId, at: now, receivedAt: stored.received_at, by: 'system', reason: 'max_offers', attempt: offersMade };
   };
 
-  const run = db.transaction((leadId: number, command: OfferCommand): CommandResult => {
+  const run = db.transaction((leadId: number, command: OfferCommand, click: ClickOrigin | undefined): CommandResult => {
     const now = clock.now();
     const config = deps.config();
     const loaded = factsOf(leadId);
     if (!loaded) return { ok: false, reason: 'stale', leadId: null, ref: null, whereabouts: null };
     const { facts } = loaded;
     const outcome = decideOffer(facts, command, config.sla.max_offers);
+    /** The lead had an escalation message before this change: it follows the lead (a reminder or "done" changes nothing it says). */
+    const hadEscalation = outcome.ok && command.type !== 'remind' && command.type !== 'done' && leads.escalation(leadId)?.escalation_reason != null;
     if (!outcome.ok) return { ...outcome, leadId, ref: leadRef(leadId), whereabouts: whereabouts(leadId) };
 
     if (outcome.offer) {
@@ -165,18 +201,52 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     }
     // The next rep's card (or the escalation) goes out before the old card's update: chat.update is
     // paced far slower than new posts (Tier 3), and a lead must never wait on a dead card.
-    enqueueEffects(leadId, outcome.effects, now);
+    enqueueEffects(leadId, outcome.effects, now, click ? clickedMessage(leadId, command) : null);
+    // No message keeps words that are no longer true: a reminder of an offer that ended says so, and
+    // a lead's escalation message follows the lead (now offered to Bob, taken by Carol, …).
+    // A claimed lead handed to someone else: the card that says "claimed by you" says it moved on.
+    if (command.type === 'reassign' && facts.state === 'claimed') {
+      const claimedCard = offers.currentCardOf(leadId);
+      if (claimedCard !== null) outbox.enqueue({ leadId, kind: 'card', method: 'update_offer_card', payload: { offerId: claimedCard } }, now);
+    }
+    const ended = outcome.offer && outcome.offer.state !== 'pending' ? facts.pendingOffer : null;
+    if (ended && ended.remindedAt !== null) outbox.enqueue({ leadId, kind: 'card', method: 'update_reminder', payload: { offerId: ended.id } }, now);
+    if (hadEscalation && !outcome.effects.some((e) => e.type === 'update_escalation')) {
+      outbox.enqueue({ leadId, kind: 'card', method: 'update_escalation', payload: { leadId } }, now);
+    }
     return { ok: true, leadId, ref: leadRef(leadId), events, ...(then ? { then } : {}), ...(outcome.freesCapacity ? { freesCapacity: true } : {}) };
   });
 
-  /** One command in its own savepoint: a lost compare-and-set (a concurrent change won) rolls back alone and answers as stale. */
-  const attempt = (leadId: number, command: OfferCommand): CommandResult => {
+  /**
+   * One command in its own savepoint: a lost compare-and-set (a concurrent change won) rolls back
+   * alone and answers as stale. A click's response_url is kept for the message clicked, in the same
+   * transaction, whatever the outcome: the message is replaced through it.
+   */
+  const attempt = (leadId: number, command: OfferCommand, click?: ClickOrigin): CommandResult => {
+    let result: CommandResult;
     try {
-      return run(leadId, command);
+      result = run(leadId, command, click);
     } catch (error) {
       if (!(error instanceof LostRace)) throw error;
-      return { ok: false, reason: 'stale', leadId, ref: leadRef(leadId), whereabouts: whereabouts(leadId) };
+      result = { ok: false, reason: 'stale', leadId, ref: leadRef(leadId), whereabouts: whereabouts(leadId) };
     }
+    if (click) rememberClick(leadId, command, click, result);
+    return result;
+  };
+
+  /**
+   * The click's response_url answers it: a change it made replaces the clicked message through it;
+   * a click on a stale card (its update still waiting for chat.update's pace) makes that update go
+   * now, through the URL, and the clicker is told ephemerally where the lead is (one post on it).
+   */
+  const rememberClick = (leadId: number, command: OfferCommand, click: ClickOrigin, result: CommandResult) => {
+    const key = clickedMessage(leadId, command);
+    if (key === null || click.responseUrl === null || click.message === null) return;
+    const now = clock.now();
+    outbox.rememberResponseUrl(key, click.responseUrl, now, result.ok ? 0 : 1);
+    // The click proves the card is in Slack, even when its post's answer is not recorded yet.
+    if (command.type === 'claim' || command.type === 'pass') offers.learnMessage(command.offerId, click.message.channel, click.message.ts);
+    if (!result.ok) outbox.prioritize(key, now);
   };
 
   const afterCommit = (leadId: number, result: CommandResult) => {
@@ -190,11 +260,11 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
   const attemptAlone = db.transaction(attempt);
 
   /** Runs one command on a lead in its own transaction. */
-  const execute = (leadId: number | null, command: OfferCommand): CommandResult => {
+  const execute = (leadId: number | null, command: OfferCommand, click?: ClickOrigin): CommandResult => {
     if (leadId === null) return { ok: false, reason: 'stale', leadId: null, ref: null, whereabouts: null };
-    const result = attemptAlone.immediate(leadId, command);
+    const result = attemptAlone.immediate(leadId, command, click);
     afterCommit(leadId, result);
-    if (result.ok) deps.onEffects?.();
+    if (result.ok || click) deps.onEffects?.();
     return result;
   };
 
@@ -228,9 +298,9 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
   return {
     whereabouts,
 
-    /** A click on Claim or Pass on an offer card. */
-    onCard(command: Extract<OfferCommand, { type: 'claim' | 'pass' }>): CommandResult {
-      return execute(leadOfOffer(command.offerId), command);
+    /** A click on Claim or Pass on an offer card (or on its buttons in `/leads`, the App Home). */
+    onCard(command: Extract<OfferCommand, { type: 'claim' | 'pass' }>, click?: ClickOrigin): CommandResult {
+      return execute(leadOfOffer(command.offerId), command, click);
     },
 
     /** `/leads done L-17` or the Done button: the owner (or a manager) closes the lead. */
@@ -253,8 +323,8 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     },
 
     /** A manager's "Take it myself" or assignment on an escalation. */
-    onEscalation(leadId: number, command: Extract<OfferCommand, { type: 'take' | 'assign' }>): CommandResult {
-      return execute(leadId, command);
+    onEscalation(leadId: number, command: Extract<OfferCommand, { type: 'take' | 'assign' }>, click?: ClickOrigin): CommandResult {
+      return execute(leadId, command, click);
     },
 
     /**

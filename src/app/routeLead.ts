@@ -15,6 +15,7 @@ import type { LeadEvent, LeadEventSink } from './leadEvents.ts';
 import { createRoutingState, type RoutingState } from './routingState.ts';
 import { startOffer } from './startOffer.ts';
 import { enqueueWriteBack } from './writeBack.ts';
+import { enqueueEscalationMessage } from './escalationMessage.ts';
 
 export interface LeadRouterDeps {
   db: Db;
@@ -123,7 +124,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
         leads.appendHistory(stored.id, now, 'system', 'queued', { ...(decision.teamId ? { team: decision.teamId } : {}), reason: 'nobody eligible' });
         // A queued lead is escalated at once, and re-pinged every claim_within until it has an owner.
         leads.markQueuedEscalated(stored.id, now, now + config.sla.claim_within);
-        outbox.enqueue({ leadId: stored.id, kind: 'card', method: 'post_escalation', payload: { leadId: stored.id } }, now);
+        enqueueEscalationMessage({ leads, outbox }, stored.id, now);
         enqueueWriteBack({ leads, outbox, config }, stored.id, 'lead.escalated', now, { reason: 'queued' });
         return { kind: 'queued', teamId: decision.teamId, event: { ...event, event: 'lead.queued', ...(decision.teamId ? { team: decision.teamId } : {}), reason: 'nobody_eligible' } };
       }

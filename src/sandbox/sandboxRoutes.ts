@@ -160,6 +160,7 @@ const commandRequest = z.strictObject({
 });
 
 const homeRequest = z.strictObject({ as: z.string().min(1) });
+const closeModalRequest = z.strictObject({ as: z.string().min(1) });
 
 const hookSampleRequest = z.strictObject({ preset: z.string().min(1) });
 
@@ -262,6 +263,17 @@ export function sandboxRoutes(options: SandboxRoutesOptions, events: SandboxEven
         }
         const reply = await slack.slashCommand({ command, text: escapeCommandText((match[2] ?? '').trim(), slack), userId: input.as, ...(input.channel !== undefined ? { channelId: input.channel } : {}) });
         sendJson(res, 200, replyJson(reply));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/sandbox/close-modal',
+      handler: async (req, res) => {
+        const input = await readJson(req, res, closeModalRequest);
+        if (input === undefined) return;
+        if (!known(input.as)) return sendJson(res, 400, { error: `unknown person ${input.as}` });
+        const closed = slack.closeModal(input.as);
+        sendJson(res, 200, { closed: closed?.id ?? null });
       },
     },
     {

@@ -35,6 +35,8 @@ export interface SandboxSnapshot {
   conversation: { id: string; title: string; html: string };
   /** The person's App Home, or null until the bot published one. */
   home: string | null;
+  /** The modal on top of the person's stack (views.open / views.push), or null when none is open. */
+  modal: { id: string; title: string; close: string; html: string } | null;
 }
 
 function contextFor(workspace: StandInWorkspace, viewer: string, directory: SandboxDirectory, now: number): BlockKitContext {
@@ -111,11 +113,18 @@ export function sandboxSnapshot(workspace: StandInWorkspace, directory: SandboxD
     : { id: dm.id, title: `${viewer.name} ↔ leadrelay`, html: conversationHtml(workspace, dm.id, viewer.id, context) };
   const homeView = workspace.homeViews.get(viewer.id);
   const home = homeView === undefined ? null : blocksHtml(homeView.definition.blocks as Record<string, unknown>[], '', context);
+  const top = workspace.modalStack(viewer.id).at(-1);
+  const plain = (value: unknown, fallback: string) => (typeof (value as { text?: unknown } | undefined)?.text === 'string' ? String((value as { text: string }).text) : fallback);
+  const modal =
+    top === undefined
+      ? null
+      : { id: top.id, title: plain(top.definition.title, 'Modal'), close: plain(top.definition.close, 'Close'), html: blocksHtml(top.definition.blocks as Record<string, unknown>[], '', context) };
   return {
     as: viewer.id,
     people: directory.people.map((p) => ({ ...p, messages: countTopLevel(workspace, workspace.dmFor(p.id).id, p.id) })),
     channels: directory.channels.map((c) => ({ ...c, messages: countTopLevel(workspace, c.id, viewer.id) })),
     conversation,
     home,
+    modal,
   };
 }

@@ -37,6 +37,7 @@ import {
   type ViewSubmissionInput,
 } from './slackRequests.ts';
 import type { SocketEnvelopeType, SocketLogEntry, SocketModeHub } from './slackSocketMode.ts';
+import { createRateLimiter, type RateLimiter, type RateLimitStats } from './slackRateLimits.ts';
 import {
   applyResponseUrlPost,
   readBody,
@@ -140,6 +141,12 @@ export interface SlackStandInOptions {
    * an HTTP-only user of the kit needs no WebSocket library.
    */
   socketMode?: boolean;
+  /**
+   * `enforce`: calls over Slack's rate limits (slackRateLimits.ts: posting ~1/s per channel,
+   * chat.update Tier 3) are refused with 429 + Retry-After, as Slack does, and counted in
+   * `rateLimitStats`. Default `off`.
+   */
+  rateLimits?: 'enforce' | 'off';
 }
 
 export type StandInTransport = 'auto' | 'http' | 'socket';
@@ -239,8 +246,11 @@ export class SlackStandIn {
   private closed = false;
   private readonly changeListeners = new Set<() => void>();
   private readonly requestClock: StandInClock;
+  private readonly rateLimitsMode: 'enforce' | 'off';
+  private limiter: RateLimiter | undefined;
 
   constructor(options: SlackStandInOptions) {
+    this.rateLimitsMode = options.rateLimits ?? 'off';
     this.signingSecret = options.signingSecret;
     this.botToken = options.botToken ?? 'xoxb-test';
     this.appToken = options.appToken ?? 'xapp-test';
@@ -278,8 +288,20 @@ export class SlackStandIn {
       issueSocketUrl: () => this.socket?.issueUrl(),
       triggerTtlMs: options.triggerTtlMs ?? 3000,
       onChange: () => this.notify(),
+      ...(this.rateLimiter !== undefined ? { rateLimiter: this.rateLimiter } : {}),
     });
     this.socketModeEnabled = options.socketMode ?? true;
+  }
+
+  private get rateLimiter(): RateLimiter | undefined {
+    if (this.rateLimitsMode === 'off') return undefined;
+    this.limiter ??= createRateLimiter({ mode: 'enforce' });
+    return this.limiter;
+  }
+
+  /** Calls refused for going over Slack's rate limits (with `rateLimits: 'enforce'`), per method, and the worst overdraft. */
+  get rateLimitStats(): RateLimitStats {
+    return this.limiter?.stats ?? { overLimit: {}, worstOverdraft: 0 };
   }
 
   /** Starts listening (127.0.0.1, ephemeral port unless `port` is given). */
@@ -445,6 +467,16 @@ export class SlackStandIn {
   /** The user's open modals, bottom first. */
   modals(userId: string): StandInView[] {
     return [...this.workspace.modalStack(userId)];
+  }
+
+  /**
+   * The user closes their top modal (the ✕ or Close button). Slack tells the app with `view_closed`
+   * only when the view asked for it (`notify_on_close`), which leadrelay's views do not.
+   */
+  closeModal(userId: string): StandInView | undefined {
+    const closed = this.workspace.modalStack(userId).pop();
+    this.notify();
+    return closed;
   }
 
   /** Every post the app made to any response_url. */
@@ -703,12 +735,28 @@ export class SlackStandIn {
   private async serveResponseUrl(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const record = this.workspace.responseUrls.get(id);
     const raw = await readBody(req);
-    let body: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-      body = parsed as Record<string, unknown>;
-    } catch {
+    // Faults for response URLs are registered as `fail('response_url', …)`.
+    const fault = this.webApi.takeFault('response_url', { url: record?.url });
+    const injected = (status: number) => {
+      if (record === undefined) return;
+      const post: ResponseUrlPost = { url: record.url, body: parseObject(raw) ?? {}, at: this.workspace.clock.now(), status, injected: true };
+      record.posts.push(post);
+      this.workspace.responseUrlPosts.push(post);
+      this.notify();
+    };
+    if (fault !== undefined && 'network' in fault) {
+      injected(0);
+      req.socket.destroy();
+      return;
+    }
+    if (fault !== undefined && !('delayMs' in fault)) {
+      const status = 'status' in fault ? fault.status : 404;
+      injected(status);
+      sendJson(res, status, { ok: false, error: fault.error ?? `http_${status}` }, 'retryAfter' in fault && fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {});
+      return;
+    }
+    const body = parseObject(raw);
+    if (body === undefined) {
       sendJson(res, 400, { ok: false, error: 'invalid_payload' });
       return;
     }
@@ -720,8 +768,9 @@ export class SlackStandIn {
     const post: ResponseUrlPost = { url: record.url, body, at: this.workspace.clock.now(), status: result.status };
     record.posts.push(post);
     this.workspace.responseUrlPosts.push(post);
-    sendJson(res, result.status, result.body);
     this.notify();
+    if (fault !== undefined && 'delayMs' in fault) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    sendJson(res, result.status, result.body);
   }
 
   private requireRequestUrl(): string {
@@ -892,6 +941,16 @@ export class SlackStandIn {
       default:
         if (index >= 0) stack.splice(index, 1);
     }
+  }
+}
+
+/** A JSON object from a request body; undefined for anything else. */
+function parseObject(raw: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { blockProblems, viewProblems } from './slackBlocks.ts';
+import type { RateLimiter } from './slackRateLimits.ts';
 import {
   timeZoneInfo,
   type MessageContent,
@@ -37,6 +38,8 @@ export interface ApiCall {
   ok: boolean;
   /** Answered by a fault registered with `fail()`. */
   injected: boolean;
+  /** Refused with 429 because it went over Slack's rate limit (stand-in option `rateLimits: 'enforce'`). */
+  overLimit: boolean;
 }
 
 /**
@@ -44,12 +47,15 @@ export interface ApiCall {
  * - `{ status: 429, retryAfter: 1 }`: rate limited (`Retry-After` header, body `{ok:false,error:'ratelimited'}`);
  * - `{ status: 500 }` (any non-200): an HTTP error;
  * - `{ error: 'channel_not_found' }`: HTTP 200 with `{ ok: false, error }` (plus `extra` fields);
- * - `{ network: 'reset' }`: the connection is destroyed without an answer.
+ * - `{ network: 'reset' }`: the connection is destroyed without an answer;
+ * - `{ delayMs: 500 }`: the call is carried out at once, its answer held back that long (Slack has
+ *   the message while the app cannot know it yet).
  */
 export type StandInFault =
   | { status: number; retryAfter?: number; error?: string }
   | { error: string; extra?: Record<string, unknown> }
-  | { network: 'reset' };
+  | { network: 'reset' }
+  | { delayMs: number };
 
 export interface FaultOptions {
   /** How many matching calls fail (default 1; `Infinity` until cleared). */
@@ -100,6 +106,8 @@ export interface WebApiOptions {
   triggerTtlMs: number;
   /** Called after every recorded change (for waiters). */
   onChange: () => void;
+  /** Refuses calls over Slack's rate limits with 429 (see slackRateLimits.ts); absent: no limits. */
+  rateLimiter?: RateLimiter;
 }
 
 /** Fields the Web API client JSON-encodes inside form bodies; the stand-in decodes them back. */
@@ -246,13 +254,28 @@ export class SlackWebApi {
       req.socket.destroy();
       return;
     }
+    const limited = fault === undefined && parseError === undefined ? this.overLimit(method, args) : undefined;
     const { result, injected } =
-      fault !== undefined
+      fault !== undefined && !('delayMs' in fault)
         ? { result: this.faultResult(fault), injected: true }
-        : { result: parseError !== undefined ? err(parseError) : this.answer(method, args, token), injected: false };
+        : limited !== undefined
+          ? { result: limited, injected: false }
+          : { result: parseError !== undefined ? err(parseError) : this.answer(method, args, token), injected: fault !== undefined };
     const status = result.status ?? 200;
-    this.record(method, args, token, status, result.body, injected);
+    this.record(method, args, token, status, result.body, injected, limited !== undefined);
+    if (fault !== undefined && 'delayMs' in fault) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     sendJson(res, status, result.body, result.headers);
+  }
+
+  /** A 429 when the call goes over Slack's rate limit for its method (and channel); undefined when within it. */
+  private overLimit(method: string, args: ApiArgs): ApiResult | undefined {
+    const limiter = this.options.rateLimiter;
+    if (limiter === undefined) return undefined;
+    const given = str(args, 'channel');
+    const channel = given === undefined ? undefined : (this.ws.resolveChannelForPost(given)?.id ?? given);
+    const verdict = limiter.take(method, channel, this.ws.clock.now());
+    if (!verdict.over) return undefined;
+    return { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': String(verdict.retryAfterSeconds) } };
   }
 
   private record(
@@ -262,6 +285,7 @@ export class SlackWebApi {
     status: number,
     response: Record<string, unknown>,
     injected: boolean,
+    overLimit = false,
   ): void {
     this.calls.push({
       method,
@@ -272,11 +296,13 @@ export class SlackWebApi {
       response,
       ok: status === 200 && response.ok === true,
       injected,
+      overLimit,
     });
     this.options.onChange();
   }
 
-  private takeFault(method: string, args: ApiArgs): StandInFault | undefined {
+  /** The fault registered for this call, if any (used up as it is taken). Also serves response URLs (method `response_url`). */
+  takeFault(method: string, args: ApiArgs): StandInFault | undefined {
     for (const rule of this.faults) {
       if (rule.method !== method || rule.remaining <= 0) continue;
       if (rule.when !== undefined && !rule.when(args)) continue;
@@ -288,7 +314,7 @@ export class SlackWebApi {
     return undefined;
   }
 
-  private faultResult(fault: Exclude<StandInFault, { network: 'reset' }>): ApiResult {
+  private faultResult(fault: Exclude<StandInFault, { network: 'reset' } | { delayMs: number }>): ApiResult {
     if ('status' in fault) {
       if (fault.status === 429) {
         return {
@@ -710,17 +736,26 @@ export class SlackWebApi {
   }
 }
 
+/** Slack takes at most this many posts on one response_url… */
+export const RESPONSE_URL_MAX_POSTS = 5;
+/** …within this long of the interaction that issued it. */
+export const RESPONSE_URL_TTL_MS = 30 * 60_000;
+
 /**
- * What Slack does with a POST to a response_url: `replace_original` / `delete_original` act on the
- * message the interaction came from; otherwise the message is ephemeral to the user (default) or posted
- * in the channel (`response_type: 'in_channel'`). At most 5 posts per URL, like Slack.
+ * What Slack does with a POST to a response_url ("up to 5 times within 30 minutes",
+ * docs.slack.dev/interactivity/handling-user-interaction#message_responses): `replace_original` /
+ * `delete_original` act on the message the interaction came from; otherwise the message is
+ * ephemeral to the user (default) or posted in the channel (`response_type: 'in_channel'`). A URL
+ * used 5 times answers 404 `used_url`, one older than 30 minutes 404 `expired_url`; neither changes
+ * anything.
  */
 export function applyResponseUrlPost(
   ws: StandInWorkspace,
   record: ResponseUrlRecord,
   body: Record<string, unknown>,
 ): { status: number; body: Record<string, unknown> } {
-  if (record.posts.length >= 5) return { status: 404, body: { ok: false, error: 'used_url' } };
+  if (ws.clock.now() - record.issuedAt > RESPONSE_URL_TTL_MS) return { status: 404, body: { ok: false, error: 'expired_url' } };
+  if (record.posts.filter((post) => post.injected !== true).length >= RESPONSE_URL_MAX_POSTS) return { status: 404, body: { ok: false, error: 'used_url' } };
   const channel = ws.channels.get(record.channel);
   const original = record.messageTs !== undefined && channel !== undefined ? ws.findMessage(channel.id, record.messageTs) : undefined;
   if (body.delete_original === true || body.delete_original === 'true') {

@@ -137,8 +137,10 @@ export interface ResponseUrlPost {
   body: Record<string, unknown>;
   /** Clock time (ms). */
   at: number;
-  /** HTTP status the stand-in answered. */
+  /** HTTP status the stand-in answered (0: the connection was reset). */
   status: number;
+  /** Answered by a fault registered with `fail('response_url', …)`: nothing was changed, and it is not counted as a use. */
+  injected?: boolean;
 }
 
 export interface ResponseUrlRecord {
@@ -148,6 +150,8 @@ export interface ResponseUrlRecord {
   channel: string;
   /** For block actions on a message: the message the action came from. */
   messageTs?: string;
+  /** Clock time (ms) of the interaction that issued it: Slack takes posts on it for 30 minutes. */
+  issuedAt: number;
   posts: ResponseUrlPost[];
 }
 
@@ -556,9 +560,9 @@ export class StandInWorkspace {
 
   // ---- response URLs ------------------------------------------------------------------------------
 
-  issueResponseUrl(baseUrl: string, record: Omit<ResponseUrlRecord, 'id' | 'url' | 'posts'>): ResponseUrlRecord {
+  issueResponseUrl(baseUrl: string, record: Omit<ResponseUrlRecord, 'id' | 'url' | 'posts' | 'issuedAt'>): ResponseUrlRecord {
     const id = this.nextId('R');
-    const full: ResponseUrlRecord = { ...record, id, url: `${baseUrl}/respond/${id}`, posts: [] };
+    const full: ResponseUrlRecord = { ...record, id, url: `${baseUrl}/respond/${id}`, issuedAt: this.clock.now(), posts: [] };
     this.responseUrls.set(id, full);
     return full;
   }

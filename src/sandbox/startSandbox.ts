@@ -10,7 +10,7 @@ import type { Config } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../adapters/logger.ts';
 import type { Db } from '../adapters/sqlite/openDatabase.ts';
-import { startLeadrelay, type RunningLeadrelay } from '../leadrelay.ts';
+import { startLeadrelay, type LeadrelayOptions, type RunningLeadrelay } from '../leadrelay.ts';
 import type { CompanyTableFile } from '../adapters/enrichment/companyTable.ts';
 import type { Registry } from 'prom-client';
 import { formatDuration } from '../config/duration.ts';
@@ -38,6 +38,8 @@ export interface SandboxOptions {
   companies?: CompanyTableFile | null;
   /** Where GET /metrics collects from (see LeadrelayOptions.metricsRegistry). */
   metricsRegistry?: Registry;
+  /** The instance lease main.ts holds (see LeadrelayOptions.lease). */
+  lease?: LeadrelayOptions['lease'];
   /** The lead sources' signing secrets by source id (main.ts generates the ones not set). */
   sourceSecrets?: Readonly<Record<string, string>>;
 }
@@ -107,6 +109,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       ...(options.timers !== undefined ? { timers: options.timers } : {}),
       ...(options.companies !== undefined ? { companies: options.companies } : {}),
       ...(options.metricsRegistry !== undefined ? { metricsRegistry: options.metricsRegistry } : {}),
+      ...(options.lease !== undefined ? { lease: options.lease } : {}),
       sourceSecrets,
       extraRoutes: routes,
     });

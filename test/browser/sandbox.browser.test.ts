@@ -215,6 +215,48 @@ describe.skipIf(!haveChromium && !process.env.CI)('sandbox page in Chromium', ()
     expect(consoleErrors).toEqual([]);
   });
 
+  it('reads a 2,900-character lead message in full: "Full message" on the card opens it in a modal, and /leads L-n shows it', async () => {
+    const words = 'We run a 300-seat sales floor across EMEA and need every inbound lead owned within minutes; ';
+    const body = words.repeat(40).slice(0, 2880).trimEnd();
+    const message = `${body} Call me!`.padEnd(2900, '!');
+    expect(message).toHaveLength(2900);
+    await page.fill('#lead-form input[name="name"]', 'Long Message');
+    await page.fill('#lead-form input[name="email"]', 'long.message@example.net');
+    await page.fill('#lead-form input[name="score"]', '50');
+    await page.fill('#lead-form textarea[name="message"]', message);
+    await page.click('#lead-form button[type="submit"]');
+    await expect.poll(() => page.textContent('#lead-result')).toMatch(/^L-\d+ accepted/);
+    const ref = /^(L-\d+)/.exec((await page.textContent('#lead-result')) ?? '')?.[1] as string;
+    // Open the DM of the rep the lead is offered to (the page may have followed it there already).
+    const offeredTo = () => (db.prepare(`SELECT rep_id FROM offers WHERE lead_id = ? AND state = 'pending'`).get(Number(ref.slice(2))) as { rep_id: string } | undefined)?.rep_id;
+    await expect.poll(offeredTo).toBeTruthy();
+    const rep = offeredTo() as string;
+    await page.click(`#people button[data-person="${rep}"]`);
+    // The card shows an excerpt and the button.
+    const card = page.locator('#messages [data-testid="message"]', { hasText: 'Long Message' }).last();
+    await card.waitFor();
+    expect(await card.textContent()).not.toContain('Call me!');
+    await card.locator('button[data-action-id="show_full_message"]').click();
+    const modal = page.locator('[data-testid="modal"]');
+    await modal.waitFor();
+    expect(await page.textContent('#modal-title')).toBe(`${ref} · message`);
+    const shown = (await page.textContent('#modal-body')) ?? '';
+    const squeezed = (text: string) => text.replace(/\s+/g, '');
+    expect(squeezed(shown)).toContain(squeezed(message));
+    const modalShot = join(mkdtempSync(join(tmpdir(), 'leadrelay-sandbox-modal-')), 'modal.png');
+    await page.screenshot({ path: process.env.LEADRELAY_MODAL_SCREENSHOT ?? modalShot });
+    await page.click('#modal-close');
+    await page.waitForSelector('#modal', { state: 'hidden' });
+
+    // The same text in /leads L-n, as an ephemeral reply in the DM.
+    await page.fill('#command-input', `/leads ${ref}`);
+    await page.press('#command-input', 'Enter');
+    const reply = page.locator('#messages .msg-is-ephemeral', { hasText: `${ref} · Long Message` }).last();
+    await reply.waitFor();
+    expect(squeezed((await reply.textContent()) ?? '')).toContain(squeezed(message));
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
   it('says on the page that the server is not answering when a command is typed after it stopped', async () => {
     await page.setViewportSize({ width: 1440, height: 900 });
     await page.goto(`http://127.0.0.1:${sandbox.port}/`);

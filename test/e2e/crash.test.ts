@@ -15,24 +15,26 @@
  *  3. no offer card (and no escalation) was posted twice, and the card an offer stores is the one in Slack;
  *  4. no deadline was lost: every offer was resolved within 1.5 s of its deadline, or of the first
  *     moment after it that the bot was up (a deadline that passed while it was down: after restart);
- *  5. every lead's history matches its offers.
+ *  5. every lead's history matches its offers;
+ *  6. every stored claim and pass is shown on its card ("Claimed by you", "You passed"), including
+ *     clicks that came within milliseconds of the card's post (before its answer was recorded: a
+ *     third of the card posts are answered 40 ms late), with kills in between (one kill comes right
+ *     after such a click is acknowledged, before the card shows it).
  *
  * Every random choice comes from a PRNG seeded with the seed named in every failure message
  * (LEADRELAY_CRASH_SEED=<n> replays it; the kill schedule and each card's fate are the same, the
  * timing of real processes is not). LEADRELAY_CRASH_KILLS=<n> overrides the number of kills,
  * LEADRELAY_CRASH_DEBUG=1 logs the phases.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/botProcess.ts';
-import { startSlackStandIn, type ApiCall, type SlackStandIn } from '../../src/sandbox/slackStandIn.ts';
+import { startSlackStandIn, type ApiCall } from '../../src/sandbox/slackStandIn.ts';
+import { BotUnderTest, buttonValue, offerCardsPosted, OFFER_METADATA_TYPE, sleep, type PostedCard, type Run } from '../support/botUnderTest.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const SEED = Number(process.env.LEADRELAY_CRASH_SEED ?? 20_261_124) >>> 0;
 const LEADS = 150;
 const REPS = Array.from({ length: 20 }, (_, i) => `U0REP${String(i + 1).padStart(2, '0')}`);
@@ -44,7 +46,6 @@ const MAX_OFFERS = 3;
 const DEADLINE_SLACK_MS = 1500;
 const signingSecret = 'crash-signing-secret';
 const webhookSecret = 'crash-webhook-secret';
-const OFFER_METADATA_TYPE = 'leadrelay_offer';
 
 /** mulberry32: a tiny seeded PRNG, so a failing run can be replayed with its seed. */
 function mulberry32(seed: number): () => number {
@@ -86,7 +87,6 @@ function shuffle<T>(items: T[], random: Random): T[] {
   }
   return copy;
 }
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const debug = process.env.LEADRELAY_CRASH_DEBUG ? (...args: unknown[]) => console.info(new Date().toISOString(), ...args) : () => undefined;
 const tag = `[crash test seed ${SEED}; replay with LEADRELAY_CRASH_SEED=${SEED}]`;
 
@@ -108,166 +108,7 @@ fallback: { team: east }
 `;
 }
 
-// ---- the bot as a real process --------------------------------------------------------------------
-
-interface Run {
-  pid: number;
-  spawnedAt: number;
-  /** When /healthz first answered 200 (test process clock = the bot's clock: same machine). */
-  healthyAt: number | null;
-  /** When we sent SIGKILL or SIGTERM. */
-  stoppedAt: number | null;
-  stoppedWith: 'SIGKILL' | 'SIGTERM' | null;
-  exit: { code: number | null; signal: NodeJS.Signals | null } | null;
-  output: string;
-}
-
-/** The bot on a fixed port, so the stand-in's request URL stays valid across restarts. */
-class BotUnderTest {
-  readonly runs: Run[] = [];
-  private child: ChildProcess | undefined;
-  private current: Run | undefined;
-  private markUp: (() => void) | null = null;
-  private up: Promise<void> = new Promise<void>((resolve) => (this.markUp = resolve));
-
-  constructor(
-    readonly port: number,
-    private readonly env: Record<string, string>,
-  ) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  get isUp(): boolean {
-    return this.current?.healthyAt !== null && this.current?.healthyAt !== undefined && this.current.stoppedAt === null;
-  }
-
-  /** Resolves once the bot is up (immediately when it is). */
-  whenUp(): Promise<void> {
-    return this.up;
-  }
-
-  async start(timeoutMs = 20_000): Promise<Run> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}), ...this.env, PORT: String(this.port), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const run: Run = { pid: child.pid ?? -1, spawnedAt: Date.now(), healthyAt: null, stoppedAt: null, stoppedWith: null, exit: null, output: '' };
-    const keep = (chunk: Buffer) => {
-      run.output = (run.output + chunk.toString()).slice(-20_000);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    child.on('exit', (code, signal) => (run.exit = { code, signal }));
-    this.child = child;
-    this.current = run;
-    this.runs.push(run);
-    for (;;) {
-      if (run.exit) throw new Error(`${tag} the bot exited during start-up (${JSON.stringify(run.exit)}):\n${run.output}`);
-      try {
-        const response = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(2000) });
-        if (response.status === 200) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() - run.spawnedAt > timeoutMs) {
-        child.kill('SIGKILL');
-        throw new Error(`${tag} the bot did not become healthy within ${timeoutMs} ms:\n${run.output}`);
-      }
-      await sleep(20);
-    }
-    run.healthyAt = Date.now();
-    debug(`bot pid ${run.pid} healthy ${run.healthyAt - run.spawnedAt} ms after spawn`);
-    this.markUp?.();
-    this.markUp = null;
-    return run;
-  }
-
-  private async stopWith(signal: 'SIGKILL' | 'SIGTERM', timeoutMs: number): Promise<Run['exit']> {
-    const child = this.child;
-    const run = this.current;
-    if (!child || !run) return null;
-    if (this.markUp === null) this.up = new Promise<void>((resolve) => (this.markUp = resolve));
-    run.stoppedAt = Date.now();
-    run.stoppedWith = signal;
-    if (!run.exit) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      await exited;
-      clearTimeout(timer);
-    }
-    this.child = undefined;
-    return run.exit;
-  }
-
-  kill9(): Promise<Run['exit']> {
-    return this.stopWith('SIGKILL', 5000);
-  }
-
-  /** A clean stop (SIGTERM): finishes in-flight deliveries. */
-  terminate(): Promise<Run['exit']> {
-    return this.stopWith('SIGTERM', 15_000);
-  }
-
-  /** Runs that ended without us asking (a crash of the bot itself). */
-  unexpectedExits(): Run[] {
-    return this.runs.filter((run) => run.exit !== null && run.stoppedWith === null);
-  }
-
-  /** Up intervals [healthyAt, stoppedAt ?? Infinity], oldest first. */
-  upIntervals(): { from: number; to: number }[] {
-    return this.runs.filter((run) => run.healthyAt !== null).map((run) => ({ from: run.healthyAt as number, to: run.stoppedAt ?? Number.POSITIVE_INFINITY }));
-  }
-}
-
-// ---- Slack: offer cards and clicks ---------------------------------------------------------------
-
-interface PostedCard {
-  offerId: number;
-  userId: string;
-  channel: string;
-  ts: string;
-  call: ApiCall;
-}
-
-function offerCardsPosted(slack: SlackStandIn): PostedCard[] {
-  return slack
-    .callsTo('chat.postMessage')
-    .filter((c) => c.ok && (c.args.metadata as { event_type?: string } | undefined)?.event_type === OFFER_METADATA_TYPE)
-    .map((call) => ({
-      offerId: Number((call.args.metadata as { event_payload: { offer_id: number } }).event_payload.offer_id),
-      userId: String(call.args.channel),
-      channel: String(call.response.channel),
-      ts: String(call.response.ts),
-      call,
-    }));
-}
-
-/** The value of the button with `actionId` in a message's blocks, if it has one. */
-function buttonValue(blocks: unknown, actionId: string): string | undefined {
-  if (Array.isArray(blocks)) {
-    for (const item of blocks) {
-      const found = buttonValue(item, actionId);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-  if (typeof blocks !== 'object' || blocks === null) return undefined;
-  const record = blocks as Record<string, unknown>;
-  if (record.action_id === actionId && typeof record.value === 'string') return record.value;
-  for (const value of Object.values(record)) {
-    if (typeof value === 'object' && value !== null) {
-      const found = buttonValue(value, actionId);
-      if (found !== undefined) return found;
-    }
-  }
-  return undefined;
-}
-
-type KillMode = 'leads' | 'card' | 'card-answered' | 'escalation' | 'deadline' | 'anytime';
+type KillMode = 'leads' | 'card' | 'card-answered' | 'escalation' | 'deadline' | 'anytime' | 'instant-click';
 
 interface Click {
   offerId: number;
@@ -353,14 +194,18 @@ describe('crash safety, the real process killed with SIGKILL', () => {
     const slack = await startSlackStandIn({ signingSecret, users: [...REPS, MANAGER], socketMode: false });
     cleanups.push(() => slack.close());
     const port = await freePort();
-    const bot = new BotUnderTest(port, {
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_SIGNING_SECRET: signingSecret,
-      SLACK_API_URL: slack.apiUrl,
-      LEADRELAY_WEBHOOK_SECRET: webhookSecret,
-      LEADRELAY_CONFIG: configPath,
-      LEADRELAY_DB: dbPath,
-    });
+    const bot = new BotUnderTest(
+      port,
+      {
+        SLACK_BOT_TOKEN: slack.botToken,
+        SLACK_SIGNING_SECRET: signingSecret,
+        SLACK_API_URL: slack.apiUrl,
+        LEADRELAY_WEBHOOK_SECRET: webhookSecret,
+        LEADRELAY_CONFIG: configPath,
+        LEADRELAY_DB: dbPath,
+      },
+      tag,
+    );
     cleanups.push(async () => void (await bot.kill9()));
     await bot.start();
     slack.setRequestUrl(`${bot.url}/slack/events`);
@@ -469,6 +314,31 @@ describe('crash safety, the real process killed with SIGKILL', () => {
           }),
       );
     };
+    // A third of the cards' answers arrive 40 ms late (Slack has the card; the bot cannot record it yet).
+    const lateAnswers = stream('late-answers');
+    slack.fail('chat.postMessage', { delayMs: 40 }, { times: Number.POSITIVE_INFINITY, when: (args) => (args.metadata as { event_type?: string } | undefined)?.event_type === OFFER_METADATA_TYPE && lateAnswers.chance(0.33) });
+    // Some reps click within milliseconds of their card's arrival: before the bot may have recorded its post.
+    const instantClicks: Click[] = [];
+    let callsSeen = 0;
+    const stopInstant = slack.onChange(() => {
+      const calls = slack.calls;
+      for (; callsSeen < calls.length; callsSeen += 1) {
+        const call = calls[callsSeen] as ApiCall;
+        if (!call.ok || call.method !== 'chat.postMessage' || (call.args.metadata as { event_type?: string } | undefined)?.event_type !== OFFER_METADATA_TYPE) continue;
+        const offerId = Number((call.args.metadata as { event_payload: { offer_id: number } }).event_payload.offer_id);
+        const fate = stream(`instant:${offerId}`);
+        if (seenCards.has(offerId) || !fate.chance(0.25)) continue;
+        seenCards.add(offerId);
+        const card: PostedCard = { offerId, userId: String(call.args.channel), channel: String(call.response.channel), ts: String(call.response.ts), call };
+        const action = fate.chance(0.7) ? 'claim_lead' : 'pass_lead';
+        setTimeout(() => {
+          click(card, action, fate);
+          const record = clicks.at(-1);
+          if (record?.offerId === offerId) instantClicks.push(record);
+        }, fate.between(0, 15));
+      }
+    });
+    cleanups.push(stopInstant);
     const clicker = (async () => {
       const random = stream('clicker');
       while (sending || killing) {
@@ -540,6 +410,15 @@ describe('crash safety, the real process killed with SIGKILL', () => {
           if (next.at !== null && next.at - Date.now() < 3000) await sleep(Math.max(0, next.at - Date.now() + random.between(-3, 10)));
           return bot.kill9();
         }
+        case 'instant-click': {
+          // The instant a click that came within milliseconds of its card's post is acknowledged: it is
+          // stored, and its card may not show it yet.
+          const since = instantClicks.length;
+          const waitStarted = Date.now();
+          while (Date.now() - waitStarted < 5000 && !instantClicks.slice(since).some((c) => c.outcome === 'answered' && c.status === 200)) await sleep(1);
+          hit = instantClicks.slice(since).some((c) => c.outcome === 'answered');
+          return bot.kill9();
+        }
         case 'anytime':
           return bot.kill9();
       }
@@ -551,7 +430,7 @@ describe('crash safety, the real process killed with SIGKILL', () => {
       // posted in time the next kill tries again); the others at random kinds of moments.
       const count = process.env.LEADRELAY_CRASH_KILLS ? Number(process.env.LEADRELAY_CRASH_KILLS) : random.between(3, 5);
       const others = shuffle<KillMode>(['card-answered', 'leads', 'deadline', 'anytime'], random);
-      const schedule: KillMode[] = ['card', ...others.slice(0, Math.max(0, count - 2))];
+      const schedule: KillMode[] = ['card', 'instant-click', ...others.slice(0, Math.max(0, count - 3))];
       schedule.splice(random.between(1, Math.max(1, count - 2)), 0, 'escalation');
       schedule.length = Math.min(schedule.length, count);
       let escalationRetried = false;
@@ -617,13 +496,22 @@ describe('crash safety, the real process killed with SIGKILL', () => {
         return !(lead.state === 'offered' && pending.length === 1 && pending[0]?.message_ts !== null);
       });
     };
+    /** 6: claimed and passed offers whose card does not (yet) say so. */
+    const CLICK_WORDS: Record<string, string> = { claimed: 'Claimed by you', passed: 'You passed' };
+    const unshownClicks = (s: Snapshot) =>
+      s.offers.filter((o) => {
+        const words = CLICK_WORDS[o.state];
+        if (words === undefined) return false;
+        const card = o.channel_id && o.message_ts ? slack.message(o.channel_id, o.message_ts) : undefined;
+        return !JSON.stringify(card?.blocks ?? []).includes(words);
+      });
     let last: Snapshot | undefined;
     // `eventually`, but reading a whole snapshot every 50 ms rather than every few: the stand-in shares
     // this process and must keep answering the bot promptly.
     const settling = async (timeoutMs: number) => {
       for (const since = Date.now(); ; await sleep(50)) {
         const s = (last = snapshot(db));
-        if (s.leads.length >= answered.size && unsettledLeads(s).length === 0 && stalledRows(s).length === 0) return;
+        if (s.leads.length >= answered.size && unsettledLeads(s).length === 0 && stalledRows(s).length === 0 && unshownClicks(s).length === 0) return;
         if (Date.now() - since > timeoutMs) throw new Error(`not settled within ${timeoutMs} ms`);
       }
     };
@@ -634,6 +522,7 @@ describe('crash safety, the real process killed with SIGKILL', () => {
         `${tag} the bot did not settle: ${(error as Error).message}\n${s.leads.length} leads for ${answered.size} answered; first unsettled leads: ${JSON.stringify(stuck)}\n` +
           `their offers: ${JSON.stringify(s.offers.filter((o) => stuck.some((l) => l.id === o.lead_id)))}\n` +
           `outbox rows due but not delivered: ${JSON.stringify(stalledRows(s).slice(0, 20))}\n` +
+          `clicks stored but not shown on their card: ${JSON.stringify(unshownClicks(s).slice(0, 10))}\n` +
           `bot output (last run):\n${bot.runs.at(-1)?.output ?? ''}`,
       );
     });
@@ -801,6 +690,12 @@ describe('crash safety, the real process killed with SIGKILL', () => {
       if (count('escalated') !== (lead.state === 'escalated' ? 1 : 0)) problems.push(`${ref} (${lead.state}) has ${count('escalated')} escalated events`);
     }
 
+    // 6. Every stored claim and pass is shown on its card.
+    for (const offer of unshownClicks(final)) {
+      const card = offer.channel_id && offer.message_ts ? slack.message(offer.channel_id, offer.message_ts) : undefined;
+      problems.push(`offer ${offer.id} (L-${offer.lead_id}) is ${offer.state}, but its card ${offer.channel_id}/${offer.message_ts} does not say so: ${card ? card.text : 'no such message'}`);
+    }
+
     const recovered = (rows: OutboxRowView[]) => rows.filter((r) => r.result !== null && (JSON.parse(r.result) as { recovered?: boolean }).recovered === true).length;
     const stats = {
       seed: SEED,
@@ -820,6 +715,11 @@ describe('crash safety, the real process killed with SIGKILL', () => {
       clickNetworkErrors: clicks.filter((c) => c.outcome === 'network_error').length,
       staleClicks: clicks.filter((c) => c.stale).length,
       clicksAgainAfterError: clicks.filter((c) => c.retry).length,
+      instantClicks: instantClicks.length,
+      instantClicksAnswered: instantClicks.filter((c) => c.outcome === 'answered').length,
+      lateCardAnswers: slack.calls.filter((c) => c.injected && c.method === 'chat.postMessage').length,
+      cardsReplacedByResponseUrl: slack.responseUrlPosts.filter((p) => p.body.replace_original === true && p.status === 200).length,
+      cardUpdatesByChatUpdate: slack.callsTo('chat.update').filter((c) => c.ok).length,
       escalationsPosted: escalationPosts.length,
       escalationsPostedTwice: [...escalationsByLead.values()].filter((list) => list.length > 1).length,
       lookups: slack.callsTo('conversations.history').length,

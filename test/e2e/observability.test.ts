@@ -223,9 +223,11 @@ describe('GET /metrics', () => {
     await t.postLead(JANE);
     t.clock.advance(2000);
     await t.bot.outbox.drain();
-    t.slack.fail('chat.update', { status: 503 });
+    // The click's answer: its response_url fails once; the retry goes through.
+    t.slack.fail('response_url', { status: 503 });
     await t.click('U0ALICE', 'claim_lead');
     await eventually(() => t.lead(1).state === 'claimed');
+    await t.bot.outbox.drain();
     t.clock.advance(1000);
     await t.bot.outbox.drain();
 
@@ -233,7 +235,9 @@ describe('GET /metrics', () => {
     const code = (c: { status: number; ok: boolean; response: Record<string, unknown> }) =>
       c.status === 429 ? 'ratelimited' : c.status !== 200 ? `http_${c.status}` : c.ok ? 'ok' : String(c.response.error);
     const expected = new Map<string, number>();
-    for (const call of t.slack.calls) expected.set(`${call.method} ${code(call)}`, (expected.get(`${call.method} ${code(call)}`) ?? 0) + 1);
+    const count = (key: string) => expected.set(key, (expected.get(key) ?? 0) + 1);
+    for (const call of t.slack.calls) count(`${call.method} ${code(call)}`);
+    for (const post of t.slack.responseUrlPosts) count(`response_url ${post.status === 200 ? 'ok' : `http_${post.status}`}`);
     const counted = async () => {
       const text = await t.metrics();
       return new Map(samplesNamed(text, 'leadrelay_slack_api_calls_total').map((s) => [`${s.labels.method} ${s.labels.code}`, s.value]));
@@ -242,7 +246,8 @@ describe('GET /metrics', () => {
     await eventually(async () => JSON.stringify([...(await counted())].sort()) === JSON.stringify([...expected].sort()));
     const final = await counted();
     expect(final.get('chat.postMessage ratelimited')).toBe(1);
-    expect(final.get('chat.update http_503')).toBe(1);
+    expect(final.get('response_url http_503')).toBe(1);
+    expect(final.get('response_url ok')).toBe(1);
     expect(final.get('chat.postMessage ok')).toBeGreaterThanOrEqual(1);
     expect(final.get('auth.test ok')).toBeGreaterThanOrEqual(1);
   });

@@ -211,7 +211,11 @@ fallback: { team: sdr }
     const card = t.card('U0ALICE');
     await Promise.all([t.click('U0ALICE', 'claim_lead', card), t.click('U0ALICE', 'claim_lead', card, 'offer:1:0')]);
     await t.settle(() => t.lead(id).state === 'claimed');
-    await eventually(() => t.slack.responseUrlPosts.length === 1);
+    // The winner's card is replaced through its click's response_url; the loser is told where the lead is.
+    await eventually(() => t.slack.responseUrlPosts.length === 2);
+    expect(t.slack.responseUrlPosts.filter((p) => p.body.replace_original === true)).toHaveLength(1);
+    expect(t.slack.responseUrlPosts.filter((p) => p.body.response_type === 'ephemeral').map((p) => p.body.text)).toEqual([expect.stringContaining('claimed by you')]);
+    expect(t.cardText('U0ALICE')).toContain('Claimed by you');
     expect(t.events(id).filter((e) => e === 'claimed')).toHaveLength(1);
     expect(t.db.prepare("SELECT count(*) AS n FROM offers WHERE state = 'claimed'").get()).toEqual({ n: 1 });
   });
@@ -227,16 +231,41 @@ fallback: { team: sdr }
       expect(t.slack.messages('U0ALICE')).toHaveLength(1);
     });
 
-    it('retries a card update after a 5xx', async () => {
+    it('retries the click\'s response_url after a 5xx, and falls back to chat.update when Slack refuses it for good', async () => {
       const t = await start();
       const id = await t.postLead({ email: 'jane@acme.com' });
-      t.slack.fail('chat.update', { status: 500 });
+      t.slack.fail('response_url', { status: 500 });
       await t.click('U0ALICE', 'claim_lead', t.card('U0ALICE'));
       await t.settle(() => t.lead(id).state === 'claimed');
       expect(t.cardText('U0ALICE')).toContain('claim_lead');
       t.clock.advance(1000);
       await t.bot.outbox.drain();
       expect(t.cardText('U0ALICE')).toContain('Claimed by you');
+      expect(t.slack.responseUrlPosts.filter((p) => p.body.replace_original === true).map((p) => p.status)).toEqual([500, 200]);
+      expect(t.slack.callsTo('chat.update')).toHaveLength(0);
+
+      // Another lead, another click: Slack answers its URL "used_url" (404): chat.update carries the change at once.
+      const second = await t.postLead({ email: 'bob@beta.io' });
+      const card = t.slack.lastMessage(t.pendingRep(second) as string) as StandInMessage;
+      t.slack.fail('response_url', { error: 'used_url' });
+      await t.click(t.pendingRep(second) as string, 'claim_lead', card);
+      await t.settle(() => t.lead(second).state === 'claimed');
+      expect(JSON.stringify(t.slack.message(card.channel, card.ts)?.blocks)).toContain('Claimed by you');
+      expect(t.slack.callsTo('chat.update').map((c) => c.ok)).toEqual([true]);
+    });
+
+    it('updates a card by chat.update after a 5xx when nobody clicked it (an expiry)', async () => {
+      const t = await start();
+      await t.postLead({ email: 'jane@acme.com' });
+      t.slack.fail('chat.update', { status: 500 });
+      t.clock.advance(5 * MINUTE);
+      t.bot.lifecycle.expireDue();
+      await t.bot.outbox.drain();
+      expect(t.cardText('U0ALICE')).toContain('claim_lead');
+      t.clock.advance(1000);
+      await t.bot.outbox.drain();
+      expect(t.cardText('U0ALICE')).toContain('Expired');
+      expect(t.slack.responseUrlPosts).toHaveLength(0);
     });
 
     it('moves on to the next rep when Slack refuses a card for good, and records why', async () => {

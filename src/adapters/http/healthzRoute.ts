@@ -4,6 +4,8 @@ import { sendJson } from './httpIo.ts';
 export interface HealthReport {
   version: string;
   mode: string;
+  /** The instance serving (it holds the database's lease), when there is a lease. */
+  instance?: string;
   /** Throws when the database cannot be read. */
   outboxBacklog: () => { pending: number; oldestAgeSeconds: number | null };
   /** Webhook receivers whose deliveries are failing (retrying), shown so an operator sees a broken CRM hook. */
@@ -37,6 +39,7 @@ export function createHealthzRoute(report: HealthReport) {
       status: healthy ? 'ok' : report.shuttingDown() ? 'shutting_down' : 'unhealthy',
       version: report.version,
       mode: report.mode,
+      ...(report.instance !== undefined ? { instance: report.instance } : {}),
       database,
       outbox,
       webhooks_failing: failing,

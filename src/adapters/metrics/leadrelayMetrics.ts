@@ -22,7 +22,8 @@ const TIME_BUCKETS = [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 *
 /** Slack error codes and methods become label values: anything unexpected is folded so a bad answer cannot mint series. */
 const boundedLabel = (value: string, pattern: RegExp) => (pattern.test(value) ? value : 'other');
 const SLACK_CODE = /^[a-z0-9_]{1,64}$/;
-const SLACK_METHOD = /^[a-zA-Z]+(\.[a-zA-Z]+){1,3}$/;
+/** A Web API method, or `response_url` for posts to clicks' response URLs. */
+const SLACK_METHOD = /^(response_url|[a-zA-Z]+(\.[a-zA-Z]+){1,3})$/;
 
 /** The receiver's host (and port): the URL's path or query may hold a token, the host does not. */
 export function webhookHost(url: string): string {
@@ -76,7 +77,7 @@ export function createMetrics(registry: Registry, readers: MetricsReaders, info:
   });
   const slackCalls = new Counter({
     name: 'leadrelay_slack_api_calls_total',
-    help: 'Slack Web API calls by method and result code: ok, or the error (ratelimited, channel_not_found, http_503, request_error, ...).',
+    help: 'Slack Web API calls (and posts to response URLs, method response_url) by method and result code: ok, or the error (ratelimited, channel_not_found, used_url, http_503, request_error, ...).',
     labelNames: ['method', 'code'],
     registers,
   });

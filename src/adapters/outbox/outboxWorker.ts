@@ -2,15 +2,19 @@ import type { Clock } from '../../domain/clock.ts';
 import { deliveryTicket } from './deliveryTicket.ts';
 import type { Logger } from '../logger.ts';
 import type { DeferredWrites } from '../sqlite/deferredWrites.ts';
-import type { OutboxKind, OutboxRow, SqliteOutboxStore } from '../sqlite/sqliteOutboxStore.ts';
+import { PRIORITY, type OutboxKind, type OutboxRow, type SqliteOutboxStore } from '../sqlite/sqliteOutboxStore.ts';
 
-export type DeliveryOutcome =
-  /** `commit` records what the delivery returned (e.g. a card's ts) in the same transaction that marks the row done. */
-  | { ok: true; result?: unknown; commit?: () => void }
+/**
+ * What one delivery attempt did. `commit` records what it learned (a card's ts, a use of a
+ * response_url) in the same transaction that records the outcome.
+ */
+export type DeliveryOutcome = (
+  | { ok: true; result?: unknown }
   /** Not attempted: pacing asks to wait (not a failure, no attempt counted). */
   | { ok: false; deferMs: number }
   | { ok: false; retryable: true; error: string; retryAfterMs?: number }
-  | { ok: false; retryable: false; error: string };
+  | { ok: false; retryable: false; error: string }
+) & { commit?: () => void };
 
 /** Performs one outbox effect. Must not throw for expected failures: it says whether a retry can help. */
 export type Deliverer = (row: OutboxRow) => Promise<DeliveryOutcome>;
@@ -23,6 +27,11 @@ export interface OutboxWorkerOptions {
   deliverers: Record<OutboxKind, Deliverer>;
   clock: Clock;
   logger: Logger;
+  /**
+   * Whether this instance may deliver now (it holds the instance lease); checked before every chunk,
+   * so that an instance that lost the lease stops before another one starts. Default: always.
+   */
+  mayDeliver?: () => boolean;
   /** Called (outside any transaction) when an effect is given up on, so it can be recorded and escalated. */
   onFailed?: (row: OutboxRow, error: string) => void;
   /** Told (after commit) what became of every attempt: for the metrics. */
@@ -65,9 +74,10 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
 
   /** Records a delivery's outcome (inside the caller's transaction). */
   const settle = (row: OutboxRow, outcome: DeliveryOutcome, now: number): Settlement => {
+    outcome.commit?.();
     if (outcome.ok) {
-      outcome.commit?.();
-      outbox.markDone(row.id, outcome.result, now);
+      // An update that a newer change joined during its delivery stays pending and goes again.
+      outbox.markDone(row, outcome.result, now);
       return { result: 'done' };
     }
     if ('deferMs' in outcome) {
@@ -146,14 +156,34 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     }
   };
 
+  /** Resolves at the next wake() (new effects committed). */
+  let woken: { promise: Promise<void>; resolve: () => void } | undefined;
+  const nextWake = () => {
+    if (!woken) {
+      let resolve = () => undefined as void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      woken = { promise, resolve };
+    }
+    return woken.promise;
+  };
+
   const drainOnce = async (): Promise<number> => {
     let delivered = 0;
     for (;;) {
       // Shutting down: finish the chunk in flight, leave the rest in the outbox for the next start.
       if (stopping) return delivered;
-      // Held (a burst of expiries is being processed): start nothing new until it is done.
+      // Not (or no longer) the instance that holds the lease: deliver nothing.
+      if (options.mayDeliver && !options.mayDeliver()) return delivered;
+      // Held (a burst of expiries is being processed): only what a person is waiting for goes (the
+      // answer to a click); the rest waits until the burst is done.
       if (held !== undefined) {
-        await held;
+        const waiting = outbox.due(clock.now(), concurrency, PRIORITY.waiting).filter((row) => !inFlight.has(row.id));
+        if (waiting.length === 0) {
+          await Promise.race([held, nextWake()]);
+          continue;
+        }
+        await deliverChunk(waiting);
+        delivered += waiting.length;
         continue;
       }
       // Rows delivered but not yet recorded (their outcome waits for the next commit) are still
@@ -218,7 +248,13 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     drain,
     /** Call after committing new effects. Deferred, so a caller still inside a transaction never has its rows delivered before they commit. */
     wake() {
-      if (running) setImmediate(() => void drain());
+      if (!running) return;
+      setImmediate(() => {
+        const wakeUp = woken;
+        woken = undefined;
+        wakeUp?.resolve();
+        void drain();
+      });
     },
 
     /**

@@ -47,21 +47,28 @@ export function registerAppHome(app: App, deps: AppHomeDeps) {
     await publish(client, event.user);
   });
 
+  // Like every click: the change is stored first, and acknowledged after the commit.
   app.action(ACTIONS.toggleAway, async ({ ack, body, action, client }) => {
-    await ack();
     const userId = body.user.id;
     const value = (action as { value?: string }).value;
-    if (!deps.config().reps.some((rep) => rep.id === userId)) return;
-    if (value === TOGGLE_AWAY_VALUES.back) deps.availability.setBack(userId, userId);
-    else if (value === TOGGLE_AWAY_VALUES.away) deps.availability.setAway(userId, null, userId);
-    await publish(client, userId);
+    const isRep = deps.config().reps.some((rep) => rep.id === userId);
+    try {
+      if (isRep && value === TOGGLE_AWAY_VALUES.back) deps.availability.setBack(userId, userId);
+      else if (isRep && value === TOGGLE_AWAY_VALUES.away) deps.availability.setAway(userId, null, userId);
+    } finally {
+      await ack();
+    }
+    if (isRep) await publish(client, userId);
   });
 
   app.action(ACTIONS.leadDone, async ({ ack, body, action, client }) => {
-    await ack();
     const userId = body.user.id;
     const lead = parseLeadButtonValue((action as { value?: string }).value);
-    if (lead) deps.lifecycle.done(lead.leadId, userId, isManager(deps.config(), userId));
+    try {
+      if (lead) deps.lifecycle.done(lead.leadId, userId, isManager(deps.config(), userId));
+    } finally {
+      await ack();
+    }
     await publish(client, userId);
   });
 

@@ -64,6 +64,7 @@ export function createCardModels(deps: { db: Db; leads: SqliteLeadStore; offers:
         claimedBy: owner && handled?.event !== 'assigned' ? owner : null,
         pingCount: Math.max(1, info.escalation_pings),
         domain: stored.domain,
+        whereabouts: whereaboutsOf(stored, offers.pendingOfLead(leadId)?.repId ?? null),
       };
     },
 

@@ -28,6 +28,7 @@ const VERSION = '(0|[1-9]\\d{0,15})';
 const OFFER_VALUE = new RegExp(`^offer:${ID}:${VERSION}$`);
 const LEAD_VALUE = new RegExp(`^lead:${ID}:${VERSION}$`);
 const ASSIGN_BLOCK_ID = new RegExp(`^assign:${ID}:${VERSION}$`);
+const MESSAGE_VALUE = new RegExp(`^message:${ID}$`);
 
 /** `offer:123:2`: the value of an offer card's `claim_lead` / `pass_lead` buttons. */
 export function offerButtonValue(offerId: number, version: number): string {
@@ -82,6 +83,19 @@ export function assignBlockId(leadId: number, version: number): string {
 export function parseAssignBlockId(text: unknown): LeadVersionRef | null {
   const parsed = parsePair(ASSIGN_BLOCK_ID, text);
   return parsed && { leadId: parsed[0], version: parsed[1] };
+}
+
+/** `message:17`: the value of a "Full message" button (no version: reading a lead's message changes nothing). */
+export function leadMessageValue(leadId: number): string {
+  return `message:${checkId(leadId)}`;
+}
+
+/** `message:17` → 17; null for anything else. */
+export function parseLeadMessageValue(text: unknown): number | null {
+  if (typeof text !== 'string') return null;
+  const match = MESSAGE_VALUE.exec(text);
+  const id = match ? Number(match[1]) : Number.NaN;
+  return Number.isSafeInteger(id) ? id : null;
 }
 
 function parsePair(pattern: RegExp, text: unknown): [number, number] | null {

@@ -4,9 +4,10 @@ import { escalationTarget } from '../../domain/people.ts';
 import type { DeliveryOutcome } from '../outbox/outboxWorker.ts';
 import type { SqliteLeadStore } from '../sqlite/sqliteLeadStore.ts';
 import type { SqliteOfferStore } from '../sqlite/sqliteOfferStore.ts';
-import type { OutboxRow } from '../sqlite/sqliteOutboxStore.ts';
+import type { OutboxRow, SqliteOutboxStore } from '../sqlite/sqliteOutboxStore.ts';
 import type { CardModels } from './cardModels.ts';
-import type { SlackCaller } from './deliverSlackCall.ts';
+import type { ResponseUrlPoster, SlackCaller } from './deliverSlackCall.ts';
+import type { SlackMessage } from './renderBlocks.ts';
 import { renderAssignedDm } from './renderAssignedDm.ts';
 import { renderEscalation } from './renderEscalation.ts';
 import { renderOfferCard, signalWords, type SignalModel } from './renderOfferCard.ts';
@@ -22,6 +23,10 @@ export const OUTBOX_METADATA_TYPE = 'leadrelay_outbox';
 
 export interface CardDelivererDeps {
   call: SlackCaller;
+  /** Posts to a click's response_url (the clicked message is replaced through it). */
+  respond: ResponseUrlPoster;
+  /** Where clicks' response URLs are kept, per message. */
+  responseUrls: Pick<SqliteOutboxStore, 'usableResponseUrl' | 'usedResponseUrl' | 'spentResponseUrl'>;
   leads: SqliteLeadStore;
   offers: SqliteOfferStore;
   models: CardModels;
@@ -83,7 +88,12 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
    * in `metadata`, and a row that may have been sent before (a crash or a failed answer after Slack
    * stored it) is first looked up, in its thread (conversations.replies) or in the conversation.
    */
-  const postOnce = async (row: OutboxRow, args: { channel: string; thread_ts?: string; text: string } & Record<string, unknown>): Promise<DeliveryOutcome> => {
+  const postOnce = async (
+    row: OutboxRow,
+    args: { channel: string; thread_ts?: string; text: string } & Record<string, unknown>,
+    /** Records where the message is, with the delivery. */
+    posted?: (ts: string) => void,
+  ): Promise<DeliveryOutcome> => {
     const ours = (m: Metadata) => m.event_type === OUTBOX_METADATA_TYPE && m.event_payload?.outbox_id === row.id;
     if (mayHaveBeenSent(row)) {
       const found =
@@ -91,10 +101,36 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
           ? await findPosted(args.channel, ours)
           : await findByMetadata('conversations.replies', { channel: args.channel, ts: args.thread_ts, limit: 200 }, ours);
       if (found !== null && 'ok' in found) return found;
-      if (found) return done({ recovered: true, ts: found.ts });
+      if (found) return done({ recovered: true, ts: found.ts }, posted && (() => posted(found.ts)));
     }
-    const posted = await call('chat.postMessage', { ...args, metadata: { event_type: OUTBOX_METADATA_TYPE, event_payload: { outbox_id: row.id } } });
-    return posted.ok ? done({ ts: posted.result.ts }) : posted;
+    const answer = await call('chat.postMessage', { ...args, metadata: { event_type: OUTBOX_METADATA_TYPE, event_payload: { outbox_id: row.id } } });
+    if (!answer.ok) return answer;
+    const ts = String(answer.result.ts);
+    return done({ ts }, posted && (() => posted(ts)));
+  };
+
+  /**
+   * Shows `message` in place of one leadrelay posted: through the response_url of the latest click on
+   * it while Slack still takes posts there (5 within 30 minutes of the click), which answers the
+   * clicker at once and spends nothing of chat.update's workspace-wide Tier 3; else chat.update
+   * (paced). A post that failed on the way is retried on the same URL (it counts as a use: Slack may
+   * have taken it); a URL Slack refuses (used up, expired) is not used again, and chat.update carries
+   * the change.
+   */
+  const replaceMessage = async (row: OutboxRow, target: { channel: string; ts: string }, message: SlackMessage): Promise<DeliveryOutcome> => {
+    const key = row.message_key;
+    const stored = key === null ? null : deps.responseUrls.usableResponseUrl(key, deps.now());
+    let spent: (() => void) | undefined;
+    if (key !== null && stored !== null) {
+      const replaced = await deps.respond(stored.url, { replace_original: true, ...message });
+      const used = () => deps.responseUrls.usedResponseUrl(key, stored.url);
+      if (replaced.ok) return done({ via: 'response_url' }, used);
+      if ('retryable' in replaced && replaced.retryable) return { ...replaced, commit: used };
+      spent = () => deps.responseUrls.spentResponseUrl(key, stored.url);
+    }
+    const updated = await call('chat.update', { channel: target.channel, ts: target.ts, ...message });
+    const outcome = updated.ok ? done({ via: 'chat.update' }) : updated;
+    return spent ? { ...outcome, commit: spent } : outcome;
   };
 
 
@@ -122,18 +158,28 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
     return done({ ts: posted.result.ts }, () => offers.setMessage(offerId, String(posted.result.channel), String(posted.result.ts)));
   };
 
-  const updateOfferCard = async (offerId: number): Promise<DeliveryOutcome> => {
+  // An update is due only once its message's post is done (see the outbox's due query): a card that
+  // has no ts by then was never posted (its offer ended first, or Slack refused it), and nothing shows it.
+  const updateOfferCard = async (row: OutboxRow, offerId: number): Promise<DeliveryOutcome> => {
     const offer = offers.get(offerId);
     const model = models.offerCard(offerId);
     if (!offer?.channel_id || !offer.message_ts || !model) return done({ skipped: 'card never posted' });
-    const updated = await call('chat.update', { channel: offer.channel_id, ts: offer.message_ts, ...renderOfferCard(model, deps.now()) });
+    return replaceMessage(row, { channel: offer.channel_id, ts: offer.message_ts }, renderOfferCard(model, deps.now()));
+  };
+
+  /** The reminder in the card's thread, once the offer ended: it says so instead of counting down. */
+  const updateReminder = async (offerId: number): Promise<DeliveryOutcome> => {
+    const offer = offers.get(offerId);
+    const model = models.offerCard(offerId);
+    if (!offer?.channel_id || !offer.reminder_ts || !model) return done({ skipped: 'no reminder posted' });
+    const updated = await call('chat.update', { channel: offer.channel_id, ts: offer.reminder_ts, ...renderReminder(model, deps.now()) });
     return updated.ok ? done() : updated;
   };
 
-  const postInCardThread = async (row: OutboxRow, offerId: number, text: string): Promise<DeliveryOutcome> => {
+  const postInCardThread = async (row: OutboxRow, offerId: number, text: string, posted?: (ts: string) => void): Promise<DeliveryOutcome> => {
     const offer = offers.get(offerId);
     if (!offer?.channel_id || !offer.message_ts) return done({ skipped: 'card never posted' });
-    return postOnce(row, { channel: offer.channel_id, thread_ts: offer.message_ts, text });
+    return postOnce(row, { channel: offer.channel_id, thread_ts: offer.message_ts, text }, posted);
   };
 
   /** Where a lead's escalation goes (see escalationTarget): a channel id, or a manager's user id for a DM. */
@@ -161,12 +207,11 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
     return done({ ts: posted.result.ts }, () => leads.setEscalationMessage(leadId, String(posted.result.channel), String(posted.result.ts)));
   };
 
-  const updateEscalation = async (leadId: number): Promise<DeliveryOutcome> => {
+  const updateEscalation = async (row: OutboxRow, leadId: number): Promise<DeliveryOutcome> => {
     const info = leads.escalation(leadId);
     const model = models.escalation(leadId);
     if (!info?.escalation_channel || !info.escalation_ts || !model) return done({ skipped: 'no escalation message' });
-    const updated = await call('chat.update', { channel: info.escalation_channel, ts: info.escalation_ts, ...renderEscalation(model, deps.now()) });
-    return updated.ok ? done() : updated;
+    return replaceMessage(row, { channel: info.escalation_channel, ts: info.escalation_ts }, renderEscalation(model, deps.now()));
   };
 
   const repingEscalation = async (row: OutboxRow, leadId: number): Promise<DeliveryOutcome> => {
@@ -191,11 +236,17 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
       case 'post_offer_card':
         return postOfferCard(row, Number(payload.offerId));
       case 'update_offer_card':
-        return updateOfferCard(Number(payload.offerId));
+        return updateOfferCard(row, Number(payload.offerId));
       case 'post_reminder': {
         const model = models.offerCard(Number(payload.offerId));
-        return model ? postInCardThread(row, model.offer.id, renderReminder(model, deps.now()).text) : done({ skipped: 'offer gone' });
+        if (!model) return done({ skipped: 'offer gone' });
+        // An offer that ended before its reminder went out needs none.
+        if (model.offer.state !== 'pending' && !mayHaveBeenSent(row)) return done({ skipped: 'offer ended before its reminder was sent' });
+        const offerId = model.offer.id;
+        return postInCardThread(row, offerId, renderReminder(model, deps.now()).text, (ts) => offers.setReminderMessage(offerId, ts));
       }
+      case 'update_reminder':
+        return updateReminder(Number(payload.offerId));
       case 'thread_note':
         return postInCardThread(row, Number(payload.offerId), String(payload.text ?? ''));
       case 'signal_note': {
@@ -205,7 +256,7 @@ export function createCardDeliverer(deps: CardDelivererDeps) {
       case 'post_escalation':
         return postEscalation(row, Number(payload.leadId));
       case 'update_escalation':
-        return updateEscalation(Number(payload.leadId));
+        return updateEscalation(row, Number(payload.leadId));
       case 'reping_escalation':
         return repingEscalation(row, Number(payload.leadId));
       case 'dm_assigned':

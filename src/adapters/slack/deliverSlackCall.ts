@@ -78,33 +78,43 @@ export interface SlackCallerOptions {
  */
 export function createSlackCaller(options: SlackCallerOptions) {
   const base = new URL(options.slackApiUrl.endsWith('/') ? options.slackApiUrl : `${options.slackApiUrl}/`);
-  const secure = base.protocol === 'https:';
-  const agent = secure ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
-  const send = secure ? httpsRequest : httpRequest;
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const post = createHttpPoster(options.timeoutMs);
   const now = options.now ?? Date.now;
 
-  const post = (method: string, args: Record<string, unknown>) =>
-    new Promise<SlackCallResult>((resolve) => {
-      const body = encodeSlackForm(args);
-      const req = send(
-        new URL(method, base),
-        {
-          method: 'POST',
-          agent,
-          headers: {
-            authorization: `Bearer ${options.botToken}`,
-            'content-type': 'application/x-www-form-urlencoded',
-            'content-length': Buffer.byteLength(body),
-            accept: 'application/json',
-          },
-        },
+  return async (method: string, args: Record<string, unknown>): Promise<SlackCallResult> => {
+    // Within an outbox delivery, the pacer books this row a slot of its own when it must wait.
+    const wait = options.pacer?.reserve(method, typeof args.channel === 'string' ? args.channel : undefined, now(), deliveryTicket.getStore()) ?? 0;
+    if (wait > 0) return { ok: false, deferMs: wait };
+    const answer = await post(new URL(method, base), encodeSlackForm(args), {
+      authorization: `Bearer ${options.botToken}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    const outcome = 'error' in answer ? answer : classifySlackAnswer(answer.status, answer.retryAfter, answer.body);
+    options.onCall?.(method, slackOutcomeCode(outcome));
+    // A post to a user id lands in their DM: pace both names as the one channel they are.
+    if (outcome.ok && typeof args.channel === 'string' && typeof outcome.result.channel === 'string') options.pacer?.learnChannel(args.channel, outcome.result.channel);
+    return outcome;
+  };
+}
+
+/** An HTTP answer as read, or a (retryable) failure to get one. */
+type HttpAnswer = { status: number; retryAfter: string | undefined; body: string } | { ok: false; retryable: true; error: string };
+
+/** POSTs a body over keep-alive connections (one agent per scheme); a request not answered within `timeoutMs` (default 10 s) fails. */
+function createHttpPoster(timeoutMs = 10_000) {
+  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+  return (url: URL, body: string, headers: Record<string, string>) =>
+    new Promise<HttpAnswer>((resolve) => {
+      const secure = url.protocol === 'https:';
+      const req = (secure ? httpsRequest : httpRequest)(
+        url,
+        { method: 'POST', agent: secure ? agents.https : agents.http, headers: { ...headers, 'content-length': Buffer.byteLength(body), accept: 'application/json' } },
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () => {
             const retryAfter = res.headers['retry-after'];
-            resolve(classifySlackAnswer(res.statusCode ?? 0, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Buffer.concat(chunks).toString('utf8')));
+            resolve({ status: res.statusCode ?? 0, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, body: Buffer.concat(chunks).toString('utf8') });
           });
           res.on('error', (error: Error) => resolve({ ok: false, retryable: true, error: error.message }));
         },
@@ -114,16 +124,50 @@ export function createSlackCaller(options: SlackCallerOptions) {
       req.on('error', (error: Error) => resolve({ ok: false, retryable: true, error: error.message }));
       req.end(body);
     });
+}
 
-  return async (method: string, args: Record<string, unknown>): Promise<SlackCallResult> => {
-    // Within an outbox delivery, the pacer books this row a slot of its own when it must wait.
-    const wait = options.pacer?.reserve(method, typeof args.channel === 'string' ? args.channel : undefined, now(), deliveryTicket.getStore()) ?? 0;
-    if (wait > 0) return { ok: false, deferMs: wait };
-    const outcome = await post(method, args);
-    options.onCall?.(method, slackOutcomeCode(outcome));
+/**
+ * What Slack answered to a post on a response_url: 200 is done (the body may be `ok` or JSON);
+ * 404/410 mean the URL is used up (5 posts), expired (30 minutes) or unknown, for good; 429 and
+ * 5xx are worth a retry.
+ */
+export function classifyResponseUrlAnswer(status: number, retryAfter: string | undefined, body: string): SlackCallResult {
+  if (status === 200) return { ok: true, result: {} };
+  let error = `HTTP ${status}`;
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    if (typeof parsed.error === 'string') error = parsed.error;
+  } catch {
+    if (/^[a-z_]{1,64}$/.test(body.trim())) error = body.trim();
+  }
+  if (status === 429) {
+    const seconds = Number.parseInt(retryAfter ?? '', 10);
+    return { ok: false, retryable: true, error: 'ratelimited', ...(Number.isNaN(seconds) ? {} : { retryAfterMs: seconds * 1000 }) };
+  }
+  return { ok: false, retryable: status >= 500 || status === 408, error };
+}
+
+/**
+ * Posts a message to a click's response_url (JSON, no token: the URL is the credential). Not paced
+ * by the Web API's tiers: Slack counts posts per URL (5 within 30 minutes), which the caller tracks.
+ */
+export function createResponseUrlPoster(options: { timeoutMs?: number; onCall?: (method: string, code: string) => void } = {}) {
+  const post = createHttpPoster(options.timeoutMs);
+  return async (url: string, message: Record<string, unknown>): Promise<SlackCallResult> => {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return { ok: false, retryable: false, error: 'invalid_response_url' };
+    }
+    const answer = await post(target, JSON.stringify(message), { 'content-type': 'application/json; charset=utf-8' });
+    const outcome = 'error' in answer ? answer : classifyResponseUrlAnswer(answer.status, answer.retryAfter, answer.body);
+    options.onCall?.('response_url', slackOutcomeCode(outcome));
     return outcome;
   };
 }
+
+export type ResponseUrlPoster = ReturnType<typeof createResponseUrlPoster>;
 
 export type SlackCaller = ReturnType<typeof createSlackCaller>;
 

@@ -7,7 +7,8 @@ import { leadDomain, type Lead } from '../../domain/lead.ts';
 import { assignBlockId, leadButtonValue } from './cardValues.ts';
 import { actionsBlock, buttonElement, dividerBlock, headerBlock, sectionBlock, usersSelectElement, type Block, type SlackMessage } from './renderBlocks.ts';
 import { leadDisplayName, leadSummary, renderLeadSection } from './renderLeadSection.ts';
-import type { OfferState } from './renderOfferCard.ts';
+import { fullMessageButton } from './renderFullMessage.ts';
+import { whereaboutsWords, type LeadWhereabouts, type OfferState } from './renderOfferCard.ts';
 import { ACTIONS } from './slackIds.ts';
 import { escapeClip, mention, slackDate } from './slackFormat.ts';
 
@@ -39,6 +40,11 @@ export interface EscalationModel {
   pingCount: number;
   /** The lead's company domain; computed from the lead when not given. */
   domain?: string | null;
+  /**
+   * Where the lead is now when nobody owns it: offered to a rep again (someone became available) or
+   * sent to a sequence. The message then says so and asks nothing of the manager any more.
+   */
+  whereabouts?: LeadWhereabouts | null;
 }
 
 /** Offers listed by name before "and N more". */
@@ -60,17 +66,26 @@ export function renderEscalation(model: EscalationModel, now: number): SlackMess
   const summary = leadSummary(lead, domain);
   const owner = resolution(model);
 
+  // Resolved: the message says who owns the lead (or where it went) and what happened before, in
+  // the past tense; nothing in it asks for an owner any more.
   if (owner) {
     return {
       text: `${ref}: ${summary} — ${owner.phrase}`,
-      blocks: [headerBlock(`Owner found: ${ref} · ${name}`), sectionBlock(`✅ ${owner.line}`), sectionBlock(history(model)), ...renderLeadSection(lead, domain)],
+      blocks: [headerBlock(`Owner found: ${ref} · ${name}`), sectionBlock(`✅ ${owner.line}`), sectionBlock(pastHistory(model)), ...renderLeadSection(lead, domain), ...fullMessageButton(ref, lead)],
+    };
+  }
+  const moved = model.whereabouts && (model.whereabouts.kind === 'offered' || model.whereabouts.kind === 'sequence') ? whereaboutsWords(model.whereabouts) : null;
+  if (moved) {
+    return {
+      text: `${ref}: ${summary} — ${moved}`,
+      blocks: [headerBlock(`On its way: ${ref} · ${name}`), sectionBlock(`↪️ Now ${moved}`), sectionBlock(pastHistory(model)), ...renderLeadSection(lead, domain), ...fullMessageButton(ref, lead)],
     };
   }
 
   const ping = model.pingCount > 1 ? `Still unassigned (ping ${model.pingCount})` : null;
   const blocks: Block[] = [headerBlock(`Needs an owner: ${ref} · ${name}`)];
   if (ping) blocks.push(sectionBlock(`⏰ *${ping}* — as of ${slackDate(now, '{time}')}`));
-  blocks.push(sectionBlock(history(model)), ...renderLeadSection(lead, domain), dividerBlock());
+  blocks.push(sectionBlock(history(model)), ...renderLeadSection(lead, domain), ...fullMessageButton(ref, lead), dividerBlock());
   blocks.push(
     actionsBlock(
       [
@@ -107,6 +122,14 @@ function history(model: EscalationModel): string {
   const lines = [`Nobody is available to take it${team}; it will be offered as soon as someone is.`];
   if (offers) lines.push(`Offered before: ${offers}`);
   return lines.join('\n');
+}
+
+/** What happened before the lead found its way, for a resolved message: never "nobody is available". */
+function pastHistory(model: EscalationModel): string {
+  const offers = offerList(model.offers);
+  if (model.reason === 'max_offers') return `${offeredWords(model.offers.length)}${offers ? `: ${offers}` : ''}`;
+  const team = model.teamId ? ` in team ${escapeClip(model.teamId, 80)}` : '';
+  return [`Waited for someone to become available${team}.`, ...(offers ? [`Offers: ${offers}`] : [])].join('\n');
 }
 
 function offeredWords(count: number): string {

@@ -4,6 +4,7 @@ import type { HistoryEntry, StoredLead } from '../sqlite/sqliteLeadStore.ts';
 import { leadRef } from '../../domain/lead.ts';
 import { dividerBlock, headerBlock, sectionBlock, type SlackMessage } from './renderBlocks.ts';
 import { leadDisplayName, leadSummary, renderLeadSection } from './renderLeadSection.ts';
+import { messageSections } from './renderFullMessage.ts';
 import { clipPlain, escapeClip, escapeMrkdwn, mention, slackDate } from './slackFormat.ts';
 
 const STATE_LABELS: Record<StoredLead['state'], string> = {
@@ -15,6 +16,9 @@ const STATE_LABELS: Record<StoredLead['state'], string> = {
   escalated: 'escalated to a manager',
   in_sequence: 'in a sequence',
 };
+
+/** Sections the message may take: a message holds 50 blocks, and the rest of the reply takes at most 8. */
+const DETAILS_MESSAGE_BLOCKS = 40;
 
 /** History entries shown, the most recent ones. */
 const MAX_HISTORY = 20;
@@ -57,7 +61,9 @@ export function renderLeadDetails(
     text: `${ref}: ${leadSummary(lead, stored.domain)} — ${STATE_LABELS[stored.state]}`,
     blocks: [
       headerBlock(`${ref} · ${leadDisplayName(lead, stored.domain)}`),
-      ...renderLeadSection(lead, stored.domain),
+      // The whole message rather than the cards' excerpt, in as many sections as it needs.
+      ...renderLeadSection({ ...lead, message: undefined }, stored.domain),
+      ...(lead.message?.trim() ? [sectionBlock('*Message*'), ...messageSections(lead.message, DETAILS_MESSAGE_BLOCKS)] : []),
       sectionBlock(facts.join('\n')),
       dividerBlock(),
       ...(signals.length > 0 ? [sectionBlock(`*Signals*\n${signals.map((signal) => `${signalWords(signal)} · ${slackDate(signal.at)}`).join('\n')}`)] : []),

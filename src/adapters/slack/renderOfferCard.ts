@@ -9,6 +9,7 @@ import { formatDuration } from '../../config/duration.ts';
 import { offerButtonValue, passReasonValue } from './cardValues.ts';
 import { actionsBlock, buttonElement, staticSelectElement, contextBlock, dividerBlock, headerBlock, sectionBlock, type Block, type SlackMessage } from './renderBlocks.ts';
 import { leadDisplayName, leadSummary, renderLeadSection } from './renderLeadSection.ts';
+import { fullMessageButton } from './renderFullMessage.ts';
 import { ACTIONS, PASS_REASONS, type PassReasonCode } from './slackIds.ts';
 import { escapeClip, escapeLeadText, escapeMrkdwn, mention, slackDate, utcTime } from './slackFormat.ts';
 
@@ -91,7 +92,7 @@ export function renderOfferCard(model: OfferCardModel, now: number): SlackMessag
   const name = leadDisplayName(lead, model.domain);
   const header = model.urgent ? `🔥 Urgent: ${ref} · ${name}` : `New lead ${ref} · ${name}`;
   const summary = leadSummary(lead, model.domain);
-  const blocks: Block[] = [headerBlock(header), ...renderLeadSection(lead, model.domain)];
+  const blocks: Block[] = [headerBlock(header), ...renderLeadSection(lead, model.domain), ...fullMessageButton(ref, lead)];
 
   const signals = signalLines(model.signals);
   if (signals) blocks.push(sectionBlock(signals));
@@ -126,6 +127,14 @@ export function renderOfferCard(model: OfferCardModel, now: number): SlackMessag
   return { text: `${ref}: ${summary} — ${outcome.phrase}`, blocks };
 }
 
+/**
+ * What became of the offer, in a few words for texts such as its ended reminder: `you passed, offered
+ * to <@U0BOB>`, `claimed by you in 1m 12s`, `expired, escalated to a manager`. Null while pending.
+ */
+export function offerOutcomePhrase(model: OfferCardModel): string | null {
+  return model.offer.state === 'pending' ? null : offerOutcome(model, model.offer.state).phrase;
+}
+
 /** What became of a resolved offer: a line for the card and a phrase for the notification text. */
 function offerOutcome(model: OfferCardModel, state: Exclude<OfferState, 'pending'>): { line: string; phrase: string } {
   const { offer } = model;
@@ -136,7 +145,12 @@ function offerOutcome(model: OfferCardModel, state: Exclude<OfferState, 'pending
   switch (state) {
     case 'claimed': {
       const took = offer.resolvedAt === null ? '' : ` in ${formatDuration(offer.resolvedAt - offer.offeredAt)}`;
-      return { line: `✅ Claimed by you${took}`, phrase: `claimed by you${took}` };
+      // Reassigned since: the lead is someone else's now.
+      const w = model.whereabouts;
+      const since = w && (w.kind === 'claimed' || w.kind === 'owned') && w.repId !== offer.repId ? mention(w.repId) : null;
+      return since
+        ? { line: `✅ Claimed by you${took}\n↪️ Since reassigned to ${since}`, phrase: `claimed by you${took}, since reassigned to ${since}` }
+        : { line: `✅ Claimed by you${took}`, phrase: `claimed by you${took}` };
     }
     case 'passed':
       return { line: `👋 You passed${dash}${reason ? `\nReason: ${reason}` : ''}`, phrase: `you passed${comma}` };

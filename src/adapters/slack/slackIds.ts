@@ -13,6 +13,8 @@ export const ACTIONS = {
   toggleAway: 'toggle_away',
   /** The Done button on an open lead (App Home, `/leads`). */
   leadDone: 'lead_done',
+  /** "Full message" on a card whose lead message is longer than its excerpt: opens it in a modal. */
+  showFullMessage: 'show_full_message',
 } as const;
 
 /** The values of the App Home's `toggle_away` button. */

@@ -67,14 +67,19 @@ export function migrate(db: Database.Database, migrations: Migration[]): number[
   }
   const done = new Set(applied.map((row) => row.version));
   const record = db.prepare('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)');
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?');
   const newlyApplied: number[] = [];
   for (const migration of migrations) {
     if (done.has(migration.version)) continue;
-    db.transaction(() => {
+    // Checked again under the write lock: two instances started together on one database (a double
+    // start, a rolling deploy) both find the migration missing, and the second must not run it again.
+    const applied = db.transaction(() => {
+      if (isApplied.get(migration.version) !== undefined) return false;
       db.exec(migration.sql);
       record.run(migration.version, migration.name, checksum(migration.sql), Date.now());
+      return true;
     }).immediate();
-    newlyApplied.push(migration.version);
+    if (applied) newlyApplied.push(migration.version);
   }
   return newlyApplied;
 }

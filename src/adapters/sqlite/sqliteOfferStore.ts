@@ -26,6 +26,8 @@ export interface StoredOffer {
   why: string | null;
   channel_id: string | null;
   message_ts: string | null;
+  /** The reminder's ts in the card's thread, once posted. */
+  reminder_ts: string | null;
 }
 
 /** Offers of leads to reps. Callers own the transaction. */
@@ -44,6 +46,8 @@ export function sqliteOfferStore(db: Db) {
     dueReminders: db.prepare(`SELECT id, lead_id, version FROM offers WHERE state = 'pending' AND reminded_at IS NULL AND remind_at <= ? ORDER BY remind_at, id LIMIT ?`),
     nextDeadline: db.prepare(`SELECT min(deadline_at) AS at FROM offers WHERE state = 'pending'`),
     setMessage: db.prepare('UPDATE offers SET channel_id = ?, message_ts = ? WHERE id = ?'),
+    learnMessage: db.prepare('UPDATE offers SET channel_id = ?, message_ts = ? WHERE id = ? AND message_ts IS NULL'),
+    setReminder: db.prepare('UPDATE offers SET reminder_ts = ? WHERE id = ?'),
     pendingOfRep: db.prepare(`SELECT * FROM offers WHERE rep_id = ? AND state = 'pending' ORDER BY offered_at`),
   };
   return {
@@ -109,6 +113,19 @@ export function sqliteOfferStore(db: Db) {
     /** Where the offer's card is, once posted. */
     setMessage(id: number, channelId: string, ts: string): void {
       statements.setMessage.run(channelId, ts, id);
+    },
+
+    /**
+     * Where the card is, learned from a click on it (which proves it is in Slack) while its post's
+     * answer is not recorded yet; an already recorded card is left as it is.
+     */
+    learnMessage(id: number, channelId: string, ts: string): void {
+      statements.learnMessage.run(channelId, ts, id);
+    },
+
+    /** Where the offer's reminder is in the card's thread. */
+    setReminderMessage(id: number, ts: string): void {
+      statements.setReminder.run(ts, id);
     },
   };
 }

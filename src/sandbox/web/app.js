@@ -85,6 +85,21 @@ function renderSidebar(snapshot) {
   $('escalation-name').textContent = escalations ? `#${escalations.name}` : "the team's manager";
 }
 
+function renderModal(snapshot) {
+  const modal = snapshot.modal;
+  $('modal').hidden = modal === null;
+  if (modal === null) return;
+  $('modal-title').textContent = modal.title;
+  $('modal-close').textContent = modal.close;
+  $('modal-body').innerHTML = modal.html;
+}
+
+async function closeModal() {
+  const result = await postJson('/sandbox/close-modal', { as: view.as });
+  if (!result.ok) toast(result.json?.error ?? `The page answered ${result.status}`);
+  void refresh();
+}
+
 function renderConversation(snapshot) {
   const box = $('messages');
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
@@ -140,6 +155,7 @@ async function refresh() {
       view.snapshot = snapshot;
       renderSidebar(snapshot);
       renderConversation(snapshot);
+      renderModal(snapshot);
       document.body.dataset.as = snapshot.as;
       writeHash();
     } while (again);
@@ -420,6 +436,8 @@ async function start() {
     $(id).addEventListener('click', onClick);
     $(id).addEventListener('change', onChange);
   }
+  $('modal-close').addEventListener('click', () => void closeModal());
+  $('modal-x').addEventListener('click', () => void closeModal());
   $('command-form').addEventListener('submit', sendCommand);
   $('command-input').addEventListener('input', showCommandHint);
   $('lead-form').addEventListener('submit', sendLead);

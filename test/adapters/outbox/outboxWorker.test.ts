@@ -10,7 +10,7 @@ import { createSlackPacer } from '../../../src/adapters/slack/slackPacer.ts';
 import { createDeferredWrites } from '../../../src/adapters/sqlite/deferredWrites.ts';
 import { createGroupCommit } from '../../../src/adapters/sqlite/groupCommit.ts';
 import { openDatabase } from '../../../src/adapters/sqlite/openDatabase.ts';
-import { sqliteOutboxStore, type OutboxRow } from '../../../src/adapters/sqlite/sqliteOutboxStore.ts';
+import { PRIORITY, sqliteOutboxStore, type OutboxRow } from '../../../src/adapters/sqlite/sqliteOutboxStore.ts';
 import { eventually } from '../../support/eventually.ts';
 import { FakeClock } from '../../support/fakeClock.ts';
 import { startSlackStandIn, type SlackStandIn } from '../../../src/sandbox/slackStandIn.ts';
@@ -102,6 +102,53 @@ describe('outbox worker', () => {
     release();
     expect(await draining).toBe(1);
     expect(receiver.received.map((r) => r.body)).toEqual([{ n: 1 }]);
+  });
+
+  it('delivers what a person is waiting for (a click\'s answer) while held, and the background rows once released', async () => {
+    const t = setup();
+    const delivered: string[] = [];
+    const worker = createOutboxWorker({
+      outbox: t.outbox,
+      clock,
+      logger: createLogger('silent'),
+      deliverers: {
+        webhook: async () => ({ ok: true }),
+        slack: async () => ({ ok: true }),
+        card: async (row) => {
+          delivered.push(String(row.message_key));
+          return { ok: true };
+        },
+      },
+    });
+    t.outbox.enqueue({ leadId: 1, kind: 'card', method: 'update_offer_card', payload: { offerId: 1 } }, clock.now());
+    t.outbox.enqueue({ leadId: 2, kind: 'card', method: 'update_offer_card', payload: { offerId: 2 } }, clock.now(), PRIORITY.waiting);
+    let release: () => void = () => undefined;
+    worker.holdUntil(new Promise<void>((resolve) => (release = resolve)));
+    const draining = worker.drain();
+    await eventually(() => delivered.length === 1);
+    for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(delivered).toEqual(['offer:2']);
+    release();
+    await draining;
+    expect(delivered).toEqual(['offer:2', 'offer:1']);
+  });
+
+  it('delivers nothing while it may not (the instance lease is not held)', async () => {
+    const t = setup();
+    let mayDeliver = false;
+    const delivered: number[] = [];
+    const worker = createOutboxWorker({
+      outbox: t.outbox,
+      clock,
+      logger: createLogger('silent'),
+      mayDeliver: () => mayDeliver,
+      deliverers: { webhook: async (row) => (delivered.push(row.id), { ok: true }), slack: async () => ({ ok: true }), card: async () => ({ ok: true }) },
+    });
+    const id = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: 'http://127.0.0.1:9/x', body: {} } }, clock.now());
+    expect(await worker.drain()).toBe(0);
+    mayDeliver = true;
+    expect(await worker.drain()).toBe(1);
+    expect(delivered).toEqual([id]);
   });
 
   it('retries a failing receiver with backoff until it succeeds', async () => {

@@ -388,7 +388,11 @@ describe('renderReminder', () => {
     expect(renderReminder(buildModel(), NOW + 5 * MINUTE).text).toMatch(/^⏰ L-17 is still yours to claim — it expires <!date\^\d+\^\{time\}\|/);
   });
 
-  it('does not ask to claim an offer that is no longer pending', () => {
-    expect(renderReminder(buildModel({}, { state: 'expired' }), NOW).text).toBe('L-17 is no longer waiting for you.');
+  it('says what became of an offer that has ended, instead of counting down', () => {
+    const expired = renderReminder(buildModel({ whereabouts: { kind: 'offered', repId: 'U0BOB' } }, { state: 'expired', resolvedAt: NOW + 5 * MINUTE }), NOW + 5 * MINUTE);
+    expect(expired.text).toBe('⌛ L-17 is no longer waiting for you: expired, offered to <@U0BOB>.');
+    const claimed = renderReminder(buildModel({}, { state: 'claimed', resolvedAt: NOW + 3 * MINUTE }), NOW + 3 * MINUTE);
+    expect(claimed.text).toBe('✅ L-17 is no longer waiting for you: claimed by you in 3m.');
+    expect(claimed.text).not.toContain('left');
   });
 });

@@ -48,4 +48,25 @@ describe('slack pacer', () => {
     for (let ticket = 10; ticket <= 13; ticket += 1) pacer.reserve('chat.postMessage', 'D1', 120_000, ticket);
     expect(pacer.bookedSlots()).toBe(1); // only ticket 13's own slot
   });
+
+  it('never lets booked callers that come back late (a pause, a hold, a clock jump) go together beyond the burst', () => {
+    const pacer = createSlackPacer(RULES);
+    const tickets = Array.from({ length: 10 }, (_, i) => i + 1);
+    for (const ticket of tickets) pacer.reserve('chat.postMessage', 'D1', 0, ticket);
+    // All come back five minutes late at once: only the burst goes now, the rest get new slots a second apart.
+    const waiting = new Set(tickets.slice(3));
+    const goNow = (at: number) => [...waiting].filter((ticket) => pacer.reserve('chat.postMessage', 'D1', at, ticket) === 0 && waiting.delete(ticket)).length;
+    expect(goNow(300_000)).toBe(3);
+    for (let at = 301_000; at <= 304_000; at += 1000) expect(goNow(at)).toBe(1);
+    expect(waiting.size).toBe(0);
+  });
+
+  it('paces a user id and the DM Slack answered with as one channel', () => {
+    const pacer = createSlackPacer(RULES);
+    expect([1, 2].map((ticket) => pacer.reserve('chat.postMessage', 'U0ALICE', 0, ticket))).toEqual([0, 0]);
+    pacer.learnChannel('U0ALICE', 'D0ALICE');
+    expect(pacer.reserve('chat.postMessage', 'D0ALICE', 0, 3)).toBe(0);
+    expect(pacer.reserve('chat.postMessage', 'D0ALICE', 0, 4)).toBe(1000);
+    expect(pacer.reserve('chat.postMessage', 'U0ALICE', 0, 5)).toBe(2000);
+  });
 });

@@ -26,6 +26,26 @@ describe('migrate', () => {
     db.close();
   });
 
+  it('lets two instances that found the same migrations missing apply them once (a double start)', () => {
+    const path = tempDb();
+    const first = new Database(path);
+    const second = new Database(path);
+    const migrations = loadMigrations();
+    expect(migrate(first, migrations)).toEqual(migrations.map((m) => m.version));
+    // The second read what was applied before the first applied anything (a stale read of
+    // schema_migrations); under the write lock it finds each migration recorded and skips it.
+    const staleRead = new Proxy(second, {
+      get(target, property, receiver) {
+        if (property !== 'prepare') return Reflect.get(target, property, receiver) as unknown;
+        return (sql: string) => (sql.startsWith('SELECT version, name, checksum') ? { all: () => [] } : target.prepare(sql));
+      },
+    });
+    expect(migrate(staleRead, migrations)).toEqual([]);
+    expect(second.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: migrations.length });
+    first.close();
+    second.close();
+  });
+
   it('refuses a database that has a migration the code does not know', () => {
     const path = tempDb();
     const future = [...loadMigrations(), { version: loadMigrations().length + 1, name: '9999_future.sql', sql: 'CREATE TABLE future (x);' }];

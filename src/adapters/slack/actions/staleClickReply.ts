@@ -21,3 +21,18 @@ export function staleClickReply(result: Extract<CommandResult, { ok: false }>, v
         : `Nothing changed: ${lead} is no longer waiting for this.`;
   }
 }
+
+/** The ephemeral answer to a click on a copy of a card's buttons (`/leads`) that changed something. */
+export function clickConfirmation(result: Extract<CommandResult, { ok: true }>): string {
+  const event = result.events[0]?.event;
+  switch (event) {
+    case 'lead.claimed':
+      return `✅ ${result.ref} is yours.`;
+    case 'lead.passed':
+      return `👋 You passed ${result.ref}; it moves on to the next rep.`;
+    case 'lead.assigned':
+      return `✅ ${result.ref} is assigned.`;
+    default:
+      return `✅ Done: ${result.ref}.`;
+  }
+}
