@@ -22,6 +22,7 @@ export default tseslint.config(
         patterns: [
           { group: ['node:*', 'fs', 'http', 'https', 'net', '@slack/*', 'better-sqlite3', 'node-cron'], message: 'src/domain is pure: no I/O imports (docs/architecture.md).' },
           { group: ['jsonata'], message: 'JSONata (source mappings) is evaluated in src/adapters/sources, not in the domain.' },
+          { group: ['**/adapters/**', '**/app/**', '**/config/**'], message: 'src/domain imports only src/domain: the config maps into src/domain/settings.ts, the app and adapters call in (docs/architecture.md).' },
         ],
       }],
       'no-restricted-syntax': ['error',

@@ -1,4 +1,5 @@
-import type { Config, WebhookEvent } from '../config/schema.ts';
+import type { Config } from '../config/schema.ts';
+import type { WebhookEvent } from '../domain/settings.ts';
 import type { Clock } from '../domain/clock.ts';
 import { leadRef } from '../domain/lead.ts';
 import { decideOffer, type HistoryRecord, type LeadFacts, type OfferCommand, type OfferEffect, type OfferRejection } from '../domain/offers/offerMachine.ts';
@@ -141,7 +142,7 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     const stored = leads.getLead(leadId);
     if (!stored) throw new LostRace();
     const config = deps.config();
-    if (!leads.escalate({ id: leadId, version: stored.version, reason: 'max_offers', now, nextPingAt: now + config.sla.claim_within })) throw new LostRace();
+    if (!leads.escalate({ id: leadId, version: stored.version, reason: 'max_offers', now, nextPingAt: now + config.sla.claimWithin })) throw new LostRace();
     const offersMade = offers.countOfLead(leadId);
     leads.appendHistory(leadId, now, 'system', 'escalated', { reason: 'max_offers', offers: offersMade });
     enqueueWriteBack({ leads, outbox, config }, leadId, 'lead.escalated', now, { reason: 'max_offers' });
@@ -155,7 +156,7 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     const loaded = factsOf(leadId);
     if (!loaded) return { ok: false, reason: 'stale', leadId: null, ref: null, whereabouts: null };
     const { facts } = loaded;
-    const outcome = decideOffer(facts, command, config.sla.max_offers);
+    const outcome = decideOffer(facts, command, config.sla.maxOffers);
     /** The lead had an escalation message before this change: it follows the lead (a reminder or "done" changes nothing it says). */
     const hadEscalation = outcome.ok && command.type !== 'remind' && command.type !== 'done' && leads.escalation(leadId)?.escalation_reason != null;
     if (!outcome.ok) return { ...outcome, leadId, ref: leadRef(leadId), whereabouts: whereabouts(leadId) };
@@ -391,7 +392,7 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
       const config = deps.config();
       db.transaction(() => {
         for (const id of ids) {
-          leads.recordReping(id, now + config.sla.claim_within);
+          leads.recordReping(id, now + config.sla.claimWithin);
           outbox.enqueue({ leadId: id, kind: 'card', method: 'reping_escalation', payload: { leadId: id } }, now);
         }
       }).immediate();

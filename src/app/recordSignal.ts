@@ -1,4 +1,5 @@
-import type { Config, SignalChannel, SignalKind } from '../config/schema.ts';
+import type { Config } from '../config/schema.ts';
+import type { SignalChannel, SignalKind } from '../domain/settings.ts';
 import type { Clock } from '../domain/clock.ts';
 import { leadRef, normalizeEmail, normalizeLinkedInUrl, parseLeadRef } from '../domain/lead.ts';
 import { isHotSignal, matchSignalRule } from '../domain/signals/matchSignalRule.ts';

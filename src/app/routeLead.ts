@@ -1,4 +1,5 @@
-import type { Config, SignalRule } from '../config/schema.ts';
+import type { Config } from '../config/schema.ts';
+import type { SignalRule } from '../domain/settings.ts';
 import type { Clock } from '../domain/clock.ts';
 import { leadRef } from '../domain/lead.ts';
 import { compileRouting, earliestEligibilityChange, whyYou, type CompiledRouting, type RoutingDecision } from '../domain/routing/index.ts';
@@ -123,7 +124,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
         if (!leads.applyRouting({ ...base, state: 'queued', teamId: decision.teamId, sequenceId: null, routedBy: null })) return { kind: 'skipped', reason: 'changed' };
         leads.appendHistory(stored.id, now, 'system', 'queued', { ...(decision.teamId ? { team: decision.teamId } : {}), reason: 'nobody eligible' });
         // A queued lead is escalated at once, and re-pinged every claim_within until it has an owner.
-        leads.markQueuedEscalated(stored.id, now, now + config.sla.claim_within);
+        leads.markQueuedEscalated(stored.id, now, now + config.sla.claimWithin);
         enqueueEscalationMessage({ leads, outbox }, stored.id, now);
         enqueueWriteBack({ leads, outbox, config }, stored.id, 'lead.escalated', now, { reason: 'queued' });
         return { kind: 'queued', teamId: decision.teamId, event: { ...event, event: 'lead.queued', ...(decision.teamId ? { team: decision.teamId } : {}), reason: 'nobody_eligible' } };

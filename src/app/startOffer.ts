@@ -24,8 +24,8 @@ export function startOffer(
   input: StartOfferInput,
 ): { offerId: number; attempt: number; deadlineAt: number } {
   const { sla } = deps.config;
-  const deadlineAt = input.now + sla.claim_within;
-  const remindAt = sla.remind_at === undefined ? null : input.now + Math.round(sla.claim_within * sla.remind_at);
+  const deadlineAt = input.now + sla.claimWithin;
+  const remindAt = sla.remindAt === undefined ? null : input.now + Math.round(sla.claimWithin * sla.remindAt);
   const offer = deps.offers.create({ leadId: input.leadId, repId: input.repId, offeredAt: input.now, deadlineAt, remindAt, why: input.why });
   if (input.roundRobin) deps.routing.saveRoundRobin(input.roundRobin);
   deps.routing.recordOfferMade(input.repId, input.now);

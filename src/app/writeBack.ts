@@ -1,4 +1,5 @@
-import type { Config, WebhookEvent } from '../config/schema.ts';
+import type { Config } from '../config/schema.ts';
+import type { WebhookEvent } from '../domain/settings.ts';
 import { leadRef } from '../domain/lead.ts';
 import type { SqliteLeadStore } from '../adapters/sqlite/sqliteLeadStore.ts';
 import type { SqliteOutboxStore } from '../adapters/sqlite/sqliteOutboxStore.ts';

@@ -6,7 +6,7 @@
  *
  * Pure: the app looks the lead up in the table and asks the webhook, and passes the results in.
  */
-import { formatDuration } from '../config/duration.ts';
+import { formatDuration } from './duration.ts';
 import { isFreeMailDomain, normalizeDomain, type Lead, type LeadCompany } from './lead.ts';
 
 /** The company fields enrichment fills (the domain is the key they are looked up by). */

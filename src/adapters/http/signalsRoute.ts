@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { SignalRequest, SignalResult } from '../../app/recordSignal.ts';
-import { SIGNAL_CHANNELS, SIGNAL_KINDS } from '../../config/schema.ts';
+import { SIGNAL_CHANNELS, SIGNAL_KINDS } from '../../domain/settings.ts';
 import { describeZodIssues, jsonErrorMap } from '../../config/zodIssues.ts';
 import type { Clock } from '../../domain/clock.ts';
 import { sendJson } from './httpIo.ts';

@@ -41,7 +41,7 @@ export function createCardModels(deps: { db: Db; leads: SqliteLeadStore; offers:
         whereabouts: offer.state === 'pending' ? null : whereaboutsOf(stored, pending?.repId ?? null),
         signals: signalsOf.all(stored.id) as SignalModel[],
         urgent: offer.state === 'pending' && recentPositiveReply.get(stored.id) !== undefined,
-        maxOffers: deps.config().sla.max_offers,
+        maxOffers: deps.config().sla.maxOffers,
       };
     },
 

@@ -4,7 +4,8 @@
  * The runtime state of reps (away, capacity override, open leads, offers today) is read through
  * sqliteRoutingStore, so the board shows exactly what routing decides on.
  */
-import type { Config, Rep, SignalChannel } from '../../config/schema.ts';
+import type { Config } from '../../config/schema.ts';
+import type { Rep, SignalChannel } from '../../domain/settings.ts';
 import { leadRef, type Lead } from '../../domain/lead.ts';
 import { isManager } from '../../domain/people.ts';
 import { DEFAULT_REP_RUNTIME, effectiveCapacity } from '../../domain/routing/index.ts';
@@ -282,7 +283,7 @@ export function sqliteReadModels(db: Db) {
           away: awayUntil !== null && awayUntil > now ? { until: Number.isFinite(awayUntil) ? awayUntil : null } : null,
           outsideHours: rep.hours !== undefined && !isWithinHours(rep.hours, rep.timezone, now),
           offersToday: runtime.offersToday,
-          dailyCap: rep.daily_cap ?? null,
+          dailyCap: rep.dailyCap ?? null,
         };
       };
       const repsById = new Map(config.reps.map((rep) => [rep.id, rep]));

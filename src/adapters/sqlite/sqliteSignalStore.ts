@@ -1,4 +1,4 @@
-import type { SignalChannel, SignalKind } from '../../config/schema.ts';
+import type { SignalChannel, SignalKind } from '../../domain/settings.ts';
 import type { SignalFact } from '../../domain/signals/matchSignalRule.ts';
 import type { Db } from './openDatabase.ts';
 

@@ -20,7 +20,7 @@
  *   routes a lead in a sequence or queued to the rule's target (fallback still applies), as the app
  *   does, with the same evolving state. A signal for a lead that has not arrived is counted unmatched.
  */
-import type { Config, SignalRule } from '../../config/schema.ts';
+import type { Settings, SignalRule } from '../settings.ts';
 import { normalizeEmail, normalizeLinkedInUrl, type Lead } from '../lead.ts';
 import { matchSignalRule, type SignalFact } from '../signals/matchSignalRule.ts';
 import { compileRouting, isCompiledRouting, type CompiledRouting } from './compileRouting.ts';
@@ -145,7 +145,7 @@ function leadKeys(lead: Lead): string[] {
  * runtime state that evolves as described above, starting empty. Routes come back in the order of
  * `leads`, signal outcomes in the order of `signals`.
  */
-export function simulateRouting(config: Config | CompiledRouting, leads: readonly SimulatedLead[], signals: readonly SimulatedSignal[] = []): SimulationResult {
+export function simulateRouting(config: Settings | CompiledRouting, leads: readonly SimulatedLead[], signals: readonly SimulatedSignal[] = []): SimulationResult {
   const routing = isCompiledRouting(config) ? config : compileRouting(config);
   const source = routing.compiledFrom;
   const reps = source.reps;
@@ -319,7 +319,7 @@ function increment(counts: Map<string, number>, key: string): void {
 }
 
 /** Totals, per-rep shares against weights, per-sequence and per-rule counts. */
-export function summarizeSimulation(config: Config, routes: readonly SimulatedRoute[], signals: readonly SimulatedSignalOutcome[] = []): SimulationSummary {
+export function summarizeSimulation(config: Settings, routes: readonly SimulatedRoute[], signals: readonly SimulatedSignalOutcome[] = []): SimulationSummary {
   const byRep = new Map<string, number>();
   const directByRep = new Map<string, number>();
   const byTeam = new Map<string, number>();
@@ -374,7 +374,7 @@ export function summarizeSimulation(config: Config, routes: readonly SimulatedRo
   };
 }
 
-function summarizeSignals(config: Config, routes: readonly SimulatedRoute[], signals: readonly SimulatedSignalOutcome[]): SignalTotals {
+function summarizeSignals(config: Settings, routes: readonly SimulatedRoute[], signals: readonly SimulatedSignalOutcome[]): SignalTotals {
   const fired = new Map<string, number>();
   for (const outcome of signals) if (outcome.rule !== null) increment(fired, outcome.rule);
   return {
@@ -422,7 +422,7 @@ export interface SimulationComparison {
 }
 
 /** What replaying the same leads through config b instead of config a changes. `a` and `b` are in the same lead order. */
-export function compareSimulations(configA: Config, a: readonly SimulatedRoute[], configB: Config, b: readonly SimulatedRoute[]): SimulationComparison {
+export function compareSimulations(configA: Settings, a: readonly SimulatedRoute[], configB: Settings, b: readonly SimulatedRoute[]): SimulationComparison {
   const moved: MovedLead[] = [];
   const countsA = new Map<string, number>();
   const countsB = new Map<string, number>();

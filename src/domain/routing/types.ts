@@ -3,7 +3,7 @@
  * decision, the decision, and its trace. Everything here is plain data; the trace in particular holds
  * no Map, Set or RegExp, so it can be stored as JSON and rendered again later (formatTrace, whyYou).
  */
-import type { Distribution, Route, Target } from '../../config/schema.ts';
+import type { Distribution, Route, Target } from '../settings.ts';
 import type { EnrichmentTrace } from '../enrichment.ts';
 import type { EscalationTarget } from '../people.ts';
 

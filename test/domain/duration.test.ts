@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../src/config/duration.ts';
+import { formatDuration, parseDuration } from '../../src/domain/duration.ts';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
