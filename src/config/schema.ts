@@ -25,7 +25,6 @@ import {
   type Rep,
   type Scalar,
   type Settings,
-  type SignalRule,
   type Target,
 } from '../domain/settings.ts';
 // A source's expressions and defaults are checked by the code that runs them, so that `check` and
