@@ -16,6 +16,17 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/adapters/**', '**/config/**', '**/sandbox/**', '**/cli/**'], message: 'src/app owns its ports (src/app/ports.ts) and imports only src/app and src/domain; adapters implement the ports (docs/architecture.md).' },
+          { group: ['node:*', 'fs', 'http', 'https', 'net', 'async_hooks', '@slack/*', 'better-sqlite3', 'pg', 'node-cron', 'pino', 'prom-client', 'jsonata'], message: 'src/app does no I/O of its own: it goes through its ports (docs/architecture.md).' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {

@@ -4,7 +4,7 @@
  * `now` is a parameter.
  */
 import { formatDuration } from '../../domain/duration.ts';
-import type { MyLeadsModel, OpenLeadItem, PendingOfferItem } from '../sqlite/sqliteReadModels.ts';
+import type { MyLeadsModel, OpenLeadItem, PendingOfferItem } from '../../app/readModels.ts';
 import { leadButtonValue, offerButtonValue } from './cardValues.ts';
 import { actionsBlock, BLOCK_LIMITS, buttonElement, contextBlock, dividerBlock, headerBlock, sectionBlock, type Block, type SlackMessage } from './renderBlocks.ts';
 import { leadSummary, sourceName } from './renderLeadSection.ts';

@@ -4,7 +4,7 @@
  * reader's own lines. Pure: `now` is a parameter.
  */
 import { formatDuration } from '../../domain/duration.ts';
-import type { RepStats, StatsModel, WindowStats } from '../sqlite/sqliteReadModels.ts';
+import type { RepStats, StatsModel, WindowStats } from '../../app/readModels.ts';
 import { contextBlock, dividerBlock, headerBlock, sectionBlock, type Block, type SlackMessage } from './renderBlocks.ts';
 import { listBlocks, MESSAGE_MAX_BLOCKS } from './renderMyLeads.ts';
 import { repName } from './renderTeamBoard.ts';

@@ -26,7 +26,8 @@ import { matchSignalRule, type SignalFact } from '../signals/matchSignalRule.ts'
 import { compileRouting, isCompiledRouting, type CompiledRouting } from './compileRouting.ts';
 import { decideRoute } from './decideRoute.ts';
 import { localDayStart, nextLocalDayStart } from './localDayStart.ts';
-import type { RepRuntime, RoutingDecision } from './types.ts';
+import { afterOffer } from './afterOffer.ts';
+import { DEFAULT_REP_RUNTIME, type RepRuntime, type RoundRobinState, type RoutingDecision } from './types.ts';
 
 /** Monday 2026-01-05 09:00 UTC: when the first lead without an arrival time arrives. */
 export const SIMULATION_START = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -118,12 +119,6 @@ function destinationOf(decision: RoutingDecision): SimulatedDestination {
   }
 }
 
-/** Offers a rep has had since the start of one local day. */
-interface DayCount {
-  dayStart: number;
-  count: number;
-}
-
 /** The keys signals find their lead by, in POST /signals' order of preference. */
 function signalKey(lead: SimulatedSignalLead): string | null {
   if (lead.external_id !== undefined) return `external_id:${lead.external_id}`;
@@ -149,9 +144,9 @@ export function simulateRouting(config: Settings | CompiledRouting, leads: reado
   const routing = isCompiledRouting(config) ? config : compileRouting(config);
   const source = routing.compiledFrom;
   const reps = source.reps;
-  const lastOfferAt = new Map<string, number>();
-  const offersToday = new Map<string, DayCount>();
-  const roundRobin = new Map<string, { level: number; passes: Map<string, number> }>();
+  /** Each offered rep's runtime state, and the local day its `offersToday` counts. */
+  const offered = new Map<string, { runtime: RepRuntime; dayStart: number }>();
+  const roundRobin = new Map<string, RoundRobinState>();
   // The local day per time zone, kept while time stays inside it: computing it is the costly part.
   const days = new Map<string, { start: number; end: number }>();
   const dayOf = (timeZone: string, now: number): number => {
@@ -174,32 +169,24 @@ export function simulateRouting(config: Settings | CompiledRouting, leads: reado
     return compiled;
   };
 
-  /** decideRoute on the current state, then the state updated as the app does when it offers. */
+  /** decideRoute on the current state, then the state updated as the app does when it offers (afterOffer). */
   const decide = (entry: SimulatedLead, compiled: CompiledRouting, now: number): RoutingDecision => {
     const runtime = new Map<string, RepRuntime>();
     for (const rep of reps) {
-      const dayStart = dayOf(rep.timezone, now);
-      const today = offersToday.get(rep.id);
-      runtime.set(rep.id, {
-        awayUntil: null,
-        capacityOverride: null,
-        openLeads: 0,
-        offersToday: today !== undefined && today.dayStart === dayStart ? today.count : 0,
-        lastOfferAt: lastOfferAt.get(rep.id) ?? null,
-      });
+      const seen = offered.get(rep.id);
+      // A new local day: the day's offers start again from none.
+      if (seen !== undefined) runtime.set(rep.id, seen.dayStart === dayOf(rep.timezone, now) ? seen.runtime : { ...seen.runtime, offersToday: 0 });
     }
     const decision = decideRoute({ lead: entry.lead, domain: entry.domain, config: compiled, snapshot: { reps: runtime, roundRobin, accountOwners: noOwners, excludedReps: nobody }, now });
     if (decision.kind === 'rep') {
+      const teamId = decision.roundRobin?.teamId;
+      const next = afterOffer(decision, now, {
+        rep: runtime.get(decision.repId) ?? DEFAULT_REP_RUNTIME,
+        team: teamId === undefined ? undefined : (roundRobin.get(teamId) ?? { level: 0, passes: new Map() }),
+      });
       const rep = routing.reps.get(decision.repId);
-      const dayStart = rep ? dayOf(rep.timezone, now) : now;
-      const today = offersToday.get(decision.repId);
-      offersToday.set(decision.repId, { dayStart, count: today !== undefined && today.dayStart === dayStart ? today.count + 1 : 1 });
-      lastOfferAt.set(decision.repId, now);
-      const update = decision.roundRobin;
-      if (update) {
-        const teamPasses = roundRobin.get(update.teamId)?.passes ?? new Map<string, number>();
-        roundRobin.set(update.teamId, { level: update.level, passes: teamPasses.set(update.repId, update.pass) });
-      }
+      offered.set(decision.repId, { runtime: next.rep, dayStart: rep ? dayOf(rep.timezone, now) : now });
+      if (teamId !== undefined && next.team) roundRobin.set(teamId, next.team);
     }
     return decision;
   };

@@ -1,0 +1,223 @@
+/**
+ * The unit of work on SQLite: one writer, one connection, one transaction open at a time.
+ *
+ * Group commit: works given to `run` in the same turn of the event loop are queued and run together
+ * in ONE `BEGIN IMMEDIATE` … `COMMIT` (one fsync: the database runs synchronous=FULL), one after the
+ * other, each in its own SAVEPOINT, so one that throws rolls back alone and rejects alone. A work's
+ * repository calls run their prepared statements synchronously and resolve at once, so a whole batch
+ * runs within one macrotask: nothing else on the connection ever sees a transaction half done. The
+ * promises resolve after the commit, each after its work's after-commit hooks ran.
+ *
+ * `soon` is for writes that need not be durable at once (a delivered outbox row): they ride along
+ * with the next batch (their pages are the ones the next lead's commit writes anyway, so under a
+ * steady flow of leads a card's delivery costs no fsync of its own), or commit alone after
+ * `soonMaxDelayMs`.
+ *
+ * IMMEDIATE takes the write lock before the first read, so another process cannot write between a
+ * work's duplicate check and its insert (and `lockDedupeKeys` / `lockForDecision` have nothing to do).
+ */
+import type { ReadTx, Tx, UnitOfWork } from '../../app/ports.ts';
+import type { Db } from './openDatabase.ts';
+
+/** The repositories of the connection, shared by every transaction on it. */
+export type SqliteRepositories = ReadTx;
+
+export interface SqliteUnitOfWorkOptions {
+  /** How long a `soon` write waits for a batch to ride along with before it commits alone; 0: at once. Default 20 ms. */
+  soonMaxDelayMs?: number;
+  /** Told when an after-commit hook throws (the commit stands, the other hooks still run). */
+  onHookError?: (error: unknown) => void;
+  /** Told about a transaction that stayed open longer than `slowTransactionMs` (default 1 s): a work awaited something other than the tx. */
+  onSlowTransaction?: (openMs: number) => void;
+  slowTransactionMs?: number;
+}
+
+type Statements = Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', { run(): unknown }>;
+
+class SqliteTx implements Tx {
+  readonly leads: Tx['leads'];
+  readonly idempotency: Tx['idempotency'];
+  readonly offers: Tx['offers'];
+  readonly routing: Tx['routing'];
+  readonly availability: Tx['availability'];
+  readonly accounts: Tx['accounts'];
+  readonly signals: Tx['signals'];
+  readonly slackDeliveries: Tx['slackDeliveries'];
+  readonly outbox: Tx['outbox'];
+  readonly hooks: (() => void)[] = [];
+
+  constructor(
+    repositories: SqliteRepositories,
+    private readonly shared: Map<symbol, unknown>,
+    private readonly sql: Statements,
+  ) {
+    this.leads = repositories.leads;
+    this.idempotency = repositories.idempotency;
+    this.offers = repositories.offers;
+    this.routing = repositories.routing;
+    this.availability = repositories.availability;
+    this.accounts = repositories.accounts;
+    this.signals = repositories.signals;
+    this.slackDeliveries = repositories.slackDeliveries;
+    this.outbox = repositories.outbox;
+  }
+
+  afterCommit(hook: () => void): void {
+    this.hooks.push(hook);
+  }
+
+  async savepoint<T>(part: (tx: Tx) => Promise<T>): Promise<T> {
+    const mark = this.hooks.length;
+    this.sql.savepoint.run();
+    try {
+      const value = await part(this);
+      this.sql.release.run();
+      return value;
+    } catch (error) {
+      this.rollBack(mark);
+      throw error;
+    }
+  }
+
+  scratch<T>(key: symbol, create: () => T): T {
+    if (!this.shared.has(key)) this.shared.set(key, create());
+    return this.shared.get(key) as T;
+  }
+
+  /** Undoes the innermost savepoint: its writes, the hooks registered since `mark`, and the transaction's scratch memory. */
+  rollBack(mark: number): void {
+    this.sql.rollbackTo.run();
+    this.sql.release.run();
+    this.hooks.length = mark;
+    this.shared.clear();
+  }
+}
+
+type Queued = { work: (tx: Tx) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void };
+type Outcome = { ok: true; value: unknown; hooks: (() => void)[] } | { ok: false; error: unknown };
+
+export function sqliteUnitOfWork(db: Db, repositories: SqliteRepositories, options: SqliteUnitOfWorkOptions = {}): UnitOfWork {
+  const sql: Statements = {
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+    savepoint: db.prepare('SAVEPOINT leadrelay'),
+    release: db.prepare('RELEASE leadrelay'),
+    rollbackTo: db.prepare('ROLLBACK TO leadrelay'),
+  };
+  const soonMaxDelayMs = options.soonMaxDelayMs ?? 20;
+  const slowMs = options.slowTransactionMs ?? 1000;
+  let queue: Queued[] = [];
+  let riders: Queued[] = [];
+  let scheduled = false;
+  let riderTimer: NodeJS.Timeout | undefined;
+  /** Set while a batch's transaction is open: reads wait for it, so they only ever see committed state. */
+  let open: Promise<void> | undefined;
+
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => void commitBatch());
+  };
+
+  const runOne = async (item: Queued, shared: Map<symbol, unknown>): Promise<Outcome> => {
+    const tx = new SqliteTx(repositories, shared, sql);
+    sql.savepoint.run();
+    try {
+      const value = await item.work(tx);
+      sql.release.run();
+      return { ok: true, value, hooks: tx.hooks };
+    } catch (error) {
+      tx.rollBack(0);
+      return { ok: false, error };
+    }
+  };
+
+  const settle = (items: Queued[], outcomes: Outcome[]) => {
+    items.forEach((item, i) => {
+      const outcome = outcomes[i] as Outcome;
+      if (!outcome.ok) return item.reject(outcome.error);
+      for (const hook of outcome.hooks) {
+        try {
+          hook();
+        } catch (error) {
+          options.onHookError?.(error);
+        }
+      }
+      item.resolve(outcome.value);
+    });
+  };
+
+  const commitBatch = async (): Promise<void> => {
+    scheduled = false;
+    if (open) return; // the batch in progress schedules the next one when it ends
+    const items = [...queue, ...riders];
+    queue = [];
+    riders = [];
+    if (riderTimer) clearTimeout(riderTimer);
+    riderTimer = undefined;
+    if (items.length === 0) return;
+    let done: () => void = () => undefined;
+    open = new Promise<void>((resolve) => (done = resolve));
+    const openedAt = Date.now();
+    let outcomes: Outcome[] | undefined;
+    let failure: unknown;
+    try {
+      sql.begin.run();
+      try {
+        outcomes = [];
+        const shared = new Map<symbol, unknown>();
+        for (const item of items) outcomes.push(await runOne(item, shared));
+        sql.commit.run();
+      } catch (error) {
+        if (db.inTransaction) sql.rollback.run();
+        throw error;
+      }
+    } catch (error) {
+      failure = error;
+    } finally {
+      open = undefined;
+      done();
+    }
+    const openMs = Date.now() - openedAt;
+    if (openMs > slowMs) options.onSlowTransaction?.(openMs);
+    if (failure !== undefined || !outcomes) for (const item of items) item.reject(failure);
+    else settle(items, outcomes);
+    if (queue.length > 0) schedule();
+    else if (riders.length > 0) armRiders();
+  };
+
+  const armRiders = () => {
+    if (scheduled || riderTimer) return;
+    if (soonMaxDelayMs <= 0) return schedule();
+    riderTimer = setTimeout(() => {
+      riderTimer = undefined;
+      schedule();
+    }, soonMaxDelayMs);
+    riderTimer.unref();
+  };
+
+  const enqueue = <T>(into: 'run' | 'soon', work: (tx: Tx) => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const item: Queued = { work, resolve: resolve as (value: unknown) => void, reject };
+      if (into === 'run') {
+        queue.push(item);
+        schedule();
+      } else {
+        riders.push(item);
+        armRiders();
+      }
+    });
+
+  return {
+    run: (work) => enqueue('run', work),
+    soon: (work) => enqueue('soon', work),
+    async read(work) {
+      while (open) await open;
+      return work(repositories);
+    },
+    async flush() {
+      if (riders.length > 0) await enqueue('run', async () => undefined);
+    },
+  };
+}
