@@ -11,11 +11,3 @@ UPDATE outbox SET lane = CASE
   ELSE 'slack' END;
 DROP INDEX outbox_lead;
 CREATE INDEX outbox_lane ON outbox (lead_id, lane, id) WHERE state = 'pending';
--- A version from before this one may still write rows during an overlapping upgrade (it runs until
--- the new one takes over the lease): their lane is set here from what they are.
-CREATE TRIGGER outbox_lane_of_older_writers AFTER INSERT ON outbox
-WHEN NEW.lane = 'slack' AND (NEW.kind = 'webhook' OR NEW.method IN ('update_offer_card', 'update_escalation', 'update_reminder'))
-BEGIN
-  UPDATE outbox SET lane = CASE WHEN NEW.kind = 'webhook' THEN 'webhook:' || coalesce(json_extract(NEW.payload, '$.url'), '') ELSE 'card_update' END
-  WHERE id = NEW.id;
-END;

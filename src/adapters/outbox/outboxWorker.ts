@@ -71,6 +71,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   let stopping = false;
+  let wakeScheduled = false;
 
   /** How a row is named in the log: its id, lead and effect type (never its payload). */
   const described = (row: OutboxRow) => ({ outbox: row.id, lead: row.leadId === null ? undefined : `L-${row.leadId}`, method: effectLabel(row.effect) });
@@ -259,8 +260,12 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     drain,
     /** Call after committing new effects. Deferred, so a caller still inside a transaction never has its rows delivered before they commit. */
     wake() {
-      if (!running) return;
+      if (!running || wakeScheduled) return;
+      // One wake-up per turn of the event loop, however many commits asked for it (a batch of 1,000
+      // expiries asks 2,000 times).
+      wakeScheduled = true;
       setImmediate(() => {
+        wakeScheduled = false;
         const wakeUp = woken;
         woken = undefined;
         wakeUp?.resolve();

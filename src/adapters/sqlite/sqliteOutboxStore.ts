@@ -9,7 +9,7 @@ import {
   type Priority,
   type StoredResponseUrl,
 } from '../../app/ports.ts';
-import { EFFECT_TYPES, isMessageUpdate, laneOf, messageKeyOf, type Effect, type Lane } from '../../domain/effects.ts';
+import { EFFECT_TYPES, laneOf, messageKeyOf, type Effect, type Lane } from '../../domain/effects.ts';
 import type { Db } from './openDatabase.ts';
 
 /** leadrelay stops using a response_url a minute short of Slack's 30: the click reached it after Slack made the URL. */
@@ -26,10 +26,9 @@ function encode(effect: Effect): { kind: 'card' | 'webhook'; method: string; pay
       return { kind: 'webhook', method: effect.event, payload: JSON.stringify({ url: effect.url, body: effect.body }) };
     case 'sequence_note':
       return { kind: 'card', method: 'post_message', payload: JSON.stringify({ channel: effect.channel, sequenceNote: { sequenceId: effect.sequenceId, rule: effect.rule } }) };
-    default: {
-      const { type, ...fields } = effect;
-      return { kind: 'card', method: type, payload: JSON.stringify(fields) };
-    }
+    default:
+      // The stored fields are the effect's own (its type included, as rows have always held it).
+      return { kind: 'card', method: effect.type, payload: JSON.stringify(effect) };
   }
 }
 
@@ -55,6 +54,10 @@ type Row = { id: number; lead_id: number | null; kind: string; method: string; p
  * update of a message waits only for the post of its own message (it needs the message's ts).
  */
 export function sqliteOutboxStore(db: Db): { outbox: Outbox; queue: OutboxQueue } {
+  // Rows an older version wrote while this one waited on standby (an overlapping upgrade) carry no
+  // lane: they get theirs now, before anything is delivered (this store opens once the lease is held).
+  db.prepare(`UPDATE outbox SET lane = CASE WHEN kind = 'webhook' THEN 'webhook:' || coalesce(json_extract(payload, '$.url'), '') ELSE 'card_update' END
+    WHERE state = 'pending' AND lane = 'slack' AND (kind = 'webhook' OR method IN ('update_offer_card', 'update_escalation', 'update_reminder'))`).run();
   const statements = {
     insert: db.prepare(`INSERT INTO outbox (lead_id, kind, method, payload, lane, next_attempt_at, created_at, message_key, priority)
       VALUES (@leadId, @kind, @method, @payload, @lane, @now, @now, @key, @priority)`),
@@ -106,12 +109,13 @@ export function sqliteOutboxStore(db: Db): { outbox: Outbox; queue: OutboxQueue 
   const outbox: Outbox = {
     async enqueue(leadId, effect, now, priority = PRIORITY.background) {
       const key = messageKeyOf(effect);
+      const lane = laneOf(effect);
       const stored = encode(effect);
-      if (key !== null && isMessageUpdate(effect)) {
+      if (key !== null && lane === 'card_update') {
         const joined = statements.coalesce.get({ key, method: stored.method, priority, now }) as { id: number } | undefined;
         if (joined) return joined.id;
       }
-      return Number(statements.insert.run({ leadId, ...stored, lane: laneOf(effect), now, key, priority }).lastInsertRowid);
+      return Number(statements.insert.run({ leadId, kind: stored.kind, method: stored.method, payload: stored.payload, lane, now, key, priority }).lastInsertRowid);
     },
     async hasPending(effect) {
       const key = messageKeyOf(effect);

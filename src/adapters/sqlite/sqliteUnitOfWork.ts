@@ -3,7 +3,8 @@
  *
  * Group commit: works given to `run` in the same turn of the event loop are queued and run together
  * in ONE `BEGIN IMMEDIATE` … `COMMIT` (one fsync: the database runs synchronous=FULL), one after the
- * other, each in its own SAVEPOINT, so one that throws rolls back alone and rejects alone. A work's
+ * other; one that throws is rolled back and rejected alone (the others run again without it, see
+ * `transact`). A work's
  * repository calls run their prepared statements synchronously and resolve at once, so a whole batch
  * runs within one macrotask: nothing else on the connection ever sees a transaction half done. The
  * promises resolve after the commit, each after its work's after-commit hooks ran.
@@ -94,7 +95,7 @@ class SqliteTx implements Tx {
 }
 
 type Queued = { work: (tx: Tx) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void };
-type Outcome = { ok: true; value: unknown; hooks: (() => void)[] } | { ok: false; error: unknown };
+type Outcome = { ok: true; value: unknown; hooks: (() => void)[] };
 
 export function sqliteUnitOfWork(db: Db, repositories: SqliteRepositories, options: SqliteUnitOfWorkOptions = {}): UnitOfWork {
   const sql: Statements = {
@@ -120,23 +121,29 @@ export function sqliteUnitOfWork(db: Db, repositories: SqliteRepositories, optio
     setImmediate(() => void commitBatch());
   };
 
-  const runOne = async (item: Queued, shared: Map<symbol, unknown>): Promise<Outcome> => {
-    const tx = new SqliteTx(repositories, shared, sql);
-    sql.savepoint.run();
-    try {
-      const value = await item.work(tx);
-      sql.release.run();
-      return { ok: true, value, hooks: tx.hooks };
-    } catch (error) {
-      tx.rollBack(0);
-      return { ok: false, error };
+  /**
+   * Runs the works one after the other in the open transaction; stops at the first that throws and
+   * says which. (No savepoint around each work: SQLite truncates its statement journal only when
+   * the outermost savepoint ends, so a savepoint around a work would make every savepoint inside
+   * it — one per command of a batch of 1,000 expiries — journal its pages again.)
+   */
+  const runAll = async (items: Queued[]): Promise<{ outcomes: Outcome[] } | { failed: number; error: unknown }> => {
+    const shared = new Map<symbol, unknown>();
+    const outcomes: Outcome[] = [];
+    for (const [i, item] of items.entries()) {
+      const tx = new SqliteTx(repositories, shared, sql);
+      try {
+        outcomes.push({ ok: true, value: await item.work(tx), hooks: tx.hooks });
+      } catch (error) {
+        return { failed: i, error };
+      }
     }
+    return { outcomes };
   };
 
   const settle = (items: Queued[], outcomes: Outcome[]) => {
     items.forEach((item, i) => {
       const outcome = outcomes[i] as Outcome;
-      if (!outcome.ok) return item.reject(outcome.error);
       for (const hook of outcome.hooks) {
         try {
           hook();
@@ -146,6 +153,31 @@ export function sqliteUnitOfWork(db: Db, repositories: SqliteRepositories, optio
       }
       item.resolve(outcome.value);
     });
+  };
+
+  /**
+   * One transaction for `items`. A work that throws rolls the transaction back and is rejected
+   * alone: the others run again, without it, in a new transaction (a work writes only through its
+   * tx and acts only in after-commit hooks, so running it again is safe). Resolves what committed.
+   */
+  const transact = async (items: Queued[]): Promise<void> => {
+    let remaining = items;
+    while (remaining.length > 0) {
+      let result: Awaited<ReturnType<typeof runAll>>;
+      try {
+        sql.begin.run();
+        result = await runAll(remaining);
+        if ('outcomes' in result) sql.commit.run();
+        else sql.rollback.run();
+      } catch (error) {
+        if (db.inTransaction) sql.rollback.run();
+        for (const item of remaining) item.reject(error);
+        return;
+      }
+      if ('outcomes' in result) return settle(remaining, result.outcomes);
+      remaining[result.failed]?.reject(result.error);
+      remaining = remaining.filter((_, i) => i !== result.failed);
+    }
   };
 
   const commitBatch = async (): Promise<void> => {
@@ -160,29 +192,14 @@ export function sqliteUnitOfWork(db: Db, repositories: SqliteRepositories, optio
     let done: () => void = () => undefined;
     open = new Promise<void>((resolve) => (done = resolve));
     const openedAt = Date.now();
-    let outcomes: Outcome[] | undefined;
-    let failure: unknown;
     try {
-      sql.begin.run();
-      try {
-        outcomes = [];
-        const shared = new Map<symbol, unknown>();
-        for (const item of items) outcomes.push(await runOne(item, shared));
-        sql.commit.run();
-      } catch (error) {
-        if (db.inTransaction) sql.rollback.run();
-        throw error;
-      }
-    } catch (error) {
-      failure = error;
+      await transact(items);
     } finally {
       open = undefined;
       done();
     }
     const openMs = Date.now() - openedAt;
     if (openMs > slowMs) options.onSlowTransaction?.(openMs);
-    if (failure !== undefined || !outcomes) for (const item of items) item.reject(failure);
-    else settle(items, outcomes);
     if (queue.length > 0) schedule();
     else if (riders.length > 0) armRiders();
   };

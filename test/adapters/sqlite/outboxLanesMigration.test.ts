@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { loadMigrations, migrate } from '../../../src/adapters/sqlite/migrate.ts';
+import { sqliteStore } from '../../../src/adapters/sqlite/sqliteStore.ts';
 
 /** An outbox row as leadrelay wrote them before schema version 5 (no lane). */
 const insertOld = (db: Database.Database, kind: string, method: string, payload: unknown) =>
@@ -23,10 +24,11 @@ describe('migration 0005: outbox lanes', () => {
     expect(lanes(db)).toEqual(EXPECTED);
   });
 
-  it('gives rows an older version still writes (during an overlapping upgrade) their lane', () => {
+  it('gives the rows an older version wrote meanwhile (an overlapping upgrade) their lane when the store opens', () => {
     const db = new Database(':memory:');
     migrate(db, loadMigrations());
     rows(db);
+    sqliteStore(db);
     expect(lanes(db)).toEqual(EXPECTED);
   });
 });
