@@ -4,7 +4,8 @@ import type { EventBus } from './events.ts';
 import type { LeadEvent } from './leadEvents.ts';
 import type { Logger } from './logger.ts';
 import type { Tx, UnitOfWork } from './ports.ts';
-import type { LeadRouter, RouteOutcome } from './routeLead.ts';
+import type { RouteOutcome } from './route.ts';
+import type { LeadRouter } from './routeLead.ts';
 
 /** What intake needs from the config. */
 export interface IntakeConfig {
@@ -38,14 +39,7 @@ export type AcceptLeadResult =
   | { status: 'rejected'; issues: { path: string; message: string }[] }
   | { status: 'conflict'; error: 'idempotency_key_reused'; ref: string };
 
-/**
- * The intake use case: decides in one transaction whether a lead is new, a replay or a duplicate of
- * an open lead, and stores it with its first history record; a new lead is routed in the same
- * transaction (one commit, one fsync, and the 202 still only once it is durable) unless enrichment
- * must come first (network I/O, never inside a transaction): then it is enriched and routed in the
- * background after the answer. The promise resolves only after the outcome is committed.
- */
-export function createAcceptLead(deps: {
+export interface AcceptLeadDeps {
   uow: UnitOfWork;
   clock: Clock;
   config: () => IntakeConfig;
@@ -58,88 +52,101 @@ export function createAcceptLead(deps: {
   /** Told after commit: `lead.received` / `lead.duplicate` (before the routing's own events). */
   events?: EventBus;
   logger?: Logger;
-}) {
-  const { uow, clock, router } = deps;
-  const routeNow = deps.routeInTransaction ?? true;
-  const tell = (tx: Tx, event: LeadEvent) => {
-    const events = deps.events;
-    if (events) tx.afterCommit(() => events.publish({ type: 'leadChanged', event }));
-  };
-  const duplicate = (tx: Tx, request: AcceptLeadRequest, now: number, leadId: number, reason: Extract<AcceptLeadResult, { status: 'duplicate' }>['reason']): AcceptLeadResult => {
-    tell(tx, { event: 'lead.duplicate', leadId, at: now, by: 'api', source: request.lead.source, reason });
-    return { status: 'duplicate', leadId, ref: leadRef(leadId), reason };
-  };
+}
 
-  const accept = async (tx: Tx, request: AcceptLeadRequest): Promise<AcceptLeadResult> => {
-    const now = clock.now();
-    const config = deps.config();
-    const { lead, idempotencyKey, requestHash } = request;
+type DuplicateReason = Extract<AcceptLeadResult, { status: 'duplicate' }>['reason'];
 
-    if (idempotencyKey !== undefined) {
-      const seen = await tx.idempotency.find(idempotencyKey, 'leads');
-      if (seen) {
-        return seen.requestHash === requestHash
-          ? duplicate(tx, request, now, seen.leadId, 'idempotency_key')
-          : { status: 'conflict', error: 'idempotency_key_reused', ref: leadRef(seen.leadId) };
-      }
-    }
-    const remember = async (leadId: number) => {
-      if (idempotencyKey !== undefined) await tx.idempotency.record(idempotencyKey, 'leads', requestHash, leadId, now);
-    };
+/** A lead event told once the transaction committed. */
+function tell(deps: AcceptLeadDeps, tx: Tx, event: LeadEvent): void {
+  const events = deps.events;
+  if (events) tx.afterCommit(() => events.publish({ type: 'leadChanged', event }));
+}
 
-    const resolved = resolvePreRouting(lead, config);
-    if ('issues' in resolved) return { status: 'rejected', issues: resolved.issues };
+/** A duplicate, answered and told; a request with an Idempotency-Key remembers the lead it named. */
+async function duplicate(deps: AcceptLeadDeps, tx: Tx, request: AcceptLeadRequest, now: number, leadId: number, reason: DuplicateReason): Promise<AcceptLeadResult> {
+  if (request.idempotencyKey !== undefined && reason !== 'idempotency_key') await tx.idempotency.record(request.idempotencyKey, 'leads', request.requestHash, leadId, now);
+  tell(deps, tx, { event: 'lead.duplicate', leadId, at: now, by: 'api', source: request.lead.source, reason });
+  return { status: 'duplicate', leadId, ref: leadRef(leadId), reason };
+}
 
-    const keys = leadKeys(lead);
-    await tx.leads.lockDedupeKeys({ ...keys, externalId: lead.external_id ?? null });
-    if (lead.external_id !== undefined) {
-      const same = await tx.leads.findByExternalId(lead.external_id);
-      if (same) {
-        await remember(same.id);
-        return duplicate(tx, request, now, same.id, 'external_id');
-      }
-    }
+/** A replay of a request with the same Idempotency-Key (a duplicate), or of the key with another body (a conflict); null otherwise. */
+async function findReplay(deps: AcceptLeadDeps, tx: Tx, request: AcceptLeadRequest, now: number): Promise<AcceptLeadResult | null> {
+  const seen = request.idempotencyKey === undefined ? null : await tx.idempotency.find(request.idempotencyKey, 'leads');
+  if (!seen) return null;
+  return seen.requestHash === request.requestHash ? duplicate(deps, tx, request, now, seen.leadId, 'idempotency_key') : { status: 'conflict', error: 'idempotency_key_reused', ref: leadRef(seen.leadId) };
+}
 
-    const open = await tx.leads.findOpenByKeys(keys, now - config.dedupe.window);
-    if (open) {
-      await tx.leads.appendHistory(open.id, now, 'api', 'seen_again', { source: lead.source, matched_by: open.via, ...(request.via ? { via: request.via } : {}) });
-      await deps.onSeenAgain?.(tx, open.id, lead.source, now);
-      await remember(open.id);
-      return duplicate(tx, request, now, open.id, open.via);
-    }
+/** The lead arrived before: its external id, or an open lead with the same e-mail or LinkedIn URL (noted on it); null when it is new. */
+async function findKnown(deps: AcceptLeadDeps, tx: Tx, request: AcceptLeadRequest, now: number): Promise<AcceptLeadResult | null> {
+  const { lead } = request;
+  const keys = leadKeys(lead);
+  await tx.leads.lockDedupeKeys({ ...keys, externalId: lead.external_id ?? null });
+  const same = lead.external_id === undefined ? null : await tx.leads.findByExternalId(lead.external_id);
+  if (same) return duplicate(deps, tx, request, now, same.id, 'external_id');
+  const open = await tx.leads.findOpenByKeys(keys, now - deps.config().dedupe.window);
+  if (!open) return null;
+  await tx.leads.appendHistory(open.id, now, 'api', 'seen_again', { source: lead.source, matched_by: open.via, ...(request.via ? { via: request.via } : {}) });
+  await deps.onSeenAgain?.(tx, open.id, lead.source, now);
+  return duplicate(deps, tx, request, now, open.id, open.via);
+}
 
-    const domain = leadDomain(lead);
-    const stored: Lead = { ...resolved.lead, company: { ...lead.company, ...(domain ? { domain } : {}) } };
-    const leadId = await tx.leads.insert({ lead: stored, externalId: lead.external_id ?? null, emailKey: keys.emailKey, linkedinKey: keys.linkedinKey, domain, receivedAt: now });
-    await tx.leads.appendHistory(leadId, now, 'api', 'received', {
-      source: lead.source,
-      ...(request.via ? { via: request.via } : {}),
-      ...(stored.owner ? { owner: stored.owner } : {}),
-      ...(stored.team ? { team: stored.team } : {}),
-      ...(request.warnings?.length ? { warnings: request.warnings } : {}),
+/** Stores a new lead with its `received` history record; its id. */
+async function storeNew(deps: AcceptLeadDeps, tx: Tx, request: AcceptLeadRequest, resolved: Lead, now: number): Promise<number> {
+  const { lead } = request;
+  const keys = leadKeys(lead);
+  const domain = leadDomain(lead);
+  const stored: Lead = { ...resolved, company: { ...lead.company, ...(domain ? { domain } : {}) } };
+  const leadId = await tx.leads.insert({ lead: stored, externalId: lead.external_id ?? null, emailKey: keys.emailKey, linkedinKey: keys.linkedinKey, domain, receivedAt: now });
+  await tx.leads.appendHistory(leadId, now, 'api', 'received', {
+    source: lead.source,
+    ...(request.via ? { via: request.via } : {}),
+    ...(stored.owner ? { owner: stored.owner } : {}),
+    ...(stored.team ? { team: stored.team } : {}),
+    ...(request.warnings?.length ? { warnings: request.warnings } : {}),
+  });
+  if (request.idempotencyKey !== undefined) await tx.idempotency.record(request.idempotencyKey, 'leads', request.requestHash, leadId, now);
+  tell(deps, tx, { event: 'lead.received', leadId, at: now, receivedAt: now, by: 'api', source: lead.source });
+  return leadId;
+}
+
+/** Routes a new lead in the transaction that stores it, in its own savepoint: if routing throws, only the routing is rolled back and the lead is routed again after the answer. */
+async function routeNew(deps: AcceptLeadDeps, router: NonNullable<AcceptLeadDeps['router']>, tx: Tx, leadId: number): Promise<RoutingAttempt | undefined> {
+  if (deps.routeInTransaction === false) {
+    tx.afterCommit(() => router.routeInBackground(leadId));
+    return undefined;
+  }
+  try {
+    return { ok: true, outcome: await tx.savepoint((inner) => router.route(inner, leadId)) };
+  } catch (error) {
+    tx.afterCommit(() => {
+      deps.logger?.error({ err: error, lead: leadRef(leadId) }, 'routing in the accepting commit failed; routing the lead again');
+      router.routeInBackground(leadId);
     });
-    await remember(leadId);
-    tell(tx, { event: 'lead.received', leadId, at: now, receivedAt: now, by: 'api', source: lead.source });
-    if (!router) return { status: 'accepted', leadId, ref: leadRef(leadId) };
-    if (!routeNow) {
-      tx.afterCommit(() => router.routeInBackground(leadId));
-      return { status: 'accepted', leadId, ref: leadRef(leadId) };
-    }
-    // In its own savepoint: if routing throws, only the routing is rolled back, and the lead is routed again after the answer.
-    let routing: RoutingAttempt;
-    try {
-      routing = { ok: true, outcome: await tx.savepoint((inner) => router.route(inner, leadId)) };
-    } catch (error) {
-      routing = { ok: false, error };
-      tx.afterCommit(() => {
-        deps.logger?.error({ err: error, lead: leadRef(leadId) }, 'routing in the accepting commit failed; routing the lead again');
-        router.routeInBackground(leadId);
-      });
-    }
-    return { status: 'accepted', leadId, ref: leadRef(leadId), routing };
-  };
+    return { ok: false, error };
+  }
+}
 
-  return (request: AcceptLeadRequest): Promise<AcceptLeadResult> => uow.run((tx) => accept(tx, request));
+/**
+ * The intake use case: decides in one transaction whether a lead is new, a replay or a duplicate of
+ * an open lead, and stores it with its first history record; a new lead is routed in the same
+ * transaction (one commit, one fsync, and the 202 still only once it is durable) unless enrichment
+ * must come first (network I/O, never inside a transaction): then it is enriched and routed in the
+ * background after the answer. The promise resolves only after the outcome is committed.
+ */
+export function createAcceptLead(deps: AcceptLeadDeps) {
+  const accept = async (tx: Tx, request: AcceptLeadRequest): Promise<AcceptLeadResult> => {
+    const now = deps.clock.now();
+    const replay = await findReplay(deps, tx, request, now);
+    if (replay) return replay;
+    const resolved = resolvePreRouting(request.lead, deps.config());
+    if ('issues' in resolved) return { status: 'rejected', issues: resolved.issues };
+    const known = await findKnown(deps, tx, request, now);
+    if (known) return known;
+    const leadId = await storeNew(deps, tx, request, resolved.lead, now);
+    const routing = deps.router ? await routeNew(deps, deps.router, tx, leadId) : undefined;
+    return { status: 'accepted', leadId, ref: leadRef(leadId), ...(routing ? { routing } : {}) };
+  };
+  return (request: AcceptLeadRequest): Promise<AcceptLeadResult> => deps.uow.run((tx) => accept(tx, request));
 }
 
 /**

@@ -3,7 +3,8 @@ import type { EventBus } from './events.ts';
 import type { Logger } from './logger.ts';
 import type { OfferLifecycle } from './offerLifecycle.ts';
 import type { Away, UnitOfWork } from './ports.ts';
-import { routingInputsChanged, type LeadRouter } from './routeLead.ts';
+import { routingInputsChanged } from './route.ts';
+import type { LeadRouter } from './routeLead.ts';
 
 export type AwayState = { away: false } | ({ away: true } & Away);
 

@@ -200,113 +200,116 @@ function boardScope(settings: Settings, viewerId: string | undefined): BoardScop
   return { all: false, teamIds: settings.teams.filter((t) => t.manager === viewerId).map((t) => t.id) };
 }
 
-/** The views, composed from the store's queries and the routing state. */
-export function createLeadViews(store: { uow: UnitOfWork; readModels: ReadModels }) {
+/** What the views read: the store's unit of work (routing state, availability, signals) and its read models. */
+type ViewStore = { uow: UnitOfWork; readModels: ReadModels };
+
+/**
+ * `/leads team`: queued and escalated leads, and each rep's load and availability, for the teams
+ * `viewerId` manages (every team when `viewerId` is a top-level manager or not given).
+ */
+async function teamBoard(store: ViewStore, settings: Settings, now: number, viewerId?: string): Promise<TeamBoardModel> {
   const { uow, readModels } = store;
-
-  const teamBoard = async (settings: Settings, now: number, viewerId?: string): Promise<TeamBoardModel> => {
-    const scope = boardScope(settings, viewerId);
-    const [queued, escalated, runtimes, pending] = [
-      await readModels.queuedLeads(scope, BOARD_LIST_LIMIT),
-      await readModels.escalatedLeads(scope, BOARD_LIST_LIMIT),
-      (await uow.read((tx) => tx.routing.loadTeamState(settings, now))).reps,
-      await readModels.pendingOfferCounts(),
-    ];
-    const load = (rep: Rep): RepLoad => {
-      const runtime = runtimes.get(rep.id) ?? DEFAULT_REP_RUNTIME;
-      const awayUntil = runtime.awayUntil;
-      return {
-        repId: rep.id,
-        name: rep.name ?? null,
-        openLeads: runtime.openLeads,
-        capacity: effectiveCapacity(rep, runtime) ?? null,
-        pendingOffers: pending.get(rep.id) ?? 0,
-        away: awayUntil !== null && awayUntil > now ? { until: Number.isFinite(awayUntil) ? awayUntil : null } : null,
-        outsideHours: rep.hours !== undefined && !isWithinHours(rep.hours, rep.timezone, now),
-        offersToday: runtime.offersToday,
-        dailyCap: rep.dailyCap ?? null,
-      };
+  const scope = boardScope(settings, viewerId);
+  const [queued, escalated, runtimes, pending] = [
+    await readModels.queuedLeads(scope, BOARD_LIST_LIMIT),
+    await readModels.escalatedLeads(scope, BOARD_LIST_LIMIT),
+    (await uow.read((tx) => tx.routing.loadTeamState(settings, now))).reps,
+    await readModels.pendingOfferCounts(),
+  ];
+  const load = (rep: Rep): RepLoad => {
+    const runtime = runtimes.get(rep.id) ?? DEFAULT_REP_RUNTIME;
+    const awayUntil = runtime.awayUntil;
+    return {
+      repId: rep.id,
+      name: rep.name ?? null,
+      openLeads: runtime.openLeads,
+      capacity: effectiveCapacity(rep, runtime) ?? null,
+      pendingOffers: pending.get(rep.id) ?? 0,
+      away: awayUntil !== null && awayUntil > now ? { until: Number.isFinite(awayUntil) ? awayUntil : null } : null,
+      outsideHours: rep.hours !== undefined && !isWithinHours(rep.hours, rep.timezone, now),
+      offersToday: runtime.offersToday,
+      dailyCap: rep.dailyCap ?? null,
     };
-    const repsById = new Map(settings.reps.map((rep) => [rep.id, rep]));
-    const teams: TeamLoad[] = settings.teams
-      .filter((team) => scope.teamIds.includes(team.id))
-      .map((team) => ({
-        teamId: team.id,
-        managerId: team.manager ?? null,
-        reps: team.members.flatMap((id) => {
-          const rep = repsById.get(id);
-          return rep ? [load(rep)] : [];
-        }),
-      }));
-    if (scope.all) {
-      const inTeam = new Set(settings.teams.flatMap((team) => team.members));
-      const loose = settings.reps.filter((rep) => !inTeam.has(rep.id));
-      if (loose.length > 0) teams.push({ teamId: null, managerId: null, reps: loose.map(load) });
-    }
-    return { queued: queued.items, queuedCount: queued.total, escalated: escalated.items, escalatedCount: escalated.total, teams };
   };
+  const repsById = new Map(settings.reps.map((rep) => [rep.id, rep]));
+  const teams: TeamLoad[] = settings.teams
+    .filter((team) => scope.teamIds.includes(team.id))
+    .map((team) => ({
+      teamId: team.id,
+      managerId: team.manager ?? null,
+      reps: team.members.flatMap((id) => {
+        const rep = repsById.get(id);
+        return rep ? [load(rep)] : [];
+      }),
+    }));
+  if (scope.all) {
+    const inTeam = new Set(settings.teams.flatMap((team) => team.members));
+    const loose = settings.reps.filter((rep) => !inTeam.has(rep.id));
+    if (loose.length > 0) teams.push({ teamId: null, managerId: null, reps: loose.map(load) });
+  }
+  return { queued: queued.items, queuedCount: queued.total, escalated: escalated.items, escalatedCount: escalated.total, teams };
+}
 
-  const repStats = async (settings: Settings, now: number, repIds?: readonly string[]): Promise<StatsModel> => {
-    const since7 = now - STATS_WINDOWS.last7d;
-    const since30 = now - STATS_WINDOWS.last30d;
-    const counts = await readModels.offerOutcomes({ since7, since30, now });
-    // The quickest claim first, so each list below stays sorted.
-    const times = await readModels.claimTimes({ since30, now });
-    const wanted = repIds === undefined ? null : new Set(repIds);
-    const reps = settings.reps.filter((rep) => wanted === null || wanted.has(rep.id));
-    const listed = new Set(reps.map((rep) => rep.id));
-    const times30 = new Map<string, number[]>();
-    const times7 = new Map<string, number[]>();
-    const all30: number[] = [];
-    const all7: number[] = [];
-    const append = (map: Map<string, number[]>, repId: string, ms: number) => {
-      const list = map.get(repId);
-      if (list) list.push(ms);
-      else map.set(repId, [ms]);
+/**
+ * `/leads stats`: per rep of the config (or of `repIds`), offers made in the last 7 and 30 days
+ * before `now` and what became of them, with the median time to claim.
+ */
+async function repStats(readModels: ReadModels, settings: Settings, now: number, repIds?: readonly string[]): Promise<StatsModel> {
+  const since7 = now - STATS_WINDOWS.last7d;
+  const since30 = now - STATS_WINDOWS.last30d;
+  const counts = await readModels.offerOutcomes({ since7, since30, now });
+  // The quickest claim first, so each list below stays sorted.
+  const times = await readModels.claimTimes({ since30, now });
+  const wanted = repIds === undefined ? null : new Set(repIds);
+  const reps = settings.reps.filter((rep) => wanted === null || wanted.has(rep.id));
+  const listed = new Set(reps.map((rep) => rep.id));
+  const times30 = new Map<string, number[]>();
+  const times7 = new Map<string, number[]>();
+  const all30: number[] = [];
+  const all7: number[] = [];
+  const append = (map: Map<string, number[]>, repId: string, ms: number) => {
+    const list = map.get(repId);
+    if (list) list.push(ms);
+    else map.set(repId, [ms]);
+  };
+  for (const row of times) {
+    if (!listed.has(row.repId)) continue;
+    append(times30, row.repId, row.ms);
+    all30.push(row.ms);
+    if (row.offeredAt >= since7) {
+      append(times7, row.repId, row.ms);
+      all7.push(row.ms);
+    }
+  }
+  const stats: RepStats[] = reps.map((rep) => {
+    const row = counts.get(rep.id);
+    return {
+      repId: rep.id,
+      name: rep.name ?? null,
+      last7d: { ...(row?.last7d ?? emptyCounts()), medianClaimMs: median(times7.get(rep.id) ?? []) },
+      last30d: { ...(row?.last30d ?? emptyCounts()), medianClaimMs: median(times30.get(rep.id) ?? []) },
     };
-    for (const row of times) {
-      if (!listed.has(row.repId)) continue;
-      append(times30, row.repId, row.ms);
-      all30.push(row.ms);
-      if (row.offeredAt >= since7) {
-        append(times7, row.repId, row.ms);
-        all7.push(row.ms);
-      }
-    }
-    const stats: RepStats[] = reps.map((rep) => {
-      const row = counts.get(rep.id);
-      return {
-        repId: rep.id,
-        name: rep.name ?? null,
-        last7d: { ...(row?.last7d ?? emptyCounts()), medianClaimMs: median(times7.get(rep.id) ?? []) },
-        last30d: { ...(row?.last30d ?? emptyCounts()), medianClaimMs: median(times30.get(rep.id) ?? []) },
-      };
-    });
-    const total = (pick: (s: RepStats) => WindowStats, sorted: number[]): WindowStats => ({
-      offered: stats.reduce((n, s) => n + pick(s).offered, 0),
-      claimed: stats.reduce((n, s) => n + pick(s).claimed, 0),
-      passed: stats.reduce((n, s) => n + pick(s).passed, 0),
-      expired: stats.reduce((n, s) => n + pick(s).expired, 0),
-      medianClaimMs: median(sorted),
-    });
-    return { reps: stats, totals: { last7d: total((s) => s.last7d, all7), last30d: total((s) => s.last30d, all30) } };
-  };
+  });
+  const total = (pick: (s: RepStats) => WindowStats, sorted: number[]): WindowStats => ({
+    offered: stats.reduce((n, s) => n + pick(s).offered, 0),
+    claimed: stats.reduce((n, s) => n + pick(s).claimed, 0),
+    passed: stats.reduce((n, s) => n + pick(s).passed, 0),
+    expired: stats.reduce((n, s) => n + pick(s).expired, 0),
+    medianClaimMs: median(sorted),
+  });
+  return { reps: stats, totals: { last7d: total((s) => s.last7d, all7), last30d: total((s) => s.last30d, all30) } };
+}
 
+/** The views, composed from the store's queries and the routing state. */
+export function createLeadViews(store: ViewStore) {
+  const { uow, readModels } = store;
   const views = {
     myPendingOffers: (repId: string) => readModels.pendingOffersOfRep(repId),
     myOpenLeads: (repId: string) => readModels.openLeadsOfRep(repId),
     /** Whether the rep is away at `now`, and until when. */
     myAvailability: (repId: string, now: number): Promise<Away | null> => uow.read((tx) => tx.availability.awayOf(repId, now)),
-    /**
-     * `/leads team`: queued and escalated leads, and each rep's load and availability, for the
-     * teams `viewerId` manages (every team when `viewerId` is a top-level manager or not given).
-     */
-    teamBoard,
-    /**
-     * `/leads stats`: per rep of the config (or of `repIds`), offers made in the last 7 and 30 days
-     * before `now` and what became of them, with the median time to claim.
-     */
-    repStats,
+    teamBoard: (settings: Settings, now: number, viewerId?: string) => teamBoard(store, settings, now, viewerId),
+    repStats: (settings: Settings, now: number, repIds?: readonly string[]) => repStats(readModels, settings, now, repIds),
     /** The lead's newest signals first, at most `limit`. */
     leadSignals: (leadId: number, limit: number): Promise<LeadSignalItem[]> => uow.read((tx) => tx.signals.recentOfLead(leadId, limit)),
     /** Everything `/leads` shows the rep. */
@@ -316,7 +319,7 @@ export function createLeadViews(store: { uow: UnitOfWork; readModels: ReadModels
     /** Everything the App Home shows `userId` at `now`: their own leads and stats if a rep, the team board if a manager. */
     async appHome(settings: Settings, userId: string, now: number): Promise<AppHomeModel> {
       const rep = settings.reps.find((r) => r.id === userId);
-      const stats = rep ? (await repStats(settings, now, [rep.id])).reps[0] : undefined;
+      const stats = rep ? (await repStats(readModels, settings, now, [rep.id])).reps[0] : undefined;
       return {
         userId,
         rep:
@@ -328,7 +331,7 @@ export function createLeadViews(store: { uow: UnitOfWork; readModels: ReadModels
                 stats,
               }
             : null,
-        teamBoard: isManager(settings, userId) ? await teamBoard(settings, now, userId) : null,
+        teamBoard: isManager(settings, userId) ? await teamBoard(store, settings, now, userId) : null,
       };
     },
   };

@@ -4,7 +4,8 @@ import type { Settings, SignalChannel, SignalKind } from '../domain/settings.ts'
 import { isHotSignal, matchSignalRule } from '../domain/signals/matchSignalRule.ts';
 import type { EventBus } from './events.ts';
 import type { Tx, UnitOfWork } from './ports.ts';
-import type { LeadRouter, RouteOutcome } from './routeLead.ts';
+import type { RouteOutcome } from './route.ts';
+import type { LeadRouter } from './routeLead.ts';
 
 export interface SignalRequest {
   /** The sender's id for the signal: a repeat is recorded once. */

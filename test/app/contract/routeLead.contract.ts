@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLeadEnricher } from '../../../src/app/enrichLead.ts';
-import type { LeadEnrichment } from '../../../src/app/routeLead.ts';
+import type { LeadEnrichment } from '../../../src/app/route.ts';
 import type { Lead } from '../../../src/domain/lead.ts';
 import { ROUTING_YAML, routingConfig } from '../../support/routingConfig.ts';
 import type { StoreFactory } from './stores.ts';
