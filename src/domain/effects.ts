@@ -130,11 +130,6 @@ export function messageKeyOf(effect: Effect): string | null {
   }
 }
 
-/** Updates of a message in place (the `card_update` lane): coalesced per message. */
-export function isMessageUpdate(effect: Effect): boolean {
-  return laneOf(effect) === 'card_update';
-}
-
 /** An effect's name in logs, history and metrics: its type, a webhook's event. */
 export function effectLabel(effect: Effect): string {
   return effect.type === 'webhook' ? effect.event : effect.type;

@@ -74,11 +74,6 @@ export function startEnrichment(lead: Lead, domain: string | null): Enrichment {
   return { lead, domain, trace: { filled: [] } };
 }
 
-/** The company fields the lead still lacks. */
-export function missingCompanyFields(lead: Lead): EnrichedCompanyField[] {
-  return ENRICHED_COMPANY_FIELDS.filter((field) => lead.company[field] === undefined);
-}
-
 /** Adds the facts the lead lacks, recording each under `from`. */
 function fillCompany(state: Enrichment, facts: CompanyFacts, from: EnrichmentSource): Enrichment {
   const company: LeadCompany = { ...state.lead.company };

@@ -35,7 +35,7 @@ import {
   type WaitingState,
 } from '../../src/app/ports.ts';
 import type { EscalatedLeadItem, OpenLeadItem, OutcomeCounts, PendingOfferItem, QueuedLeadItem, ReadModels } from '../../src/app/readModels.ts';
-import { isMessageUpdate, laneOf, messageKeyOf, type Effect, type Lane } from '../../src/domain/effects.ts';
+import { laneOf, messageKeyOf, type Effect, type Lane } from '../../src/domain/effects.ts';
 import { leadRef } from '../../src/domain/lead.ts';
 import { localDayStart, type RepRuntime, type RoundRobinState } from '../../src/domain/routing/index.ts';
 import type { Settings } from '../../src/domain/settings.ts';
@@ -495,7 +495,7 @@ function outbox(t: Tables, j: Journal): { outbox: Outbox; queue: OutboxQueue } {
   const box: Outbox = {
     async enqueue(leadId, effect, now, priority = PRIORITY.background) {
       const key = messageKeyOf(effect);
-      if (key !== null && isMessageUpdate(effect)) {
+      if (key !== null && laneOf(effect) === 'card_update') {
         const joined = pending().find((row) => row.messageKey === key && row.effect.type === effect.type);
         if (joined) {
           const sooner = priority < joined.priority;

@@ -10,7 +10,7 @@ const LEAD_COLUMNS = `id, state, owner_id AS ownerId, team_id AS teamId, sequenc
 type LeadRow = Omit<StoredLead, 'lead' | 'enrichment'> & { payload: string; enrichment: string | null };
 
 /** A lead row as the port's StoredLead. */
-export function storedLead(row: LeadRow): StoredLead {
+function storedLead(row: LeadRow): StoredLead {
   const { payload, enrichment, ...rest } = row;
   return { ...rest, lead: JSON.parse(payload) as Lead, enrichment: enrichment === null ? null : (JSON.parse(enrichment) as EnrichmentTrace) };
 }

@@ -57,7 +57,6 @@ export interface RoutingSnapshot {
 /** Why an otherwise listed rep is not offered the lead, in the order they are checked. */
 export type SkipReason = 'away' | 'outside_hours' | 'at_capacity' | 'daily_cap' | 'already_offered';
 
-export const SKIP_REASONS: readonly SkipReason[] = ['away', 'outside_hours', 'at_capacity', 'daily_cap', 'already_offered'];
 
 /** The round-robin state change a decision asks the caller to store when it makes the offer. */
 export interface RoundRobinUpdate {
