@@ -34,6 +34,7 @@ import {
   type UnitOfWork,
   type WaitingState,
 } from '../../src/app/ports.ts';
+import { TxBase } from '../../src/app/txBase.ts';
 import type { EscalatedLeadItem, OpenLeadItem, OutcomeCounts, PendingOfferItem, QueuedLeadItem, ReadModels } from '../../src/app/readModels.ts';
 import { laneOf, messageKeyOf, type Effect, type Lane } from '../../src/domain/effects.ts';
 import { leadRef } from '../../src/domain/lead.ts';
@@ -652,54 +653,27 @@ function readModels(t: Tables): ReadModels {
   };
 }
 
-class MemoryTx implements Tx {
-  readonly hooks: (() => void)[] = [];
-  readonly leads: Tx['leads'];
-  readonly idempotency: Tx['idempotency'];
-  readonly offers: Tx['offers'];
-  readonly routing: Tx['routing'];
-  readonly availability: Tx['availability'];
-  readonly accounts: Tx['accounts'];
-  readonly signals: Tx['signals'];
-  readonly slackDeliveries: Tx['slackDeliveries'];
-  readonly outbox: Tx['outbox'];
-  private readonly shared = new Map<symbol, unknown>();
+/** A transaction on the tables: a savepoint is a mark in the undo log. */
+class MemoryTx extends TxBase {
+  private readonly marks: number[] = [];
 
   constructor(
     repositories: ReadTx,
     private readonly journal: Journal,
   ) {
-    this.leads = repositories.leads;
-    this.idempotency = repositories.idempotency;
-    this.offers = repositories.offers;
-    this.routing = repositories.routing;
-    this.availability = repositories.availability;
-    this.accounts = repositories.accounts;
-    this.signals = repositories.signals;
-    this.slackDeliveries = repositories.slackDeliveries;
-    this.outbox = repositories.outbox;
+    super(repositories);
   }
 
-  afterCommit(hook: () => void): void {
-    this.hooks.push(hook);
+  protected beginSavepoint(): void {
+    this.marks.push(this.journal.mark());
   }
 
-  async savepoint<T>(part: (tx: Tx) => Promise<T>): Promise<T> {
-    const mark = this.journal.mark();
-    const hooks = this.hooks.length;
-    try {
-      return await part(this);
-    } catch (error) {
-      this.journal.rollBackTo(mark);
-      this.hooks.length = hooks;
-      this.shared.clear();
-      throw error;
-    }
+  protected releaseSavepoint(): void {
+    this.marks.pop();
   }
 
-  scratch<T>(key: symbol, create: () => T): T {
-    if (!this.shared.has(key)) this.shared.set(key, create());
-    return this.shared.get(key) as T;
+  protected rollBackSavepoint(): void {
+    this.journal.rollBackTo(this.marks.pop() ?? 0);
   }
 }
 

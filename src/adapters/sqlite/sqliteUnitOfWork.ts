@@ -18,6 +18,7 @@
  * work's duplicate check and its insert (and `lockDedupeKeys` / `lockForDecision` have nothing to do).
  */
 import type { ReadTx, Tx, UnitOfWork } from '../../app/ports.ts';
+import { TxBase } from '../../app/txBase.ts';
 import type { Db } from './openDatabase.ts';
 
 /** The repositories of the connection, shared by every transaction on it. */
@@ -35,62 +36,27 @@ export interface SqliteUnitOfWorkOptions {
 
 type Statements = Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', { run(): unknown }>;
 
-class SqliteTx implements Tx {
-  readonly leads: Tx['leads'];
-  readonly idempotency: Tx['idempotency'];
-  readonly offers: Tx['offers'];
-  readonly routing: Tx['routing'];
-  readonly availability: Tx['availability'];
-  readonly accounts: Tx['accounts'];
-  readonly signals: Tx['signals'];
-  readonly slackDeliveries: Tx['slackDeliveries'];
-  readonly outbox: Tx['outbox'];
-  readonly hooks: (() => void)[] = [];
-
+/** A transaction on the connection: savepoints are SQLite's own (nested ones share a name: a stack). */
+class SqliteTx extends TxBase {
   constructor(
     repositories: SqliteRepositories,
-    private readonly shared: Map<symbol, unknown>,
+    shared: Map<symbol, unknown>,
     private readonly sql: Statements,
   ) {
-    this.leads = repositories.leads;
-    this.idempotency = repositories.idempotency;
-    this.offers = repositories.offers;
-    this.routing = repositories.routing;
-    this.availability = repositories.availability;
-    this.accounts = repositories.accounts;
-    this.signals = repositories.signals;
-    this.slackDeliveries = repositories.slackDeliveries;
-    this.outbox = repositories.outbox;
+    super(repositories, shared);
   }
 
-  afterCommit(hook: () => void): void {
-    this.hooks.push(hook);
-  }
-
-  async savepoint<T>(part: (tx: Tx) => Promise<T>): Promise<T> {
-    const mark = this.hooks.length;
+  protected beginSavepoint(): void {
     this.sql.savepoint.run();
-    try {
-      const value = await part(this);
-      this.sql.release.run();
-      return value;
-    } catch (error) {
-      this.rollBack(mark);
-      throw error;
-    }
   }
 
-  scratch<T>(key: symbol, create: () => T): T {
-    if (!this.shared.has(key)) this.shared.set(key, create());
-    return this.shared.get(key) as T;
+  protected releaseSavepoint(): void {
+    this.sql.release.run();
   }
 
-  /** Undoes the innermost savepoint: its writes, the hooks registered since `mark`, and the transaction's scratch memory. */
-  rollBack(mark: number): void {
+  protected rollBackSavepoint(): void {
     this.sql.rollbackTo.run();
     this.sql.release.run();
-    this.hooks.length = mark;
-    this.shared.clear();
   }
 }
 

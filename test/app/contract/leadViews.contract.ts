@@ -29,10 +29,7 @@ export function leadViewsContract(factory: StoreFactory): void {
     it('shows managers the queue, the escalations and each rep\'s load', async () => {
       const t = await useCasesOn(factory);
       const hot = await t.add({ email: 'one@beta.io', score: 90 });
-      for (let i = 0; i < 3; i += 1) {
-        t.clock.advance(5 * MINUTE);
-        await t.lifecycle.expireBatch(100);
-      }
+      await t.expireRounds(3);
       await t.availability.setAway('U0BOB', null, 'U0MGR');
       await t.availability.setAway('U0CAROL', null, 'U0MGR');
       await t.availability.setAway('U0DAN', null, 'U0MGR');

@@ -148,10 +148,7 @@ export function offerLifecycleContract(factory: StoreFactory): void {
     it('lets a manager take or assign an escalated lead in one click; the escalation message follows', async () => {
       const t = await useCasesOn(factory);
       const ids = [await t.add({ email: 'one@beta.io', score: 90 }), await t.add({ email: 'two@beta.io', score: 90 })];
-      for (let i = 0; i < 3; i += 1) {
-        t.clock.advance(5 * MINUTE);
-        await t.lifecycle.expireBatch(100);
-      }
+      await t.expireRounds(3);
       await t.deliverAll();
       const [one, two] = await Promise.all(ids.map((id) => t.lead(id)));
       expect(await t.lifecycle.onEscalation(ids[0]!, { type: 'take', leadVersion: one!.version, by: 'U0BOB', byManager: false })).toMatchObject({ ok: false, reason: 'not_manager' });
@@ -167,10 +164,7 @@ export function offerLifecycleContract(factory: StoreFactory): void {
     it('re-pings an escalation nobody handled, every claim_within', async () => {
       const t = await useCasesOn(factory);
       const id = await t.add({ email: 'one@beta.io', score: 90 });
-      for (let i = 0; i < 3; i += 1) {
-        t.clock.advance(5 * MINUTE);
-        await t.lifecycle.expireBatch(100);
-      }
+      await t.expireRounds(3);
       expect(await t.lifecycle.repingDue()).toBe(0);
       t.clock.advance(5 * MINUTE);
       expect(await t.lifecycle.repingDue()).toBe(1);

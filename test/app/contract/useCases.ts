@@ -99,6 +99,13 @@ export async function useCasesOn(factory: StoreFactory, options: { config?: Conf
         delivered.push(...rows);
       }
     },
+    /** Lets every pending offer run out `rounds` times (the SLA's 5 minutes each): a hot lead escalates after 3. */
+    async expireRounds(rounds: number): Promise<void> {
+      for (let i = 0; i < rounds; i += 1) {
+        clock.advance(config.sla.claimWithin);
+        await lifecycle.expireBatch(100);
+      }
+    },
     /** The names of the lead events told after commit so far. */
     told: () => published.flatMap((event) => (event.type === 'leadChanged' ? [event.event.event] : [])),
   };
