@@ -28,7 +28,6 @@ import { createMetricsRoute } from './adapters/http/metricsRoute.ts';
 import { createSignalsRoute } from './adapters/http/signalsRoute.ts';
 import { logLeadEvent, type Logger } from './adapters/logger.ts';
 import { createMetrics, type LeadrelayMetrics } from './adapters/metrics/leadrelayMetrics.ts';
-import { createEffectDeliverer } from './adapters/outbox/deliverEffect.ts';
 import { createWebhookDeliverer } from './adapters/outbox/deliverWebhook.ts';
 import { createOutboxWorker } from './adapters/outbox/outboxWorker.ts';
 import { createDeadlineScheduler } from './adapters/scheduler/deadlineScheduler.ts';
@@ -37,7 +36,7 @@ import { createCardModels } from './adapters/slack/cardModels.ts';
 import { createSlackApp } from './adapters/slack/createSlackApp.ts';
 import { createResponseUrlPoster, createSlackCaller } from './adapters/slack/deliverSlackCall.ts';
 import { createSlackPacer } from './adapters/slack/slackPacer.ts';
-import { createSlackMessages } from './adapters/slack/slackMessages.ts';
+import { createEffectDeliverer } from './adapters/slack/deliverEffect.ts';
 import { renderSeenAgain } from './adapters/slack/renderThreadNote.ts';
 import { compileSourceMapping } from './adapters/sources/compileSourceMapping.ts';
 import type { Db } from './adapters/sqlite/openDatabase.ts';
@@ -115,7 +114,7 @@ function buildUseCases(store: Store, events: EventBus, options: ServicesOptions,
 function buildDelivery(store: Store, events: EventBus, metrics: LeadrelayMetrics, options: ServicesOptions, env: ReturnType<typeof slackEnv>, maybeInFlight: ReadonlySet<number>) {
   const { clock, config } = options;
   const call = createSlackCaller({ botToken: env.botToken, slackApiUrl: env.slackApiUrl, pacer: createSlackPacer(), now: () => clock.now(), onCall: metrics.slackCall });
-  const slack = createSlackMessages({
+  const deliver = createEffectDeliverer({
     call,
     respond: createResponseUrlPoster({ onCall: metrics.slackCall }),
     uow: store.uow,
@@ -123,13 +122,14 @@ function buildDelivery(store: Store, events: EventBus, metrics: LeadrelayMetrics
     settings: () => config,
     now: () => clock.now(),
     maybeInFlight,
+    // Each CRM webhook may have its own secret; sequences and the rest sign with LEADRELAY_WEBHOOK_SECRET.
+    webhook: createWebhookDeliverer({ secret: (url) => config.webhooks.find((w) => w.url === url)?.secret ?? env.webhookSecret, now: () => clock.now() }),
+    events,
   });
-  // Each CRM webhook may have its own secret; sequences and the rest sign with LEADRELAY_WEBHOOK_SECRET.
-  const webhook = createWebhookDeliverer({ secret: (url) => config.webhooks.find((w) => w.url === url)?.secret ?? env.webhookSecret, now: () => clock.now() });
   const lease = options.lease;
   return createOutboxWorker({
     store,
-    deliver: createEffectDeliverer({ slack, webhook, events }),
+    deliver,
     clock,
     logger: options.logger,
     events,

@@ -1,14 +1,274 @@
+/**
+ * The offer lifecycle: claim, pass, expire, remind, withdraw, escalate, take, assign, reassign,
+ * done. One command inside the caller's transaction (`attemptCommand`): the lead's facts are loaded,
+ * the pure state machine decides (src/domain/offers/offerMachine.ts), and the outcome is stored —
+ * offer and lead by compare-and-set, history, write-back, outbox rows, and the next routing step
+ * (the next rep, or a manager). A lost compare-and-set rolls the command's savepoint back and
+ * answers stale, saying where the lead is now. `createOfferLifecycle` gives each occasion (a click,
+ * a command, a batch of deadlines or reminders) its transaction.
+ */
 import type { Clock } from '../domain/clock.ts';
+import { effectLabel, messageKeyOf } from '../domain/effects.ts';
+import { leadRef } from '../domain/lead.ts';
 import { nextEscalationPingAt } from '../domain/offers/deadlines.ts';
-import type { OfferCommand } from '../domain/offers/offerMachine.ts';
-import type { Settings } from '../domain/settings.ts';
-import type { EventBus } from './events.ts';
+import { decideOffer, type HistoryRecord, type LeadFacts, type OfferCommand, type OfferEffect, type OfferRejection, type OfferTransition } from '../domain/offers/offerMachine.ts';
+import { whereaboutsOf, type LeadWhereabouts } from '../domain/offers/whereabouts.ts';
+import type { Settings, WebhookEvent } from '../domain/settings.ts';
+import { LostRace } from './errors.ts';
+import { enqueueEscalationMessage } from './escalationMessage.ts';
+import type { AppEventOf, EventBus } from './events.ts';
+import type { LeadEvent, LeadEventName } from './leadEvents.ts';
 import type { Logger } from './logger.ts';
-import { applyCommands, attemptCommand, recordDeliveryFailure, whereaboutsIn, type ClickOrigin, type CommandContext, type CommandResult, type LeadCommand } from './offerCommand.ts';
-import type { DueOffer, Tx, UnitOfWork } from './ports.ts';
+import { PRIORITY, type DueOffer, type Tx, type UnitOfWork } from './ports.ts';
+import { routingInputsChanged, type RouteOutcome } from './route.ts';
 import type { LeadRouter } from './routeLead.ts';
+import { enqueueWriteBack } from './writeBack.ts';
 
-export type { ClickOrigin, CommandResult } from './offerCommand.ts';
+/** What a command runs on. */
+export interface CommandContext {
+  clock: Clock;
+  settings: () => Settings;
+  /** Each change is told after commit (`leadChanged`, `effectsQueued`). */
+  events: EventBus;
+  router: Pick<LeadRouter, 'route'>;
+}
+
+/**
+ * Where a click came from, as Slack says: its response_url (absent for a click in the App Home), and
+ * the message clicked when that is the card or escalation itself (not a copy of its buttons in an
+ * ephemeral `/leads` reply). The clicked message is replaced through the response_url.
+ */
+export interface ClickOrigin {
+  responseUrl: string | null;
+  message: { channel: string; ts: string } | null;
+}
+
+export type CommandResult =
+  | { ok: true; leadId: number; ref: string; then?: RouteOutcome | { kind: 'escalated' }; freesCapacity?: boolean; events: LeadEvent[] }
+  | (OfferRejection & { leadId: number | null; ref: string | null; whereabouts: LeadWhereabouts | null });
+
+/** The CRM events (`webhooks:`) a successful command causes. */
+const WRITE_BACK_EVENTS: Partial<Record<OfferCommand['type'], WebhookEvent>> = {
+  claim: 'lead.claimed',
+  take: 'lead.claimed',
+  assign: 'lead.assigned',
+  reassign: 'lead.reassigned',
+  done: 'lead.done',
+};
+
+/** The event each successful command is logged and counted as. */
+const COMMAND_EVENTS: Record<OfferCommand['type'], LeadEventName> = {
+  claim: 'lead.claimed',
+  take: 'lead.claimed',
+  assign: 'lead.assigned',
+  pass: 'lead.passed',
+  expire: 'lead.expired',
+  remind: 'lead.reminded',
+  withdraw: 'lead.withdrawn',
+  done: 'lead.done',
+  reassign: 'lead.reassigned',
+};
+
+/** The previous holder a reassignment's history record names. */
+const holderOf = (history: readonly HistoryRecord[]): string | null => {
+  const from = history[0]?.detail?.from;
+  return typeof from === 'string' ? from : null;
+};
+
+/** The message a click acts on: the offer's card, or the lead's escalation message. */
+function clickedMessage(leadId: number, command: OfferCommand): string | null {
+  switch (command.type) {
+    case 'claim':
+    case 'pass':
+      return messageKeyOf({ type: 'update_offer_card', offerId: command.offerId });
+    case 'take':
+    case 'assign':
+      return messageKeyOf({ type: 'update_escalation', leadId });
+    default:
+      return null;
+  }
+}
+
+const stale = (leadId: number | null, whereabouts: LeadWhereabouts | null = null): CommandResult => ({ ok: false, reason: 'stale', leadId, ref: leadId === null ? null : leadRef(leadId), whereabouts });
+
+/** What the state machine needs, and when the lead arrived (for the events' timings). */
+async function factsOf(tx: Tx, leadId: number): Promise<{ facts: LeadFacts; receivedAt: number } | null> {
+  const stored = await tx.leads.getState(leadId);
+  if (!stored) return null;
+  const facts = { id: stored.id, state: stored.state, version: stored.version, ownerId: stored.ownerId, offersMade: await tx.offers.countOfLead(leadId), pendingOffer: await tx.offers.pendingOfLead(leadId) };
+  return { facts, receivedAt: stored.receivedAt };
+}
+
+/** Where the lead is now, for the ephemeral answer to a stale click. */
+async function whereaboutsIn(tx: Pick<Tx, 'leads' | 'offers'>, leadId: number | null): Promise<LeadWhereabouts | null> {
+  const stored = leadId === null ? null : await tx.leads.get(leadId);
+  return stored ? whereaboutsOf(stored, (await tx.offers.pendingOfLead(stored.id))?.repId ?? null) : null;
+}
+
+/** After max_offers misses: the lead waits for a manager, who is pinged now and every claim_within. */
+async function escalate(ctx: CommandContext, tx: Tx, leadId: number, now: number): Promise<LeadEvent> {
+  const stored = await tx.leads.getState(leadId);
+  if (!stored) throw new LostRace();
+  const settings = ctx.settings();
+  if (!(await tx.leads.escalate({ id: leadId, version: stored.version, reason: 'max_offers', now, nextPingAt: nextEscalationPingAt(settings.sla, now) }))) throw new LostRace();
+  const offersMade = await tx.offers.countOfLead(leadId);
+  await tx.leads.appendHistory(leadId, now, 'system', 'escalated', { reason: 'max_offers', offers: offersMade });
+  await enqueueWriteBack(tx, settings, leadId, 'lead.escalated', now, { reason: 'max_offers' });
+  await enqueueEscalationMessage(tx, leadId, now);
+  return { event: 'lead.escalated', leadId, at: now, receivedAt: stored.receivedAt, by: 'system', reason: 'max_offers', attempt: offersMade };
+}
+
+/** The offer and the lead by compare-and-set, and the history: what the state machine decided. */
+async function storeTransition(tx: Tx, facts: LeadFacts, outcome: OfferTransition, now: number): Promise<void> {
+  const pending = facts.pendingOffer;
+  if (outcome.offer) {
+    const state = outcome.offer.state;
+    if (state === 'pending' || !pending || !(await tx.offers.resolve({ id: outcome.offer.id, version: pending.version, state, reason: outcome.offer.reason ?? null, now }))) throw new LostRace();
+  }
+  if (outcome.reminded && pending && !(await tx.offers.markReminded(pending.id, now))) throw new LostRace();
+  if (outcome.lead.state !== facts.state || outcome.lead.ownerId !== facts.ownerId) {
+    if (!(await tx.leads.setState({ id: facts.id, version: facts.version, state: outcome.lead.state, ownerId: outcome.lead.ownerId, now }))) throw new LostRace();
+    // Who holds what changed (open leads, capacity): decisions later in this transaction read it again.
+    routingInputsChanged(tx);
+  }
+  if (outcome.lead.state === 'claimed') await tx.leads.endEscalation(facts.id);
+  for (const record of outcome.history) await tx.leads.appendHistory(facts.id, now, record.actor, record.event, record.detail);
+}
+
+/**
+ * The effects as outbox rows; the update of the message a person clicked goes first. The next rep's
+ * card (or the escalation) was enqueued before the old card's update: chat.update is paced far
+ * slower than new posts (Tier 3), and a lead must never wait on a dead card. No message keeps
+ * words that are no longer true: a reminder of an offer that ended says so, and a lead's
+ * escalation message follows the lead (now offered to Bob, taken by Carol, …).
+ */
+async function enqueueEffects(tx: Tx, facts: LeadFacts, command: OfferCommand, outcome: OfferTransition, hadEscalation: boolean, waitingFor: string | null, now: number): Promise<void> {
+  const leadId = facts.id;
+  for (const effect of outcome.effects) {
+    await tx.outbox.enqueue(leadId, effect, now, waitingFor !== null && messageKeyOf(effect) === waitingFor ? PRIORITY.waiting : PRIORITY.background);
+  }
+  // A claimed lead handed to someone else: the card that says "claimed by you" says it moved on.
+  if (command.type === 'reassign' && facts.state === 'claimed') {
+    const claimedCard = await tx.offers.currentCardOf(leadId);
+    if (claimedCard !== null) await tx.outbox.enqueue(leadId, { type: 'update_offer_card', offerId: claimedCard }, now);
+  }
+  const ended = outcome.offer && outcome.offer.state !== 'pending' ? facts.pendingOffer : null;
+  if (ended && ended.remindedAt !== null) await tx.outbox.enqueue(leadId, { type: 'update_reminder', offerId: ended.id }, now);
+  if (hadEscalation && !outcome.effects.some((e: OfferEffect) => e.type === 'update_escalation')) await tx.outbox.enqueue(leadId, { type: 'update_escalation', leadId }, now);
+}
+
+/** The event a successful command is told as. */
+function eventOf(facts: LeadFacts, command: OfferCommand, outcome: OfferTransition, receivedAt: number, now: number): LeadEvent {
+  const rep = outcome.lead.ownerId ?? facts.pendingOffer?.repId;
+  const offerOutcome = outcome.offer && outcome.offer.state !== 'pending' ? outcome.offer.state : undefined;
+  return {
+    event: COMMAND_EVENTS[command.type],
+    leadId: facts.id,
+    at: now,
+    receivedAt,
+    by: 'by' in command ? command.by : 'system',
+    ...(rep ? { rep } : {}),
+    // The state machine's history record names who held the lead before a reassignment.
+    ...(command.type === 'reassign' ? { from: holderOf(outcome.history) } : {}),
+    ...(command.type === 'withdraw' ? { reason: command.reason } : {}),
+    ...(offerOutcome ? { offerOutcome } : {}),
+    ...(facts.state !== 'claimed' && outcome.lead.state === 'claimed' ? { firstOwner: true } : {}),
+  };
+}
+
+/** One command inside the caller's transaction: decided, stored, and its next step (the next rep, or a manager). */
+async function decideAndStore(ctx: CommandContext, tx: Tx, leadId: number, command: OfferCommand, click: ClickOrigin | undefined): Promise<CommandResult> {
+  const now = ctx.clock.now();
+  const settings = ctx.settings();
+  const loaded = await factsOf(tx, leadId);
+  if (!loaded) return stale(null);
+  const { facts } = loaded;
+  const outcome = decideOffer(facts, command, settings.sla.maxOffers);
+  if (!outcome.ok) return { ...outcome, leadId, ref: leadRef(leadId), whereabouts: await whereaboutsIn(tx, leadId) };
+  // The lead had an escalation message before this change: it follows the lead (a reminder or "done" changes nothing it says).
+  const hadEscalation = command.type !== 'remind' && command.type !== 'done' && (await tx.leads.escalation(leadId))?.reason != null;
+  await storeTransition(tx, facts, outcome, now);
+  const writeBackEvent = WRITE_BACK_EVENTS[command.type];
+  if (writeBackEvent) await enqueueWriteBack(tx, settings, leadId, writeBackEvent, now, { by: 'by' in command ? command.by : 'system' });
+  const told = [eventOf(facts, command, outcome, loaded.receivedAt, now)];
+  // Told before what the next step tells (the next rep's offer): in the order things happened.
+  tx.afterCommit(() => {
+    for (const event of told) ctx.events.publish({ type: 'leadChanged', event });
+  });
+  let then: RouteOutcome | { kind: 'escalated' } | undefined;
+  if (outcome.then === 'route_next') then = await ctx.router.route(tx, leadId);
+  else if (outcome.then === 'escalate') {
+    told.push(await escalate(ctx, tx, leadId, now));
+    then = { kind: 'escalated' };
+  }
+  await enqueueEffects(tx, facts, command, outcome, hadEscalation, click ? clickedMessage(leadId, command) : null, now);
+  return { ok: true, leadId, ref: leadRef(leadId), events: told, ...(then ? { then } : {}), ...(outcome.freesCapacity ? { freesCapacity: true } : {}) };
+}
+
+/**
+ * The click's response_url answers it: a change it made replaces the clicked message through it;
+ * a click on a stale card (its update still waiting for chat.update's pace) makes that update go
+ * now, through the URL, and the clicker is told ephemerally where the lead is (one post on it).
+ */
+async function rememberClick(ctx: CommandContext, tx: Tx, leadId: number, command: OfferCommand, click: ClickOrigin, result: CommandResult): Promise<void> {
+  const key = clickedMessage(leadId, command);
+  if (key === null || click.responseUrl === null || click.message === null) return;
+  const now = ctx.clock.now();
+  await tx.outbox.rememberResponseUrl(key, click.responseUrl, now, result.ok ? 0 : 1);
+  // The click proves the card is in Slack, even when its post's answer is not recorded yet.
+  if (command.type === 'claim' || command.type === 'pass') await tx.offers.learnMessage(command.offerId, click.message.channel, click.message.ts);
+  if (!result.ok) await tx.outbox.prioritize(key, now);
+}
+
+/**
+ * One command in its own savepoint: a lost compare-and-set (a concurrent change won) rolls back
+ * alone and answers as stale. A click's response_url is kept for the message clicked, in the same
+ * transaction, whatever the outcome.
+ */
+export async function attemptCommand(ctx: CommandContext, tx: Tx, leadId: number, command: OfferCommand, click?: ClickOrigin): Promise<CommandResult> {
+  let result: CommandResult;
+  try {
+    result = await tx.savepoint((inner) => decideAndStore(ctx, inner, leadId, command, click));
+  } catch (error) {
+    if (!(error instanceof LostRace)) throw error;
+    result = stale(leadId, await whereaboutsIn(tx, leadId));
+  }
+  if (click) await rememberClick(ctx, tx, leadId, command, click, result);
+  if (result.ok || click) tx.afterCommit(() => ctx.events.publish({ type: 'effectsQueued' }));
+  return result;
+}
+
+
+/** A command on a lead, as the batches (expiries, reminders, withdrawals) hold them. */
+export type LeadCommand = { leadId: number; command: OfferCommand };
+
+/**
+ * Many commands inside the caller's transaction (one fsync for a burst of 10,000 deadlines instead
+ * of 10,000), each in its own savepoint; how many were applied, and whether any freed capacity.
+ */
+export async function applyCommands(ctx: CommandContext, tx: Tx, commands: readonly LeadCommand[]): Promise<{ applied: number; freesCapacity: boolean }> {
+  let applied = 0;
+  let freesCapacity = false;
+  for (const { leadId, command } of commands) {
+    const result = await attemptCommand(ctx, tx, leadId, command);
+    if (!result.ok) continue;
+    applied += 1;
+    freesCapacity ||= result.freesCapacity === true;
+  }
+  return { applied, freesCapacity };
+}
+
+/**
+ * The outbox gave up on an effect: the lead's history says so, and an offer whose card Slack
+ * refused for good (user_not_found, account_inactive, …) cannot be claimed, so it ends now, like an
+ * expiry (the lead moves on, or escalates).
+ */
+export async function recordDeliveryFailure(ctx: CommandContext, tx: Tx, { leadId, effect, error }: AppEventOf<'deliveryFailed'>): Promise<void> {
+  if (leadId === null) return;
+  await tx.leads.appendHistory(leadId, ctx.clock.now(), 'system', 'delivery_failed', { method: effectLabel(effect), error });
+  const offer = effect.type === 'post_offer_card' ? await tx.offers.get(effect.offerId) : null;
+  if (offer?.state === 'pending') await attemptCommand(ctx, tx, offer.leadId, { type: 'expire', offerId: offer.id, offerVersion: offer.version });
+}
 
 export interface OfferLifecycleDeps {
   uow: UnitOfWork;
@@ -23,10 +283,9 @@ export interface OfferLifecycleDeps {
 const unknownLead: CommandResult = { ok: false, reason: 'stale', leadId: null, ref: null, whereabouts: null };
 
 /**
- * The offer lifecycle use cases: claim, pass, expire, remind, withdraw, escalate, take, assign,
- * reassign, done — each command stored in ONE transaction (src/app/offerCommand.ts); the batches
- * of timer commands (a burst of expiries) many in one. A stale click, timer or retry changes
- * nothing and says where the lead is now.
+ * The offer lifecycle use cases: each click or command stored in ONE transaction
+ * (`attemptCommand`), a batch of timer commands (a burst of expiries) many in one. A stale click,
+ * timer or retry changes nothing and says where the lead is now.
  */
 export function createOfferLifecycle(deps: OfferLifecycleDeps) {
   const { uow, router, clock, events } = deps;

@@ -4,14 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEventBus } from '../../../src/app/events.ts';
 import { PRIORITY, type Priority, type Store } from '../../../src/app/ports.ts';
 import type { Effect } from '../../../src/domain/effects.ts';
-import { createEffectDeliverer } from '../../../src/adapters/outbox/deliverEffect.ts';
 import { createWebhookDeliverer } from '../../../src/adapters/outbox/deliverWebhook.ts';
 import { backoffMs, createOutboxWorker, type Deliverer, type DeliveryOutcome, type Settlement } from '../../../src/adapters/outbox/outboxWorker.ts';
 import { verifyWebhookAuth } from '../../../src/adapters/http/webhookSignature.ts';
 import { createLogger } from '../../../src/adapters/logger.ts';
 import { createCardModels } from '../../../src/adapters/slack/cardModels.ts';
 import { createResponseUrlPoster, createSlackCaller } from '../../../src/adapters/slack/deliverSlackCall.ts';
-import { createSlackMessages } from '../../../src/adapters/slack/slackMessages.ts';
+import { createEffectDeliverer } from '../../../src/adapters/slack/deliverEffect.ts';
 import { createSlackPacer, type SlackPacer } from '../../../src/adapters/slack/slackPacer.ts';
 import { openDatabase } from '../../../src/adapters/sqlite/openDatabase.ts';
 import { sqliteStore } from '../../../src/adapters/sqlite/sqliteStore.ts';
@@ -67,7 +66,7 @@ afterEach(async () => {
 function realDeliverer(store: Store, slackApiUrl: string, pacer?: SlackPacer): Deliverer {
   const call = createSlackCaller({ botToken: 'xoxb-test', slackApiUrl, ...(pacer ? { pacer } : {}), now: () => clock.now() });
   const config = routingConfig();
-  const slack = createSlackMessages({
+  return createEffectDeliverer({
     call,
     respond: createResponseUrlPoster(),
     uow: store.uow,
@@ -75,8 +74,8 @@ function realDeliverer(store: Store, slackApiUrl: string, pacer?: SlackPacer): D
     settings: () => config,
     now: () => clock.now(),
     maybeInFlight: new Set(),
+    webhook: createWebhookDeliverer({ secret: () => secret, now: () => clock.now() }),
   });
-  return createEffectDeliverer({ slack, webhook: createWebhookDeliverer({ secret: () => secret, now: () => clock.now() }) });
 }
 
 /** A store with two leads, and a worker on it delivering through `deliver` (default: the real deliverer). */

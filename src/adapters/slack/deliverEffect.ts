@@ -1,9 +1,10 @@
+import type { EventBus } from '../../app/events.ts';
 import type { OutboxRow, Tx, UnitOfWork } from '../../app/ports.ts';
-import type { Effect } from '../../domain/effects.ts';
+import { unreachable, type Effect } from '../../domain/effects.ts';
 import { leadRef } from '../../domain/lead.ts';
 import { escalationTarget } from '../../domain/people.ts';
 import type { Settings } from '../../domain/settings.ts';
-import type { DeliveryOutcome } from '../outbox/outboxWorker.ts';
+import type { DeliveryOutcome, Deliverer } from '../outbox/outboxWorker.ts';
 import type { CardModels } from './cardModels.ts';
 import type { ResponseUrlPoster, SlackCaller } from './deliverSlackCall.ts';
 import type { SlackMessage } from './renderBlocks.ts';
@@ -47,12 +48,13 @@ type Found = { channel: string; ts: string } | null | DeliveryOutcome;
 /**
  * leadrelay's own Slack messages, one function per effect that posts or updates one: rendered from
  * the current state at delivery (so a message is never out of date), posted or updated in place.
+ * `createEffectDeliverer` (below) is the one switch over every effect type.
  *
  * A post that was in flight when the process died (or that failed after possibly reaching Slack) is
  * looked up before it is sent again: every message carries its offer id or its outbox row's id in
  * chat.postMessage `metadata`, and conversations.history / .replies (include_all_metadata) find it.
  */
-export function createSlackMessages(deps: SlackMessagesDeps) {
+function createSlackMessages(deps: SlackMessagesDeps) {
   const { call, uow, models } = deps;
 
   /** The DM channel of a user (conversations.open), needed for conversations.history; a channel id as is. */
@@ -254,4 +256,67 @@ export function createSlackMessages(deps: SlackMessagesDeps) {
   };
 }
 
-export type SlackMessages = ReturnType<typeof createSlackMessages>;
+type SlackMessages = ReturnType<typeof createSlackMessages>;
+
+/**
+ * Delivery of every effect (src/domain/effects.ts): ONE exhaustive switch over the effect's type,
+ * each case handing its own typed effect to the function that performs it — a Slack message above,
+ * or a signed webhook (src/adapters/outbox/deliverWebhook.ts). A new effect type does not compile
+ * until it is delivered here.
+ */
+export function createEffectDeliverer(
+  deps: SlackMessagesDeps & {
+    webhook: (row: OutboxRow, effect: Extract<Effect, { type: 'webhook' }>) => Promise<DeliveryOutcome>;
+    /** Told whose App Home a delivered message changed (`homeTouched`). */
+    events?: EventBus;
+  },
+): Deliverer {
+  const { webhook } = deps;
+  const slack: SlackMessages = createSlackMessages(deps);
+
+  const perform = (row: OutboxRow): Promise<DeliveryOutcome> => {
+    const effect = row.effect;
+    switch (effect.type) {
+      case 'post_offer_card':
+        return slack.postOfferCard(row, effect);
+      case 'update_offer_card':
+        return slack.updateOfferCard(row, effect);
+      case 'post_reminder':
+        return slack.postReminder(row, effect);
+      case 'update_reminder':
+        return slack.updateReminder(row, effect);
+      case 'thread_note':
+        return slack.threadNote(row, effect);
+      case 'signal_note':
+        return slack.signalNote(row, effect);
+      case 'post_escalation':
+        return slack.postEscalation(row, effect);
+      case 'update_escalation':
+        return slack.updateEscalation(row, effect);
+      case 'reping_escalation':
+        return slack.repingEscalation(row, effect);
+      case 'dm_assigned':
+        return slack.dmAssigned(row, effect);
+      case 'dm_reassigned_away':
+        return slack.dmReassignedAway(row, effect);
+      case 'post_message':
+        return slack.postMessage(row, effect);
+      case 'sequence_note':
+        return slack.sequenceNote(row, effect);
+      case 'webhook':
+        return webhook(row, effect);
+      default:
+        return unreachable(effect);
+    }
+  };
+
+  return async (row) => {
+    const outcome = await perform(row);
+    const events = deps.events;
+    if (outcome.ok && events && row.effect.type !== 'webhook') {
+      const userId = await slack.homeOf(row.effect);
+      if (userId) events.publish({ type: 'homeTouched', userId });
+    }
+    return outcome;
+  };
+}
