@@ -757,5 +757,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       await Promise.all(soon);
     },
   };
-  return { uow, outboxQueue: queue, readModels: readModels(tables) };
+  // Like every read, the queries outside the unit of work see committed state only.
+  const committed = <T extends object>(queries: T): T =>
+    Object.fromEntries(Object.entries(queries).map(([name, query]: [string, (...args: unknown[]) => Promise<unknown>]) => [name, (...args: unknown[]) => uow.read(() => query(...args))])) as T;
+  return { uow, outboxQueue: committed(queue), readModels: committed(readModels(tables)) };
 }

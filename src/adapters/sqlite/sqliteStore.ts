@@ -41,5 +41,19 @@ export interface SqliteStoreOptions extends SqliteUnitOfWorkOptions {
 export function sqliteStore(db: Db, options: SqliteStoreOptions = {}): Store {
   const { repositories, queue } = sqliteRepositories(db);
   const { decorate, ...uowOptions } = options;
-  return { uow: sqliteUnitOfWork(db, decorate ? decorate(repositories) : repositories, uowOptions), outboxQueue: queue, readModels: sqliteReadModels(db) };
+  const uow = sqliteUnitOfWork(db, decorate ? decorate(repositories) : repositories, uowOptions);
+  return { uow, outboxQueue: committedOnly(uow, queue), readModels: committedOnly(uow, sqliteReadModels(db)) };
+}
+
+/**
+ * The queries outside the unit of work see committed state only, like its reads: on one connection
+ * a query asked while a transaction is open would see that transaction's writes (the outbox worker
+ * would deliver a row not yet durable), so each waits, as `uow.read` does, for it to end.
+ */
+function committedOnly<T extends object>(uow: Store['uow'], queries: T): T {
+  const wrapped = {} as Record<string, unknown>;
+  for (const [name, query] of Object.entries(queries) as [string, (...args: unknown[]) => Promise<unknown>][]) {
+    wrapped[name] = (...args: unknown[]) => uow.read(() => query(...args));
+  }
+  return wrapped as T;
 }
