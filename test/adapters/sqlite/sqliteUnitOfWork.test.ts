@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReadTx } from '../../../src/app/ports.ts';
 import { openDatabase, type Db } from '../../../src/adapters/sqlite/openDatabase.ts';
-import { sqliteRepositories } from '../../../src/adapters/sqlite/sqliteStore.ts';
+import { sqliteRepositories, sqliteStore } from '../../../src/adapters/sqlite/sqliteStore.ts';
 import { sqliteUnitOfWork, type SqliteUnitOfWorkOptions } from '../../../src/adapters/sqlite/sqliteUnitOfWork.ts';
 
 const dirs: string[] = [];
@@ -93,6 +93,29 @@ describe('sqliteUnitOfWork: group commit', () => {
     await held;
     expect(await read).toEqual(['held']);
     expect(slow).toHaveLength(1);
+  });
+});
+
+describe('sqliteStore: queries outside the unit of work', () => {
+  it('hand the outbox worker committed rows only, even while a work keeps a transaction open', async () => {
+    const db = openDatabase(':memory:');
+    const store = sqliteStore(db);
+    await store.uow.run((tx) => tx.leads.insert({ lead: { source: 'form', email: 'a@b.io', company: {}, fields: {} }, externalId: null, emailKey: 'a@b.io', linkedinKey: null, domain: null, receivedAt: 0 }));
+    let release: () => void = () => undefined;
+    const held = store.uow.run(async (tx) => {
+      await tx.outbox.enqueue(1, { type: 'post_message', channel: 'C1', text: 'x' }, 0);
+      // Not allowed in a work (it keeps the transaction open), which is what this test needs.
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const due = store.outboxQueue.claimDue({ now: 0, limit: 10, instance: 'test', leaseMs: 1000 });
+    let answered = false;
+    void due.then(() => (answered = true));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(answered).toBe(false);
+    release();
+    await held;
+    expect((await due).map((row) => row.effect.type)).toEqual(['post_message']);
   });
 });
 
