@@ -16,12 +16,24 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/adapters/**', '**/config/**', '**/sandbox/**', '**/cli/**'], message: 'src/app owns its ports (src/app/ports.ts) and imports only src/app and src/domain; adapters implement the ports (docs/architecture.md).' },
+          { group: ['node:*', 'fs', 'http', 'https', 'net', 'async_hooks', '@slack/*', 'better-sqlite3', 'pg', 'node-cron', 'pino', 'prom-client', 'jsonata'], message: 'src/app does no I/O of its own: it goes through its ports (docs/architecture.md).' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['node:*', 'fs', 'http', 'https', 'net', '@slack/*', 'better-sqlite3', 'node-cron'], message: 'src/domain is pure: no I/O imports (docs/architecture.md).' },
           { group: ['jsonata'], message: 'JSONata (source mappings) is evaluated in src/adapters/sources, not in the domain.' },
+          { group: ['**/adapters/**', '**/app/**', '**/config/**'], message: 'src/domain imports only src/domain: the config maps into src/domain/settings.ts, the app and adapters call in (docs/architecture.md).' },
         ],
       }],
       'no-restricted-syntax': ['error',

@@ -6,13 +6,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAcceptLead } from '../src/app/acceptLead.ts';
+import { createEventBus } from '../src/app/events.ts';
 import { createLeadRouter } from '../src/app/routeLead.ts';
 import { createLogger } from '../src/adapters/logger.ts';
 import { openDatabase, type Db } from '../src/adapters/sqlite/openDatabase.ts';
-import { sqliteLeadStore } from '../src/adapters/sqlite/sqliteLeadStore.ts';
-import { sqliteOfferStore } from '../src/adapters/sqlite/sqliteOfferStore.ts';
-import { sqliteOutboxStore } from '../src/adapters/sqlite/sqliteOutboxStore.ts';
-import { sqliteRoutingStore } from '../src/adapters/sqlite/sqliteRoutingStore.ts';
+import { sqliteStore } from '../src/adapters/sqlite/sqliteStore.ts';
 import { parseConfig } from '../src/config/loadConfig.ts';
 import type { Config } from '../src/config/schema.ts';
 import type { Lead } from '../src/domain/lead.ts';
@@ -34,10 +32,12 @@ export function writeBenchConfig(dir: string, name = 'bench.yml'): { path: strin
 export async function seedOfferedLeads(db: Db, config: Config, count: number, firstIndex = 0): Promise<void> {
   let now = Date.now() - 60_000;
   const clock = { now: () => now };
-  const leads = sqliteLeadStore(db);
-  const outbox = sqliteOutboxStore(db);
-  const accept = createAcceptLead({ db, leads, clock, config: () => config });
-  const router = createLeadRouter({ db, leads, offers: sqliteOfferStore(db), routing: sqliteRoutingStore(db), outbox, clock, config: () => config, logger: createLogger('silent') });
+  const { uow } = sqliteStore(db);
+  const accept = createAcceptLead({ uow, clock, config: () => config });
+  const events = createEventBus((error) => {
+    throw error;
+  });
+  const router = createLeadRouter({ uow, clock, settings: () => config, events, logger: createLogger('silent') });
   for (let start = 0; start < count; start += 500) {
     const batch = Array.from({ length: Math.min(500, count - start) }, (_, k) => firstIndex + start + k);
     const results = await Promise.all(

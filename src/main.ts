@@ -128,7 +128,7 @@ if (env.mode === 'sandbox') {
     env,
     config,
     configLabel,
-    ...(config !== configResult.config ? { originalClaimWithinMs: configResult.config.sla.claim_within } : {}),
+    ...(config !== configResult.config ? { originalClaimWithinMs: configResult.config.sla.claimWithin } : {}),
     db,
     clock: systemClock,
     logger,

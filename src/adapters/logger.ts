@@ -1,6 +1,6 @@
 import { pino, type Logger as PinoLogger } from 'pino';
 import { LogLevel, type Logger as SlackLogger } from '@slack/bolt';
-import type { LeadEvent, LeadEventSink } from '../app/leadEvents.ts';
+import type { LeadEvent } from '../app/leadEvents.ts';
 import { leadRef } from '../domain/lead.ts';
 
 export type Logger = PinoLogger;
@@ -61,12 +61,4 @@ export function logLeadEvent(logger: Logger, event: LeadEvent): void {
     { lead: leadRef(leadId), event: name, ...facts, ...(offerOutcome ? { offer: offerOutcome } : {}), ...(firstOwner ? { first_owner: true } : {}) },
     name.replace('.', ' '),
   );
-}
-
-/** A sink that logs each lead event, then passes it on (to the metrics). */
-export function leadEventLog(logger: Logger, next?: LeadEventSink): LeadEventSink {
-  return (event) => {
-    logLeadEvent(logger, event);
-    next?.(event);
-  };
 }

@@ -1,10 +1,11 @@
-import type { Db } from '../adapters/sqlite/openDatabase.ts';
-import { createGroupCommit } from '../adapters/sqlite/groupCommit.ts';
-import type { DeferredWrites } from '../adapters/sqlite/deferredWrites.ts';
-import type { SqliteLeadStore } from '../adapters/sqlite/sqliteLeadStore.ts';
 import type { Clock } from '../domain/clock.ts';
 import { leadDomain, leadKeys, leadRef, normalizeEmail, type Lead } from '../domain/lead.ts';
-import type { LeadRouter, RouteOutcome } from './routeLead.ts';
+import type { EventBus } from './events.ts';
+import type { LeadEvent } from './leadEvents.ts';
+import type { Logger } from './logger.ts';
+import type { Tx, UnitOfWork } from './ports.ts';
+import type { RouteOutcome } from './route.ts';
+import type { LeadRouter } from './routeLead.ts';
 
 /** What intake needs from the config. */
 export interface IntakeConfig {
@@ -38,95 +39,114 @@ export type AcceptLeadResult =
   | { status: 'rejected'; issues: { path: string; message: string }[] }
   | { status: 'conflict'; error: 'idempotency_key_reused'; ref: string };
 
-/**
- * The intake use case: decides in one transaction whether a lead is new, a replay or a
- * duplicate of an open lead, and stores it with its first history record. The promise resolves
- * only after the outcome is committed.
- */
-export function createAcceptLead(deps: {
-  db: Db;
-  leads: SqliteLeadStore;
+export interface AcceptLeadDeps {
+  uow: UnitOfWork;
   clock: Clock;
   config: () => IntakeConfig;
-  /** Called inside the transaction when a lead arrives again: the current card gets a note. */
-  onSeenAgain?: (leadId: number, source: Lead['source'], now: number) => void;
-  /** Routes each new lead in the same transaction (see RoutingAttempt); without it, the caller routes. */
-  router?: Pick<LeadRouter, 'routeAcceptedWithinTransaction' | 'inBatch'>;
-  /** Writes waiting to ride along with a commit (delivered outbox rows): they join the intake's commits. */
-  deferred?: DeferredWrites;
-}) {
-  const { db, leads, clock } = deps;
+  /** Inside the transaction, when a lead arrives again: its current card gets a note in its thread ("seen again via LinkedIn"). */
+  onSeenAgain?: (tx: Tx, leadId: number, source: Lead['source'], now: number) => Promise<void>;
+  /** Routes new leads; absent: they stay `received` for the caller to route. */
+  router?: Pick<LeadRouter, 'route' | 'routeInBackground'>;
+  /** Route in the accepting transaction (true unless enrichment is configured). */
+  routeInTransaction?: boolean;
+  /** Told after commit: `lead.received` / `lead.duplicate` (before the routing's own events). */
+  events?: EventBus;
+  logger?: Logger;
+}
 
-  const accept = (request: AcceptLeadRequest): AcceptLeadResult => {
-    const now = clock.now();
-    const config = deps.config();
-    const { lead, idempotencyKey, requestHash } = request;
+type DuplicateReason = Extract<AcceptLeadResult, { status: 'duplicate' }>['reason'];
 
-    if (idempotencyKey !== undefined) {
-      const seen = leads.findIdempotencyKey(idempotencyKey, 'leads');
-      if (seen) {
-        return seen.request_hash === requestHash
-          ? { status: 'duplicate', leadId: seen.lead_id, ref: leadRef(seen.lead_id), reason: 'idempotency_key' }
-          : { status: 'conflict', error: 'idempotency_key_reused', ref: leadRef(seen.lead_id) };
-      }
-    }
-    const remember = (leadId: number) => {
-      if (idempotencyKey !== undefined) leads.recordIdempotencyKey(idempotencyKey, 'leads', requestHash, leadId, now);
-    };
+/** A lead event told once the transaction committed. */
+function tell(deps: AcceptLeadDeps, tx: Tx, event: LeadEvent): void {
+  const events = deps.events;
+  if (events) tx.afterCommit(() => events.publish({ type: 'leadChanged', event }));
+}
 
-    const resolved = resolvePreRouting(lead, config);
+/** A duplicate, answered and told; a request with an Idempotency-Key remembers the lead it named. */
+async function duplicate(deps: AcceptLeadDeps, tx: Tx, request: AcceptLeadRequest, now: number, leadId: number, reason: DuplicateReason): Promise<AcceptLeadResult> {
+  if (request.idempotencyKey !== undefined && reason !== 'idempotency_key') await tx.idempotency.record(request.idempotencyKey, 'leads', request.requestHash, leadId, now);
+  tell(deps, tx, { event: 'lead.duplicate', leadId, at: now, by: 'api', source: request.lead.source, reason });
+  return { status: 'duplicate', leadId, ref: leadRef(leadId), reason };
+}
+
+/** A replay of a request with the same Idempotency-Key (a duplicate), or of the key with another body (a conflict); null otherwise. */
+async function findReplay(deps: AcceptLeadDeps, tx: Tx, request: AcceptLeadRequest, now: number): Promise<AcceptLeadResult | null> {
+  const seen = request.idempotencyKey === undefined ? null : await tx.idempotency.find(request.idempotencyKey, 'leads');
+  if (!seen) return null;
+  return seen.requestHash === request.requestHash ? duplicate(deps, tx, request, now, seen.leadId, 'idempotency_key') : { status: 'conflict', error: 'idempotency_key_reused', ref: leadRef(seen.leadId) };
+}
+
+/** The lead arrived before: its external id, or an open lead with the same e-mail or LinkedIn URL (noted on it); null when it is new. */
+async function findKnown(deps: AcceptLeadDeps, tx: Tx, request: AcceptLeadRequest, now: number): Promise<AcceptLeadResult | null> {
+  const { lead } = request;
+  const keys = leadKeys(lead);
+  await tx.leads.lockDedupeKeys({ ...keys, externalId: lead.external_id ?? null });
+  const same = lead.external_id === undefined ? null : await tx.leads.findByExternalId(lead.external_id);
+  if (same) return duplicate(deps, tx, request, now, same.id, 'external_id');
+  const open = await tx.leads.findOpenByKeys(keys, now - deps.config().dedupe.window);
+  if (!open) return null;
+  await tx.leads.appendHistory(open.id, now, 'api', 'seen_again', { source: lead.source, matched_by: open.via, ...(request.via ? { via: request.via } : {}) });
+  await deps.onSeenAgain?.(tx, open.id, lead.source, now);
+  return duplicate(deps, tx, request, now, open.id, open.via);
+}
+
+/** Stores a new lead with its `received` history record; its id. */
+async function storeNew(deps: AcceptLeadDeps, tx: Tx, request: AcceptLeadRequest, resolved: Lead, now: number): Promise<number> {
+  const { lead } = request;
+  const keys = leadKeys(lead);
+  const domain = leadDomain(lead);
+  const stored: Lead = { ...resolved, company: { ...lead.company, ...(domain ? { domain } : {}) } };
+  const leadId = await tx.leads.insert({ lead: stored, externalId: lead.external_id ?? null, emailKey: keys.emailKey, linkedinKey: keys.linkedinKey, domain, receivedAt: now });
+  await tx.leads.appendHistory(leadId, now, 'api', 'received', {
+    source: lead.source,
+    ...(request.via ? { via: request.via } : {}),
+    ...(stored.owner ? { owner: stored.owner } : {}),
+    ...(stored.team ? { team: stored.team } : {}),
+    ...(request.warnings?.length ? { warnings: request.warnings } : {}),
+  });
+  if (request.idempotencyKey !== undefined) await tx.idempotency.record(request.idempotencyKey, 'leads', request.requestHash, leadId, now);
+  tell(deps, tx, { event: 'lead.received', leadId, at: now, receivedAt: now, by: 'api', source: lead.source });
+  return leadId;
+}
+
+/** Routes a new lead in the transaction that stores it, in its own savepoint: if routing throws, only the routing is rolled back and the lead is routed again after the answer. */
+async function routeNew(deps: AcceptLeadDeps, router: NonNullable<AcceptLeadDeps['router']>, tx: Tx, leadId: number): Promise<RoutingAttempt | undefined> {
+  if (deps.routeInTransaction === false) {
+    tx.afterCommit(() => router.routeInBackground(leadId));
+    return undefined;
+  }
+  try {
+    return { ok: true, outcome: await tx.savepoint((inner) => router.route(inner, leadId)) };
+  } catch (error) {
+    tx.afterCommit(() => {
+      deps.logger?.error({ err: error, lead: leadRef(leadId) }, 'routing in the accepting commit failed; routing the lead again');
+      router.routeInBackground(leadId);
+    });
+    return { ok: false, error };
+  }
+}
+
+/**
+ * The intake use case: decides in one transaction whether a lead is new, a replay or a duplicate of
+ * an open lead, and stores it with its first history record; a new lead is routed in the same
+ * transaction (one commit, one fsync, and the 202 still only once it is durable) unless enrichment
+ * must come first (network I/O, never inside a transaction): then it is enriched and routed in the
+ * background after the answer. The promise resolves only after the outcome is committed.
+ */
+export function createAcceptLead(deps: AcceptLeadDeps) {
+  const accept = async (tx: Tx, request: AcceptLeadRequest): Promise<AcceptLeadResult> => {
+    const now = deps.clock.now();
+    const replay = await findReplay(deps, tx, request, now);
+    if (replay) return replay;
+    const resolved = resolvePreRouting(request.lead, deps.config());
     if ('issues' in resolved) return { status: 'rejected', issues: resolved.issues };
-
-    if (lead.external_id !== undefined) {
-      const same = leads.findByExternalId(lead.external_id);
-      if (same) {
-        remember(same.id);
-        return { status: 'duplicate', leadId: same.id, ref: leadRef(same.id), reason: 'external_id' };
-      }
-    }
-
-    const keys = leadKeys(lead);
-    const open = leads.findOpenByKeys(keys.emailKey, keys.linkedinKey, now - config.dedupe.window);
-    if (open) {
-      leads.appendHistory(open.id, now, 'api', 'seen_again', { source: lead.source, matched_by: open.via, ...(request.via ? { via: request.via } : {}) });
-      deps.onSeenAgain?.(open.id, lead.source, now);
-      remember(open.id);
-      return { status: 'duplicate', leadId: open.id, ref: leadRef(open.id), reason: open.via };
-    }
-
-    const domain = leadDomain(lead);
-    const stored: Lead = { ...resolved.lead, company: { ...lead.company, ...(domain ? { domain } : {}) } };
-    const leadId = leads.insertLead({
-      lead: stored,
-      externalId: lead.external_id ?? null,
-      emailKey: keys.emailKey,
-      linkedinKey: keys.linkedinKey,
-      domain,
-      receivedAt: now,
-    });
-    leads.appendHistory(leadId, now, 'api', 'received', {
-      source: lead.source,
-      ...(request.via ? { via: request.via } : {}),
-      ...(stored.owner ? { owner: stored.owner } : {}),
-      ...(stored.team ? { team: stored.team } : {}),
-      ...(request.warnings?.length ? { warnings: request.warnings } : {}),
-    });
-    remember(leadId);
-    if (!deps.router) return { status: 'accepted', leadId, ref: leadRef(leadId) };
-    let routing: RoutingAttempt;
-    try {
-      routing = { ok: true, outcome: deps.router.routeAcceptedWithinTransaction(leadId) };
-    } catch (error) {
-      routing = { ok: false, error };
-    }
-    return { status: 'accepted', leadId, ref: leadRef(leadId), routing };
+    const known = await findKnown(deps, tx, request, now);
+    if (known) return known;
+    const leadId = await storeNew(deps, tx, request, resolved.lead, now);
+    const routing = deps.router ? await routeNew(deps, deps.router, tx, leadId) : undefined;
+    return { status: 'accepted', leadId, ref: leadRef(leadId), ...(routing ? { routing } : {}) };
   };
-
-  // Group commit: IMMEDIATE takes the write lock before reading, so another process cannot insert
-  // the same lead between our duplicate check and our insert. Leads routed in one batch share the
-  // routing state read for the batch.
-  const router = deps.router;
-  return createGroupCommit(db, accept, router ? (batch) => router.inBatch(batch) : undefined, deps.deferred);
+  return (request: AcceptLeadRequest): Promise<AcceptLeadResult> => deps.uow.run((tx) => accept(tx, request));
 }
 
 /**

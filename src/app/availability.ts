@@ -1,79 +1,76 @@
 import type { Clock } from '../domain/clock.ts';
-import type { Logger } from '../adapters/logger.ts';
-import type { Db } from '../adapters/sqlite/openDatabase.ts';
-import type { SqliteOutboxStore } from '../adapters/sqlite/sqliteOutboxStore.ts';
-import { AWAY_INDEFINITELY } from '../adapters/sqlite/sqliteRoutingStore.ts';
+import type { EventBus } from './events.ts';
+import type { Logger } from './logger.ts';
 import type { OfferLifecycle } from './offerLifecycle.ts';
+import type { Away, UnitOfWork } from './ports.ts';
+import { routingInputsChanged } from './route.ts';
 import type { LeadRouter } from './routeLead.ts';
 
-export type AwayState = { away: false } | { away: true; until: number | null };
+export type AwayState = { away: false } | ({ away: true } & Away);
 
 /**
- * Availability (`/away`, App Home toggle): a rep away is out of rotation; going away moves
- * their pending offers to the next rep at once; coming back (by hand or at the time they gave)
- * offers them queued leads. Runtime state in rep_state wins over the config file.
+ * Availability (`/away`, App Home toggle): a rep away is out of rotation; going away moves their
+ * pending offers to the next rep at once, in the same transaction; coming back (by hand or at the
+ * time they gave) offers them queued leads. Runtime state wins over the config file.
  */
-export function createAvailability(deps: { db: Db; outbox: SqliteOutboxStore; lifecycle: OfferLifecycle; router: LeadRouter; clock: Clock; logger: Logger; onEffects?: () => void }) {
-  const { db, outbox, lifecycle, router, clock, logger } = deps;
-  const statements = {
-    get: db.prepare('SELECT away_until FROM rep_state WHERE rep_id = ?'),
-    setAway: db.prepare(`INSERT INTO rep_state (rep_id, away_until, away_since, updated_at, updated_by) VALUES (@repId, @until, @now, @now, @by)
-      ON CONFLICT (rep_id) DO UPDATE SET away_until = excluded.away_until, away_since = coalesce(rep_state.away_since, excluded.away_since),
-        updated_at = excluded.updated_at, updated_by = excluded.updated_by`),
-    back: db.prepare(`UPDATE rep_state SET away_until = NULL, away_since = NULL, updated_at = ?, updated_by = ? WHERE rep_id = ? AND away_until IS NOT NULL`),
-    due: db.prepare(`SELECT rep_id FROM rep_state WHERE away_until IS NOT NULL AND away_until <= ? AND away_until != ?`),
-  };
+export function createAvailability(deps: {
+  uow: UnitOfWork;
+  lifecycle: Pick<OfferLifecycle, 'withdrawOffersOf'>;
+  router: Pick<LeadRouter, 'rerouteQueued'>;
+  clock: Clock;
+  events: EventBus;
+  logger: Logger;
+}) {
+  const { uow, lifecycle, router, clock, events, logger } = deps;
 
-  const state = (repId: string): AwayState => {
-    const row = statements.get.get(repId) as { away_until: number | null } | undefined;
-    if (!row || row.away_until === null || row.away_until <= clock.now()) return { away: false };
-    return { away: true, until: row.away_until === AWAY_INDEFINITELY ? null : row.away_until };
-  };
-
-  const goAway = db.transaction((repId: string, until: number | null, by: string): number => {
-    const now = clock.now();
-    statements.setAway.run({ repId, until: until ?? AWAY_INDEFINITELY, now, by });
-    return lifecycle.withdrawOffersOf(repId, by);
-  });
-
-  const comeBack = (repId: string, by: string, notify: boolean): boolean => {
-    const now = clock.now();
-    const changed = db.transaction(() => {
-      if (statements.back.run(now, by, repId).changes === 0) return false;
-      if (notify) {
-        outbox.enqueue({ leadId: null, kind: 'card', method: 'post_message', payload: { channel: repId, text: "👋 You're back in rotation: new leads can come your way again." } }, now);
-      }
+  /** Back in rotation now; queued leads are offered once that is committed. */
+  const comeBack = async (repId: string, by: string, notify: boolean): Promise<boolean> => {
+    const changed = await uow.run(async (tx) => {
+      const now = clock.now();
+      if (!(await tx.availability.setBack(repId, now, by))) return false;
+      routingInputsChanged(tx);
+      if (notify) await tx.outbox.enqueue(null, { type: 'post_message', channel: repId, text: "👋 You're back in rotation: new leads can come your way again." }, now);
+      tx.afterCommit(() => {
+        logger.info({ rep: repId, event: 'rep.back', by }, 'rep back in rotation');
+        events.publish({ type: 'effectsQueued' });
+        events.publish({ type: 'homeTouched', userId: repId });
+      });
       return true;
-    }).immediate();
-    if (changed) {
-      logger.info({ rep: repId, event: 'rep.back', by }, 'rep back in rotation');
-      deps.onEffects?.();
-      router.rerouteQueued();
-    }
+    });
+    if (changed) await router.rerouteQueued();
     return changed;
   };
 
   return {
-    state,
+    async state(repId: string): Promise<AwayState> {
+      const away = await uow.read((tx) => tx.availability.awayOf(repId, clock.now()));
+      return away === null ? { away: false } : { away: true, until: away.until };
+    },
 
     /** Takes the rep out of rotation until `until` (null: until they come back); returns how many offers moved on. */
-    setAway(repId: string, until: number | null, by: string): number {
-      const moved = goAway.immediate(repId, until, by);
-      logger.info({ rep: repId, event: 'rep.away', by, until }, 'rep away');
-      deps.onEffects?.();
-      return moved;
+    setAway(repId: string, until: number | null, by: string): Promise<number> {
+      return uow.run(async (tx) => {
+        await tx.availability.setAway(repId, until, clock.now(), by);
+        routingInputsChanged(tx);
+        const moved = await lifecycle.withdrawOffersOf(tx, repId, by);
+        // After the real commit: the withdrawals' own hooks (the next reps' offers) run with these.
+        tx.afterCommit(() => {
+          logger.info({ rep: repId, event: 'rep.away', by, until }, 'rep away');
+          events.publish({ type: 'effectsQueued' });
+          events.publish({ type: 'homeTouched', userId: repId });
+        });
+        return moved;
+      });
     },
 
     /** Back in rotation now; queued leads are offered at once. False when the rep was not away. */
-    setBack(repId: string, by: string): boolean {
-      return comeBack(repId, by, false);
-    },
+    setBack: (repId: string, by: string) => comeBack(repId, by, false),
 
     /** The automatic return: reps whose away time has passed are back, told by DM. */
-    returnDue(): number {
-      const due = statements.due.all(clock.now(), AWAY_INDEFINITELY) as { rep_id: string }[];
+    async returnDue(): Promise<number> {
+      const due = await uow.read((tx) => tx.availability.returnsDue(clock.now()));
       let back = 0;
-      for (const { rep_id } of due) if (comeBack(rep_id, 'system', true)) back += 1;
+      for (const repId of due) if (await comeBack(repId, 'system', true)) back += 1;
       return back;
     },
   };

@@ -1,16 +1,26 @@
-import type { CompanyTable } from '../adapters/enrichment/companyTable.ts';
-import type { EnrichRequest } from '../adapters/enrichment/httpEnricher.ts';
-import { fillFromCompanyTable, fillFromWebhook, startEnrichment, type Enrichment, type EnrichmentTrace, type WebhookOutcome } from '../domain/enrichment.ts';
+import { fillFromCompanyTable, fillFromWebhook, startEnrichment, type CompanyFacts, type Enrichment, type EnrichmentTrace, type WebhookOutcome } from '../domain/enrichment.ts';
 import type { Lead } from '../domain/lead.ts';
 
-/** What the app needs of the enrichment webhook adapter. */
+/** What the enrichment webhook is asked about a lead. */
+export interface EnrichRequest {
+  /** `L-17`, sent with the lead so the enricher's logs can name it. */
+  ref: string;
+  lead: Lead;
+  /** The lead's company domain: the cache key; null (or a free-mail domain) = not cached. */
+  domain: string | null;
+}
+
+/** The company table of `enrichment.companies`: company facts by domain. */
+export type CompanyLookup = ReadonlyMap<string, CompanyFacts>;
+
+/** What the app needs of the enrichment webhook adapter (a port). */
 export interface WebhookEnricher {
   enrich(request: EnrichRequest): Promise<WebhookOutcome>;
 }
 
 export interface LeadEnricherDeps {
   /** The company table as loaded now (it changes on SIGHUP); null when `enrichment.companies` is not set. */
-  companies: (() => CompanyTable) | null;
+  companies: (() => CompanyLookup) | null;
   /** null when `enrichment.webhook` is not set. */
   webhook: WebhookEnricher | null;
 }

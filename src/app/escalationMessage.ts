@@ -1,5 +1,4 @@
-import type { SqliteLeadStore } from '../adapters/sqlite/sqliteLeadStore.ts';
-import type { SqliteOutboxStore } from '../adapters/sqlite/sqliteOutboxStore.ts';
+import type { Tx } from './ports.ts';
 
 /**
  * A lead needs a manager (again): its escalation message is posted, or, when it already has one
@@ -7,14 +6,13 @@ import type { SqliteOutboxStore } from '../adapters/sqlite/sqliteOutboxStore.ts'
  * in place and the manager is pinged in its thread, so that a lead never has two escalation
  * messages saying different things. Runs inside the caller's transaction.
  */
-export function enqueueEscalationMessage(deps: { leads: SqliteLeadStore; outbox: SqliteOutboxStore }, leadId: number, now: number): void {
-  const { leads, outbox } = deps;
-  const posted = leads.escalation(leadId)?.escalation_ts != null;
-  if (!posted && !outbox.hasPending('post_escalation', { leadId })) {
-    outbox.enqueue({ leadId, kind: 'card', method: 'post_escalation', payload: { leadId } }, now);
+export async function enqueueEscalationMessage(tx: Tx, leadId: number, now: number): Promise<void> {
+  const posted = (await tx.leads.escalation(leadId))?.ts != null;
+  if (!posted && !(await tx.outbox.hasPending({ type: 'post_escalation', leadId }))) {
+    await tx.outbox.enqueue(leadId, { type: 'post_escalation', leadId }, now);
     return;
   }
   // The pending post renders the current state when it goes; the update carries what changes after.
-  outbox.enqueue({ leadId, kind: 'card', method: 'update_escalation', payload: { leadId } }, now);
-  if (posted) outbox.enqueue({ leadId, kind: 'card', method: 'reping_escalation', payload: { leadId } }, now);
+  await tx.outbox.enqueue(leadId, { type: 'update_escalation', leadId }, now);
+  if (posted) await tx.outbox.enqueue(leadId, { type: 'reping_escalation', leadId }, now);
 }

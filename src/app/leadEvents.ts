@@ -57,5 +57,3 @@ export type LeadEventName = (typeof LEAD_EVENT_NAMES)[number];
 export const OFFER_OUTCOMES = ['claimed', 'passed', 'expired', 'withdrawn'] as const;
 export type OfferOutcome = (typeof OFFER_OUTCOMES)[number];
 
-/** Told about each committed lead event, in commit order. Must not throw. */
-export type LeadEventSink = (event: LeadEvent) => void;

@@ -1,31 +1,36 @@
-import type { Config, WebhookEvent } from '../config/schema.ts';
+/**
+ * The offer lifecycle: claim, pass, expire, remind, withdraw, escalate, take, assign, reassign,
+ * done. One command inside the caller's transaction (`attemptCommand`): the lead's facts are loaded,
+ * the pure state machine decides (src/domain/offers/offerMachine.ts), and the outcome is stored —
+ * offer and lead by compare-and-set, history, write-back, outbox rows, and the next routing step
+ * (the next rep, or a manager). A lost compare-and-set rolls the command's savepoint back and
+ * answers stale, saying where the lead is now. `createOfferLifecycle` gives each occasion (a click,
+ * a command, a batch of deadlines or reminders) its transaction.
+ */
 import type { Clock } from '../domain/clock.ts';
+import { effectLabel, messageKeyOf } from '../domain/effects.ts';
 import { leadRef } from '../domain/lead.ts';
-import { decideOffer, type HistoryRecord, type LeadFacts, type OfferCommand, type OfferEffect, type OfferRejection } from '../domain/offers/offerMachine.ts';
+import { nextEscalationPingAt } from '../domain/offers/deadlines.ts';
+import { decideOffer, type HistoryRecord, type LeadFacts, type OfferCommand, type OfferEffect, type OfferRejection, type OfferTransition } from '../domain/offers/offerMachine.ts';
 import { whereaboutsOf, type LeadWhereabouts } from '../domain/offers/whereabouts.ts';
-import type { Db } from '../adapters/sqlite/openDatabase.ts';
-import type { SqliteLeadStore } from '../adapters/sqlite/sqliteLeadStore.ts';
-import type { SqliteOfferStore } from '../adapters/sqlite/sqliteOfferStore.ts';
-import { cardMessageKey, PRIORITY, type SqliteOutboxStore } from '../adapters/sqlite/sqliteOutboxStore.ts';
-import { leadEventLog, type Logger } from '../adapters/logger.ts';
-import type { LeadEvent, LeadEventName, LeadEventSink } from './leadEvents.ts';
-import type { LeadRouter, RouteOutcome } from './routeLead.ts';
-import { enqueueWriteBack } from './writeBack.ts';
+import type { Settings, WebhookEvent } from '../domain/settings.ts';
+import { LostRace } from './errors.ts';
 import { enqueueEscalationMessage } from './escalationMessage.ts';
+import type { AppEventOf, EventBus } from './events.ts';
+import type { LeadEvent, LeadEventName } from './leadEvents.ts';
+import type { Logger } from './logger.ts';
+import { PRIORITY, type DueOffer, type Tx, type UnitOfWork } from './ports.ts';
+import { routingInputsChanged, type RouteOutcome } from './route.ts';
+import type { LeadRouter } from './routeLead.ts';
+import { enqueueWriteBack } from './writeBack.ts';
 
-export interface OfferLifecycleDeps {
-  db: Db;
-  leads: SqliteLeadStore;
-  offers: SqliteOfferStore;
-  outbox: SqliteOutboxStore;
-  router: LeadRouter;
+/** What a command runs on. */
+export interface CommandContext {
   clock: Clock;
-  config: () => Config;
-  /** Each change a command made is logged here after commit (one line each)… */
-  logger: Logger;
-  /** …and then told here (the metrics). */
-  onLeadEvent?: LeadEventSink;
-  onEffects?: () => void;
+  settings: () => Settings;
+  /** Each change is told after commit (`leadChanged`, `effectsQueued`). */
+  events: EventBus;
+  router: Pick<LeadRouter, 'route'>;
 }
 
 /**
@@ -75,328 +80,295 @@ function clickedMessage(leadId: number, command: OfferCommand): string | null {
   switch (command.type) {
     case 'claim':
     case 'pass':
-      return messageOf({ type: 'update_offer_card', offerId: command.offerId });
+      return messageKeyOf({ type: 'update_offer_card', offerId: command.offerId });
     case 'take':
     case 'assign':
-      return messageOf({ type: 'update_escalation', leadId });
+      return messageKeyOf({ type: 'update_escalation', leadId });
     default:
       return null;
   }
 }
 
-/** The message an effect changes (the outbox's key for it), if any. */
-function messageOf(effect: OfferEffect): string | null {
-  return cardMessageKey(effect.type, effect);
+const stale = (leadId: number | null, whereabouts: LeadWhereabouts | null = null): CommandResult => ({ ok: false, reason: 'stale', leadId, ref: leadId === null ? null : leadRef(leadId), whereabouts });
+
+/** What the state machine needs, and when the lead arrived (for the events' timings). */
+async function factsOf(tx: Tx, leadId: number): Promise<{ facts: LeadFacts; receivedAt: number } | null> {
+  const stored = await tx.leads.getState(leadId);
+  if (!stored) return null;
+  const facts = { id: stored.id, state: stored.state, version: stored.version, ownerId: stored.ownerId, offersMade: await tx.offers.countOfLead(leadId), pendingOffer: await tx.offers.pendingOfLead(leadId) };
+  return { facts, receivedAt: stored.receivedAt };
 }
 
-/** Thrown inside a transaction when a compare-and-set lost: the transaction rolls back and the command is stale. */
-class LostRace extends Error {}
+/** Where the lead is now, for the ephemeral answer to a stale click. */
+async function whereaboutsIn(tx: Pick<Tx, 'leads' | 'offers'>, leadId: number | null): Promise<LeadWhereabouts | null> {
+  const stored = leadId === null ? null : await tx.leads.get(leadId);
+  return stored ? whereaboutsOf(stored, (await tx.offers.pendingOfLead(stored.id))?.repId ?? null) : null;
+}
+
+/** After max_offers misses: the lead waits for a manager, who is pinged now and every claim_within. */
+async function escalate(ctx: CommandContext, tx: Tx, leadId: number, now: number): Promise<LeadEvent> {
+  const stored = await tx.leads.getState(leadId);
+  if (!stored) throw new LostRace();
+  const settings = ctx.settings();
+  if (!(await tx.leads.escalate({ id: leadId, version: stored.version, reason: 'max_offers', now, nextPingAt: nextEscalationPingAt(settings.sla, now) }))) throw new LostRace();
+  const offersMade = await tx.offers.countOfLead(leadId);
+  await tx.leads.appendHistory(leadId, now, 'system', 'escalated', { reason: 'max_offers', offers: offersMade });
+  await enqueueWriteBack(tx, settings, leadId, 'lead.escalated', now, { reason: 'max_offers' });
+  await enqueueEscalationMessage(tx, leadId, now);
+  return { event: 'lead.escalated', leadId, at: now, receivedAt: stored.receivedAt, by: 'system', reason: 'max_offers', attempt: offersMade };
+}
+
+/** The offer and the lead by compare-and-set, and the history: what the state machine decided. */
+async function storeTransition(tx: Tx, facts: LeadFacts, outcome: OfferTransition, now: number): Promise<void> {
+  const pending = facts.pendingOffer;
+  if (outcome.offer) {
+    const state = outcome.offer.state;
+    if (state === 'pending' || !pending || !(await tx.offers.resolve({ id: outcome.offer.id, version: pending.version, state, reason: outcome.offer.reason ?? null, now }))) throw new LostRace();
+  }
+  if (outcome.reminded && pending && !(await tx.offers.markReminded(pending.id, now))) throw new LostRace();
+  if (outcome.lead.state !== facts.state || outcome.lead.ownerId !== facts.ownerId) {
+    if (!(await tx.leads.setState({ id: facts.id, version: facts.version, state: outcome.lead.state, ownerId: outcome.lead.ownerId, now }))) throw new LostRace();
+    // Who holds what changed (open leads, capacity): decisions later in this transaction read it again.
+    routingInputsChanged(tx);
+  }
+  if (outcome.lead.state === 'claimed') await tx.leads.endEscalation(facts.id);
+  for (const record of outcome.history) await tx.leads.appendHistory(facts.id, now, record.actor, record.event, record.detail);
+}
 
 /**
- * The offer lifecycle use cases: claim, pass, expire, remind, escalate, assign. Each command
- * loads the lead's facts, asks the pure state machine, and stores the outcome — offer and lead by
- * compare-and-set, history, outbox rows, and the next routing step — in ONE transaction. A stale
- * click, timer or retry changes nothing and says where the lead is now.
+ * The effects as outbox rows; the update of the message a person clicked goes first. The next rep's
+ * card (or the escalation) was enqueued before the old card's update: chat.update is paced far
+ * slower than new posts (Tier 3), and a lead must never wait on a dead card. No message keeps
+ * words that are no longer true: a reminder of an offer that ended says so, and a lead's
+ * escalation message follows the lead (now offered to Bob, taken by Carol, …).
  */
-/** Offers expired per transaction by `expireDue`. */
-const EXPIRY_BATCH = 1000;
+async function enqueueEffects(tx: Tx, facts: LeadFacts, command: OfferCommand, outcome: OfferTransition, hadEscalation: boolean, waitingFor: string | null, now: number): Promise<void> {
+  const leadId = facts.id;
+  for (const effect of outcome.effects) {
+    await tx.outbox.enqueue(leadId, effect, now, waitingFor !== null && messageKeyOf(effect) === waitingFor ? PRIORITY.waiting : PRIORITY.background);
+  }
+  // A claimed lead handed to someone else: the card that says "claimed by you" says it moved on.
+  if (command.type === 'reassign' && facts.state === 'claimed') {
+    const claimedCard = await tx.offers.currentCardOf(leadId);
+    if (claimedCard !== null) await tx.outbox.enqueue(leadId, { type: 'update_offer_card', offerId: claimedCard }, now);
+  }
+  const ended = outcome.offer && outcome.offer.state !== 'pending' ? facts.pendingOffer : null;
+  if (ended && ended.remindedAt !== null) await tx.outbox.enqueue(leadId, { type: 'update_reminder', offerId: ended.id }, now);
+  if (hadEscalation && !outcome.effects.some((e: OfferEffect) => e.type === 'update_escalation')) await tx.outbox.enqueue(leadId, { type: 'update_escalation', leadId }, now);
+}
 
-export function createOfferLifecycle(deps: OfferLifecycleDeps) {
-  const { db, leads, offers, outbox, router, clock } = deps;
-  const tell = leadEventLog(deps.logger, deps.onLeadEvent);
-
-  /** What the state machine needs, and when the lead arrived (for the events' timings). */
-  const factsOf = (leadId: number): { facts: LeadFacts; receivedAt: number } | null => {
-    const stored = leads.getState(leadId);
-    if (!stored) return null;
-    return {
-      facts: {
-        id: stored.id,
-        state: stored.state,
-        version: stored.version,
-        ownerId: stored.owner_id,
-        offersMade: offers.countOfLead(leadId),
-        pendingOffer: offers.pendingOfLead(leadId),
-      },
-      receivedAt: stored.received_at,
-    };
+/** The event a successful command is told as. */
+function eventOf(facts: LeadFacts, command: OfferCommand, outcome: OfferTransition, receivedAt: number, now: number): LeadEvent {
+  const rep = outcome.lead.ownerId ?? facts.pendingOffer?.repId;
+  const offerOutcome = outcome.offer && outcome.offer.state !== 'pending' ? outcome.offer.state : undefined;
+  return {
+    event: COMMAND_EVENTS[command.type],
+    leadId: facts.id,
+    at: now,
+    receivedAt,
+    by: 'by' in command ? command.by : 'system',
+    ...(rep ? { rep } : {}),
+    // The state machine's history record names who held the lead before a reassignment.
+    ...(command.type === 'reassign' ? { from: holderOf(outcome.history) } : {}),
+    ...(command.type === 'withdraw' ? { reason: command.reason } : {}),
+    ...(offerOutcome ? { offerOutcome } : {}),
+    ...(facts.state !== 'claimed' && outcome.lead.state === 'claimed' ? { firstOwner: true } : {}),
   };
+}
 
-  /** Where the lead is now, for the ephemeral answer to a stale click. */
-  const whereabouts = (leadId: number | null): LeadWhereabouts | null => {
-    const stored = leadId === null ? undefined : leads.getLead(leadId);
-    return stored ? whereaboutsOf(stored, offers.pendingOfLead(stored.id)?.repId ?? null) : null;
-  };
-
-  /** The effects as outbox rows; the update of the message a person clicked goes first (`waitingFor`). */
-  const enqueueEffects = (leadId: number, effects: OfferEffect[], now: number, waitingFor: string | null) => {
-    for (const effect of effects) {
-      const priority = waitingFor !== null && messageOf(effect) === waitingFor ? PRIORITY.waiting : PRIORITY.background;
-      outbox.enqueue({ leadId, kind: 'card', method: effect.type, payload: effect }, now, priority);
-    }
-  };
-
-  /** After max_offers misses: the lead waits for a manager, who is pinged now and every claim_within. */
-  const escalate = (leadId: number, now: number): LeadEvent => {
-    const stored = leads.getLead(leadId);
-    if (!stored) throw new LostRace();
-    const config = deps.config();
-    if (!leads.escalate({ id: leadId, version: stored.version, reason: 'max_offers', now, nextPingAt: now + config.sla.claim_within })) throw new LostRace();
-    const offersMade = offers.countOfLead(leadId);
-    leads.appendHistory(leadId, now, 'system', 'escalated', { reason: 'max_offers', offers: offersMade });
-    enqueueWriteBack({ leads, outbox, config }, leadId, 'lead.escalated', now, { reason: 'max_offers' });
-    enqueueEscalationMessage({ leads, outbox }, leadId, now);
-    return { event: 'lead.escalated', leadId, at: now, receivedAt: stored.received_at, by: 'system', reason: 'max_offers', attempt: offersMade };
-  };
-
-  const run = db.transaction((leadId: number, command: OfferCommand, click: ClickOrigin | undefined): CommandResult => {
-    const now = clock.now();
-    const config = deps.config();
-    const loaded = factsOf(leadId);
-    if (!loaded) return { ok: false, reason: 'stale', leadId: null, ref: null, whereabouts: null };
-    const { facts } = loaded;
-    const outcome = decideOffer(facts, command, config.sla.max_offers);
-    /** The lead had an escalation message before this change: it follows the lead (a reminder or "done" changes nothing it says). */
-    const hadEscalation = outcome.ok && command.type !== 'remind' && command.type !== 'done' && leads.escalation(leadId)?.escalation_reason != null;
-    if (!outcome.ok) return { ...outcome, leadId, ref: leadRef(leadId), whereabouts: whereabouts(leadId) };
-
-    if (outcome.offer) {
-      const pending = facts.pendingOffer;
-      if (!pending || !offers.resolve({ id: outcome.offer.id, version: pending.version, state: outcome.offer.state as Exclude<typeof outcome.offer.state, 'pending'>, reason: outcome.offer.reason ?? null, now })) {
-        throw new LostRace();
-      }
-    }
-    if (outcome.reminded && facts.pendingOffer && !offers.markReminded(facts.pendingOffer.id, now)) throw new LostRace();
-    if (outcome.lead.state !== facts.state || outcome.lead.ownerId !== facts.ownerId) {
-      if (!leads.setState({ id: leadId, version: facts.version, state: outcome.lead.state, ownerId: outcome.lead.ownerId, now })) throw new LostRace();
-    }
-    if (outcome.lead.state === 'claimed') leads.endEscalation(leadId);
-    for (const record of outcome.history) leads.appendHistory(leadId, now, record.actor, record.event, record.detail);
-    const writeBackEvent = WRITE_BACK_EVENTS[command.type];
-    if (writeBackEvent) enqueueWriteBack({ leads, outbox, config }, leadId, writeBackEvent, now, { by: 'by' in command ? command.by : 'system' });
-
-    const rep = outcome.lead.ownerId ?? facts.pendingOffer?.repId;
-    const offerOutcome = outcome.offer && outcome.offer.state !== 'pending' ? outcome.offer.state : undefined;
-    const events: LeadEvent[] = [
-      {
-        event: COMMAND_EVENTS[command.type],
-        leadId,
-        at: now,
-        receivedAt: loaded.receivedAt,
-        by: 'by' in command ? command.by : 'system',
-        ...(rep ? { rep } : {}),
-        // The state machine's history record names who held the lead before a reassignment.
-        ...(command.type === 'reassign' ? { from: holderOf(outcome.history) } : {}),
-        ...(command.type === 'withdraw' ? { reason: command.reason } : {}),
-        ...(offerOutcome ? { offerOutcome } : {}),
-        ...(facts.state !== 'claimed' && outcome.lead.state === 'claimed' ? { firstOwner: true } : {}),
-      },
-    ];
-
-    let then: RouteOutcome | { kind: 'escalated' } | undefined;
-    if (outcome.then === 'route_next') then = router.routeWithinTransaction(leadId);
-    else if (outcome.then === 'escalate') {
-      events.push(escalate(leadId, now));
-      then = { kind: 'escalated' };
-    }
-    // The next rep's card (or the escalation) goes out before the old card's update: chat.update is
-    // paced far slower than new posts (Tier 3), and a lead must never wait on a dead card.
-    enqueueEffects(leadId, outcome.effects, now, click ? clickedMessage(leadId, command) : null);
-    // No message keeps words that are no longer true: a reminder of an offer that ended says so, and
-    // a lead's escalation message follows the lead (now offered to Bob, taken by Carol, …).
-    // A claimed lead handed to someone else: the card that says "claimed by you" says it moved on.
-    if (command.type === 'reassign' && facts.state === 'claimed') {
-      const claimedCard = offers.currentCardOf(leadId);
-      if (claimedCard !== null) outbox.enqueue({ leadId, kind: 'card', method: 'update_offer_card', payload: { offerId: claimedCard } }, now);
-    }
-    const ended = outcome.offer && outcome.offer.state !== 'pending' ? facts.pendingOffer : null;
-    if (ended && ended.remindedAt !== null) outbox.enqueue({ leadId, kind: 'card', method: 'update_reminder', payload: { offerId: ended.id } }, now);
-    if (hadEscalation && !outcome.effects.some((e) => e.type === 'update_escalation')) {
-      outbox.enqueue({ leadId, kind: 'card', method: 'update_escalation', payload: { leadId } }, now);
-    }
-    return { ok: true, leadId, ref: leadRef(leadId), events, ...(then ? { then } : {}), ...(outcome.freesCapacity ? { freesCapacity: true } : {}) };
+/** One command inside the caller's transaction: decided, stored, and its next step (the next rep, or a manager). */
+async function decideAndStore(ctx: CommandContext, tx: Tx, leadId: number, command: OfferCommand, click: ClickOrigin | undefined): Promise<CommandResult> {
+  const now = ctx.clock.now();
+  const settings = ctx.settings();
+  const loaded = await factsOf(tx, leadId);
+  if (!loaded) return stale(null);
+  const { facts } = loaded;
+  const outcome = decideOffer(facts, command, settings.sla.maxOffers);
+  if (!outcome.ok) return { ...outcome, leadId, ref: leadRef(leadId), whereabouts: await whereaboutsIn(tx, leadId) };
+  // The lead had an escalation message before this change: it follows the lead (a reminder or "done" changes nothing it says).
+  const hadEscalation = command.type !== 'remind' && command.type !== 'done' && (await tx.leads.escalation(leadId))?.reason != null;
+  await storeTransition(tx, facts, outcome, now);
+  const writeBackEvent = WRITE_BACK_EVENTS[command.type];
+  if (writeBackEvent) await enqueueWriteBack(tx, settings, leadId, writeBackEvent, now, { by: 'by' in command ? command.by : 'system' });
+  const told = [eventOf(facts, command, outcome, loaded.receivedAt, now)];
+  // Told before what the next step tells (the next rep's offer): in the order things happened.
+  tx.afterCommit(() => {
+    for (const event of told) ctx.events.publish({ type: 'leadChanged', event });
   });
+  let then: RouteOutcome | { kind: 'escalated' } | undefined;
+  if (outcome.then === 'route_next') then = await ctx.router.route(tx, leadId);
+  else if (outcome.then === 'escalate') {
+    told.push(await escalate(ctx, tx, leadId, now));
+    then = { kind: 'escalated' };
+  }
+  await enqueueEffects(tx, facts, command, outcome, hadEscalation, click ? clickedMessage(leadId, command) : null, now);
+  return { ok: true, leadId, ref: leadRef(leadId), events: told, ...(then ? { then } : {}), ...(outcome.freesCapacity ? { freesCapacity: true } : {}) };
+}
 
-  /**
-   * One command in its own savepoint: a lost compare-and-set (a concurrent change won) rolls back
-   * alone and answers as stale. A click's response_url is kept for the message clicked, in the same
-   * transaction, whatever the outcome: the message is replaced through it.
-   */
-  const attempt = (leadId: number, command: OfferCommand, click?: ClickOrigin): CommandResult => {
-    let result: CommandResult;
-    try {
-      result = run(leadId, command, click);
-    } catch (error) {
-      if (!(error instanceof LostRace)) throw error;
-      result = { ok: false, reason: 'stale', leadId, ref: leadRef(leadId), whereabouts: whereabouts(leadId) };
-    }
-    if (click) rememberClick(leadId, command, click, result);
+/**
+ * The click's response_url answers it: a change it made replaces the clicked message through it;
+ * a click on a stale card (its update still waiting for chat.update's pace) makes that update go
+ * now, through the URL, and the clicker is told ephemerally where the lead is (one post on it).
+ */
+async function rememberClick(ctx: CommandContext, tx: Tx, leadId: number, command: OfferCommand, click: ClickOrigin, result: CommandResult): Promise<void> {
+  const key = clickedMessage(leadId, command);
+  if (key === null || click.responseUrl === null || click.message === null) return;
+  const now = ctx.clock.now();
+  await tx.outbox.rememberResponseUrl(key, click.responseUrl, now, result.ok ? 0 : 1);
+  // The click proves the card is in Slack, even when its post's answer is not recorded yet.
+  if (command.type === 'claim' || command.type === 'pass') await tx.offers.learnMessage(command.offerId, click.message.channel, click.message.ts);
+  if (!result.ok) await tx.outbox.prioritize(key, now);
+}
+
+/**
+ * One command in its own savepoint: a lost compare-and-set (a concurrent change won) rolls back
+ * alone and answers as stale. A click's response_url is kept for the message clicked, in the same
+ * transaction, whatever the outcome.
+ */
+export async function attemptCommand(ctx: CommandContext, tx: Tx, leadId: number, command: OfferCommand, click?: ClickOrigin): Promise<CommandResult> {
+  let result: CommandResult;
+  try {
+    result = await tx.savepoint((inner) => decideAndStore(ctx, inner, leadId, command, click));
+  } catch (error) {
+    if (!(error instanceof LostRace)) throw error;
+    result = stale(leadId, await whereaboutsIn(tx, leadId));
+  }
+  if (click) await rememberClick(ctx, tx, leadId, command, click, result);
+  if (result.ok || click) tx.afterCommit(() => ctx.events.publish({ type: 'effectsQueued' }));
+  return result;
+}
+
+
+/** A command on a lead, as the batches (expiries, reminders, withdrawals) hold them. */
+export type LeadCommand = { leadId: number; command: OfferCommand };
+
+/**
+ * Many commands inside the caller's transaction (one fsync for a burst of 10,000 deadlines instead
+ * of 10,000), each in its own savepoint; how many were applied, and whether any freed capacity.
+ */
+export async function applyCommands(ctx: CommandContext, tx: Tx, commands: readonly LeadCommand[]): Promise<{ applied: number; freesCapacity: boolean }> {
+  let applied = 0;
+  let freesCapacity = false;
+  for (const { leadId, command } of commands) {
+    const result = await attemptCommand(ctx, tx, leadId, command);
+    if (!result.ok) continue;
+    applied += 1;
+    freesCapacity ||= result.freesCapacity === true;
+  }
+  return { applied, freesCapacity };
+}
+
+/**
+ * The outbox gave up on an effect: the lead's history says so, and an offer whose card Slack
+ * refused for good (user_not_found, account_inactive, …) cannot be claimed, so it ends now, like an
+ * expiry (the lead moves on, or escalates).
+ */
+export async function recordDeliveryFailure(ctx: CommandContext, tx: Tx, { leadId, effect, error }: AppEventOf<'deliveryFailed'>): Promise<void> {
+  if (leadId === null) return;
+  await tx.leads.appendHistory(leadId, ctx.clock.now(), 'system', 'delivery_failed', { method: effectLabel(effect), error });
+  const offer = effect.type === 'post_offer_card' ? await tx.offers.get(effect.offerId) : null;
+  if (offer?.state === 'pending') await attemptCommand(ctx, tx, offer.leadId, { type: 'expire', offerId: offer.id, offerVersion: offer.version });
+}
+
+export interface OfferLifecycleDeps {
+  uow: UnitOfWork;
+  router: Pick<LeadRouter, 'route' | 'rerouteQueued'>;
+  clock: Clock;
+  settings: () => Settings;
+  /** Each change is told after commit (`leadChanged`, `effectsQueued`); `deliveryFailed` is listened to. */
+  events: EventBus;
+  logger: Logger;
+}
+
+const unknownLead: CommandResult = { ok: false, reason: 'stale', leadId: null, ref: null, whereabouts: null };
+
+/**
+ * The offer lifecycle use cases: each click or command stored in ONE transaction
+ * (`attemptCommand`), a batch of timer commands (a burst of expiries) many in one. A stale click,
+ * timer or retry changes nothing and says where the lead is now.
+ */
+export function createOfferLifecycle(deps: OfferLifecycleDeps) {
+  const { uow, router, clock, events } = deps;
+  const ctx: CommandContext = { clock, settings: deps.settings, events, router };
+  /** Runs one command on a lead in its own transaction; queued leads are offered when it freed a rep's capacity. */
+  const execute = async (leadId: number | null, command: OfferCommand, click?: ClickOrigin): Promise<CommandResult> => {
+    if (leadId === null) return unknownLead;
+    const result = await uow.run((tx) => attemptCommand(ctx, tx, leadId, command, click));
+    if (result.ok && result.freesCapacity) await router.rerouteQueued();
     return result;
   };
 
-  /**
-   * The click's response_url answers it: a change it made replaces the clicked message through it;
-   * a click on a stale card (its update still waiting for chat.update's pace) makes that update go
-   * now, through the URL, and the clicker is told ephemerally where the lead is (one post on it).
-   */
-  const rememberClick = (leadId: number, command: OfferCommand, click: ClickOrigin, result: CommandResult) => {
-    const key = clickedMessage(leadId, command);
-    if (key === null || click.responseUrl === null || click.message === null) return;
-    const now = clock.now();
-    outbox.rememberResponseUrl(key, click.responseUrl, now, result.ok ? 0 : 1);
-    // The click proves the card is in Slack, even when its post's answer is not recorded yet.
-    if (command.type === 'claim' || command.type === 'pass') offers.learnMessage(command.offerId, click.message.channel, click.message.ts);
-    if (!result.ok) outbox.prioritize(key, now);
-  };
-
-  const afterCommit = (leadId: number, result: CommandResult) => {
-    if (!result.ok) return;
-    for (const event of result.events) tell(event);
-    if (result.then && result.then.kind !== 'escalated') router.committed(leadId, result.then);
-    // A rep's capacity was freed: queued leads may be served now.
-    if (result.freesCapacity) router.rerouteQueued();
-  };
-
-  const attemptAlone = db.transaction(attempt);
-
-  /** Runs one command on a lead in its own transaction. */
-  const execute = (leadId: number | null, command: OfferCommand, click?: ClickOrigin): CommandResult => {
-    if (leadId === null) return { ok: false, reason: 'stale', leadId: null, ref: null, whereabouts: null };
-    const result = attemptAlone.immediate(leadId, command, click);
-    afterCommit(leadId, result);
-    if (result.ok || click) deps.onEffects?.();
-    return result;
-  };
-
-  /**
-   * Runs many timer commands (expiries, reminders) in ONE transaction — one fsync for a burst of
-   * 10,000 deadlines instead of 10,000 — each in its own savepoint.
-   */
-  /** Expires up to `limit` offers whose deadline has passed, in one transaction; how many moved on. */
-  const expireBatch = (limit: number): number => {
-    const commands = offers
-      .dueDeadlines(clock.now(), limit)
-      .map((offer) => ({ leadId: offer.lead_id, command: { type: 'expire' as const, offerId: offer.id, offerVersion: offer.version } }));
-    return commands.length === 0 ? 0 : executeBatch(commands);
-  };
-
-  const executeBatch = (commands: { leadId: number; command: OfferCommand }[]): number => {
-    const results = db.transaction(() => router.inBatch(() => commands.map(({ leadId, command }) => attempt(leadId, command)))).immediate();
-    let applied = 0;
-    results.forEach((result, i) => {
-      const item = commands[i];
-      if (!item) return;
-      afterCommit(item.leadId, result);
-      if (result.ok) applied += 1;
-    });
-    if (applied > 0) deps.onEffects?.();
+  /** A batch of timer commands in one transaction; how many were applied. */
+  const executeBatch = async (take: (tx: Tx, now: number) => Promise<LeadCommand[]>): Promise<number> => {
+    const { applied, freesCapacity } = await uow.run(async (tx) => applyCommands(ctx, tx, await take(tx, clock.now())));
+    if (freesCapacity) await router.rerouteQueued();
     return applied;
   };
 
-  const leadOfOffer = (offerId: number) => offers.get(offerId)?.lead_id ?? null;
+  const leadOfOffer = async (offerId: number) => (await uow.read((tx) => tx.offers.get(offerId)))?.leadId ?? null;
+
+  // The outbox gave up on an effect: recorded on the lead; an offer whose card Slack refused for good ends now.
+  events.subscribe('deliveryFailed', (failure) => uow.run((tx) => recordDeliveryFailure(ctx, tx, failure)).catch((error: unknown) => deps.logger.error({ err: error }, 'recording a failed delivery failed')));
+
+  const expiryOf = (offer: DueOffer): LeadCommand => ({ leadId: offer.leadId, command: { type: 'expire', offerId: offer.id, offerVersion: offer.version } });
 
   return {
-    whereabouts,
+    /** Where the lead is now (the answer to a click that changed nothing). */
+    whereabouts: (leadId: number | null) => uow.read((tx) => whereaboutsIn(tx, leadId)),
 
     /** A click on Claim or Pass on an offer card (or on its buttons in `/leads`, the App Home). */
-    onCard(command: Extract<OfferCommand, { type: 'claim' | 'pass' }>, click?: ClickOrigin): CommandResult {
-      return execute(leadOfOffer(command.offerId), command, click);
+    async onCard(command: Extract<OfferCommand, { type: 'claim' | 'pass' }>, click?: ClickOrigin): Promise<CommandResult> {
+      return execute(await leadOfOffer(command.offerId), command, click);
     },
 
     /** `/leads done L-17` or the Done button: the owner (or a manager) closes the lead. */
-    done(leadId: number, by: string, byManager: boolean): CommandResult {
-      return execute(leadId, { type: 'done', by, byManager });
-    },
+    done: (leadId: number, by: string, byManager: boolean) => execute(leadId, { type: 'done', by, byManager }),
 
     /** `/reassign L-17 @rep [reason]`: the owner or a manager hands the lead over; an offer in flight is withdrawn. */
-    reassign(leadId: number, command: Omit<Extract<OfferCommand, { type: 'reassign' }>, 'type'>): CommandResult {
-      return execute(leadId, { type: 'reassign', ...command });
-    },
-
-    /** A rep went away: each of their pending offers is withdrawn and moves on to the next rep at once. */
-    withdrawOffersOf(repId: string, by: string): number {
-      const commands = offers.pendingOfRep(repId).map((offer) => ({
-        leadId: offer.lead_id,
-        command: { type: 'withdraw' as const, offerId: offer.id, offerVersion: offer.version, by, reason: 'away' as const },
-      }));
-      return commands.length === 0 ? 0 : executeBatch(commands);
-    },
+    reassign: (leadId: number, command: Omit<Extract<OfferCommand, { type: 'reassign' }>, 'type'>) => execute(leadId, { type: 'reassign', ...command }),
 
     /** A manager's "Take it myself" or assignment on an escalation. */
-    onEscalation(leadId: number, command: Extract<OfferCommand, { type: 'take' | 'assign' }>, click?: ClickOrigin): CommandResult {
-      return execute(leadId, command, click);
+    onEscalation: (leadId: number, command: Extract<OfferCommand, { type: 'take' | 'assign' }>, click?: ClickOrigin) => execute(leadId, command, click),
+
+    /** A rep went away: inside the caller's transaction, each of their pending offers is withdrawn and moves on to the next rep; how many. */
+    async withdrawOffersOf(tx: Tx, repId: string, by: string): Promise<number> {
+      const offers = await tx.offers.pendingOfRep(repId);
+      const commands = offers.map((offer): LeadCommand => ({ leadId: offer.leadId, command: { type: 'withdraw', offerId: offer.id, offerVersion: offer.version, by, reason: 'away' } }));
+      return (await applyCommands(ctx, tx, commands)).applied;
     },
 
-    /**
-     * An offer whose card Slack refused for good (user_not_found, account_inactive, …) cannot be
-     * claimed: it ends now, like an expiry, and the lead moves on (or escalates).
-     */
-    offerUndeliverable(offerId: number): CommandResult {
-      const offer = offers.get(offerId);
-      if (!offer || offer.state !== 'pending') return { ok: false, reason: 'stale', leadId: offer?.lead_id ?? null, ref: null, whereabouts: null };
-      return execute(offer.lead_id, { type: 'expire', offerId, offerVersion: offer.version });
-    },
-
-    /**
-     * A duplicate of the lead arrived: the rep holding it (the pending offer, else the claimed one)
-     * gets a note in the card's thread. Runs inside the caller's transaction.
-     */
-    noteSeenAgain(leadId: number, text: string, now: number): void {
-      const card = offers.currentCardOf(leadId);
-      if (card !== null) outbox.enqueue({ leadId, kind: 'card', method: 'thread_note', payload: { offerId: card, text } }, now);
+    /** A duplicate of the lead arrived: the rep holding it (the pending offer, else the claimed one) gets a note in the card's thread. Inside the caller's transaction. */
+    async noteSeenAgain(tx: Tx, leadId: number, text: string, now: number): Promise<void> {
+      const card = await tx.offers.currentCardOf(leadId);
+      if (card !== null) await tx.outbox.enqueue(leadId, { type: 'thread_note', offerId: card, text }, now);
+      tx.afterCommit(() => events.publish({ type: 'effectsQueued' }));
     },
 
     /** When the next pending offer's deadline is (epoch ms), for a precise timer; null when none. */
-    nextDeadlineAt: () => offers.nextDeadlineAt(),
+    nextDeadlineAt: () => uow.read((tx) => tx.offers.nextDeadlineAt()),
 
-    /** Expires every offer past its deadline (the sweep runs every second and once at start). */
-    expireDue(): number {
-      let expired = 0;
-      for (;;) {
-        const progress = expireBatch(EXPIRY_BATCH);
-        expired += progress;
-        if (progress === 0) return expired;
-      }
-    },
+    /** Expires up to `limit` offers past their deadline, in one transaction that takes them; how many moved on. */
+    expireBatch: (limit: number) => executeBatch(async (tx, now) => (await tx.offers.takeDueDeadlines(now, limit)).map(expiryOf)),
 
-    /**
-     * Like `expireDue`, yielding to the event loop between batches of `batchSize`, so that a burst of
-     * deadlines (thousands at once) never keeps Slack's interactions (acked within 3 s), intake or
-     * /healthz waiting for the whole burst. What the timers run.
-     */
-    async expireDueSoon(batchSize = EXPIRY_BATCH): Promise<number> {
-      let expired = 0;
-      for (;;) {
-        const progress = expireBatch(batchSize);
-        expired += progress;
-        if (progress === 0) return expired;
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-    },
-
-
-    /** Posts the reminder of every offer past its remind_at. */
-    remindDue(): number {
-      const commands = offers
-        .dueReminders(clock.now(), 1000)
-        .map((offer) => ({ leadId: offer.lead_id, command: { type: 'remind' as const, offerId: offer.id, offerVersion: offer.version } }));
-      return commands.length === 0 ? 0 : executeBatch(commands);
-    },
+    /** Posts the reminder of every offer past its remind_at (up to 1,000 at a time). */
+    remindDue: () =>
+      executeBatch(async (tx, now) =>
+        (await tx.offers.takeDueReminders(now, 1000)).map((offer): LeadCommand => ({ leadId: offer.leadId, command: { type: 'remind', offerId: offer.id, offerVersion: offer.version } })),
+      ),
 
     /** Re-pings every escalation still unassigned after another claim_within. */
-    repingDue(): number {
-      const now = clock.now();
-      const ids = leads.escalationsDue(now, 1000);
-      if (ids.length === 0) return 0;
-      const config = deps.config();
-      db.transaction(() => {
+    async repingDue(): Promise<number> {
+      return uow.run(async (tx) => {
+        const now = clock.now();
+        const ids = await tx.leads.escalationsDue(now, 1000);
+        const nextPingAt = nextEscalationPingAt(deps.settings().sla, now);
         for (const id of ids) {
-          leads.recordReping(id, now + config.sla.claim_within);
-          outbox.enqueue({ leadId: id, kind: 'card', method: 'reping_escalation', payload: { leadId: id } }, now);
+          await tx.leads.recordReping(id, nextPingAt);
+          await tx.outbox.enqueue(id, { type: 'reping_escalation', leadId: id }, now);
         }
-      }).immediate();
-      deps.onEffects?.();
-      return ids.length;
+        if (ids.length > 0) tx.afterCommit(() => events.publish({ type: 'effectsQueued' }));
+        return ids.length;
+      });
     },
   };
 }

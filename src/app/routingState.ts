@@ -1,8 +1,8 @@
-import type { Config } from '../config/schema.ts';
 import type { EnrichmentTrace } from '../domain/enrichment.ts';
-import { decideRoute, type CompiledRouting, type RepRuntime, type RoundRobinState, type RoutingDecision } from '../domain/routing/index.ts';
+import { afterOffer, decideRoute, DEFAULT_REP_RUNTIME, type CompiledRouting, type RepRuntime, type RoundRobinState, type RoutingDecision } from '../domain/routing/index.ts';
 import type { Lead } from '../domain/lead.ts';
-import type { SqliteRoutingStore } from '../adapters/sqlite/sqliteRoutingStore.ts';
+import type { Settings } from '../domain/settings.ts';
+import type { RoutingRepository } from './ports.ts';
 
 /**
  * A map over the entries loaded so far that notes every key asked for but not loaded (answering
@@ -58,16 +58,18 @@ class LoadedEntries<V> implements ReadonlyMap<string, V> {
  * is loaded and the decision is made again, until it needed nothing more. The result is the decision
  * the full snapshot gives, since a decision is a function of what it reads.
  *
- * One instance per transaction: inside a batch (many leads routed in one transaction) the loaded
- * state is shared and kept up to date in memory as offers are made (see `offerMade`).
+ * One instance per transaction: the leads routed in one transaction (a batch of arrivals, of
+ * expiries) share the loaded state, kept up to date in memory as offers are made (`offerMade`, with
+ * the same afterOffer the simulation uses). A change of anything else a decision reads (a claim, a
+ * lead done, a rep away) makes it `forget` what it loaded.
  */
-export function createRoutingState(store: SqliteRoutingStore, config: Config) {
+export function createRoutingState(store: RoutingRepository, settings: Settings) {
   const reps = new Map<string, RepRuntime>();
   const roundRobin = new Map<string, RoundRobinState>();
   const attempted = new Set<string>();
 
   return {
-    decide(input: {
+    async decide(input: {
       lead: Lead;
       domain: string | null;
       /** What enrichment did to the lead (already merged into `lead`), for the trace. */
@@ -75,7 +77,7 @@ export function createRoutingState(store: SqliteRoutingStore, config: Config) {
       routing: CompiledRouting;
       leadState: { accountOwners: ReadonlyMap<string, string | null>; excludedReps: ReadonlySet<string> };
       now: number;
-    }): RoutingDecision {
+    }): Promise<RoutingDecision> {
       for (;;) {
         const missingReps = new Set<string>();
         const missingTeams = new Set<string>();
@@ -93,18 +95,25 @@ export function createRoutingState(store: SqliteRoutingStore, config: Config) {
         const newReps = fresh(missingReps, 'rep');
         const newTeams = fresh(missingTeams, 'team');
         if (newReps.length === 0 && newTeams.length === 0) return decision;
-        for (const [id, runtime] of store.loadReps(config, newReps, input.now)) reps.set(id, runtime);
-        for (const [id, state] of store.loadRoundRobin(newTeams)) roundRobin.set(id, state);
+        if (newReps.length > 0) for (const [id, runtime] of await store.loadReps(settings, newReps, input.now)) reps.set(id, runtime);
+        if (newTeams.length > 0) for (const [id, state] of await store.loadRoundRobin(newTeams)) roundRobin.set(id, state);
       }
     },
 
-    /** Records in memory what making an offer changed in the database: the rep's offers today and last offer, the team's round-robin state. */
+    /** Records in memory what making an offer changed in the store: the rep's offers today and last offer, the team's round-robin state. */
     offerMade(decision: Extract<RoutingDecision, { kind: 'rep' }>, now: number): void {
       const rep = reps.get(decision.repId);
-      if (rep) reps.set(decision.repId, { ...rep, offersToday: rep.offersToday + 1, lastOfferAt: now });
-      const update = decision.roundRobin;
-      const team = update ? roundRobin.get(update.teamId) : undefined;
-      if (update && team) roundRobin.set(update.teamId, { level: update.level, passes: new Map(team.passes).set(update.repId, update.pass) });
+      const teamId = decision.roundRobin?.teamId;
+      const next = afterOffer(decision, now, { rep: rep ?? DEFAULT_REP_RUNTIME, team: teamId === undefined ? undefined : roundRobin.get(teamId) });
+      if (rep) reps.set(decision.repId, next.rep);
+      if (teamId !== undefined && next.team) roundRobin.set(teamId, next.team);
+    },
+
+    /** Forgets what was loaded: the store changed in a way offers do not explain. */
+    forget(): void {
+      reps.clear();
+      roundRobin.clear();
+      attempted.clear();
     },
   };
 }

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { sqliteLeadExport, type ExportedLead } from '../adapters/sqlite/sqliteLeadExport.ts';
-import { DURATION_HINT, parseDuration } from '../config/duration.ts';
+import { DURATION_HINT, parseDuration } from '../domain/duration.ts';
 import type { Config } from '../config/schema.ts';
 import { leadRef } from '../domain/lead.ts';
 import { formatCsvRow, type CsvCell } from '../adapters/csv/formatCsv.ts';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseLeadPayload } from '../adapters/http/leadPayload.ts';
 import { signalPayloadSchema } from '../adapters/http/signalsRoute.ts';
-import type { SignalChannel, SignalKind } from '../config/schema.ts';
+import type { SignalChannel, SignalKind } from '../domain/settings.ts';
 import { resolvePreRouting, type IntakeConfig } from '../app/acceptLead.ts';
 import { describeZodIssues, jsonErrorMap, typeName, type ValidationIssue } from '../config/zodIssues.ts';
 import { leadDomain, type Lead } from '../domain/lead.ts';

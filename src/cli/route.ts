@@ -36,14 +36,16 @@ function emptySnapshot(): RoutingSnapshot {
  * The runtime state (away, load, round-robin, account owners) as of `now`, read from the database
  * opened read-only; an empty state, said on stderr, when there is no usable database.
  */
-function loadRuntimeState(path: string, config: Config, domain: string | null, now: number, io: CliIo): { snapshot: RoutingSnapshot; from: string | null } {
+async function loadRuntimeState(path: string, config: Config, domain: string | null, now: number, io: CliIo): Promise<{ snapshot: RoutingSnapshot; from: string | null }> {
   const opened = openReadOnlyDatabase(path);
   if (!opened.ok) {
     io.stderr.write(`${opened.problem}: ${AS_IF_EMPTY}\n`);
     return { snapshot: emptySnapshot(), from: null };
   }
   try {
-    return { snapshot: sqliteRoutingStore(opened.db).loadSnapshot(config, { id: null, domain }, now), from: opened.shownAs };
+    const routing = sqliteRoutingStore(opened.db);
+    const snapshot = { ...(await routing.loadTeamState(config, now)), ...(await routing.loadLeadState({ id: null, domain })) };
+    return { snapshot, from: opened.shownAs };
   } catch (error) {
     io.stderr.write(`cannot read the database ${opened.shownAs} (${(error as Error).message}): ${AS_IF_EMPTY}\n`);
     return { snapshot: emptySnapshot(), from: null };
@@ -144,7 +146,7 @@ export async function runRoute(line: CommandLine, io: CliIo): Promise<number> {
   const lead = enriched?.lead ?? prepared.lead;
   const domain = enriched ? enriched.domain : prepared.domain;
 
-  const state = loadRuntimeState(cliDatabasePath(line.values.get('db'), io.env), config, domain, at, io);
+  const state = await loadRuntimeState(cliDatabasePath(line.values.get('db'), io.env), config, domain, at, io);
   const decision = decideRoute({ lead, domain, enrichment: enriched?.trace ?? null, config, snapshot: state.snapshot, now: at });
   const why = whyYou(decision.trace);
 

@@ -1,8 +1,9 @@
 /**
  * The schema of leadrelay.yml: the one place that says what a valid config is. Parsing
  * turns the YAML's human values into what the code uses (durations → ms, `50%` → 0.5, hours →
- * WorkingHours, conditions → operator maps) but keeps the YAML's snake_case key names, so a reader
- * can map a config field to the file without a translation table.
+ * WorkingHours, conditions → operator maps), and `toSettings` maps the result once into the
+ * domain's own types (src/domain/settings.ts: `daily_cap` → `dailyCap`, `claim_within` →
+ * `claimWithin`, `not_in` → `notIn`). Error paths stay the file's (`reps[2].daily_cap`).
  *
  * Validation (`validateConfig`) checks the structure (types, formats, unknown keys) and the
  * cross-references between sections (unique ids, every referenced rep, team and sequence exists) in
@@ -12,11 +13,25 @@
 import { z } from 'zod';
 import { LEAD_SOURCES } from '../domain/lead.ts';
 import { isValidTimeZone, type WorkingHours } from '../domain/workingHours.ts';
+import {
+  DISTRIBUTIONS,
+  isLeadPath,
+  LEAD_PATHS,
+  SIGNAL_CHANNELS,
+  SIGNAL_KINDS,
+  WEBHOOK_EVENTS,
+  type Condition,
+  type Operators,
+  type Rep,
+  type Scalar,
+  type Settings,
+  type Target,
+} from '../domain/settings.ts';
 // A source's expressions and defaults are checked by the code that runs them, so that `check` and
 // start-up refuse exactly what a request would fail on.
 import { parseLeadPayload } from '../adapters/http/leadPayload.ts';
 import { expressionSyntaxError } from '../adapters/sources/sourceExpression.ts';
-import { DURATION_HINT, parseDuration } from './duration.ts';
+import { DURATION_HINT, parseDuration } from '../domain/duration.ts';
 import { parseWorkingHours } from './hours.ts';
 import { flattenZodIssues, humanErrorMap, quote, typeName, type PathIssue } from './zodIssues.ts';
 
@@ -149,9 +164,6 @@ const positiveInt = z.int().min(1);
 // ---------------------------------------------------------------------------------------------
 // Routes
 
-/** Where a rule sends a lead: exactly one of a team, a rep or a sequence. */
-export type Target = { team: string } | { rep: string } | { sequence: string };
-
 const TARGET_SHAPE = '{ team: <id> }, { rep: <user id> } or { sequence: <id> }';
 
 const target = strictObject({ team: shortId.optional(), rep: slackUserId.optional(), sequence: shortId.optional() }, TARGET_SHAPE).transform(
@@ -167,9 +179,6 @@ const target = strictObject({ team: shortId.optional(), rep: slackUserId.optiona
   },
 );
 
-/** A rule's destination: the account owner, or a fixed target. */
-export type Route = 'account_owner' | Target;
-
 const route = z.union([
   z.string().pipe(z.literal('account_owner', { error: `expected account_owner or ${TARGET_SHAPE}` })),
   target,
@@ -178,44 +187,6 @@ const route = z.union([
 // ---------------------------------------------------------------------------------------------
 // Conditions on leads
 
-/** The lead fields rules may test, plus `fields.<name>` for the free-form attributes. */
-export const LEAD_PATHS = [
-  'source', 'score', 'email', 'linkedin_url', 'name', 'title', 'phone', 'message', 'external_id', 'owner', 'team', 'crm_url',
-  'company.name', 'company.domain', 'company.employees', 'company.industry', 'company.country', 'company.region',
-] as const;
-
-export type LeadPath = (typeof LEAD_PATHS)[number] | `fields.${string}`;
-
-export function isLeadPath(path: string): path is LeadPath {
-  return (LEAD_PATHS as readonly string[]).includes(path) || (path.startsWith('fields.') && path.length > 'fields.'.length);
-}
-
-export type Scalar = string | number | boolean;
-
-/**
- * The tests on one lead field; all given must hold. A plain value in the YAML (`source: form`)
- * becomes `{ eq: value }`. `matches` is compiled once, case-insensitively, because lead data
- * (titles, industries) is typed by people in any case.
- */
-export interface Operators {
-  eq?: Scalar;
-  ne?: Scalar;
-  in?: Scalar[];
-  not_in?: Scalar[];
-  gt?: number;
-  gte?: number;
-  lt?: number;
-  lte?: number;
-  exists?: boolean;
-  matches?: RegExp;
-  contains?: string;
-}
-
-/**
- * A rule's `when`: every listed lead path must pass its operators (AND), and when `any` is given,
- * at least one of its conditions must hold too (OR; nestable). An empty condition always holds.
- */
-export type Condition = { [Path in LeadPath]?: Operators } & { any?: Condition[] };
 
 const OPERATOR_NAMES = 'eq, ne, in, not_in, gt, gte, lt, lte, exists, matches, contains';
 
@@ -255,7 +226,7 @@ const operators = strictObject(
   error: `needs at least one operator (${OPERATOR_NAMES})`,
   // An unknown key (say `equals`) is reported on its own; "no operator" would only repeat it.
   when: (payload) => payload.issues.length === 0,
-});
+}).transform(({ not_in: notIn, ...rest }): Operators => (notIn === undefined ? rest : { ...rest, notIn }));
 
 const fieldTest = z.preprocess((value) => (isScalar(value) ? { eq: value } : value), operators);
 
@@ -297,14 +268,6 @@ function conditionTypeError(input: unknown): string | undefined {
 
 // ---------------------------------------------------------------------------------------------
 // Conditions on signals
-
-export const SIGNAL_KINDS = [
-  'reply_positive', 'reply_negative', 'reply', 'profile_view', 'email_open', 'link_click', 'meeting_booked', 'connection_accepted',
-] as const;
-export type SignalKind = (typeof SIGNAL_KINDS)[number];
-
-export const SIGNAL_CHANNELS = ['linkedin', 'email', 'whatsapp', 'web'] as const;
-export type SignalChannel = (typeof SIGNAL_CHANNELS)[number];
 
 /** `kind: reply` or `kind: { in: [reply, reply_positive] }`, both as `{ in: [...] }`. */
 function oneOrIn<const Values extends readonly [string, ...string[]]>(values: Values) {
@@ -381,8 +344,6 @@ const rep = strictObject({
   hours: workingHours.optional(),
 });
 
-export const DISTRIBUTIONS = ['round_robin', 'least_loaded'] as const;
-
 const team = strictObject({
   id: shortId,
   manager: slackUserId.optional(),
@@ -405,8 +366,6 @@ const enrichment = strictObject({
 }).refine((value) => value.companies !== undefined || value.webhook !== undefined, {
   error: 'set companies, webhook or both',
 });
-
-export const WEBHOOK_EVENTS = ['lead.claimed', 'lead.assigned', 'lead.reassigned', 'lead.escalated', 'lead.done'] as const;
 
 const webhook = strictObject({
   url: httpUrl,
@@ -700,9 +659,19 @@ function referenceIssues(data: unknown): PathIssue[] {
   return issues;
 }
 
-/** Reps without a time zone work in the config's default one; resolved here so nobody forgets. */
-function resolveRepTimeZones(config: Structure) {
-  return { ...config, reps: config.reps.map((r) => ({ ...r, timezone: r.timezone ?? config.timezone })) };
+/**
+ * The validated file in the domain's words (src/domain/settings.ts), mapped once here: `daily_cap`
+ * → `dailyCap`, the SLA's `claim_within` / `remind_at` / `max_offers` → `claimWithin` / `remindAt`
+ * / `maxOffers`; reps without a time zone get the config's default one, so nobody forgets.
+ */
+function toConfig(file: Structure) {
+  const { sla, reps, ...rest } = file;
+  const settings = {
+    ...rest,
+    sla: { claimWithin: sla.claim_within, ...(sla.remind_at === undefined ? {} : { remindAt: sla.remind_at }), maxOffers: sla.max_offers },
+    reps: reps.map(({ daily_cap: dailyCap, timezone, ...rep }): Rep => ({ ...rep, ...(dailyCap === undefined ? {} : { dailyCap }), timezone: timezone ?? file.timezone })),
+  };
+  return settings satisfies Settings;
 }
 
 export type ConfigValidation = { ok: true; config: Config } | { ok: false; issues: PathIssue[] };
@@ -715,20 +684,10 @@ export type ConfigValidation = { ok: true; config: Config } | { ok: false; issue
 export function validateConfig(data: unknown): ConfigValidation {
   const parsed = structure.safeParse(data, { error: humanErrorMap });
   const references = referenceIssues(data);
-  if (parsed.success && references.length === 0) return { ok: true, config: resolveRepTimeZones(parsed.data) };
+  if (parsed.success && references.length === 0) return { ok: true, config: toConfig(parsed.data) };
   return { ok: false, issues: [...(parsed.success ? [] : flattenZodIssues(parsed.error.issues)), ...references] };
 }
 
-export type Config = ReturnType<typeof resolveRepTimeZones>;
-export type Sla = Config['sla'];
-export type Rep = Config['reps'][number];
-export type Team = Config['teams'][number];
-export type Distribution = Team['distribution'];
-export type Account = Config['accounts'][number];
-export type Sequence = Config['sequences'][number];
-export type Rule = Config['rules'][number];
-export type SignalRule = Config['signals'][number];
-export type SignalCondition = NonNullable<SignalRule['when']>;
+/** The whole config: the domain's settings, plus what only adapters read (enrichment, lead sources). */
+export type Config = ReturnType<typeof toConfig>;
 export type Enrichment = NonNullable<Config['enrichment']>;
-export type Webhook = Config['webhooks'][number];
-export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];

@@ -6,7 +6,7 @@
  *
  * Pure: the app looks the lead up in the table and asks the webhook, and passes the results in.
  */
-import { formatDuration } from '../config/duration.ts';
+import { formatDuration } from './duration.ts';
 import { isFreeMailDomain, normalizeDomain, type Lead, type LeadCompany } from './lead.ts';
 
 /** The company fields enrichment fills (the domain is the key they are looked up by). */
@@ -72,11 +72,6 @@ export interface Enrichment {
 /** A lead before enrichment: nothing filled yet. `domain` is the lead's company domain as intake stored it. */
 export function startEnrichment(lead: Lead, domain: string | null): Enrichment {
   return { lead, domain, trace: { filled: [] } };
-}
-
-/** The company fields the lead still lacks. */
-export function missingCompanyFields(lead: Lead): EnrichedCompanyField[] {
-  return ENRICHED_COMPANY_FIELDS.filter((field) => lead.company[field] === undefined);
 }
 
 /** Adds the facts the lead lacks, recording each under `from`. */

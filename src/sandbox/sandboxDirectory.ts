@@ -54,6 +54,6 @@ export function sandboxWorkspace(config: Config): SandboxWorkspaceSeed {
  * share of the window).
  */
 export function withShortSla(config: Config, maxClaimWithinMs: number): Config {
-  if (config.sla.claim_within <= maxClaimWithinMs) return config;
-  return { ...config, sla: { ...config.sla, claim_within: maxClaimWithinMs } };
+  if (config.sla.claimWithin <= maxClaimWithinMs) return config;
+  return { ...config, sla: { ...config.sla, claimWithin: maxClaimWithinMs } };
 }

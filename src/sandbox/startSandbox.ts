@@ -13,7 +13,7 @@ import type { Db } from '../adapters/sqlite/openDatabase.ts';
 import { startLeadrelay, type LeadrelayOptions, type RunningLeadrelay } from '../leadrelay.ts';
 import type { CompanyTableFile } from '../adapters/enrichment/companyTable.ts';
 import type { Registry } from 'prom-client';
-import { formatDuration } from '../config/duration.ts';
+import { formatDuration } from '../domain/duration.ts';
 import { sandboxWorkspace } from './sandboxDirectory.ts';
 import { keepWorkspace, savedWorkspacePath, type WorkspaceKeeper } from './savedWorkspace.ts';
 import { SandboxEvents, sandboxRoutes } from './sandboxRoutes.ts';
@@ -80,7 +80,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   // Restored before the bot starts, so that the deliveries it resumes find their messages.
   const keeper = workspacePath === null ? null : keepWorkspace(slack, workspacePath, hasLeads(), logger);
   const events = new SandboxEvents(slack);
-  const claimWithin = formatDuration(config.sla.claim_within);
+  const claimWithin = formatDuration(config.sla.claimWithin);
   const sla = options.originalClaimWithinMs === undefined ? `claim within ${claimWithin}` : `claim within ${claimWithin} (shortened from ${formatDuration(options.originalClaimWithinMs)} for the sandbox)`;
   // Every source with its secret: as given (main.ts reads them from the environment), else made up
   // like the webhook secret; a generic source without secret_env checks the webhook secret.

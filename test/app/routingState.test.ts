@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRoutingState } from '../../src/app/routingState.ts';
 import { openDatabase } from '../../src/adapters/sqlite/openDatabase.ts';
-import { AWAY_INDEFINITELY, sqliteRoutingStore, type SqliteRoutingStore } from '../../src/adapters/sqlite/sqliteRoutingStore.ts';
+import { AWAY_INDEFINITELY, sqliteRoutingStore } from '../../src/adapters/sqlite/sqliteRoutingStore.ts';
+import type { RoutingRepository } from '../../src/app/ports.ts';
 import type { Config } from '../../src/config/schema.ts';
 import type { Lead } from '../../src/domain/lead.ts';
 import { compileRouting, decideRoute } from '../../src/domain/routing/index.ts';
@@ -83,24 +84,25 @@ const domainOf = (lead: { email: string }) => {
   return domain === 'gmail.com' ? null : domain;
 };
 
-function decideBothWays(config: Config, store: SqliteRoutingStore, lead: Lead, leadId: number) {
+async function decideBothWays(config: Config, store: RoutingRepository, lead: Lead, leadId: number) {
   const domain = domainOf(lead as { email: string });
   const routing = compileRouting(config);
-  const leadState = store.loadLeadState({ id: leadId, domain });
-  const full = decideRoute({ lead, domain, config: routing, snapshot: store.loadSnapshot(config, { id: leadId, domain }, NOW), now: NOW });
-  const loaded = createRoutingState(store, config).decide({ lead, domain, routing, leadState, now: NOW });
+  const leadState = await store.loadLeadState({ id: leadId, domain });
+  const snapshot = { ...(await store.loadTeamState(config, NOW)), ...leadState };
+  const full = decideRoute({ lead, domain, config: routing, snapshot, now: NOW });
+  const loaded = await createRoutingState(store, config).decide({ lead, domain, routing, leadState, now: NOW });
   return { full, loaded };
 }
 
 describe('createRoutingState', () => {
-  it('decides exactly as the full snapshot does: same rep, same round-robin update, same trace', () => {
+  it('decides exactly as the full snapshot does: same rep, same round-robin update, same trace', async () => {
     const configs = { round_robin: capsConfig('round_robin'), least_loaded: capsConfig('least_loaded') };
-    fc.assert(
-      fc.property(stateArbitrary, leadArbitrary, fc.constantFrom('round_robin' as const, 'least_loaded' as const), (state, raw, distribution) => {
+    await fc.assert(
+      fc.asyncProperty(stateArbitrary, leadArbitrary, fc.constantFrom('round_robin' as const, 'least_loaded' as const), async (state, raw, distribution) => {
         const config = configs[distribution];
         const { db, leadId } = databaseWith(state);
         const lead = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined)) as unknown as Lead;
-        const { full, loaded } = decideBothWays(config, sqliteRoutingStore(db), lead, leadId);
+        const { full, loaded } = await decideBothWays(config, sqliteRoutingStore(db), lead, leadId);
         expect(loaded).toEqual(full);
         db.close();
       }),
@@ -108,12 +110,12 @@ describe('createRoutingState', () => {
     );
   });
 
-  it('reads only the reps and teams the decision looks at', () => {
+  it('reads only the reps and teams the decision looks at', async () => {
     const config = routingConfig();
     const { db, leadId } = databaseWith({ away: [], capacity: [], claimed: [], offersToday: [], passes: [], levels: { sdr: 0, senior: 0 }, excluded: [], owner: undefined });
     const store = sqliteRoutingStore(db);
     const asked: { reps: string[]; teams: string[] } = { reps: [], teams: [] };
-    const spy: SqliteRoutingStore = {
+    const spy: RoutingRepository = {
       ...store,
       loadReps: (c, ids, now) => {
         asked.reps.push(...ids);
@@ -126,31 +128,31 @@ describe('createRoutingState', () => {
     };
     // A hot lead from a domain without an owner: the account rule has nobody to try, the senior team serves it.
     const lead = { source: 'form', email: 'jane@beta.io', score: 90, company: {}, fields: {} } as Lead;
-    const decision = createRoutingState(spy, config).decide({ lead, domain: 'beta.io', routing: compileRouting(config), leadState: store.loadLeadState({ id: leadId, domain: 'beta.io' }), now: NOW });
+    const decision = await createRoutingState(spy, config).decide({ lead, domain: 'beta.io', routing: compileRouting(config), leadState: await store.loadLeadState({ id: leadId, domain: 'beta.io' }), now: NOW });
     expect(decision).toMatchObject({ kind: 'rep', repId: 'U0ALICE', teamId: 'senior' });
     expect(asked).toEqual({ reps: ['U0ALICE'], teams: ['senior'] });
   });
 
-  it('keeps a batch\'s loaded state what the database would say after each offer it makes', () => {
+  it('keeps a batch\'s loaded state what the database would say after each offer it makes', async () => {
     const config = routingConfig();
     const { db, leadId } = databaseWith({ away: [], capacity: [], claimed: [], offersToday: [], passes: [0, 0, 0, 0], levels: { sdr: 0, senior: 0 }, excluded: [], owner: undefined });
     const store = sqliteRoutingStore(db);
     const routing = compileRouting(config);
     const state = createRoutingState(store, config);
     const lead = { source: 'form', email: 'joe@beta.io', score: 50, company: {}, fields: {} } as Lead;
-    const leadState = store.loadLeadState({ id: leadId, domain: 'beta.io' });
+    const leadState = await store.loadLeadState({ id: leadId, domain: 'beta.io' });
     // Three leads for the sdr team (Bob weight 2, Carol 1): the batch's memory and the stored state give the same choices.
     const chosen = [];
     for (let i = 0; i < 3; i += 1) {
-      const decision = state.decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i });
+      const decision = await state.decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i });
       if (decision.kind !== 'rep') throw new Error('expected a rep');
       chosen.push(decision.repId);
       state.offerMade(decision, NOW + i);
-      if (decision.roundRobin) store.saveRoundRobin(decision.roundRobin);
-      store.recordOfferMade(decision.repId, NOW + i);
+      if (decision.roundRobin) await store.saveRoundRobin(decision.roundRobin);
+      await store.recordOfferMade(decision.repId, NOW + i);
       db.prepare(`INSERT INTO offers (lead_id, rep_id, attempt, offered_at, deadline_at, state) VALUES (?, ?, 1, ?, ?, 'expired')`).run(leadId, decision.repId, NOW + i, NOW);
-      const fresh = createRoutingState(store, config).decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i + 1 });
-      const again = state.decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i + 1 });
+      const fresh = await createRoutingState(store, config).decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i + 1 });
+      const again = await state.decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i + 1 });
       expect(again).toEqual(fresh);
     }
     expect(chosen.sort()).toEqual(['U0BOB', 'U0BOB', 'U0CAROL']);

@@ -75,7 +75,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('sandbox page in Chromium', ()
       env,
       config: withShortSla(loaded.config, 60_000),
       configLabel: 'leadrelay.example.yml',
-      originalClaimWithinMs: loaded.config.sla.claim_within,
+      originalClaimWithinMs: loaded.config.sla.claimWithin,
       db,
       clock,
       logger: createLogger('info', { write: (line: string) => logLines.push(JSON.parse(line) as { level: number; msg: string }) }),

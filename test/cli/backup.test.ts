@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/adapters/sqlite/openDatabase.ts';
-import { sqliteLeadStore } from '../../src/adapters/sqlite/sqliteLeadStore.ts';
 import type { Lead } from '../../src/domain/lead.ts';
 import { runCliCaptured, useTempDir } from '../support/cli.ts';
 
@@ -11,12 +10,13 @@ const temp = useTempDir('leadrelay-backup-');
 
 const lead = (i: number): Lead => ({ source: 'form', email: `lead${i}@example.com`, company: {}, fields: {} });
 
-/** Inserts lead `i` with its `received` history record, in one transaction as the bot does. */
+/** Inserts lead `i` with its `received` history record, as the bot does (inside the caller's transaction). */
 function leadWriter(db: Database.Database): (i: number) => void {
-  const leads = sqliteLeadStore(db);
+  const insert = db.prepare(`INSERT INTO leads (email_key, source, payload, state, received_at, updated_at) VALUES (?, 'form', ?, 'received', ?, ?)`);
+  const history = db.prepare(`INSERT INTO lead_history (lead_id, at, actor, event, detail) VALUES (?, ?, 'api', 'received', '{"source":"form"}')`);
   return db.transaction((i: number) => {
-    const id = leads.insertLead({ lead: lead(i), externalId: null, emailKey: `lead${i}@example.com`, linkedinKey: null, domain: null, receivedAt: i });
-    leads.appendHistory(id, i, 'api', 'received', { source: 'form' });
+    const id = insert.run(`lead${i}@example.com`, JSON.stringify(lead(i)), i, i).lastInsertRowid;
+    history.run(id, i);
   });
 }
 

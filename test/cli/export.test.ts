@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/adapters/sqlite/openDatabase.ts';
-import { sqliteLeadStore } from '../../src/adapters/sqlite/sqliteLeadStore.ts';
+import { sqliteStore } from '../../src/adapters/sqlite/sqliteStore.ts';
 import { EXPORT_COLUMNS, parseSince } from '../../src/cli/export.ts';
 import { parseCsv } from '../../src/adapters/csv/parseCsv.ts';
 import type { Lead } from '../../src/domain/lead.ts';
@@ -15,13 +15,14 @@ const DAY = 24 * 3_600_000;
 const temp = useTempDir('leadrelay-export-');
 
 /** A database with one lead received at each of the given times (epoch ms). */
-function databaseWith(receivedAt: number[]): string {
+async function databaseWith(receivedAt: number[]): Promise<string> {
   const path = join(temp.dir, 'leadrelay.db');
   const db = openDatabase(path);
-  const leads = sqliteLeadStore(db);
-  receivedAt.forEach((at, i) => {
-    const lead: Lead = { source: 'form', email: `lead${i}@example.com`, company: { name: `Company ${i}` }, fields: {} };
-    leads.insertLead({ lead, externalId: `ext-${i}`, emailKey: `lead${i}@example.com`, linkedinKey: null, domain: 'example.com', receivedAt: at });
+  await sqliteStore(db).uow.run(async (tx) => {
+    for (const [i, at] of receivedAt.entries()) {
+      const lead: Lead = { source: 'form', email: `lead${i}@example.com`, company: { name: `Company ${i}` }, fields: {} };
+      await tx.leads.insert({ lead, externalId: `ext-${i}`, emailKey: `lead${i}@example.com`, linkedinKey: null, domain: 'example.com', receivedAt: at });
+    }
   });
   db.close();
   return path;
@@ -38,7 +39,7 @@ function rows(csv: string): Record<string, string>[] {
 describe('leadrelay export', () => {
   it('exports the leads received in the last 30 days by default, with a header row, and says how many on stderr', async () => {
     const now = Date.now();
-    const db = databaseWith([now - 40 * DAY, now - 29 * DAY, now - DAY]);
+    const db = await databaseWith([now - 40 * DAY, now - 29 * DAY, now - DAY]);
     const result = await runCliCaptured(['export', '--db', db, '--config', CONFIG]);
     expect(result.code).toBe(0);
     expect(result.stdout.split('\r\n')[0]).toBe(EXPORT_COLUMNS.join(','));
@@ -47,7 +48,7 @@ describe('leadrelay export', () => {
   });
 
   it('takes --since as a duration or an ISO time', async () => {
-    const db = databaseWith([Date.parse('2026-10-01T00:00:00Z'), Date.parse('2026-11-02T08:00:00Z')]);
+    const db = await databaseWith([Date.parse('2026-10-01T00:00:00Z'), Date.parse('2026-11-02T08:00:00Z')]);
     const since = await runCliCaptured(['export', '--db', db, '--config', CONFIG, '--since', '2026-11-01T00:00:00Z']);
     expect(rows(since.stdout).map((row) => [row.ref, row.received_at])).toEqual([['L-2', '2026-11-02T08:00:00Z']]);
     const everything = await runCliCaptured(['export', '--db', db, '--config', CONFIG, '--since', '5200w']);
@@ -55,27 +56,27 @@ describe('leadrelay export', () => {
   });
 
   it('writes a lead that was never routed as waiting, with empty times', async () => {
-    const db = databaseWith([Date.parse('2026-11-02T08:00:00Z')]);
+    const db = await databaseWith([Date.parse('2026-11-02T08:00:00Z')]);
     const [row] = rows((await runCliCaptured(['export', '--db', db, '--config', CONFIG, '--since', '2026-11-01T00:00:00Z'])).stdout);
     expect(row).toMatchObject({ ref: 'L-1', state: 'received', outcome: 'waiting', source: 'form', company: 'Company 0', domain: 'example.com', owner_id: '', first_offered_at: '', seconds_to_claim: '', offers: '0' });
   });
 
   it('never exports contact data', async () => {
-    const db = databaseWith([Date.now() - DAY]);
+    const db = await databaseWith([Date.now() - DAY]);
     const result = await runCliCaptured(['export', '--db', db, '--config', CONFIG]);
     expect(result.stdout).not.toContain('lead0@example.com');
     expect(EXPORT_COLUMNS).not.toContain('email');
   });
 
   it('reads the database without changing it', async () => {
-    const db = databaseWith([Date.now() - DAY]);
+    const db = await databaseWith([Date.now() - DAY]);
     const before = readFileSync(db);
     expect((await runCliCaptured(['export', '--db', db, '--config', CONFIG])).code).toBe(0);
     expect(readFileSync(db).equals(before)).toBe(true);
   });
 
   it('uses LEADRELAY_DB, and exports without owner names when there is no config at the default path', async () => {
-    const db = databaseWith([Date.now() - DAY]);
+    const db = await databaseWith([Date.now() - DAY]);
     const missing = join(temp.dir, 'none.yml');
     const result = await runCliCaptured(['export'], { LEADRELAY_DB: db, LEADRELAY_CONFIG: missing });
     expect(result.code).toBe(0);
@@ -84,7 +85,7 @@ describe('leadrelay export', () => {
   });
 
   it('stops on an invalid config it was given, and exits 1', async () => {
-    const db = databaseWith([]);
+    const db = await databaseWith([]);
     const bad = temp.file('bad.yml', 'reps: 3\n');
     const result = await runCliCaptured(['export', '--db', db, '--config', bad]);
     expect(result).toMatchObject({ code: 1, stdout: '' });

@@ -49,7 +49,7 @@ describe('parseConfig: values', () => {
   it('fills in the defaults', () => {
     const config = configOf(BASE);
     expect(config.timezone).toBe('UTC');
-    expect(config.sla).toEqual({ claim_within: 5 * 60_000, max_offers: 3, remind_at: undefined });
+    expect(config.sla).toEqual({ claimWithin: 5 * 60_000, maxOffers: 3, remindAt: undefined });
     expect(config.dedupe).toEqual({ window: 30 * 24 * 3_600_000 });
     expect(config.reps[0]?.weight).toBe(1);
     expect(config.teams[0]?.distribution).toBe('round_robin');
@@ -60,16 +60,16 @@ describe('parseConfig: values', () => {
 
   it('turns durations into milliseconds', () => {
     const config = configOf(`${BASE}sla:\n  claim_within: 1h30m\ndedupe:\n  window: 2w\n`);
-    expect(config.sla.claim_within).toBe(90 * 60_000);
+    expect(config.sla.claimWithin).toBe(90 * 60_000);
     expect(config.dedupe.window).toBe(14 * 24 * 3_600_000);
   });
 
   it('turns a remind_at percentage into a fraction of the claim window', () => {
-    expect(configOf(`${BASE}sla: { remind_at: 50% }\n`).sla.remind_at).toBe(0.5);
+    expect(configOf(`${BASE}sla: { remind_at: 50% }\n`).sla.remindAt).toBe(0.5);
   });
 
   it('turns a remind_at duration into the same fraction', () => {
-    expect(configOf(`${BASE}sla: { claim_within: 5m, remind_at: 2m }\n`).sla.remind_at).toBe(0.4);
+    expect(configOf(`${BASE}sla: { claim_within: 5m, remind_at: 2m }\n`).sla.remindAt).toBe(0.4);
   });
 
   it('parses working hours', () => {

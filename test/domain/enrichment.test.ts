@@ -3,7 +3,6 @@ import {
   enrichmentLines,
   fillFromCompanyTable,
   fillFromWebhook,
-  missingCompanyFields,
   startEnrichment,
   type CompanyFacts,
   type Enrichment,
@@ -64,10 +63,6 @@ describe('enrichment from the company table', () => {
     const result = fromTable(lead({ email: 'jane@gmail.com' }));
     expect(result.domain).toBeNull();
     expect(result.trace).toEqual({ filled: [], companies: { result: 'no_domain' } });
-  });
-
-  it('lists the company fields a lead lacks', () => {
-    expect(missingCompanyFields(lead({ company: { name: 'Acme', country: 'DE' } }))).toEqual(['employees', 'industry', 'region']);
   });
 });
 

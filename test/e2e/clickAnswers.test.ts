@@ -168,7 +168,7 @@ describe('a click answers its clicker, within Slack\'s limits', () => {
 
     // Then they all expire together: every card changes again; the 40 or so still waiting carry both changes in one update.
     t.clock.advance(5 * 60_000);
-    expect(t.bot.lifecycle.expireDue()).toBe(60);
+    expect(await t.bot.deadlines.expireDue()).toBe(60);
     await t.bot.outbox.drain();
     // A rep claims one of the new cards during the burst: answered at once, ahead of the waiting updates.
     const next = t.pendingOffers()[0] as { id: number };

@@ -41,7 +41,7 @@ describe('/away', () => {
     expect(t.awayUntil('U0ALICE')).toBe(t.clock.now() + 2 * HOUR);
 
     t.clock.advance(2 * HOUR);
-    expect(t.bot.availability.returnDue()).toBe(1);
+    expect(await t.bot.availability.returnDue()).toBe(1);
     await t.bot.outbox.drain();
     expect(t.slack.lastMessage('U0ALICE')?.text).toContain("You're back in rotation");
     expect(t.awayUntil('U0ALICE')).toBeNull();

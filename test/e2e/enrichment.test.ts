@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAcceptLead } from '../../src/app/acceptLead.ts';
 import { openDatabase } from '../../src/adapters/sqlite/openDatabase.ts';
-import { sqliteLeadStore } from '../../src/adapters/sqlite/sqliteLeadStore.ts';
+import { sqliteStore } from '../../src/adapters/sqlite/sqliteStore.ts';
 import type { Lead } from '../../src/domain/lead.ts';
 import type { RoutingTrace } from '../../src/domain/routing/index.ts';
 import { configFrom, HARNESS_WEBHOOK_SECRET, startHarness, useHarnessCleanup, type Harness } from '../support/botHarness.ts';
@@ -150,7 +150,7 @@ describe('enrichment before routing', () => {
     const companies = temp.file('companies.csv', COMPANIES);
     const config = configFrom(yaml(companies));
     const db = openDatabase(dbPath);
-    const accepted = await createAcceptLead({ db, leads: sqliteLeadStore(db), clock: new FakeClock(), config: () => config })({
+    const accepted = await createAcceptLead({ uow: sqliteStore(db).uow, clock: new FakeClock(), config: () => config })({
       lead: { source: 'form', email: 'jane@acme.de', company: { domain: 'acme.de' }, fields: {} },
       requestHash: 'h',
     });

@@ -81,7 +81,7 @@ describe('structured logs', () => {
     const t = await start();
     const id = await t.postLead(JANE);
     t.clock.advance(2.5 * MINUTE);
-    t.bot.lifecycle.remindDue();
+    await t.bot.lifecycle.remindDue();
     await t.bot.outbox.drain();
     await t.click('U0ALICE', 'pass_lead');
     await eventually(() => t.pendingRep(id) === 'U0BOB');
@@ -89,7 +89,7 @@ describe('structured logs', () => {
     const again = await t.sendLead({ ...JANE, source: 'linkedin' });
     expect(again.status).toBe(200);
     t.clock.advance(5 * MINUTE);
-    t.bot.lifecycle.expireDue();
+    await t.bot.deadlines.expireDue();
     await t.bot.outbox.drain();
     const escalation = t.slack.lastMessage('C0ESCALATE') as StandInMessage;
     await t.slack.blockAction({ userId: 'U0MGR', actionId: 'assign_lead', message: { channel: 'C0ESCALATE', ts: escalation.ts }, selectedUser: 'U0CAROL' });

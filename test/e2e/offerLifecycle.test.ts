@@ -103,10 +103,11 @@ describe('offer lifecycle, end to end through the Slack stand-in', () => {
     t.clock.advance(5 * MINUTE);
     const expiredSoFar = () => (t.db.prepare(`SELECT count(*) AS n FROM lead_history WHERE event = 'expired'`).get() as { n: number }).n;
     const seenBetweenBatches: number[] = [];
-    // Queued before the run starts: it runs at the first yield, after the first batch of 2.
+    const run = t.bot.deadlines.expireDue({ yieldBetweenBatches: true, batchSize: 2 });
+    // Queued as the run starts (its first batch is committed in the unit of work's next turn): it
+    // runs at the first yield, after the first batch of 2.
     setImmediate(() => seenBetweenBatches.push(expiredSoFar()));
-    const run = t.bot.lifecycle.expireDueSoon(2);
-    expect(expiredSoFar()).toBe(2);
+    expect(expiredSoFar()).toBe(0);
     expect(await run).toBe(5);
     expect(seenBetweenBatches).toEqual([2]);
     expect(expiredSoFar()).toBe(5);
@@ -118,30 +119,30 @@ describe('offer lifecycle, end to end through the Slack stand-in', () => {
     await t.postLead({ email: 'jane@acme.com' });
     const card = t.card('U0ALICE');
     t.clock.advance(2.5 * MINUTE);
-    expect(t.bot.lifecycle.remindDue()).toBe(1);
+    expect(await t.bot.lifecycle.remindDue()).toBe(1);
     await t.bot.outbox.drain();
     expect(t.slack.thread('U0ALICE', card.ts).map((m) => m.text)).toEqual([expect.stringContaining('L-1')]);
-    expect(t.bot.lifecycle.remindDue()).toBe(0);
+    expect(await t.bot.lifecycle.remindDue()).toBe(0);
   });
 
   it('expires unclaimed offers down the chain, escalates after max_offers, and a manager assigns in one click', async () => {
     const t = await start();
     const id = await t.postLead({ email: 'jane@acme.com', name: 'Jane Doe' });
     t.clock.advance(5 * MINUTE);
-    expect(t.bot.lifecycle.expireDue()).toBe(1);
+    expect(await t.bot.deadlines.expireDue()).toBe(1);
     await t.bot.outbox.drain();
     expect(t.cardText('U0ALICE')).toContain('Expired');
     expect(t.cardText('U0BOB')).toContain('claim_lead');
 
     t.clock.advance(5 * MINUTE);
-    expect(t.bot.lifecycle.expireDue()).toBe(1);
+    expect(await t.bot.deadlines.expireDue()).toBe(1);
     await t.bot.outbox.drain();
     expect(t.lead(id).state).toBe('escalated');
     const escalation = t.slack.lastMessage('C0ESCALATE') as StandInMessage;
     expect(JSON.stringify(escalation.blocks)).toContain('assign_lead');
 
     t.clock.advance(5 * MINUTE);
-    expect(t.bot.lifecycle.repingDue()).toBe(1);
+    expect(await t.bot.lifecycle.repingDue()).toBe(1);
     await t.bot.outbox.drain();
     expect(t.slack.thread('C0ESCALATE', escalation.ts).map((m) => m.text)).toEqual([expect.stringContaining('still needs an owner')]);
 
@@ -185,7 +186,7 @@ fallback: { team: sdr }
     const id = await t.postLead({ email: 'jane@acme.com' });
     const card = t.card('U0ALICE');
     t.clock.advance(5 * MINUTE);
-    t.bot.lifecycle.expireDue();
+    await t.bot.deadlines.expireDue();
     await t.bot.outbox.drain();
     const before = t.lead(id);
     const reply = await t.click('U0ALICE', 'claim_lead', card, 'offer:1:0');
@@ -259,7 +260,7 @@ fallback: { team: sdr }
       await t.postLead({ email: 'jane@acme.com' });
       t.slack.fail('chat.update', { status: 500 });
       t.clock.advance(5 * MINUTE);
-      t.bot.lifecycle.expireDue();
+      await t.bot.deadlines.expireDue();
       await t.bot.outbox.drain();
       expect(t.cardText('U0ALICE')).toContain('claim_lead');
       t.clock.advance(1000);
@@ -285,7 +286,7 @@ fallback: { team: sdr }
     const id = await first.postLead({ email: 'jane@acme.com' });
     const card = first.card('U0ALICE');
     clock.advance(2.5 * MINUTE);
-    expect(first.bot.lifecycle.remindDue()).toBe(1);
+    expect(await first.bot.lifecycle.remindDue()).toBe(1);
     await first.bot.outbox.drain();
     expect(first.slack.thread('U0ALICE', card.ts)).toHaveLength(1);
     // A manager reassigns: Bob gets a DM, Alice a note.
@@ -315,7 +316,7 @@ fallback: { team: sdr }
     const first = await start({ dbPath: path, clock });
     await first.command('U0BOB', '/away', '1h');
     clock.advance(60 * MINUTE);
-    expect(first.bot.availability.returnDue()).toBe(1);
+    expect(await first.bot.availability.returnDue()).toBe(1);
     await first.bot.outbox.drain();
     const backDms = () => first.slack.messages('U0BOB').filter((m) => m.kind === 'message' && m.text.includes('back in rotation')).length;
     expect(backDms()).toBe(1);
@@ -360,13 +361,13 @@ describe('every Slack call of the flow survives 429, 5xx and ok:false', () => {
     };
     await settleAll();
     t.clock.advance(2.5 * MINUTE);
-    t.bot.lifecycle.remindDue();
+    await t.bot.lifecycle.remindDue();
     await settleAll();
-    t.bot.lifecycle.expireDue();
+    await t.bot.deadlines.expireDue();
     await settleAll();
-    t.bot.lifecycle.expireDue();
+    await t.bot.deadlines.expireDue();
     await settleAll();
-    t.bot.lifecycle.repingDue();
+    await t.bot.lifecycle.repingDue();
     await settleAll();
     const escalation = t.slack.lastMessage('C0ESCALATE');
     return { t, id, escalation };

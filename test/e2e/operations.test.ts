@@ -64,7 +64,7 @@ describe('leadrelay export, beside the running bot', () => {
     await eventually(() => t.pendingRep(escalated) === 'U0ALICE');
     await t.bot.outbox.drain();
     t.clock.advance(5 * MINUTE);
-    t.bot.lifecycle.expireDue();
+    await t.bot.deadlines.expireDue();
     await t.bot.outbox.drain();
     const escalation = t.slack.lastMessage('C0ESCALATE') as StandInMessage;
     await t.slack.blockAction({ userId: 'U0MGR', actionId: 'assign_lead', message: { channel: 'C0ESCALATE', ts: escalation.ts }, selectedUser: 'U0CAROL' });
@@ -160,7 +160,7 @@ describe('leadrelay backup, while the bot runs', () => {
     const next = await again.postLead({ ...contact(7) });
     expect(next).toBe(inCopy + 1);
     clock.advance(5 * MINUTE);
-    expect(again.bot.lifecycle.expireDue()).toBeGreaterThanOrEqual(1);
+    expect(await again.bot.deadlines.expireDue()).toBeGreaterThanOrEqual(1);
     expect(again.events(1)).toContain('expired');
   });
 });

@@ -80,10 +80,10 @@ describe('a resolved escalation says who owns the lead', () => {
     const t = await start();
     const id = await t.postLead({ email: 'jane@acme.com', name: 'Jane Doe' });
     t.clock.advance(5 * MINUTE);
-    t.bot.lifecycle.expireDue();
+    await t.bot.deadlines.expireDue();
     await t.bot.outbox.drain();
     t.clock.advance(5 * MINUTE);
-    t.bot.lifecycle.expireDue();
+    await t.bot.deadlines.expireDue();
     await t.bot.outbox.drain();
     expect(t.lead(id).state).toBe('escalated');
     const [message] = t.escalation();
@@ -129,7 +129,7 @@ describe('a lead escalated again', () => {
     // Nobody claims: after max_offers the lead needs a manager again.
     for (let i = 0; i < 2; i += 1) {
       t.clock.advance(5 * MINUTE);
-      t.bot.lifecycle.expireDue();
+      await t.bot.deadlines.expireDue();
       await t.bot.outbox.drain();
     }
     expect(t.lead(id).state).toBe('escalated');
@@ -146,13 +146,13 @@ describe('a reminder of an offer that ended', () => {
     await t.postLead({ email: 'jane@acme.com' });
     const card = t.card('U0ALICE');
     t.clock.advance(2.5 * MINUTE);
-    t.bot.lifecycle.remindDue();
+    await t.bot.lifecycle.remindDue();
     await t.bot.outbox.drain();
     const [reminder] = t.slack.thread('U0ALICE', card.ts);
     expect(reminder?.text).toContain('is still yours to claim — 2m 30s left');
 
     t.clock.advance(2.5 * MINUTE);
-    t.bot.lifecycle.expireDue();
+    await t.bot.deadlines.expireDue();
     await t.bot.outbox.drain();
     expect(t.slack.thread('U0ALICE', card.ts)).toHaveLength(1);
     expect(reminder?.text).toBe('⌛ L-1 is no longer waiting for you: expired, offered to <@U0BOB>.');
@@ -164,7 +164,7 @@ describe('a reminder of an offer that ended', () => {
     await t.postLead({ email: 'jane@acme.com' });
     const card = t.card('U0ALICE');
     t.clock.advance(2.5 * MINUTE);
-    t.bot.lifecycle.remindDue();
+    await t.bot.lifecycle.remindDue();
     await t.bot.outbox.drain();
     t.clock.advance(30_000);
     await t.click('U0ALICE', 'claim_lead', card);
@@ -243,7 +243,7 @@ describe('every click is answered', () => {
     // The offer expires while Slack's chat.update budget is spent: the card still shows Claim.
     t.slack.fail('chat.update', { status: 429, retryAfter: 60 }, { times: Infinity });
     t.clock.advance(5 * MINUTE);
-    t.bot.lifecycle.expireDue();
+    await t.bot.deadlines.expireDue();
     await t.bot.outbox.drain();
     expect(textOf(card)).toContain('claim_lead');
     const reply = await t.click('U0ALICE', 'claim_lead', card);

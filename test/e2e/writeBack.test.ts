@@ -105,7 +105,7 @@ describe('CRM write-back webhooks', () => {
     clockNow = () => t.clock.now();
     const id = await t.postLead({ email: 'jane@acme.com' });
     t.clock.advance(5 * MINUTE);
-    t.bot.lifecycle.expireDue();
+    await t.bot.deadlines.expireDue();
     await t.bot.outbox.drain();
     expect(crm.deliveries).toEqual([]);
     const health = (await (await fetch(`${t.baseUrl}/healthz`)).json()) as { status: string; webhooks_failing: { url: string; pending: number; last_error: string }[] };

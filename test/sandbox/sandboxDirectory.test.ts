@@ -226,15 +226,15 @@ fallback: { team: north }
 describe('withShortSla', () => {
   it('shortens a longer claim window and keeps the reminder at the same share of it', () => {
     const config = exampleConfig();
-    expect(config.sla).toEqual({ claim_within: 5 * MINUTE, remind_at: 0.5, max_offers: 3 });
+    expect(config.sla).toEqual({ claimWithin: 5 * MINUTE, remindAt: 0.5, maxOffers: 3 });
     const short = withShortSla(config, MINUTE);
-    expect(short.sla).toEqual({ claim_within: MINUTE, remind_at: 0.5, max_offers: 3 });
+    expect(short.sla).toEqual({ claimWithin: MINUTE, remindAt: 0.5, maxOffers: 3 });
     // The rest of the config is the same, and the original is untouched.
     const { sla: _shortSla, ...rest } = short;
     const { sla: _sla, ...original } = config;
     expect(rest).toEqual(original);
     expect(short.reps).toBe(config.reps);
-    expect(config.sla.claim_within).toBe(5 * MINUTE);
+    expect(config.sla.claimWithin).toBe(5 * MINUTE);
   });
 
   it('keeps a reminder given as a duration as its fraction of the window', () => {
@@ -249,12 +249,12 @@ teams:
     members: [U0ANNA]
 fallback: { team: north }
 `);
-    expect(config.sla.remind_at).toBeCloseTo(0.4);
+    expect(config.sla.remindAt).toBeCloseTo(0.4);
     const short = withShortSla(config, 2 * MINUTE);
-    expect(short.sla.claim_within).toBe(2 * MINUTE);
-    expect(short.sla.remind_at).toBe(config.sla.remind_at);
+    expect(short.sla.claimWithin).toBe(2 * MINUTE);
+    expect(short.sla.remindAt).toBe(config.sla.remindAt);
     // The reminder now comes 48 s into the 2-minute window.
-    expect(short.sla.claim_within * (short.sla.remind_at ?? 0)).toBeCloseTo(48_000);
+    expect(short.sla.claimWithin * (short.sla.remindAt ?? 0)).toBeCloseTo(48_000);
   });
 
   it('keeps no reminder as no reminder', () => {
@@ -268,13 +268,13 @@ teams:
     members: [U0ANNA]
 fallback: { team: north }
 `);
-    expect(withShortSla(config, MINUTE).sla).toEqual({ claim_within: MINUTE, remind_at: undefined, max_offers: 3 });
+    expect(withShortSla(config, MINUTE).sla).toEqual({ claimWithin: MINUTE, remindAt: undefined, maxOffers: 3 });
   });
 
   it('returns the same config when the window is already that short or shorter', () => {
     const config = exampleConfig();
     expect(withShortSla(config, 5 * MINUTE)).toBe(config);
     expect(withShortSla(config, 10 * MINUTE)).toBe(config);
-    expect(config.sla.claim_within).toBe(5 * MINUTE);
+    expect(config.sla.claimWithin).toBe(5 * MINUTE);
   });
 });

@@ -84,7 +84,7 @@ describe('sandbox with LEADRELAY_DB, restarted', () => {
     expect(restored?.ts).toBe(card?.ts);
     // The offer expires after the restart: the old card is updated in place and the next rep is offered.
     clock.advance(2 * MINUTE);
-    second.sandbox.bot.lifecycle.expireDue();
+    await second.sandbox.bot.deadlines.expireDue();
     await second.sandbox.bot.outbox.drain();
     expect(second.sandbox.slack.lastMessage(rep)?.ts).toBe(card?.ts);
     expect(JSON.stringify(second.sandbox.slack.lastMessage(rep)?.blocks)).toContain('Expired');

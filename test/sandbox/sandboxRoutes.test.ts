@@ -291,7 +291,7 @@ describe('sandbox mode: acting as a person', () => {
     for (let i = 0; i < 3 && lead(id).state === 'offered'; i += 1) {
       offered.push(pendingRep(id) ?? '');
       clock.advance(60_000);
-      expect(sandbox.bot.lifecycle.expireDue()).toBe(1);
+      expect(await sandbox.bot.deadlines.expireDue()).toBe(1);
       await eventually(() => lead(id).state !== 'received');
       await sandbox.bot.outbox.drain();
     }

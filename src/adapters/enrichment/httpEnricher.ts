@@ -8,7 +8,8 @@
 import { z } from 'zod';
 import { describeZodIssues, jsonErrorMap } from '../../config/zodIssues.ts';
 import { ENRICHED_COMPANY_FIELDS, type EnrichmentAnswer, type WebhookOutcome } from '../../domain/enrichment.ts';
-import { isFreeMailDomain, type Lead } from '../../domain/lead.ts';
+import type { EnrichRequest } from '../../app/enrichLead.ts';
+import { isFreeMailDomain } from '../../domain/lead.ts';
 import { signedJsonHeaders } from '../http/webhookSignature.ts';
 import { leadFieldsSchema } from '../http/leadPayload.ts';
 
@@ -26,14 +27,6 @@ export interface HttpEnricherOptions {
   cacheSize?: number;
   /** How long an answer is reused for leads of the same domain. Default 1 hour. */
   cacheTtlMs?: number;
-}
-
-export interface EnrichRequest {
-  /** `L-17`, sent with the lead so the enricher's logs can name it. */
-  ref: string;
-  lead: Lead;
-  /** The lead's company domain: the cache key; null (or a free-mail domain) = not cached. */
-  domain: string | null;
 }
 
 /** The most of an answer that is read. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FailingWebhook } from '../../app/ports.ts';
 import { sendJson } from './httpIo.ts';
 
 export interface HealthReport {
@@ -6,10 +7,10 @@ export interface HealthReport {
   mode: string;
   /** The instance serving (it holds the database's lease), when there is a lease. */
   instance?: string;
-  /** Throws when the database cannot be read. */
-  outboxBacklog: () => { pending: number; oldestAgeSeconds: number | null };
+  /** Rejects when the database cannot be read. */
+  outboxBacklog: () => Promise<{ pending: number; oldestAgeSeconds: number | null }>;
   /** Webhook receivers whose deliveries are failing (retrying), shown so an operator sees a broken CRM hook. */
-  failingWebhooks?: () => { url: string; pending: number; since: number; last_error: string | null }[];
+  failingWebhooks?: () => Promise<FailingWebhook[]>;
   now?: () => number;
   /** True once shutdown has started: load balancers should stop sending. */
   shuttingDown: () => boolean;
@@ -17,19 +18,19 @@ export interface HealthReport {
 
 /** GET /healthz: 200 with what an operator checks first, 503 when the bot cannot do its job. */
 export function createHealthzRoute(report: HealthReport) {
-  return (_req: IncomingMessage, res: ServerResponse): void => {
+  return async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let database: 'ok' | 'error' = 'ok';
     let outbox: { pending: number; oldest_age_seconds: number | null } | null = null;
     let failing: { url: string; pending: number; failing_for_seconds: number; last_error: string | null }[] = [];
     try {
-      const backlog = report.outboxBacklog();
+      const backlog = await report.outboxBacklog();
       outbox = { pending: backlog.pending, oldest_age_seconds: backlog.oldestAgeSeconds };
       const now = report.now?.() ?? 0;
-      failing = (report.failingWebhooks?.() ?? []).map((w) => ({
+      failing = ((await report.failingWebhooks?.()) ?? []).map((w) => ({
         url: w.url,
         pending: w.pending,
         failing_for_seconds: Math.max(0, Math.round((now - w.since) / 1000)),
-        last_error: w.last_error,
+        last_error: w.lastError,
       }));
     } catch {
       database = 'error';

@@ -9,9 +9,10 @@ import type { Logger } from '../logger.ts';
 import type { SourceMapping } from '../sources/compileSourceMapping.ts';
 import type { HookAuthFailure } from '../sources/sourcePreset.ts';
 import { header, readBody, sendJson } from './httpIo.ts';
-import { answerLead, invalid, MAX_BODY_BYTES, requestHash, type LeadsRouteDeps } from './leadsRoute.ts';
+import { MAX_BODY_BYTES } from './authenticatedJson.ts';
+import { answerLead, invalid, requestHash, type LeadsRouteDeps } from './leadsRoute.ts';
 
-export interface HookRouteDeps extends Pick<LeadsRouteDeps, 'acceptLead' | 'onAccepted' | 'onAnswered'> {
+export interface HookRouteDeps extends Pick<LeadsRouteDeps, 'acceptLead' | 'onAnswered'> {
   mapping: SourceMapping;
   /** The provider's signing secret (for `generic`: the shared secret of POST /leads, or the source's own). */
   secret: string;

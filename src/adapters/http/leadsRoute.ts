@@ -1,22 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AcceptLeadRequest, AcceptLeadResult, RoutingAttempt } from '../../app/acceptLead.ts';
+import type { AcceptLeadRequest, AcceptLeadResult } from '../../app/acceptLead.ts';
 import type { Clock } from '../../domain/clock.ts';
 import { LEAD_SOURCES, type Lead, type LeadSource } from '../../domain/lead.ts';
 import type { ValidationIssue } from '../../config/zodIssues.ts';
-import { header, readBody, sendJson } from './httpIo.ts';
+import { readAuthenticatedJson } from './authenticatedJson.ts';
+import { header, sendJson } from './httpIo.ts';
 import { parseLeadPayload, type LeadWarning } from './leadPayload.ts';
-import { verifyWebhookAuth } from './webhookSignature.ts';
 
-/** Bodies above this are refused with 413. */
-export const MAX_BODY_BYTES = 256 * 1024;
 
 export interface LeadsRouteDeps {
   webhookSecret: string;
   clock: Clock;
+  /** Stores the lead (and routes it, or has it routed after the answer): resolves once that is committed. */
   acceptLead: (request: AcceptLeadRequest) => Promise<AcceptLeadResult>;
-  /** Called after a new lead is committed and answered, with its routing when that was done in the same commit. */
-  onAccepted?: (leadId: number, routing: RoutingAttempt | undefined) => void;
   /** Called after a lead was answered, whatever the answer (not for auth, media type or malformed JSON): for metrics and logs. */
   onAnswered?: (answer: LeadAnswer) => void;
 }
@@ -35,55 +32,6 @@ function claimedSource(json: unknown): LeadSource | 'unknown' {
 
 export const invalid = (res: ServerResponse, issues: readonly ValidationIssue[]) => sendJson(res, 400, { error: 'invalid_lead', issues });
 
-/**
- * Reads, authenticates and validates a JSON request body the way /leads and /signals share:
- * answers the error itself and returns undefined, or returns the parsed JSON and raw body.
- */
-export async function readAuthenticatedJson(
-  req: IncomingMessage,
-  res: ServerResponse,
-  deps: { webhookSecret: string; clock: Clock },
-  invalidError: string,
-): Promise<{ json: unknown; raw: Buffer } | undefined> {
-  const auth = {
-    authorization: header(req, 'authorization'),
-    timestamp: header(req, 'x-leadrelay-timestamp'),
-    signature: header(req, 'x-leadrelay-signature'),
-  };
-  const nowSeconds = () => Math.floor(deps.clock.now() / 1000);
-  if (auth.authorization === undefined && (auth.timestamp === undefined || auth.signature === undefined)) {
-    sendJson(res, 401, { error: 'unauthorized' });
-    return undefined;
-  }
-  // A bearer token can be checked before the body is read; a signature needs the body.
-  if (auth.authorization !== undefined && !verifyWebhookAuth(auth, Buffer.alloc(0), deps.webhookSecret, nowSeconds()).ok) {
-    sendJson(res, 401, { error: 'unauthorized' });
-    return undefined;
-  }
-  const contentType = (header(req, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
-  if (contentType !== 'application/json') {
-    sendJson(res, 415, { error: 'unsupported_media_type', message: 'send the body as application/json' });
-    req.resume();
-    return undefined;
-  }
-  const body = await readBody(req, MAX_BODY_BYTES);
-  if (!body.ok) {
-    if (body.reason === 'too_large') sendJson(res, 413, { error: 'payload_too_large', limit_bytes: MAX_BODY_BYTES }, { connection: 'close' });
-    else res.destroy();
-    return undefined;
-  }
-  if (auth.authorization === undefined && !verifyWebhookAuth(auth, body.body, deps.webhookSecret, nowSeconds()).ok) {
-    sendJson(res, 401, { error: 'unauthorized' });
-    return undefined;
-  }
-  try {
-    return { json: JSON.parse(body.body.toString('utf8')), raw: body.body };
-  } catch (error) {
-    sendJson(res, 400, { error: invalidError, issues: [{ path: '', message: `malformed JSON: ${(error as Error).message}` }] });
-    return undefined;
-  }
-}
-
 /** What a lead answer needs besides the lead: the parsed request as /leads or /hooks/<id> made it. */
 export interface LeadSubmission {
   lead: Lead;
@@ -101,7 +49,7 @@ export interface LeadSubmission {
  */
 export async function answerLead(
   res: ServerResponse,
-  deps: Pick<LeadsRouteDeps, 'acceptLead' | 'onAccepted' | 'onAnswered'>,
+  deps: Pick<LeadsRouteDeps, 'acceptLead' | 'onAnswered'>,
   submission: LeadSubmission,
   describeIssues: (issues: ValidationIssue[]) => ValidationIssue[] = (issues) => issues,
 ): Promise<void> {
@@ -119,7 +67,6 @@ export async function answerLead(
     case 'accepted':
       sendJson(res, 202, { lead: result.ref, status: 'accepted', ...warned });
       deps.onAnswered?.({ status: 'accepted', leadId: result.leadId, source });
-      deps.onAccepted?.(result.leadId, result.routing);
       return;
     case 'duplicate':
       sendJson(res, 200, { lead: result.ref, status: 'duplicate', matched_by: result.reason, ...warned });

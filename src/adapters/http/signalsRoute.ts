@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { SignalRequest, SignalResult } from '../../app/recordSignal.ts';
-import { SIGNAL_CHANNELS, SIGNAL_KINDS } from '../../config/schema.ts';
+import { SIGNAL_CHANNELS, SIGNAL_KINDS } from '../../domain/settings.ts';
 import { describeZodIssues, jsonErrorMap } from '../../config/zodIssues.ts';
 import type { Clock } from '../../domain/clock.ts';
 import { sendJson } from './httpIo.ts';
-import { readAuthenticatedJson } from './leadsRoute.ts';
+import { readAuthenticatedJson } from './authenticatedJson.ts';
 
 const key = z.string().trim().min(1, 'must not be empty').max(500, 'at most 500 characters');
 
@@ -24,7 +24,7 @@ export const signalPayloadSchema = z
   .strict();
 
 /** POST /signals: same authentication as /leads; 404 for an unknown lead; idempotent with `id`. */
-export function createSignalsRoute(deps: { webhookSecret: string; clock: Clock; recordSignal: (request: SignalRequest) => SignalResult }) {
+export function createSignalsRoute(deps: { webhookSecret: string; clock: Clock; recordSignal: (request: SignalRequest) => Promise<SignalResult> }) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const request = await readAuthenticatedJson(req, res, deps, 'invalid_signal');
     if (!request) return;
@@ -34,7 +34,7 @@ export function createSignalsRoute(deps: { webhookSecret: string; clock: Clock; 
       return;
     }
     const { at, ...rest } = parsed.data;
-    const result = deps.recordSignal({ ...rest, ...(at ? { at: Date.parse(at) } : {}) });
+    const result = await deps.recordSignal({ ...rest, ...(at ? { at: Date.parse(at) } : {}) });
     switch (result.status) {
       case 'not_found':
         sendJson(res, 404, { error: 'lead_not_found', message: 'no lead matches the given email, linkedin_url, external_id or ref' });

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { LEAD_EVENT_NAMES, OFFER_OUTCOMES, type LeadEvent, type LeadEventName, type OfferOutcome } from '../../app/leadEvents.ts';
 import { LEAD_SOURCES, type LeadSource } from '../../domain/lead.ts';
-import type { WaitingState } from '../sqlite/sqliteLeadStore.ts';
+import type { WaitingState } from '../../app/ports.ts';
 
 /** How POST /leads answered a lead: 202, 200 duplicate, 400 (JSON that is not a valid lead), 409 (Idempotency-Key reused). */
 export const INTAKE_STATUSES = ['accepted', 'duplicate', 'invalid', 'conflict'] as const;
@@ -9,10 +9,10 @@ export type IntakeStatus = (typeof INTAKE_STATUSES)[number];
 
 /** What the gauges read from the database when Prometheus scrapes (never on the hot path). */
 export interface MetricsReaders {
-  outboxBacklog: () => { pending: number; oldestAgeSeconds: number | null };
-  waitingLeads: () => Record<WaitingState, number>;
+  outboxBacklog: () => Promise<{ pending: number; oldestAgeSeconds: number | null }>;
+  waitingLeads: () => Promise<Record<WaitingState, number>>;
   /** Webhook receivers whose deliveries failed and wait for a retry (the same list /healthz shows). */
-  failingWebhooks: () => { url: string; pending: number; since: number }[];
+  failingWebhooks: () => Promise<{ url: string; pending: number; since: number }[]>;
   now: () => number;
 }
 
@@ -88,15 +88,21 @@ export function createMetrics(registry: Registry, readers: MetricsReaders, info:
     registers,
   });
 
-  /** What the gauges show, read from the database once per scrape (several gauges share each query). */
-  const readState = () => ({
-    backlog: readers.outboxBacklog(),
-    waiting: readers.waitingLeads(),
-    failing: failingByHost(readers.failingWebhooks()),
+  /** What the gauges show, read from the store once per scrape (several gauges share each query), before the gauges collect. */
+  const readState = async () => ({
+    backlog: await readers.outboxBacklog(),
+    waiting: await readers.waitingLeads(),
+    failing: failingByHost(await readers.failingWebhooks()),
     now: readers.now(),
   });
-  let scraped: ReturnType<typeof readState> | undefined;
-  const state = () => (scraped ??= readState());
+  /** The last scrape's reading (before the first: nothing pending, nothing waiting). */
+  let scraped: Awaited<ReturnType<typeof readState>> = {
+    backlog: { pending: 0, oldestAgeSeconds: null },
+    waiting: { received: 0, offered: 0, queued: 0, escalated: 0 },
+    failing: new Map(),
+    now: 0,
+  };
+  const state = () => scraped;
 
   new Gauge({
     name: 'leadrelay_outbox_pending',
@@ -205,12 +211,8 @@ export function createMetrics(registry: Registry, readers: MetricsReaders, info:
 
     /** The text format Prometheus scrapes, and its content type; the gauges' queries run once per call. */
     async render(): Promise<{ contentType: string; body: string }> {
-      scraped = readState();
-      try {
-        return { contentType: registry.contentType, body: await registry.metrics() };
-      } finally {
-        scraped = undefined;
-      }
+      scraped = await readState();
+      return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };
 }

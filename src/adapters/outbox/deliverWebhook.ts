@@ -1,12 +1,7 @@
-import type { OutboxRow } from '../sqlite/sqliteOutboxStore.ts';
+import type { OutboxRow } from '../../app/ports.ts';
+import type { Effect } from '../../domain/effects.ts';
 import { signedJsonHeaders } from '../http/webhookSignature.ts';
 import type { DeliveryOutcome } from './outboxWorker.ts';
-
-/** An outbox webhook: where to POST what, and the secret to sign it with (by name, never stored). */
-export interface WebhookPayload {
-  url: string;
-  body: unknown;
-}
 
 /** Reads Retry-After (seconds or an HTTP date) as milliseconds. */
 export function retryAfterMs(value: string | null, now: number): number | undefined {
@@ -22,8 +17,7 @@ export function retryAfterMs(value: string | null, now: number): number | undefi
  * receiver refuses it, give up.
  */
 export function createWebhookDeliverer(options: { secret: (url: string) => string; now: () => number; timeoutMs?: number }) {
-  return async (row: OutboxRow): Promise<DeliveryOutcome> => {
-    const { url, body } = row.payload as WebhookPayload;
+  return async (row: OutboxRow, { url, body }: Extract<Effect, { type: 'webhook' }>): Promise<DeliveryOutcome> => {
     const text = JSON.stringify(body);
     let response: Response;
     try {

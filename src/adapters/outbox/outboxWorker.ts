@@ -1,8 +1,9 @@
+import type { EventBus } from '../../app/events.ts';
+import { PRIORITY, type OutboxRow, type Priority, type Store, type Tx } from '../../app/ports.ts';
 import type { Clock } from '../../domain/clock.ts';
+import { effectLabel } from '../../domain/effects.ts';
 import { deliveryTicket } from './deliveryTicket.ts';
 import type { Logger } from '../logger.ts';
-import type { DeferredWrites } from '../sqlite/deferredWrites.ts';
-import { PRIORITY, type OutboxKind, type OutboxRow, type SqliteOutboxStore } from '../sqlite/sqliteOutboxStore.ts';
 
 /**
  * What one delivery attempt did. `commit` records what it learned (a card's ts, a use of a
@@ -14,38 +15,35 @@ export type DeliveryOutcome = (
   | { ok: false; deferMs: number }
   | { ok: false; retryable: true; error: string; retryAfterMs?: number }
   | { ok: false; retryable: false; error: string }
-) & { commit?: () => void };
+) & { commit?: (tx: Tx) => Promise<void> };
 
-/** Performs one outbox effect. Must not throw for expected failures: it says whether a retry can help. */
+/** Performs one outbox row's effect. Must not throw for expected failures: it says whether a retry can help. */
 export type Deliverer = (row: OutboxRow) => Promise<DeliveryOutcome>;
 
 /** What became of one attempt, as recorded: delivered, postponed by pacing, to be retried, or given up on. */
 export type Settlement = { result: 'done' } | { result: 'deferred' } | { result: 'retry'; error: string } | { result: 'failed'; error: string };
 
 export interface OutboxWorkerOptions {
-  outbox: SqliteOutboxStore;
-  deliverers: Record<OutboxKind, Deliverer>;
+  /** The unit of work records outcomes (`soon`: they ride along with the next commit); the queue hands out due rows. */
+  store: Pick<Store, 'uow' | 'outboxQueue'>;
+  deliver: Deliverer;
   clock: Clock;
   logger: Logger;
+  /** Where the worker tells that it gave up on an effect (`deliveryFailed`): the use cases record it and act on it. */
+  events?: EventBus;
+  /** This instance's name, for the rows it claims (several instances on PostgreSQL); default `local`. */
+  instance?: string;
   /**
    * Whether this instance may deliver now (it holds the instance lease); checked before every chunk,
    * so that an instance that lost the lease stops before another one starts. Default: always.
    */
   mayDeliver?: () => boolean;
-  /** Called (outside any transaction) when an effect is given up on, so it can be recorded and escalated. */
-  onFailed?: (row: OutboxRow, error: string) => void;
   /** Told (after commit) what became of every attempt: for the metrics. */
   onSettled?: (row: OutboxRow, settlement: Settlement) => void;
   /** Effects of different leads delivered at once. */
   concurrency?: number;
   /** A retryable effect is given up on this long after it was created. */
   giveUpAfterMs?: number;
-  /**
-   * Where delivery outcomes are recorded: by default each chunk's in its own transaction at once;
-   * with deferred writes, in the next commit that happens anyway (see createDeferredWrites). Until
-   * then the rows stay pending (a lead's next effect waits) and are not delivered again.
-   */
-  deferred?: DeferredWrites;
 }
 
 /** 1 s, 2 s, 4 s … capped at 5 minutes. */
@@ -60,7 +58,9 @@ export function backoffMs(failures: number): number {
  * what tests call with a fake clock; `start()` runs it on wake-ups and timers in production.
  */
 export function createOutboxWorker(options: OutboxWorkerOptions) {
-  const { outbox, deliverers, clock, logger } = options;
+  const { store, deliver, clock, logger } = options;
+  const { uow, outboxQueue } = store;
+  const instance = options.instance ?? 'local';
   const concurrency = options.concurrency ?? 8;
   const giveUpAfterMs = options.giveUpAfterMs ?? 24 * 60 * 60_000;
   const inFlight = new Set<number>();
@@ -71,46 +71,53 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   let stopping = false;
+  let wakeScheduled = false;
+
+  /** How a row is named in the log: its id, lead and effect type (never its payload). */
+  const described = (row: OutboxRow) => ({ outbox: row.id, lead: row.leadId === null ? undefined : `L-${row.leadId}`, method: effectLabel(row.effect) });
 
   /** Records a delivery's outcome (inside the caller's transaction). */
-  const settle = (row: OutboxRow, outcome: DeliveryOutcome, now: number): Settlement => {
-    outcome.commit?.();
+  const settle = async (tx: Tx, row: OutboxRow, outcome: DeliveryOutcome, now: number): Promise<Settlement> => {
+    await outcome.commit?.(tx);
     if (outcome.ok) {
       // An update that a newer change joined during its delivery stays pending and goes again.
-      outbox.markDone(row, outcome.result, now);
+      await tx.outbox.markDone(row, outcome.result, now);
       return { result: 'done' };
     }
     if ('deferMs' in outcome) {
-      outbox.defer(row.id, now + outcome.deferMs);
+      await tx.outbox.defer(row.id, now + outcome.deferMs);
       return { result: 'deferred' };
     }
     const failures = row.attempts + 1;
-    if (outcome.retryable && now - row.created_at < giveUpAfterMs) {
+    if (outcome.retryable && now - row.createdAt < giveUpAfterMs) {
       const wait = Math.max(outcome.retryAfterMs ?? 0, backoffMs(failures));
-      outbox.markRetry(row.id, outcome.error, now + wait);
-      logger.warn({ outbox: row.id, lead: row.lead_id === null ? undefined : `L-${row.lead_id}`, method: row.method, error: outcome.error, retryInMs: wait }, 'delivery failed, will retry');
+      await tx.outbox.markRetry(row.id, outcome.error, now + wait);
+      logger.warn({ ...described(row), error: outcome.error, retryInMs: wait }, 'delivery failed, will retry');
       return { result: 'retry', error: outcome.error };
     }
-    outbox.markFailed(row.id, outcome.error, now);
-    logger.error({ outbox: row.id, lead: row.lead_id === null ? undefined : `L-${row.lead_id}`, method: row.method, error: outcome.error }, 'delivery given up');
+    await tx.outbox.markFailed(row.id, outcome.error, now);
+    logger.error({ ...described(row), error: outcome.error }, 'delivery given up');
     return { result: 'failed', error: outcome.error };
   };
 
   const attemptDelivery = async (row: OutboxRow): Promise<DeliveryOutcome> => {
     try {
-      return await deliveryTicket.run(row.id, () => deliverers[row.kind](row));
+      return await deliveryTicket.run(row.id, () => deliver(row));
     } catch (error) {
       return { ok: false, retryable: true, error: (error as Error).message };
     }
   };
 
-  /** Tells what became of each row, once its outcome is committed. */
-  const reportSettled = (rows: OutboxRow[], settled: Settlement[]) =>
+  /** Tells what became of each row, once its outcome is committed; resolves once what a failure causes (the next rep's offer) is done. */
+  const reportSettled = async (rows: OutboxRow[], settled: Settlement[]) => {
+    const failures: Promise<void>[] = [];
     rows.forEach((row, i) => {
       const settlement = settled[i] as Settlement;
       options.onSettled?.(row, settlement);
-      if (settlement.result === 'failed') options.onFailed?.(row, settlement.error);
+      if (settlement.result === 'failed' && options.events) failures.push(options.events.publish({ type: 'deliveryFailed', leadId: row.leadId, effect: row.effect, error: settlement.error }));
     });
+    await Promise.all(failures);
+  };
 
   /** Outcomes waiting for a deferred commit. */
   const recording = new Set<Promise<unknown>>();
@@ -124,19 +131,18 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     try {
       const outcomes = await Promise.all(rows.map(attemptDelivery));
       const now = clock.now();
-      const record = () => rows.map((row, i) => settle(row, outcomes[i] as DeliveryOutcome, now));
-      if (!options.deferred) {
-        const settled = outbox.inTransaction(record);
-        release();
-        reportSettled(rows, settled);
-        return;
-      }
-      const recorded: Promise<void> = options.deferred
-        .add(record)
+      // Recorded with the next commit that happens anyway (an arriving lead's), or on their own soon
+      // after: until then the rows stay pending (a lead's next effect waits) and are not delivered again.
+      const recorded: Promise<void> = uow
+        .soon(async (tx) => {
+          const settled: Settlement[] = [];
+          for (const [i, row] of rows.entries()) settled.push(await settle(tx, row, outcomes[i] as DeliveryOutcome, now));
+          return settled;
+        })
         .then(
           (settled) => {
             release();
-            reportSettled(rows, settled);
+            return reportSettled(rows, settled);
           },
           (error: unknown) => {
             // Not recorded: the rows stay pending and are looked up before being sent again.
@@ -155,6 +161,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       throw error;
     }
   };
+
+  /** Due rows, claimed for this instance (a lease of a minute: far longer than a delivery takes). */
+  const claim = (limit: number, maxPriority: Priority = PRIORITY.background) => outboxQueue.claimDue({ now: clock.now(), limit, maxPriority, instance, leaseMs: 60_000 });
 
   /** Resolves at the next wake() (new effects committed). */
   let woken: { promise: Promise<void>; resolve: () => void } | undefined;
@@ -177,7 +186,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       // Held (a burst of expiries is being processed): only what a person is waiting for goes (the
       // answer to a click); the rest waits until the burst is done.
       if (held !== undefined) {
-        const waiting = outbox.due(clock.now(), concurrency, PRIORITY.waiting).filter((row) => !inFlight.has(row.id));
+        const waiting = (await claim(concurrency, PRIORITY.waiting)).filter((row) => !inFlight.has(row.id));
         if (waiting.length === 0) {
           await Promise.race([held, nextWake()]);
           continue;
@@ -191,11 +200,11 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       // waiting, record them first. Without this, fast outcomes (a pacing deferral takes no I/O)
       // piled up by the thousand and every query read them all again.
       if (inFlight.size >= concurrency * 4 && recording.size > 0) {
-        options.deferred?.flush();
+        await uow.flush();
         await Promise.all(recording);
         continue;
       }
-      const rows = outbox.due(clock.now(), concurrency * 4 + inFlight.size).filter((row) => !inFlight.has(row.id));
+      const rows = (await claim(concurrency * 4 + inFlight.size)).filter((row) => !inFlight.has(row.id));
       if (rows.length === 0) return delivered;
       for (let i = 0; i < rows.length && !stopping; i += concurrency) {
         const chunk = rows.slice(i, i + concurrency);
@@ -219,7 +228,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
         // Called directly (no timers running, as tests with a fake clock do): what was delivered is
         // recorded before returning, and the leads' effects it unblocked are delivered too.
         if (!running && recording.size > 0) {
-          options.deferred?.flush();
+          await uow.flush();
           await Promise.all(recording);
           again = true;
         }
@@ -238,18 +247,25 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   function schedule() {
     if (!running) return;
     if (timer) clearTimeout(timer);
-    const next = outbox.nextDueAt();
-    const wait = next === null ? 1000 : Math.min(1000, Math.max(0, next - clock.now()));
-    timer = setTimeout(() => void drain(), wait);
-    timer.unref();
+    void outboxQueue.nextDueAt().then((next) => {
+      if (!running) return;
+      if (timer) clearTimeout(timer);
+      const wait = next === null ? 1000 : Math.min(1000, Math.max(0, next - clock.now()));
+      timer = setTimeout(() => void drain(), wait);
+      timer.unref();
+    });
   }
 
   return {
     drain,
     /** Call after committing new effects. Deferred, so a caller still inside a transaction never has its rows delivered before they commit. */
     wake() {
-      if (!running) return;
+      if (!running || wakeScheduled) return;
+      // One wake-up per turn of the event loop, however many commits asked for it (a batch of 1,000
+      // expiries asks 2,000 times).
+      wakeScheduled = true;
       setImmediate(() => {
+        wakeScheduled = false;
         const wakeUp = woken;
         woken = undefined;
         wakeUp?.resolve();
@@ -282,7 +298,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       stopping = true;
       if (timer) clearTimeout(timer);
       if (draining) await draining;
-      options.deferred?.flush();
+      await uow.flush();
       await Promise.all(recording);
     },
   };

@@ -1,77 +1,77 @@
-import type { Config } from '../../config/schema.ts';
+import type { ReadTx, UnitOfWork } from '../../app/ports.ts';
 import { leadRef } from '../../domain/lead.ts';
 import { whereaboutsOf } from '../../domain/offers/whereabouts.ts';
-import type { Db } from '../sqlite/openDatabase.ts';
-import type { SqliteLeadStore } from '../sqlite/sqliteLeadStore.ts';
-import type { SqliteOfferStore } from '../sqlite/sqliteOfferStore.ts';
+import type { Settings } from '../../domain/settings.ts';
 import type { EscalationModel } from './renderEscalation.ts';
-import type { OfferCardModel, SignalModel } from './renderOfferCard.ts';
+import { MAX_CARD_SIGNALS, type OfferCardModel } from './renderOfferCard.ts';
+
+/** Signals read for a card: more than it shows, so it can say "and N more". */
+const CARD_SIGNALS_READ = Math.max(20, MAX_CARD_SIGNALS);
 
 /**
- * Builds the renderers' models from the database: the one place that knows how stored state becomes
- * what a card shows. Read-only.
+ * Builds the renderers' models from the store's repositories: the one place that knows how stored
+ * state becomes what a card shows. Read-only, each model one consistent read.
  */
-export function createCardModels(deps: { db: Db; leads: SqliteLeadStore; offers: SqliteOfferStore; config: () => Config }) {
-  const { leads, offers } = deps;
-  const signalsOf = deps.db.prepare('SELECT channel, kind, at FROM signals WHERE lead_id = ? ORDER BY at DESC LIMIT 20');
-  const recentPositiveReply = deps.db.prepare(`SELECT 1 FROM signals WHERE lead_id = ? AND kind = 'reply_positive' LIMIT 1`);
+export function createCardModels(deps: { uow: UnitOfWork; settings: () => Settings }) {
+  const { uow } = deps;
+
+  const offerCard = async (tx: ReadTx, offerId: number): Promise<OfferCardModel | null> => {
+    const offer = await tx.offers.get(offerId);
+    const stored = offer ? await tx.leads.get(offer.leadId) : null;
+    if (!offer || !stored) return null;
+    const pending = await tx.offers.pendingOfLead(stored.id);
+    return {
+      ref: leadRef(stored.id),
+      lead: stored.lead,
+      domain: stored.domain,
+      offer: {
+        id: offer.id,
+        version: offer.version,
+        repId: offer.repId,
+        attempt: offer.attempt,
+        state: offer.state,
+        offeredAt: offer.offeredAt,
+        deadlineAt: offer.deadlineAt,
+        resolvedAt: offer.resolvedAt,
+        reason: offer.reason,
+      },
+      why: offer.why ?? '',
+      whereabouts: offer.state === 'pending' ? null : whereaboutsOf(stored, pending?.repId ?? null),
+      signals: await tx.signals.recentOfLead(stored.id, CARD_SIGNALS_READ),
+      urgent: offer.state === 'pending' && (await tx.signals.hasPositiveReply(stored.id)),
+      maxOffers: deps.settings().sla.maxOffers,
+    };
+  };
+
+  const escalation = async (tx: ReadTx, leadId: number): Promise<EscalationModel | null> => {
+    const stored = await tx.leads.get(leadId);
+    const info = await tx.leads.escalation(leadId);
+    if (!stored || !info?.reason) return null;
+    const handled = [...(await tx.leads.history(leadId))].reverse().find((entry) => entry.event === 'assigned' || entry.event === 'claimed');
+    const owner = stored.state === 'claimed' || stored.state === 'done' ? stored.ownerId : null;
+    return {
+      ref: leadRef(leadId),
+      lead: stored.lead,
+      leadId,
+      leadVersion: stored.version,
+      reason: info.reason,
+      offers: (await tx.offers.ofLead(leadId)).map((o) => ({ repId: o.repId, state: o.state, resolvedAt: o.resolvedAt })),
+      teamId: stored.teamId,
+      assignedTo: owner && handled?.event === 'assigned' ? owner : null,
+      assignedBy: owner && handled?.event === 'assigned' ? handled.actor : null,
+      claimedBy: owner && handled?.event !== 'assigned' ? owner : null,
+      pingCount: Math.max(1, info.pings),
+      domain: stored.domain,
+      whereabouts: whereaboutsOf(stored, (await tx.offers.pendingOfLead(leadId))?.repId ?? null),
+    };
+  };
 
   return {
-    offerCard(offerId: number): OfferCardModel | null {
-      const offer = offers.get(offerId);
-      const stored = offer ? leads.getLead(offer.lead_id) : undefined;
-      if (!offer || !stored) return null;
-      const pending = offers.pendingOfLead(stored.id);
-      return {
-        ref: leadRef(stored.id),
-        lead: stored.lead,
-        domain: stored.domain,
-        offer: {
-          id: offer.id,
-          version: offer.version,
-          repId: offer.rep_id,
-          attempt: offer.attempt,
-          state: offer.state,
-          offeredAt: offer.offered_at,
-          deadlineAt: offer.deadline_at,
-          resolvedAt: offer.resolved_at,
-          reason: offer.reason,
-        },
-        why: offer.why ?? '',
-        whereabouts: offer.state === 'pending' ? null : whereaboutsOf(stored, pending?.repId ?? null),
-        signals: signalsOf.all(stored.id) as SignalModel[],
-        urgent: offer.state === 'pending' && recentPositiveReply.get(stored.id) !== undefined,
-        maxOffers: deps.config().sla.max_offers,
-      };
-    },
-
-    escalation(leadId: number): EscalationModel | null {
-      const stored = leads.getLead(leadId);
-      const info = leads.escalation(leadId);
-      if (!stored || !info?.escalation_reason) return null;
-      const handled = [...leads.history(leadId)].reverse().find((entry) => entry.event === 'assigned' || entry.event === 'claimed');
-      const owner = stored.state === 'claimed' || stored.state === 'done' ? stored.owner_id : null;
-      return {
-        ref: leadRef(leadId),
-        lead: stored.lead,
-        leadId,
-        leadVersion: stored.version,
-        reason: info.escalation_reason,
-        offers: offers.ofLead(leadId).map((o) => ({ repId: o.rep_id, state: o.state, resolvedAt: o.resolved_at })),
-        teamId: stored.team_id,
-        assignedTo: owner && handled?.event === 'assigned' ? owner : null,
-        assignedBy: owner && handled?.event === 'assigned' ? handled.actor : null,
-        claimedBy: owner && handled?.event !== 'assigned' ? owner : null,
-        pingCount: Math.max(1, info.escalation_pings),
-        domain: stored.domain,
-        whereabouts: whereaboutsOf(stored, offers.pendingOfLead(leadId)?.repId ?? null),
-      };
-    },
-
-    assigned(leadId: number, by: string) {
-      const stored = leads.getLead(leadId);
-      if (!stored) return null;
-      return { ref: leadRef(leadId), lead: stored.lead, domain: stored.domain, assignedBy: by };
+    offerCard: (offerId: number) => uow.read((tx) => offerCard(tx, offerId)),
+    escalation: (leadId: number) => uow.read((tx) => escalation(tx, leadId)),
+    async assigned(leadId: number, by: string) {
+      const stored = await uow.read((tx) => tx.leads.get(leadId));
+      return stored ? { ref: leadRef(leadId), lead: stored.lead, domain: stored.domain, assignedBy: by } : null;
     },
   };
 }

@@ -1,7 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { stringify } from 'node:querystring';
-import type { OutboxRow } from '../sqlite/sqliteOutboxStore.ts';
 import type { DeliveryOutcome } from '../outbox/outboxWorker.ts';
 import type { SlackPacer } from './slackPacer.ts';
 import { deliveryTicket } from '../outbox/deliveryTicket.ts';
@@ -170,11 +169,3 @@ export function createResponseUrlPoster(options: { timeoutMs?: number; onCall?: 
 export type ResponseUrlPoster = ReturnType<typeof createResponseUrlPoster>;
 
 export type SlackCaller = ReturnType<typeof createSlackCaller>;
-
-/** Performs an outbox row that is a stored Slack Web API call (e.g. a sequence's channel note). */
-export function createSlackDeliverer(call: SlackCaller) {
-  return async (row: OutboxRow): Promise<DeliveryOutcome> => {
-    const outcome = await call(row.method, row.payload as Record<string, unknown>);
-    return outcome.ok ? { ok: true, result: { ts: outcome.result.ts, channel: outcome.result.channel } } : outcome;
-  };
-}

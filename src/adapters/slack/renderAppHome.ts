@@ -4,7 +4,7 @@
  * section functions as `/leads`, `/leads stats` and `/leads team`, so both show a lead the same way.
  * Pure: `now` is a parameter; published with views.publish.
  */
-import type { AppHomeModel, AwayStatus, HomeRepModel } from '../sqlite/sqliteReadModels.ts';
+import type { AppHomeModel, AwayStatus, HomeRepModel } from '../../app/readModels.ts';
 import { dividerBlock, headerBlock, sectionBlock, buttonElement, type Block } from './renderBlocks.ts';
 import { openLeadsBlocks, pendingOffersBlocks } from './renderMyLeads.ts';
 import { statsLines } from './renderStats.ts';

@@ -1,6 +1,6 @@
 import { formatTrace, type RoutingTrace } from '../../domain/routing/index.ts';
 import { signalWords, type SignalModel } from './renderOfferCard.ts';
-import type { HistoryEntry, StoredLead } from '../sqlite/sqliteLeadStore.ts';
+import type { HistoryEntry, StoredLead } from '../../app/ports.ts';
 import { leadRef } from '../../domain/lead.ts';
 import { dividerBlock, headerBlock, sectionBlock, type SlackMessage } from './renderBlocks.ts';
 import { leadDisplayName, leadSummary, renderLeadSection } from './renderLeadSection.ts';
@@ -54,8 +54,8 @@ export function renderLeadDetails(
   const { lead } = stored;
   const ref = leadRef(stored.id);
   const facts = [
-    `*State:* ${STATE_LABELS[stored.state]}${stored.owner_id ? ` — owner ${mention(stored.owner_id)}` : ''}`,
-    `*Received:* ${slackDate(stored.received_at)}`,
+    `*State:* ${STATE_LABELS[stored.state]}${stored.ownerId ? ` — owner ${mention(stored.ownerId)}` : ''}`,
+    `*Received:* ${slackDate(stored.receivedAt)}`,
   ];
   return {
     text: `${ref}: ${leadSummary(lead, stored.domain)} — ${STATE_LABELS[stored.state]}`,

@@ -3,8 +3,8 @@
  * each with Done. The two sections are also the App Home's, so a lead looks the same in both. Pure:
  * `now` is a parameter.
  */
-import { formatDuration } from '../../config/duration.ts';
-import type { MyLeadsModel, OpenLeadItem, PendingOfferItem } from '../sqlite/sqliteReadModels.ts';
+import { formatDuration } from '../../domain/duration.ts';
+import type { MyLeadsModel, OpenLeadItem, PendingOfferItem } from '../../app/readModels.ts';
 import { leadButtonValue, offerButtonValue } from './cardValues.ts';
 import { actionsBlock, BLOCK_LIMITS, buttonElement, contextBlock, dividerBlock, headerBlock, sectionBlock, type Block, type SlackMessage } from './renderBlocks.ts';
 import { leadSummary, sourceName } from './renderLeadSection.ts';

@@ -4,8 +4,8 @@
  * so the outbox can re-render and chat.update the same message after every change. Pure.
  */
 import type { Lead } from '../../domain/lead.ts';
-import type { SignalChannel } from '../../config/schema.ts';
-import { formatDuration } from '../../config/duration.ts';
+import type { SignalChannel } from '../../domain/settings.ts';
+import { formatDuration } from '../../domain/duration.ts';
 import { offerButtonValue, passReasonValue } from './cardValues.ts';
 import { actionsBlock, buttonElement, staticSelectElement, contextBlock, dividerBlock, headerBlock, sectionBlock, type Block, type SlackMessage } from './renderBlocks.ts';
 import { leadDisplayName, leadSummary, renderLeadSection } from './renderLeadSection.ts';
@@ -54,7 +54,7 @@ export interface OfferCardModel {
   /** The lead's signals, any order; the card shows the 5 newest. */
   signals: SignalModel[];
   urgent: boolean;
-  /** `sla.max_offers`, for "offer 2 of 3". */
+  /** `sla.maxOffers`, for "offer 2 of 3". */
   maxOffers: number;
 }
 

@@ -1,5 +1,5 @@
-/** The reminder posted in an offer card's thread at `sla.remind_at`. Pure. */
-import { formatDuration } from '../../config/duration.ts';
+/** The reminder posted in an offer card's thread at `sla.remindAt`. Pure. */
+import { formatDuration } from '../../domain/duration.ts';
 import type { SlackText } from './renderBlocks.ts';
 import { offerOutcomePhrase, type OfferCardModel } from './renderOfferCard.ts';
 import { slackDate } from './slackFormat.ts';

@@ -3,8 +3,8 @@
  * (claimed, passed, expired) with the median time to claim; then the totals. The App Home shows the
  * reader's own lines. Pure: `now` is a parameter.
  */
-import { formatDuration } from '../../config/duration.ts';
-import type { RepStats, StatsModel, WindowStats } from '../sqlite/sqliteReadModels.ts';
+import { formatDuration } from '../../domain/duration.ts';
+import type { RepStats, StatsModel, WindowStats } from '../../app/readModels.ts';
 import { contextBlock, dividerBlock, headerBlock, sectionBlock, type Block, type SlackMessage } from './renderBlocks.ts';
 import { listBlocks, MESSAGE_MAX_BLOCKS } from './renderMyLeads.ts';
 import { repName } from './renderTeamBoard.ts';

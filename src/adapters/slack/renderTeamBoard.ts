@@ -3,8 +3,8 @@
  * (`Alice — 3/10 open · 1 offer pending · away until …`). The same blocks end the App Home of a
  * manager. Pure: `now` is a parameter.
  */
-import { formatDuration } from '../../config/duration.ts';
-import type { EscalatedLeadItem, QueuedLeadItem, RepLoad, TeamBoardModel, TeamLoad } from '../sqlite/sqliteReadModels.ts';
+import { formatDuration } from '../../domain/duration.ts';
+import type { EscalatedLeadItem, QueuedLeadItem, RepLoad, TeamBoardModel, TeamLoad } from '../../app/readModels.ts';
 import { contextBlock, dividerBlock, headerBlock, type Block, type SlackMessage } from './renderBlocks.ts';
 import { countWords, leadLine, listBlocks, MESSAGE_MAX_BLOCKS, moreLine } from './renderMyLeads.ts';
 import { escapeClip, mention, slackDate } from './slackFormat.ts';

@@ -11,11 +11,13 @@ export interface BucketRule {
   burst: number;
 }
 
+/**
+ * The calls the outbox makes that Slack limits tightly (ephemeral answers and App Home publishes go
+ * through Bolt's own client, not through the paced caller).
+ */
 export const SLACK_PACING: Record<string, { rule: BucketRule; perChannel: boolean }> = {
   'chat.postMessage': { rule: { ratePerSecond: 1, burst: 3 }, perChannel: true },
-  'chat.postEphemeral': { rule: { ratePerSecond: 1, burst: 3 }, perChannel: true },
   'chat.update': { rule: { ratePerSecond: 50 / 60, burst: 20 }, perChannel: false },
-  'views.publish': { rule: { ratePerSecond: 100 / 60, burst: 20 }, perChannel: false },
 };
 
 export function createSlackPacer(rules: Record<string, { rule: BucketRule; perChannel: boolean }> = SLACK_PACING) {

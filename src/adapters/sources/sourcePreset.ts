@@ -53,6 +53,3 @@ export interface SourcePreset {
    */
   accepts?: { expression: string; otherwise: string };
 }
-
-/** Lead paths the preset sets besides the lead's fields; `external_id` is the provider's submission id. */
-export const SUBMISSION_ID_PATH = 'external_id';

@@ -23,7 +23,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    // Savepoints (one per lead in a group commit or a batch of expiries) keep a copy of each page they
+    // Savepoints (one per command of a batch of expiries, one per new lead's routing) keep a copy of each page they
     // change until they end: in memory, not written to a temporary file on every first change of a page.
     db.pragma('temp_store = MEMORY');
     db.pragma('foreign_keys = ON');

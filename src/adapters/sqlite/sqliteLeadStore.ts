@@ -1,104 +1,39 @@
-import type { Db } from './openDatabase.ts';
+import type { HistoryEntry, IdempotencyRepository, LeadMatch, LeadRepository, LeadStatus, StoredLead, WaitingState } from '../../app/ports.ts';
 import type { EnrichmentTrace } from '../../domain/enrichment.ts';
-import type { Lead, LeadState } from '../../domain/lead.ts';
+import type { Lead } from '../../domain/lead.ts';
+import type { Db } from './openDatabase.ts';
 
-export interface NewLeadRow {
-  lead: Lead;
-  externalId: string | null;
-  emailKey: string | null;
-  linkedinKey: string | null;
-  domain: string | null;
-  receivedAt: number;
+const LEAD_COLUMNS = `id, state, owner_id AS ownerId, team_id AS teamId, sequence_id AS sequenceId, routed_by AS routedBy, domain, version,
+  payload, enrichment, received_at AS receivedAt, updated_at AS updatedAt, first_offered_at AS firstOfferedAt, claimed_at AS claimedAt,
+  first_owned_at AS firstOwnedAt, done_at AS doneAt`;
+
+type LeadRow = Omit<StoredLead, 'lead' | 'enrichment'> & { payload: string; enrichment: string | null };
+
+/** A lead row as the port's StoredLead. */
+function storedLead(row: LeadRow): StoredLead {
+  const { payload, enrichment, ...rest } = row;
+  return { ...rest, lead: JSON.parse(payload) as Lead, enrichment: enrichment === null ? null : (JSON.parse(enrichment) as EnrichmentTrace) };
 }
 
-export interface LeadMatch {
-  id: number;
-  state: LeadState;
-  owner_id: string | null;
-}
-
-export interface StoredLead {
-  id: number;
-  state: LeadState;
-  owner_id: string | null;
-  team_id: string | null;
-  sequence_id: string | null;
-  routed_by: string | null;
-  domain: string | null;
-  /** Fencing token: bumped by every state change; a change is made only against the version it read. */
-  version: number;
-  /** The lead as routed: as received, plus what enrichment filled in. */
-  lead: Lead;
-  /** What enrichment filled and from where; null when the lead was not enriched. */
-  enrichment: EnrichmentTrace | null;
-  received_at: number;
-  updated_at: number;
-  first_offered_at: number | null;
-  /** When the current owner got the lead (reset by a reassignment). */
-  claimed_at: number | null;
-  /** When the lead first got an owner: kept through reassignments. */
-  first_owned_at: number | null;
-  done_at: number | null;
-}
-
-/** The states of a lead that has no owner yet and is not handed to a sequence. */
-export type WaitingState = 'received' | 'offered' | 'queued' | 'escalated';
-
-export interface RoutingTransition {
-  id: number;
-  /** The version the change was decided on. */
-  version: number;
-  state: 'offered' | 'queued' | 'in_sequence';
-  teamId: string | null;
-  sequenceId: string | null;
-  routedBy: string | null;
-  trace: unknown;
-  now: number;
-}
-
-export interface HistoryEntry {
-  at: number;
-  actor: string;
-  event: string;
-  detail: Record<string, unknown> | null;
-}
-
-export interface EscalationInfo {
-  escalation_reason: 'max_offers' | 'queued' | null;
-  escalated_at: number | null;
-  escalation_pings: number;
-  escalation_channel: string | null;
-  escalation_ts: string | null;
-}
-
-export interface IdempotencyRecord {
-  lead_id: number;
-  request_hash: string;
-}
-
-/** Repository of leads, their history and the keys they are matched by. Callers own the transaction. */
-export function sqliteLeadStore(db: Db) {
+/** The leads table, its history and the keys leads are matched by (LeadRepository). Runs inside the unit of work's transaction. */
+export function sqliteLeadStore(db: Db): LeadRepository {
   const statements = {
     insertLead: db.prepare(`INSERT INTO leads
       (external_id, source, email_key, linkedin_key, domain, payload, state, received_at, updated_at)
       VALUES (@externalId, @source, @emailKey, @linkedinKey, @domain, @payload, 'received', @receivedAt, @receivedAt)`),
-    byExternalId: db.prepare('SELECT id, state, owner_id FROM leads WHERE external_id = ?'),
-    openByEmail: db.prepare(`SELECT id, state, owner_id FROM leads
+    byExternalId: db.prepare('SELECT id, state, owner_id AS ownerId FROM leads WHERE external_id = ?'),
+    openByEmail: db.prepare(`SELECT id, state, owner_id AS ownerId FROM leads
       WHERE email_key = ? AND received_at >= ? AND state != 'done' ORDER BY id DESC LIMIT 1`),
-    openByLinkedIn: db.prepare(`SELECT id, state, owner_id FROM leads
+    openByLinkedIn: db.prepare(`SELECT id, state, owner_id AS ownerId FROM leads
       WHERE linkedin_key = ? AND received_at >= ? AND state != 'done' ORDER BY id DESC LIMIT 1`),
     latestByEmail: db.prepare('SELECT id FROM leads WHERE email_key = ? ORDER BY id DESC LIMIT 1'),
     latestByLinkedIn: db.prepare('SELECT id FROM leads WHERE linkedin_key = ? ORDER BY id DESC LIMIT 1'),
-    idempotencyKey: db.prepare('SELECT lead_id, request_hash FROM idempotency_keys WHERE key = ? AND scope = ?'),
-    insertIdempotencyKey: db.prepare(`INSERT INTO idempotency_keys (key, scope, request_hash, lead_id, created_at)
-      VALUES (?, ?, ?, ?, ?)`),
     appendHistory: db.prepare('INSERT INTO lead_history (lead_id, at, actor, event, detail) VALUES (?, ?, ?, ?, ?)'),
-    leadById: db.prepare(`SELECT id, state, owner_id, team_id, sequence_id, routed_by, domain, version, payload, enrichment,
-      received_at, updated_at, first_offered_at, claimed_at, first_owned_at, done_at FROM leads WHERE id = ?`),
+    leadById: db.prepare(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id = ?`),
     trace: db.prepare('SELECT trace FROM leads WHERE id = ?'),
     recordEnrichment: db.prepare(`UPDATE leads SET payload = @payload, domain = @domain, enrichment = @enrichment
       WHERE id = @id AND version = @version AND state = 'received'`),
-    stateById: db.prepare('SELECT id, state, version, owner_id, received_at FROM leads WHERE id = ?'),
+    stateById: db.prepare('SELECT id, state, version, owner_id AS ownerId, received_at AS receivedAt FROM leads WHERE id = ?'),
     setState: db.prepare(`UPDATE leads SET state = @state, owner_id = @ownerId, version = version + 1, updated_at = @now,
       claimed_at = CASE WHEN @state = 'claimed' THEN @now ELSE claimed_at END,
       first_owned_at = CASE WHEN @state = 'claimed' THEN coalesce(first_owned_at, @now) ELSE first_owned_at END,
@@ -112,7 +47,8 @@ export function sqliteLeadStore(db: Db) {
     endEscalation: db.prepare('UPDATE leads SET escalation_next_ping_at = NULL WHERE id = ?'),
     escalationsDue: db.prepare(`SELECT id FROM leads WHERE escalation_next_ping_at <= ? AND state IN ('escalated', 'queued') ORDER BY escalation_next_ping_at LIMIT ?`),
     reping: db.prepare('UPDATE leads SET escalation_pings = escalation_pings + 1, escalation_next_ping_at = ? WHERE id = ?'),
-    escalationInfo: db.prepare('SELECT escalation_reason, escalated_at, escalation_pings, escalation_channel, escalation_ts FROM leads WHERE id = ?'),
+    escalationInfo: db.prepare(`SELECT escalation_reason AS reason, escalated_at AS escalatedAt, escalation_pings AS pings,
+      escalation_channel AS channel, escalation_ts AS ts FROM leads WHERE id = ?`),
     setEscalationMessage: db.prepare('UPDATE leads SET escalation_channel = ?, escalation_ts = ? WHERE id = ?'),
     idsInState: db.prepare('SELECT id FROM leads WHERE state = ? AND id > ? ORDER BY id LIMIT ?'),
     countInState: db.prepare('SELECT count(*) AS n FROM leads WHERE state = ?'),
@@ -125,7 +61,7 @@ export function sqliteLeadStore(db: Db) {
   };
 
   return {
-    insertLead(row: NewLeadRow): number {
+    async insert(row) {
       const result = statements.insertLead.run({
         externalId: row.externalId,
         source: row.lead.source,
@@ -138,141 +74,117 @@ export function sqliteLeadStore(db: Db) {
       return Number(result.lastInsertRowid);
     },
 
-    findByExternalId(externalId: string): LeadMatch | undefined {
-      return statements.byExternalId.get(externalId) as LeadMatch | undefined;
+    async get(id) {
+      const row = statements.leadById.get(id) as LeadRow | undefined;
+      return row ? storedLead(row) : null;
     },
 
-    /** The newest lead that is not done, received since `since`, with the same e-mail or LinkedIn key. */
-    findOpenByKeys(emailKey: string | null, linkedinKey: string | null, since: number): (LeadMatch & { via: 'email' | 'linkedin_url' }) | undefined {
-      const byEmail = emailKey ? (statements.openByEmail.get(emailKey, since) as LeadMatch | undefined) : undefined;
-      if (byEmail) return { ...byEmail, via: 'email' };
-      const byLinkedIn = linkedinKey ? (statements.openByLinkedIn.get(linkedinKey, since) as LeadMatch | undefined) : undefined;
-      return byLinkedIn ? { ...byLinkedIn, via: 'linkedin_url' } : undefined;
+    async getState(id) {
+      return (statements.stateById.get(id) as LeadStatus | undefined) ?? null;
     },
 
-    /** The newest lead (open or not) with this normalized e-mail or LinkedIn key: what a signal is about. */
-    findLatestByKey(key: { emailKey: string } | { linkedinKey: string }): number | null {
-      const row = 'emailKey' in key ? statements.latestByEmail.get(key.emailKey) : statements.latestByLinkedIn.get(key.linkedinKey);
-      return (row as { id: number } | undefined)?.id ?? null;
-    },
-
-    findIdempotencyKey(key: string, scope: 'leads' | 'signals'): IdempotencyRecord | undefined {
-      return statements.idempotencyKey.get(key, scope) as IdempotencyRecord | undefined;
-    },
-
-    recordIdempotencyKey(key: string, scope: 'leads' | 'signals', requestHash: string, leadId: number, at: number): void {
-      statements.insertIdempotencyKey.run(key, scope, requestHash, leadId, at);
-    },
-
-    getLead(id: number): StoredLead | undefined {
-      const row = statements.leadById.get(id) as (Omit<StoredLead, 'lead' | 'enrichment'> & { payload: string; enrichment: string | null }) | undefined;
-      if (!row) return undefined;
-      const { payload, enrichment, ...rest } = row;
-      return { ...rest, lead: JSON.parse(payload) as Lead, enrichment: enrichment === null ? null : (JSON.parse(enrichment) as EnrichmentTrace) };
-    },
-
-    /**
-     * Stores a `received` lead as enrichment left it (its company fields filled in, its domain) and
-     * what enrichment did, compare-and-set on the version it was read at; false when it changed.
-     * Not a state change: the version stays.
-     */
-    recordEnrichment(change: { id: number; version: number; lead: Lead; domain: string | null; trace: EnrichmentTrace }): boolean {
-      return (
-        statements.recordEnrichment.run({
-          id: change.id,
-          version: change.version,
-          payload: JSON.stringify(change.lead),
-          domain: change.domain,
-          enrichment: JSON.stringify(change.trace),
-        }).changes === 1
-      );
-    },
-
-    /** Where a lead is (state, version, owner) and when it arrived, without reading its payload: what a command on it decides on. */
-    getState(id: number): Pick<StoredLead, 'id' | 'state' | 'version' | 'owner_id' | 'received_at'> | undefined {
-      return statements.stateById.get(id) as Pick<StoredLead, 'id' | 'state' | 'version' | 'owner_id' | 'received_at'> | undefined;
-    },
-
-    /** Compare-and-set on the version: moves the lead to `state` with `ownerId`; false when it changed meanwhile. */
-    setState(change: { id: number; version: number; state: LeadState; ownerId: string | null; now: number }): boolean {
+    async setState(change) {
       return statements.setState.run(change).changes === 1;
     },
 
-    /** Compare-and-set: the lead now waits for a manager; pinged again at `nextPingAt` until assigned. */
-    escalate(change: { id: number; version: number; reason: 'max_offers'; now: number; nextPingAt: number }): boolean {
+    async applyRouting(change) {
+      return statements.transition.run({ ...change, trace: change.trace === undefined ? null : JSON.stringify(change.trace) }).changes === 1;
+    },
+
+    async recordEnrichment(change) {
+      const params = { id: change.id, version: change.version, payload: JSON.stringify(change.lead), domain: change.domain, enrichment: JSON.stringify(change.trace) };
+      return statements.recordEnrichment.run(params).changes === 1;
+    },
+
+    async escalate(change) {
       return statements.escalate.run(change).changes === 1;
     },
 
-    /** A queued lead is escalated too while it stays in state queued. */
-    markQueuedEscalated(id: number, now: number, nextPingAt: number): void {
+    async markQueuedEscalated(id, now, nextPingAt) {
       statements.markQueuedEscalated.run({ id, now, nextPingAt });
     },
 
-    /** Stops re-pinging: the lead has an owner or an offer again. */
-    endEscalation(id: number): void {
+    async endEscalation(id) {
       statements.endEscalation.run(id);
     },
 
-    escalationsDue(now: number, limit: number): number[] {
-      return (statements.escalationsDue.all(now, limit) as { id: number }[]).map((row) => row.id);
+    async escalation(id) {
+      return (statements.escalationInfo.get(id) as Awaited<ReturnType<LeadRepository['escalation']>> | undefined) ?? null;
     },
 
-    recordReping(id: number, nextPingAt: number): void {
-      statements.reping.run(nextPingAt, id);
-    },
-
-    escalation(id: number): EscalationInfo | undefined {
-      return statements.escalationInfo.get(id) as EscalationInfo | undefined;
-    },
-
-    setEscalationMessage(id: number, channel: string, ts: string): void {
+    async setEscalationMessage(id, channel, ts) {
       statements.setEscalationMessage.run(channel, ts, id);
     },
 
-    /** The stored routing trace, as written by the last routing decision. */
-    trace(id: number): unknown {
-      const row = statements.trace.get(id) as { trace: string | null } | undefined;
-      return row?.trace ? (JSON.parse(row.trace) as unknown) : null;
+    async escalationsDue(now, limit) {
+      return (statements.escalationsDue.all(now, limit) as { id: number }[]).map((row) => row.id);
     },
 
-    /** Ids of leads in a state, oldest first; with `afterId`, only those after that lead (to page through them). */
-    idsInState(state: LeadState, limit = 1000, afterId = 0): number[] {
-      return (statements.idsInState.all(state, afterId, limit) as { id: number }[]).map((row) => row.id);
+    async recordReping(id, nextPingAt) {
+      statements.reping.run(nextPingAt, id);
     },
 
-    countInState(state: LeadState): number {
-      return (statements.countInState.get(state) as { n: number }).n;
+    async appendHistory(leadId, at, actor, event, detail) {
+      statements.appendHistory.run(leadId, at, actor, event, detail === undefined ? null : JSON.stringify(detail));
     },
 
-    /** Leads without an owner yet, by state (received, offered, queued, escalated): counted on the state index. */
-    countWaiting(): Record<WaitingState, number> {
-      const counts: Record<WaitingState, number> = { received: 0, offered: 0, queued: 0, escalated: 0 };
-      for (const row of statements.countWaiting.all() as { state: WaitingState; n: number }[]) counts[row.state] = row.n;
-      return counts;
-    },
-
-    /**
-     * Moves a lead to the state a routing decision chose, compare-and-set on its version: false when
-     * the lead changed since it was read (the decision is then void).
-     */
-    applyRouting(change: RoutingTransition): boolean {
-      return (
-        statements.transition.run({ ...change, trace: change.trace === undefined ? null : JSON.stringify(change.trace) }).changes === 1
-      );
-    },
-
-    history(leadId: number): HistoryEntry[] {
+    async history(leadId) {
       return (statements.history.all(leadId) as (Omit<HistoryEntry, 'detail'> & { detail: string | null })[]).map((row) => ({
         ...row,
         detail: row.detail === null ? null : (JSON.parse(row.detail) as Record<string, unknown>),
       }));
     },
 
-    /** Appends to the lead's history; `detail` must not hold PII beyond what the history needs. */
-    appendHistory(leadId: number, at: number, actor: string, event: string, detail?: Record<string, unknown>): void {
-      statements.appendHistory.run(leadId, at, actor, event, detail === undefined ? null : JSON.stringify(detail));
+    async trace(leadId) {
+      const row = statements.trace.get(leadId) as { trace: string | null } | undefined;
+      return row?.trace ? (JSON.parse(row.trace) as unknown) : null;
+    },
+
+    async findByExternalId(externalId) {
+      return (statements.byExternalId.get(externalId) as LeadMatch | undefined) ?? null;
+    },
+
+    async findOpenByKeys(keys, since) {
+      const byEmail = keys.emailKey ? (statements.openByEmail.get(keys.emailKey, since) as LeadMatch | undefined) : undefined;
+      if (byEmail) return { ...byEmail, via: 'email' };
+      const byLinkedIn = keys.linkedinKey ? (statements.openByLinkedIn.get(keys.linkedinKey, since) as LeadMatch | undefined) : undefined;
+      return byLinkedIn ? { ...byLinkedIn, via: 'linkedin_url' } : null;
+    },
+
+    async findLatestByKey(key) {
+      const row = 'emailKey' in key ? statements.latestByEmail.get(key.emailKey) : statements.latestByLinkedIn.get(key.linkedinKey);
+      return (row as { id: number } | undefined)?.id ?? null;
+    },
+
+    // BEGIN IMMEDIATE holds the write lock from the transaction's start: no other writer can come in between.
+    async lockDedupeKeys() {},
+
+    async idsInState(state, limit, afterId = 0) {
+      return (statements.idsInState.all(state, afterId, limit) as { id: number }[]).map((row) => row.id);
+    },
+
+    async countInState(state) {
+      return (statements.countInState.get(state) as { n: number }).n;
+    },
+
+    async countWaiting() {
+      const counts: Record<WaitingState, number> = { received: 0, offered: 0, queued: 0, escalated: 0 };
+      for (const row of statements.countWaiting.all() as { state: WaitingState; n: number }[]) counts[row.state] = row.n;
+      return counts;
     },
   };
 }
 
-export type SqliteLeadStore = ReturnType<typeof sqliteLeadStore>;
+/** Idempotency-Key values of accepted requests (IdempotencyRepository). */
+export function sqliteIdempotencyStore(db: Db): IdempotencyRepository {
+  const find = db.prepare('SELECT lead_id AS leadId, request_hash AS requestHash FROM idempotency_keys WHERE key = ? AND scope = ?');
+  const insert = db.prepare('INSERT INTO idempotency_keys (key, scope, request_hash, lead_id, created_at) VALUES (?, ?, ?, ?, ?)');
+  return {
+    async find(key, scope) {
+      return (find.get(key, scope) as { leadId: number; requestHash: string } | undefined) ?? null;
+    },
+    async record(key, scope, requestHash, leadId, at) {
+      insert.run(key, scope, requestHash, leadId, at);
+    },
+  };
+}

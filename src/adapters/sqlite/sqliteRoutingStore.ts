@@ -1,15 +1,18 @@
-import type { Config } from '../../config/schema.ts';
-import { localDayStart, nextLocalDayStart, type RepRuntime, type RoundRobinState, type RoundRobinUpdate, type RoutingSnapshot } from '../../domain/routing/index.ts';
+import type { RoutingRepository } from '../../app/ports.ts';
+import { localDayStart, nextLocalDayStart, type RepRuntime, type RoundRobinState } from '../../domain/routing/index.ts';
+import type { Rep, Settings } from '../../domain/settings.ts';
 import type { Db } from './openDatabase.ts';
 
-/** `away_until` of a rep away with no return time (`/away` alone). */
+/** `away_until` of a rep away with no return time (`/away` alone): how SQLite stores "until turned off". */
 export const AWAY_INDEFINITELY = Number.MAX_SAFE_INTEGER;
 
+type RepStateRow = { rep_id: string; away_until: number | null; capacity_override: number | null; last_offer_at: number | null };
+
 /**
- * Reads the runtime state a routing decision needs ("fetch everything the decision needs,
- * then decide") and stores the round-robin state it changes. Callers own the transaction.
+ * The runtime state a routing decision reads ("fetch everything the decision needs, then decide")
+ * and the round-robin state it changes (RoutingRepository). Runs inside the unit of work's transaction.
  */
-export function sqliteRoutingStore(db: Db) {
+export function sqliteRoutingStore(db: Db): RoutingRepository {
   const statements = {
     repState: db.prepare('SELECT rep_id, away_until, capacity_override, last_offer_at FROM rep_state'),
     openLeads: db.prepare(`SELECT owner_id, count(*) AS n FROM leads WHERE state = 'claimed' AND owner_id IS NOT NULL GROUP BY owner_id`),
@@ -43,8 +46,7 @@ export function sqliteRoutingStore(db: Db) {
     return start;
   };
 
-  const repsById = new WeakMap<Config, Map<string, Config['reps'][number]>>();
-  type RepStateRow = { away_until: number | null; capacity_override: number | null; last_offer_at: number | null };
+  const repsById = new WeakMap<Settings, Map<string, Rep>>();
   const toRuntime = (row: RepStateRow | undefined, openLeads: number, offersToday: number): RepRuntime => ({
     awayUntil: row?.away_until === AWAY_INDEFINITELY ? Number.POSITIVE_INFINITY : (row?.away_until ?? null),
     capacityOverride: row?.capacity_override ?? null,
@@ -53,55 +55,50 @@ export function sqliteRoutingStore(db: Db) {
     lastOfferAt: row?.last_offer_at ?? null,
   });
 
-  /** Offers per rep since each rep's local midnight: one query per distinct time zone. */
-  const offersToday = (config: Config, now: number): Map<string, number> => {
-    const byZone = new Map<string, string[]>();
-    for (const rep of config.reps) byZone.set(rep.timezone, [...(byZone.get(rep.timezone) ?? []), rep.id]);
-    const counts = new Map<string, number>();
-    for (const [zone, repIds] of byZone) {
-      const wanted = new Set(repIds);
-      for (const row of statements.offersSince.all(dayStartIn(zone, now)) as { rep_id: string; n: number }[]) {
-        if (wanted.has(row.rep_id)) counts.set(row.rep_id, row.n);
-      }
-    }
-    return counts;
+  /** Reps grouped by time zone: offers today are counted from each zone's local midnight, one query per zone. */
+  const byZone = (reps: readonly Rep[]) => {
+    const zones = new Map<string, string[]>();
+    for (const rep of reps) zones.set(rep.timezone, [...(zones.get(rep.timezone) ?? []), rep.id]);
+    return zones;
+  };
+
+  const roundRobinOf = (passRows: { team_id: string; rep_id: string; pass: number }[], levelRows: { team_id: string; level: number }[], teamIds: Iterable<string>) => {
+    const passes = new Map<string, Map<string, number>>();
+    for (const row of passRows) passes.set(row.team_id, (passes.get(row.team_id) ?? new Map<string, number>()).set(row.rep_id, row.pass));
+    const levels = new Map(levelRows.map((row) => [row.team_id, row.level]));
+    const state = new Map<string, RoundRobinState>();
+    for (const teamId of teamIds) state.set(teamId, { level: levels.get(teamId) ?? 0, passes: passes.get(teamId) ?? new Map<string, number>() });
+    return state;
   };
 
   return {
-    /** Everything a decision about this lead (null: no particular lead) depends on, as of `now`. */
-    loadSnapshot(config: Config, lead: { id: number | null; domain: string | null }, now: number): RoutingSnapshot {
-      return { ...this.loadTeamState(config, now), ...this.loadLeadState(lead) };
-    },
+    // One writer (BEGIN IMMEDIATE): decisions are serialized already.
+    async lockForDecision() {},
 
-    /** The part of a snapshot shared by every lead: reps' runtime state and the round-robin state. */
-    loadTeamState(config: Config, now: number): { reps: Map<string, RepRuntime>; roundRobin: Map<string, RoundRobinState> } {
-      const state = new Map(
-        (statements.repState.all() as { rep_id: string; away_until: number | null; capacity_override: number | null; last_offer_at: number | null }[]).map((row) => [row.rep_id, row]),
-      );
+    async loadTeamState(settings, now) {
+      const state = new Map((statements.repState.all() as RepStateRow[]).map((row) => [row.rep_id, row]));
       const open = new Map((statements.openLeads.all() as { owner_id: string; n: number }[]).map((row) => [row.owner_id, row.n]));
-      const today = offersToday(config, now);
-      const reps = new Map<string, RepRuntime>();
-      for (const rep of config.reps) reps.set(rep.id, toRuntime(state.get(rep.id), open.get(rep.id) ?? 0, today.get(rep.id) ?? 0));
-      const passes = new Map<string, Map<string, number>>();
-      for (const row of statements.passes.all() as { team_id: string; rep_id: string; pass: number }[]) {
-        passes.set(row.team_id, (passes.get(row.team_id) ?? new Map<string, number>()).set(row.rep_id, row.pass));
+      const today = new Map<string, number>();
+      for (const [zone, repIds] of byZone(settings.reps)) {
+        const wanted = new Set(repIds);
+        for (const row of statements.offersSince.all(dayStartIn(zone, now)) as { rep_id: string; n: number }[]) if (wanted.has(row.rep_id)) today.set(row.rep_id, row.n);
       }
-      const roundRobin = new Map<string, RoundRobinState>();
-      const levels = new Map((statements.levels.all() as { team_id: string; level: number }[]).map((row) => [row.team_id, row.level]));
-      for (const team of config.teams) roundRobin.set(team.id, { level: levels.get(team.id) ?? 0, passes: passes.get(team.id) ?? new Map() });
+      const reps = new Map<string, RepRuntime>();
+      for (const rep of settings.reps) reps.set(rep.id, toRuntime(state.get(rep.id), open.get(rep.id) ?? 0, today.get(rep.id) ?? 0));
+      const roundRobin = roundRobinOf(
+        statements.passes.all() as { team_id: string; rep_id: string; pass: number }[],
+        statements.levels.all() as { team_id: string; level: number }[],
+        settings.teams.map((team) => team.id),
+      );
       return { reps, roundRobin };
     },
 
-    /**
-     * The runtime state of some reps as of `now`, each read by key (an entry for every id; reps not in
-     * the config are left out): what a decision needs when it looks at a few teams of a large config,
-     * at a cost that does not grow with the number of reps or of offers made today.
-     */
-    loadReps(config: Config, repIds: Iterable<string>, now: number): Map<string, RepRuntime> {
-      let byId = repsById.get(config);
+    // Each read by key: the cost does not grow with the number of reps or of offers made today.
+    async loadReps(settings, repIds, now) {
+      let byId = repsById.get(settings);
       if (!byId) {
-        byId = new Map(config.reps.map((rep) => [rep.id, rep]));
-        repsById.set(config, byId);
+        byId = new Map(settings.reps.map((rep) => [rep.id, rep]));
+        repsById.set(settings, byId);
       }
       const known = [...repIds].flatMap((id) => {
         const rep = byId.get(id);
@@ -110,32 +107,27 @@ export function sqliteRoutingStore(db: Db) {
       const reps = new Map<string, RepRuntime>();
       if (known.length === 0) return reps;
       const ids = JSON.stringify(known.map((rep) => rep.id));
-      const state = new Map((statements.repStateOf.all(ids) as (RepStateRow & { rep_id: string })[]).map((row) => [row.rep_id, row]));
+      const state = new Map((statements.repStateOf.all(ids) as RepStateRow[]).map((row) => [row.rep_id, row]));
       const open = new Map((statements.openLeadsOf.all(ids) as { owner_id: string; n: number }[]).map((row) => [row.owner_id, row.n]));
       const today = new Map<string, number>();
-      const byZone = new Map<string, string[]>();
-      for (const rep of known) byZone.set(rep.timezone, [...(byZone.get(rep.timezone) ?? []), rep.id]);
-      for (const [zone, zoneIds] of byZone) {
+      for (const [zone, zoneIds] of byZone(known)) {
         for (const row of statements.offersSinceOf.all(JSON.stringify(zoneIds), dayStartIn(zone, now)) as { rep_id: string; n: number }[]) today.set(row.rep_id, row.n);
       }
       for (const rep of known) reps.set(rep.id, toRuntime(state.get(rep.id), open.get(rep.id) ?? 0, today.get(rep.id) ?? 0));
       return reps;
     },
 
-    /** The round-robin state of some teams (level 0 and no passes when none is stored). */
-    loadRoundRobin(teamIds: Iterable<string>): Map<string, RoundRobinState> {
+    async loadRoundRobin(teamIds) {
       const wanted = [...teamIds];
       const ids = JSON.stringify(wanted);
-      const passes = new Map<string, Map<string, number>>();
-      for (const row of statements.passesOf.all(ids) as { team_id: string; rep_id: string; pass: number }[]) {
-        passes.set(row.team_id, (passes.get(row.team_id) ?? new Map<string, number>()).set(row.rep_id, row.pass));
-      }
-      const levels = new Map((statements.levelOf.all(ids) as { team_id: string; level: number }[]).map((row) => [row.team_id, row.level]));
-      return new Map(wanted.map((teamId) => [teamId, { level: levels.get(teamId) ?? 0, passes: passes.get(teamId) ?? new Map<string, number>() }]));
+      return roundRobinOf(
+        statements.passesOf.all(ids) as { team_id: string; rep_id: string; pass: number }[],
+        statements.levelOf.all(ids) as { team_id: string; level: number }[],
+        wanted,
+      );
     },
 
-    /** The part of a snapshot particular to one lead: its account's runtime owner and the reps who already missed it. */
-    loadLeadState(lead: { id: number | null; domain: string | null }): { accountOwners: Map<string, string | null>; excludedReps: Set<string> } {
+    async loadLeadState(lead) {
       const accountOwners = new Map<string, string | null>();
       if (lead.domain) {
         const row = statements.accountOwner.get(lead.domain) as { owner_id: string | null } | undefined;
@@ -145,15 +137,13 @@ export function sqliteRoutingStore(db: Db) {
       return { accountOwners, excludedReps };
     },
 
-    saveRoundRobin(update: RoundRobinUpdate): void {
+    async saveRoundRobin(update) {
       statements.savePass.run(update.teamId, update.repId, update.pass);
       statements.saveLevel.run(update.teamId, update.level);
     },
 
-    recordOfferMade(repId: string, now: number): void {
+    async recordOfferMade(repId, now) {
       statements.lastOffer.run(repId, now, now);
     },
   };
 }
-
-export type SqliteRoutingStore = ReturnType<typeof sqliteRoutingStore>;

@@ -15,7 +15,7 @@
  * Away is at most 90 days; a time already past is an error, not "now".
  */
 
-import { parseDuration } from '../../config/duration.ts';
+import { parseDuration } from '../duration.ts';
 import { DAY, MINUTE, wallClock, weekday } from '../zonedTime.ts';
 import { nextInstantAtLocal } from '../zonedTime.ts';
 import { parseUserArg, parseUserMention, quoteArg, tokenize } from './parseCommandArgs.ts';

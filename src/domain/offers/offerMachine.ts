@@ -4,6 +4,7 @@
  * effects as outbox rows) in one transaction, with compare-and-set on the versions read here — the
  * fencing tokens that make a stale timer, click or retry do nothing.
  */
+import type { Effect } from '../effects.ts';
 import type { LeadState } from '../lead.ts';
 
 export type OfferState = 'pending' | 'claimed' | 'passed' | 'expired' | 'withdrawn';
@@ -50,13 +51,8 @@ export type OfferCommand =
   /** The owner or a manager hands the lead to another rep (`/reassign`). */
   | { type: 'reassign'; by: string; byManager: boolean; repId: string; repKnown: boolean; reason: string | null };
 
-/** Slack calls a transition causes; the app turns them into outbox rows. Cards are rendered from state at delivery. */
-export type OfferEffect =
-  | { type: 'update_offer_card'; offerId: number }
-  | { type: 'post_reminder'; offerId: number }
-  | { type: 'update_escalation'; leadId: number }
-  | { type: 'dm_assigned'; leadId: number; repId: string; by: string }
-  | { type: 'dm_reassigned_away'; leadId: number; repId: string; by: string; to: string };
+/** The effects a transition causes (see src/domain/effects.ts); the app stores them with the state change. */
+export type OfferEffect = Extract<Effect, { type: 'update_offer_card' | 'post_reminder' | 'update_escalation' | 'dm_assigned' | 'dm_reassigned_away' }>;
 
 export interface HistoryRecord {
   actor: string;

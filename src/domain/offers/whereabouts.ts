@@ -12,22 +12,22 @@ export type LeadWhereabouts =
 
 /** From the lead's state, owner and the rep of its pending offer (null when none): null while it has no place yet (received). */
 export function whereaboutsOf(
-  lead: { state: LeadState; owner_id: string | null; sequence_id: string | null },
+  lead: { state: LeadState; ownerId: string | null; sequenceId: string | null },
   pendingRepId: string | null,
 ): LeadWhereabouts | null {
   switch (lead.state) {
     case 'offered':
       return pendingRepId ? { kind: 'offered', repId: pendingRepId } : null;
     case 'claimed':
-      return lead.owner_id ? { kind: 'claimed', repId: lead.owner_id } : null;
+      return lead.ownerId ? { kind: 'claimed', repId: lead.ownerId } : null;
     case 'done':
-      return { kind: 'done', repId: lead.owner_id };
+      return { kind: 'done', repId: lead.ownerId };
     case 'escalated':
       return { kind: 'escalated' };
     case 'queued':
       return { kind: 'queued' };
     case 'in_sequence':
-      return lead.sequence_id ? { kind: 'sequence', sequenceId: lead.sequence_id } : null;
+      return lead.sequenceId ? { kind: 'sequence', sequenceId: lead.sequenceId } : null;
     case 'received':
       return null;
   }

@@ -2,7 +2,7 @@
  * Eligibility: the one place that says whether a rep may be offered a lead now, and when a
  * rep who may not could become eligible. Pure.
  */
-import type { Rep } from '../../config/schema.ts';
+import type { Rep } from '../settings.ts';
 import { isWithinHours, nextHoursStart } from '../workingHours.ts';
 import { nextLocalDayStart } from './localDayStart.ts';
 import type { LocalWeekClock } from './localWeekClock.ts';
@@ -27,7 +27,7 @@ export function skipReason(rep: Rep, runtime: RepRuntime, excluded: ReadonlySet<
   }
   const capacity = effectiveCapacity(rep, runtime);
   if (capacity !== undefined && runtime.openLeads >= capacity) return 'at_capacity';
-  if (rep.daily_cap !== undefined && runtime.offersToday >= rep.daily_cap) return 'daily_cap';
+  if (rep.dailyCap !== undefined && runtime.offersToday >= rep.dailyCap) return 'daily_cap';
   if (excluded.has(rep.id)) return 'already_offered';
   return null;
 }
@@ -54,7 +54,7 @@ export function nextEligibilityChange(rep: Rep, runtime: RepRuntime, excluded: R
   if (excluded.has(rep.id)) return null;
   const capacity = effectiveCapacity(rep, runtime);
   if (capacity !== undefined && runtime.openLeads >= capacity) return null;
-  const capReached = rep.daily_cap !== undefined && runtime.offersToday >= rep.daily_cap;
+  const capReached = rep.dailyCap !== undefined && runtime.offersToday >= rep.dailyCap;
   const capResets = capReached ? nextLocalDayStart(rep.timezone, now) : now;
   let at = now;
   // Each condition only ever moves `at` forward, so this settles within a few rounds.

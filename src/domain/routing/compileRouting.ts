@@ -1,9 +1,9 @@
 /**
  * A config prepared for routing: lookup maps and compiled rule conditions, built once per config
- * (at start and on reload) instead of once per lead. Optional: decideRoute compiles a plain Config
+ * (at start and on reload) instead of once per lead. Optional: decideRoute compiles a plain config
  * itself, at the cost of doing this work for every lead. Pure.
  */
-import type { Config, Rep, Route, Team } from '../../config/schema.ts';
+import type { Settings, Rep, Route, Team } from '../settings.ts';
 import { normalizeEmail } from '../lead.ts';
 import type { WorkingHours } from '../workingHours.ts';
 import { compileCondition, describeCompiledCondition, type CompiledCondition } from './matchCondition.ts';
@@ -27,7 +27,7 @@ export interface CompiledRule {
 
 export interface CompiledRouting {
   /** The config this was compiled from. */
-  readonly compiledFrom: Config;
+  readonly compiledFrom: Settings;
   readonly reps: ReadonlyMap<string, Rep>;
   /** Lower-cased rep e-mail → rep, for pre-routed owners given by e-mail. */
   readonly repsByEmail: ReadonlyMap<string, Rep>;
@@ -42,7 +42,7 @@ export interface CompiledRouting {
   readonly hoursText: ReadonlyMap<string, string>;
 }
 
-export function isCompiledRouting(config: Config | CompiledRouting): config is CompiledRouting {
+export function isCompiledRouting(config: Settings | CompiledRouting): config is CompiledRouting {
   return 'compiledFrom' in config;
 }
 
@@ -91,7 +91,7 @@ export function formatHours(hours: WorkingHours): string {
 }
 
 /** Prepares `config` for decideRoute. */
-export function compileRouting(config: Config): CompiledRouting {
+export function compileRouting(config: Settings): CompiledRouting {
   const reps = new Map(config.reps.map((rep) => [rep.id, rep] as const));
   const repsByEmail = new Map<string, Rep>();
   const hoursText = new Map<string, string>();

@@ -14,7 +14,7 @@
  *
  * Re-offering after a pass or an expiry is the same call with the rep added to `excludedReps`.
  */
-import type { Config, Rep, Target } from '../../config/schema.ts';
+import type { Settings, Rep, Target } from '../settings.ts';
 import type { EnrichmentTrace } from '../enrichment.ts';
 import { leadDomain, normalizeDomain, normalizeEmail, type Lead } from '../lead.ts';
 import { escalationTarget } from '../people.ts';
@@ -45,7 +45,7 @@ export interface DecideRouteInput {
    */
   domain?: string | null;
   /** The config, or compileRouting(config) to skip preparing it again for every lead. */
-  config: Config | CompiledRouting;
+  config: Settings | CompiledRouting;
   /** What enrichment did to the lead (already merged into `lead`), recorded in the trace. */
   enrichment?: EnrichmentTrace | null;
   snapshot: RoutingSnapshot;
@@ -104,7 +104,7 @@ class DecisionContext {
         break;
       case 'daily_cap':
         candidate.today = runtime.offersToday;
-        candidate.dailyCap = rep.daily_cap ?? 0;
+        candidate.dailyCap = rep.dailyCap ?? 0;
         break;
       case 'already_offered':
         break;

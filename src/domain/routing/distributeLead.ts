@@ -25,7 +25,7 @@
  * the round-robin order above, and the round-robin update is still returned, so the rotation
  * advances for the next tie.
  */
-import type { Rep } from '../../config/schema.ts';
+import type { Rep } from '../settings.ts';
 import type { CompiledTeam } from './compileRouting.ts';
 import type { AttemptTrace, CandidateTrace, ChoiceTrace, RepRuntime, RoundRobinState, RoundRobinUpdate, SkipReason } from './types.ts';
 

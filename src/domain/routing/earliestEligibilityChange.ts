@@ -4,13 +4,13 @@
  * rep becomes eligible through time alone (away ends, hours start, daily cap resets). Changes that
  * are events (a lead done, /away off, a capacity override) are the app's to react to. Pure.
  */
-import type { Config } from '../../config/schema.ts';
+import type { Settings } from '../settings.ts';
 import { nextEligibilityChange } from './checkEligibility.ts';
 import { isCompiledRouting, type CompiledRouting } from './compileRouting.ts';
 import { DEFAULT_REP_RUNTIME, type RoutingSnapshot } from './types.ts';
 
 export function earliestEligibilityChange(input: {
-  config: Config | CompiledRouting;
+  config: Settings | CompiledRouting;
   snapshot: RoutingSnapshot;
   now: number;
   /** Only these reps (say, the members of the teams a queued lead waits for); default every rep. */

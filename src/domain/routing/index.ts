@@ -12,4 +12,6 @@ export { localDayStart, nextLocalDayStart } from './localDayStart.ts';
 export { describeCondition, matchCondition } from './matchCondition.ts';
 export { readLeadPath } from './readLeadPath.ts';
 export { whyYou } from './whyYou.ts';
+export { afterOffer } from './afterOffer.ts';
+export { planRoute, sequencePayload, type RoutePlan, type RoutedLead } from './planRoute.ts';
 export * from './types.ts';

@@ -10,7 +10,7 @@
  *   (`fields.seats: 300` matches `"300"`), as are a boolean and `"true"`/`"false"`.
  * - `gt gte lt lte` need a number (or a numeric string); anything else fails the clause.
  */
-import type { Condition, Operators, Scalar } from '../../config/schema.ts';
+import type { Condition, Operators, Scalar } from '../settings.ts';
 import type { Lead } from '../lead.ts';
 import { leadPathReader, type LeadPathReader } from './readLeadPath.ts';
 
@@ -97,7 +97,7 @@ const COMPARISONS = [
 function compileChecks(path: string, ops: Operators): Check[] {
   const checks: Check[] = [];
   if (ops.exists === false) checks.push((value) => `${path} is present (${showValue(value)})`);
-  const { eq, ne, in: within, not_in: notIn, matches, contains } = ops;
+  const { eq, ne, in: within, notIn, matches, contains } = ops;
   if (eq !== undefined) {
     const expected = showValue(eq);
     checks.push((value) => (sameValue(value, eq) ? null : `${path} is ${showValue(value)}, not ${expected}`));
@@ -197,7 +197,7 @@ function describeOperators(path: string, ops: Operators): string[] {
   if (ops.eq !== undefined) words.push(`${path} = ${showValue(ops.eq)}`);
   if (ops.ne !== undefined) words.push(`${path} ≠ ${showValue(ops.ne)}`);
   if (ops.in !== undefined) words.push(`${path} in ${showList(ops.in)}`);
-  if (ops.not_in !== undefined) words.push(`${path} not in ${showList(ops.not_in)}`);
+  if (ops.notIn !== undefined) words.push(`${path} not in ${showList(ops.notIn)}`);
   for (const [name, symbol] of COMPARISONS) {
     const bound = ops[name];
     if (bound !== undefined) words.push(`${path} ${symbol} ${bound}`);

@@ -20,13 +20,14 @@
  *   routes a lead in a sequence or queued to the rule's target (fallback still applies), as the app
  *   does, with the same evolving state. A signal for a lead that has not arrived is counted unmatched.
  */
-import type { Config, SignalRule } from '../../config/schema.ts';
+import type { Settings, SignalRule } from '../settings.ts';
 import { normalizeEmail, normalizeLinkedInUrl, type Lead } from '../lead.ts';
 import { matchSignalRule, type SignalFact } from '../signals/matchSignalRule.ts';
 import { compileRouting, isCompiledRouting, type CompiledRouting } from './compileRouting.ts';
 import { decideRoute } from './decideRoute.ts';
 import { localDayStart, nextLocalDayStart } from './localDayStart.ts';
-import type { RepRuntime, RoutingDecision } from './types.ts';
+import { afterOffer } from './afterOffer.ts';
+import { DEFAULT_REP_RUNTIME, type RepRuntime, type RoundRobinState, type RoutingDecision } from './types.ts';
 
 /** Monday 2026-01-05 09:00 UTC: when the first lead without an arrival time arrives. */
 export const SIMULATION_START = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -118,12 +119,6 @@ function destinationOf(decision: RoutingDecision): SimulatedDestination {
   }
 }
 
-/** Offers a rep has had since the start of one local day. */
-interface DayCount {
-  dayStart: number;
-  count: number;
-}
-
 /** The keys signals find their lead by, in POST /signals' order of preference. */
 function signalKey(lead: SimulatedSignalLead): string | null {
   if (lead.external_id !== undefined) return `external_id:${lead.external_id}`;
@@ -145,13 +140,13 @@ function leadKeys(lead: Lead): string[] {
  * runtime state that evolves as described above, starting empty. Routes come back in the order of
  * `leads`, signal outcomes in the order of `signals`.
  */
-export function simulateRouting(config: Config | CompiledRouting, leads: readonly SimulatedLead[], signals: readonly SimulatedSignal[] = []): SimulationResult {
+export function simulateRouting(config: Settings | CompiledRouting, leads: readonly SimulatedLead[], signals: readonly SimulatedSignal[] = []): SimulationResult {
   const routing = isCompiledRouting(config) ? config : compileRouting(config);
   const source = routing.compiledFrom;
   const reps = source.reps;
-  const lastOfferAt = new Map<string, number>();
-  const offersToday = new Map<string, DayCount>();
-  const roundRobin = new Map<string, { level: number; passes: Map<string, number> }>();
+  /** Each offered rep's runtime state, and the local day its `offersToday` counts. */
+  const offered = new Map<string, { runtime: RepRuntime; dayStart: number }>();
+  const roundRobin = new Map<string, RoundRobinState>();
   // The local day per time zone, kept while time stays inside it: computing it is the costly part.
   const days = new Map<string, { start: number; end: number }>();
   const dayOf = (timeZone: string, now: number): number => {
@@ -174,32 +169,24 @@ export function simulateRouting(config: Config | CompiledRouting, leads: readonl
     return compiled;
   };
 
-  /** decideRoute on the current state, then the state updated as the app does when it offers. */
+  /** decideRoute on the current state, then the state updated as the app does when it offers (afterOffer). */
   const decide = (entry: SimulatedLead, compiled: CompiledRouting, now: number): RoutingDecision => {
     const runtime = new Map<string, RepRuntime>();
     for (const rep of reps) {
-      const dayStart = dayOf(rep.timezone, now);
-      const today = offersToday.get(rep.id);
-      runtime.set(rep.id, {
-        awayUntil: null,
-        capacityOverride: null,
-        openLeads: 0,
-        offersToday: today !== undefined && today.dayStart === dayStart ? today.count : 0,
-        lastOfferAt: lastOfferAt.get(rep.id) ?? null,
-      });
+      const seen = offered.get(rep.id);
+      // A new local day: the day's offers start again from none.
+      if (seen !== undefined) runtime.set(rep.id, seen.dayStart === dayOf(rep.timezone, now) ? seen.runtime : { ...seen.runtime, offersToday: 0 });
     }
     const decision = decideRoute({ lead: entry.lead, domain: entry.domain, config: compiled, snapshot: { reps: runtime, roundRobin, accountOwners: noOwners, excludedReps: nobody }, now });
     if (decision.kind === 'rep') {
+      const teamId = decision.roundRobin?.teamId;
+      const next = afterOffer(decision, now, {
+        rep: runtime.get(decision.repId) ?? DEFAULT_REP_RUNTIME,
+        team: teamId === undefined ? undefined : (roundRobin.get(teamId) ?? { level: 0, passes: new Map() }),
+      });
       const rep = routing.reps.get(decision.repId);
-      const dayStart = rep ? dayOf(rep.timezone, now) : now;
-      const today = offersToday.get(decision.repId);
-      offersToday.set(decision.repId, { dayStart, count: today !== undefined && today.dayStart === dayStart ? today.count + 1 : 1 });
-      lastOfferAt.set(decision.repId, now);
-      const update = decision.roundRobin;
-      if (update) {
-        const teamPasses = roundRobin.get(update.teamId)?.passes ?? new Map<string, number>();
-        roundRobin.set(update.teamId, { level: update.level, passes: teamPasses.set(update.repId, update.pass) });
-      }
+      offered.set(decision.repId, { runtime: next.rep, dayStart: rep ? dayOf(rep.timezone, now) : now });
+      if (teamId !== undefined && next.team) roundRobin.set(teamId, next.team);
     }
     return decision;
   };
@@ -319,7 +306,7 @@ function increment(counts: Map<string, number>, key: string): void {
 }
 
 /** Totals, per-rep shares against weights, per-sequence and per-rule counts. */
-export function summarizeSimulation(config: Config, routes: readonly SimulatedRoute[], signals: readonly SimulatedSignalOutcome[] = []): SimulationSummary {
+export function summarizeSimulation(config: Settings, routes: readonly SimulatedRoute[], signals: readonly SimulatedSignalOutcome[] = []): SimulationSummary {
   const byRep = new Map<string, number>();
   const directByRep = new Map<string, number>();
   const byTeam = new Map<string, number>();
@@ -374,7 +361,7 @@ export function summarizeSimulation(config: Config, routes: readonly SimulatedRo
   };
 }
 
-function summarizeSignals(config: Config, routes: readonly SimulatedRoute[], signals: readonly SimulatedSignalOutcome[]): SignalTotals {
+function summarizeSignals(config: Settings, routes: readonly SimulatedRoute[], signals: readonly SimulatedSignalOutcome[]): SignalTotals {
   const fired = new Map<string, number>();
   for (const outcome of signals) if (outcome.rule !== null) increment(fired, outcome.rule);
   return {
@@ -422,7 +409,7 @@ export interface SimulationComparison {
 }
 
 /** What replaying the same leads through config b instead of config a changes. `a` and `b` are in the same lead order. */
-export function compareSimulations(configA: Config, a: readonly SimulatedRoute[], configB: Config, b: readonly SimulatedRoute[]): SimulationComparison {
+export function compareSimulations(configA: Settings, a: readonly SimulatedRoute[], configB: Settings, b: readonly SimulatedRoute[]): SimulationComparison {
   const moved: MovedLead[] = [];
   const countsA = new Map<string, number>();
   const countsB = new Map<string, number>();

@@ -1,5 +1,5 @@
 /** The words shared by formatTrace and whyYou: one place says how a skip reason or a choice reads. Pure. */
-import type { Route } from '../../config/schema.ts';
+import type { Route } from '../settings.ts';
 import type { AttemptTrace, CandidateTrace, ChoiceTrace, RoutingTrace } from './types.ts';
 
 /** `2026-11-23 14:05 UTC`. */

@@ -3,7 +3,7 @@
  * decision, the decision, and its trace. Everything here is plain data; the trace in particular holds
  * no Map, Set or RegExp, so it can be stored as JSON and rendered again later (formatTrace, whyYou).
  */
-import type { Distribution, Route, Target } from '../../config/schema.ts';
+import type { Distribution, Route, Target } from '../settings.ts';
 import type { EnrichmentTrace } from '../enrichment.ts';
 import type { EscalationTarget } from '../people.ts';
 
@@ -57,7 +57,6 @@ export interface RoutingSnapshot {
 /** Why an otherwise listed rep is not offered the lead, in the order they are checked. */
 export type SkipReason = 'away' | 'outside_hours' | 'at_capacity' | 'daily_cap' | 'already_offered';
 
-export const SKIP_REASONS: readonly SkipReason[] = ['away', 'outside_hours', 'at_capacity', 'daily_cap', 'already_offered'];
 
 /** The round-robin state change a decision asks the caller to store when it makes the offer. */
 export interface RoundRobinUpdate {

@@ -1,7 +1,7 @@
 /**
  * Signal rules (`signals:`): checked when an engagement signal arrives on a lead. Pure.
  */
-import type { SignalChannel, SignalKind, SignalRule } from '../../config/schema.ts';
+import type { SignalChannel, SignalKind, SignalRule } from '../settings.ts';
 
 export interface SignalFact {
   channel: SignalChannel;

@@ -2,11 +2,12 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAcceptLead, type IntakeConfig } from '../../../src/app/acceptLead.ts';
 import { createRouteServer } from '../../../src/adapters/http/httpRoutes.ts';
-import { createLeadsRoute, MAX_BODY_BYTES, type LeadAnswer } from '../../../src/adapters/http/leadsRoute.ts';
+import { MAX_BODY_BYTES } from '../../../src/adapters/http/authenticatedJson.ts';
+import { createLeadsRoute, type LeadAnswer } from '../../../src/adapters/http/leadsRoute.ts';
 import { signWebhookBody } from '../../../src/adapters/http/webhookSignature.ts';
 import { createLogger } from '../../../src/adapters/logger.ts';
 import { openDatabase, type Db } from '../../../src/adapters/sqlite/openDatabase.ts';
-import { sqliteLeadStore } from '../../../src/adapters/sqlite/sqliteLeadStore.ts';
+import { sqliteStore } from '../../../src/adapters/sqlite/sqliteStore.ts';
 import { FakeClock } from '../../support/fakeClock.ts';
 
 const secret = 'whsec-test-0123456789';
@@ -29,13 +30,14 @@ beforeEach(async () => {
   clock = new FakeClock('2026-11-24T14:00:00Z');
   accepted = [];
   answers = [];
-  const leads = sqliteLeadStore(db);
   const route = createLeadsRoute({
     webhookSecret: secret,
     clock,
-    acceptLead: createAcceptLead({ db, leads, clock, config: () => config }),
-    onAccepted: (id) => accepted.push(id),
-    onAnswered: (answer) => answers.push(answer),
+    acceptLead: createAcceptLead({ uow: sqliteStore(db).uow, clock, config: () => config }),
+    onAnswered: (answer) => {
+      answers.push(answer);
+      if (answer.status === 'accepted') accepted.push(answer.leadId);
+    },
   });
   const server = createRouteServer([{ method: 'POST', path: '/leads', handler: route }], createLogger('silent'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -17,12 +17,12 @@ function setup(readers: Partial<MetricsReaders> = {}) {
   const metrics = createMetrics(
     new Registry(),
     {
-      outboxBacklog: () => {
+      outboxBacklog: async () => {
         state.reads += 1;
         return state.backlog;
       },
-      waitingLeads: () => state.waiting,
-      failingWebhooks: () => state.failing,
+      waitingLeads: async () => state.waiting,
+      failingWebhooks: async () => state.failing,
       now: () => state.now,
       ...readers,
     },

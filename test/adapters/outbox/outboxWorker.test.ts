@@ -1,16 +1,20 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createEventBus } from '../../../src/app/events.ts';
+import { PRIORITY, type Priority, type Store } from '../../../src/app/ports.ts';
+import type { Effect } from '../../../src/domain/effects.ts';
 import { createWebhookDeliverer } from '../../../src/adapters/outbox/deliverWebhook.ts';
-import { backoffMs, createOutboxWorker, type DeliveryOutcome, type Settlement } from '../../../src/adapters/outbox/outboxWorker.ts';
+import { backoffMs, createOutboxWorker, type Deliverer, type DeliveryOutcome, type Settlement } from '../../../src/adapters/outbox/outboxWorker.ts';
 import { verifyWebhookAuth } from '../../../src/adapters/http/webhookSignature.ts';
 import { createLogger } from '../../../src/adapters/logger.ts';
-import { createSlackCaller, createSlackDeliverer } from '../../../src/adapters/slack/deliverSlackCall.ts';
-import { createSlackPacer } from '../../../src/adapters/slack/slackPacer.ts';
-import { createDeferredWrites } from '../../../src/adapters/sqlite/deferredWrites.ts';
-import { createGroupCommit } from '../../../src/adapters/sqlite/groupCommit.ts';
+import { createCardModels } from '../../../src/adapters/slack/cardModels.ts';
+import { createResponseUrlPoster, createSlackCaller } from '../../../src/adapters/slack/deliverSlackCall.ts';
+import { createEffectDeliverer } from '../../../src/adapters/slack/deliverEffect.ts';
+import { createSlackPacer, type SlackPacer } from '../../../src/adapters/slack/slackPacer.ts';
 import { openDatabase } from '../../../src/adapters/sqlite/openDatabase.ts';
-import { PRIORITY, sqliteOutboxStore, type OutboxRow } from '../../../src/adapters/sqlite/sqliteOutboxStore.ts';
+import { sqliteStore } from '../../../src/adapters/sqlite/sqliteStore.ts';
+import { routingConfig } from '../../support/routingConfig.ts';
 import { eventually } from '../../support/eventually.ts';
 import { FakeClock } from '../../support/fakeClock.ts';
 import { startSlackStandIn, type SlackStandIn } from '../../../src/sandbox/slackStandIn.ts';
@@ -58,33 +62,54 @@ afterEach(async () => {
   slack = undefined;
 });
 
-function setup(slackApiUrl = 'http://127.0.0.1:9/api/') {
+/** Delivery through the real switch: Slack messages against `slackApiUrl` (with `pacer`), webhooks signed with the test secret. */
+function realDeliverer(store: Store, slackApiUrl: string, pacer?: SlackPacer): Deliverer {
+  const call = createSlackCaller({ botToken: 'xoxb-test', slackApiUrl, ...(pacer ? { pacer } : {}), now: () => clock.now() });
+  const config = routingConfig();
+  return createEffectDeliverer({
+    call,
+    respond: createResponseUrlPoster(),
+    uow: store.uow,
+    models: createCardModels({ uow: store.uow, settings: () => config }),
+    settings: () => config,
+    now: () => clock.now(),
+    maybeInFlight: new Set(),
+    webhook: createWebhookDeliverer({ secret: () => secret, now: () => clock.now() }),
+  });
+}
+
+/** A store with two leads, and a worker on it delivering through `deliver` (default: the real deliverer). */
+function setup(options: { slackApiUrl?: string; deliver?: Deliverer; soonMaxDelayMs?: number; concurrency?: number; mayDeliver?: () => boolean } = {}) {
   clock = new FakeClock();
   const db = openDatabase(':memory:');
   db.prepare("INSERT INTO leads (source, payload, received_at, updated_at) VALUES ('form', '{}', 0, 0)").run();
   db.prepare("INSERT INTO leads (source, payload, received_at, updated_at) VALUES ('form', '{}', 0, 0)").run();
-  const outbox = sqliteOutboxStore(db);
-  const failed: { row: OutboxRow; error: string }[] = [];
+  const store = sqliteStore(db, { soonMaxDelayMs: options.soonMaxDelayMs ?? 20 });
+  const failed: { row: { leadId: number | null; effect: Effect }; error: string }[] = [];
+  const events = createEventBus((error) => {
+    throw error;
+  });
+  events.subscribe('deliveryFailed', ({ leadId, effect, error }) => void failed.push({ row: { leadId, effect }, error }));
   const worker = createOutboxWorker({
-    outbox,
+    store,
     clock,
     logger: createLogger('silent'),
-    deliverers: {
-      webhook: createWebhookDeliverer({ secret: () => secret, now: () => clock.now() }),
-      slack: createSlackDeliverer(createSlackCaller({ botToken: 'xoxb-test', slackApiUrl })),
-      card: async () => ({ ok: false, retryable: false, error: 'no cards here' }),
-    },
-    onFailed: (row, error) => failed.push({ row, error }),
+    deliver: options.deliver ?? realDeliverer(store, options.slackApiUrl ?? 'http://127.0.0.1:9/api/'),
+    events,
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    ...(options.mayDeliver ? { mayDeliver: options.mayDeliver } : {}),
   });
+  const enqueue = (leadId: number | null, effect: Effect, priority: Priority = PRIORITY.background) => store.uow.run((tx) => tx.outbox.enqueue(leadId, effect, clock.now(), priority));
+  const webhook = (url: string, body: unknown, event: 'sequence' | 'lead.claimed' = 'sequence'): Effect => ({ type: 'webhook', event, url, body });
   const state = (id: number) => db.prepare('SELECT state, attempts, next_attempt_at, last_error FROM outbox WHERE id = ?').get(id) as Record<string, unknown>;
-  return { db, outbox, worker, failed, state };
+  return { db, store, worker, failed, state, enqueue, webhook };
 }
 
 describe('outbox worker', () => {
   it('delivers a webhook signed like requests to POST /leads', async () => {
     const receiver = await startReceiver();
     const t = setup();
-    const id = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: { hello: 'world' } } }, clock.now());
+    const id = await t.enqueue(1, t.webhook(receiver.url, { hello: 'world' }));
     expect(await t.worker.drain()).toBe(1);
     expect(receiver.received).toEqual([{ body: { hello: 'world' }, auth: { ok: true, method: 'signature' } }]);
     expect(t.state(id)).toMatchObject({ state: 'done', attempts: 1 });
@@ -93,7 +118,7 @@ describe('outbox worker', () => {
   it('starts no delivery while held (a burst of expiries), and delivers once the hold is released', async () => {
     const receiver = await startReceiver();
     const t = setup();
-    t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: { n: 1 } } }, clock.now());
+    await t.enqueue(1, t.webhook(receiver.url, { n: 1 }));
     let release: () => void = () => undefined;
     t.worker.holdUntil(new Promise<void>((resolve) => (release = resolve)));
     const draining = t.worker.drain();
@@ -105,26 +130,18 @@ describe('outbox worker', () => {
   });
 
   it('delivers what a person is waiting for (a click\'s answer) while held, and the background rows once released', async () => {
-    const t = setup();
     const delivered: string[] = [];
-    const worker = createOutboxWorker({
-      outbox: t.outbox,
-      clock,
-      logger: createLogger('silent'),
-      deliverers: {
-        webhook: async () => ({ ok: true }),
-        slack: async () => ({ ok: true }),
-        card: async (row) => {
-          delivered.push(String(row.message_key));
-          return { ok: true };
-        },
+    const t = setup({
+      deliver: async (row) => {
+        delivered.push(String(row.messageKey));
+        return { ok: true };
       },
     });
-    t.outbox.enqueue({ leadId: 1, kind: 'card', method: 'update_offer_card', payload: { offerId: 1 } }, clock.now());
-    t.outbox.enqueue({ leadId: 2, kind: 'card', method: 'update_offer_card', payload: { offerId: 2 } }, clock.now(), PRIORITY.waiting);
+    await t.enqueue(1, { type: 'update_offer_card', offerId: 1 });
+    await t.enqueue(2, { type: 'update_offer_card', offerId: 2 }, PRIORITY.waiting);
     let release: () => void = () => undefined;
-    worker.holdUntil(new Promise<void>((resolve) => (release = resolve)));
-    const draining = worker.drain();
+    t.worker.holdUntil(new Promise<void>((resolve) => (release = resolve)));
+    const draining = t.worker.drain();
     await eventually(() => delivered.length === 1);
     for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
     expect(delivered).toEqual(['offer:2']);
@@ -134,27 +151,20 @@ describe('outbox worker', () => {
   });
 
   it('delivers nothing while it may not (the instance lease is not held)', async () => {
-    const t = setup();
     let mayDeliver = false;
     const delivered: number[] = [];
-    const worker = createOutboxWorker({
-      outbox: t.outbox,
-      clock,
-      logger: createLogger('silent'),
-      mayDeliver: () => mayDeliver,
-      deliverers: { webhook: async (row) => (delivered.push(row.id), { ok: true }), slack: async () => ({ ok: true }), card: async () => ({ ok: true }) },
-    });
-    const id = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: 'http://127.0.0.1:9/x', body: {} } }, clock.now());
-    expect(await worker.drain()).toBe(0);
+    const t = setup({ mayDeliver: () => mayDeliver, deliver: async (row) => (delivered.push(row.id), { ok: true }) });
+    const id = await t.enqueue(1, t.webhook('http://127.0.0.1:9/x', {}));
+    expect(await t.worker.drain()).toBe(0);
     mayDeliver = true;
-    expect(await worker.drain()).toBe(1);
+    expect(await t.worker.drain()).toBe(1);
     expect(delivered).toEqual([id]);
   });
 
   it('retries a failing receiver with backoff until it succeeds', async () => {
     const receiver = await startReceiver([{ status: 500 }, { status: 503 }]);
     const t = setup();
-    const id = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: {} } }, clock.now());
+    const id = await t.enqueue(1, t.webhook(receiver.url, {}));
     await t.worker.drain();
     expect(t.state(id)).toMatchObject({ state: 'pending', attempts: 1, next_attempt_at: clock.now() + backoffMs(1), last_error: expect.stringContaining('HTTP 500') });
     await t.worker.drain();
@@ -171,7 +181,7 @@ describe('outbox worker', () => {
   it('waits as long as Retry-After asks', async () => {
     const receiver = await startReceiver([{ status: 429, headers: { 'retry-after': '30' } }]);
     const t = setup();
-    const id = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: {} } }, clock.now());
+    const id = await t.enqueue(1, t.webhook(receiver.url, {}));
     await t.worker.drain();
     expect(t.state(id).next_attempt_at).toBe(clock.now() + 30_000);
   });
@@ -179,7 +189,7 @@ describe('outbox worker', () => {
   it('gives up on a receiver that refuses the request, and reports it', async () => {
     const receiver = await startReceiver([{ status: 410 }]);
     const t = setup();
-    const id = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: {} } }, clock.now());
+    const id = await t.enqueue(1, t.webhook(receiver.url, {}));
     await t.worker.drain();
     expect(t.state(id)).toMatchObject({ state: 'failed' });
     expect(t.failed.map((f) => f.error)).toEqual([expect.stringContaining('HTTP 410')]);
@@ -188,9 +198,9 @@ describe('outbox worker', () => {
   it('keeps a lead\'s effects in order while retrying, without holding up other leads', async () => {
     const receiver = await startReceiver([{ status: 500 }]);
     const t = setup();
-    const first = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: { n: 1 } } }, clock.now());
-    const second = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: { n: 2 } } }, clock.now());
-    const other = t.outbox.enqueue({ leadId: 2, kind: 'webhook', method: 'sequence', payload: { url: receiver.url, body: { n: 3 } } }, clock.now());
+    const first = await t.enqueue(1, t.webhook(receiver.url, { n: 1 }));
+    const second = await t.enqueue(1, t.webhook(receiver.url, { n: 2 }));
+    const other = await t.enqueue(2, t.webhook(receiver.url, { n: 3 }));
     await t.worker.drain();
     expect(t.state(first).state).toBe('pending');
     expect(t.state(second)).toMatchObject({ state: 'pending', attempts: 0 });
@@ -203,24 +213,21 @@ describe('outbox worker', () => {
   it('tells onSettled what became of every attempt, once it is committed', async () => {
     clock = new FakeClock();
     const db = openDatabase(':memory:');
-    const outbox = sqliteOutboxStore(db);
+    const store = sqliteStore(db);
     const answers: DeliveryOutcome[] = [
       { ok: true },
       { ok: false, deferMs: 500 },
       { ok: false, retryable: true, error: 'HTTP 503 from crm.example.com' },
       { ok: false, retryable: false, error: 'HTTP 400 from crm.example.com' },
     ];
-    const ids = answers.map((_, n) => outbox.enqueue({ leadId: null, kind: 'webhook', method: 'lead.claimed', payload: { n } }, clock.now()));
+    const ids = [];
+    for (let n = 0; n < answers.length; n += 1) ids.push(await store.uow.run((tx) => tx.outbox.enqueue(null, { type: 'webhook', event: 'lead.claimed', url: 'https://crm.example.com/hook', body: { n } }, clock.now())));
     const settled: [number, Settlement, boolean][] = [];
     const worker = createOutboxWorker({
-      outbox,
+      store,
       clock,
       logger: createLogger('silent'),
-      deliverers: {
-        webhook: async (row) => answers[(row.payload as { n: number }).n] as DeliveryOutcome,
-        slack: async () => ({ ok: true }),
-        card: async () => ({ ok: true }),
-      },
+      deliver: async (row) => answers[(row.effect as { body: { n: number } }).body.n] as DeliveryOutcome,
       onSettled: (row, settlement) => settled.push([row.id, settlement, db.inTransaction]),
     });
     await worker.drain();
@@ -234,43 +241,31 @@ describe('outbox worker', () => {
 
   it('retries a network error', async () => {
     const t = setup();
-    const id = t.outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { url: 'http://127.0.0.1:9/closed', body: {} } }, clock.now());
+    const id = await t.enqueue(1, t.webhook('http://127.0.0.1:9/closed', {}));
     await t.worker.drain();
     expect(t.state(id)).toMatchObject({ state: 'pending', last_error: expect.stringContaining('network') });
   });
 
   it('stops after the chunk in flight, leaving the rest of the outbox for the next start', async () => {
-    clock = new FakeClock();
-    const db = openDatabase(':memory:');
-    const outbox = sqliteOutboxStore(db);
     const release: (() => void)[] = [];
-    const worker = createOutboxWorker({
-      outbox,
-      clock,
-      logger: createLogger('silent'),
-      concurrency: 2,
-      deliverers: {
-        webhook: () => new Promise((resolve) => release.push(() => resolve({ ok: true }))),
-        slack: async () => ({ ok: true }),
-        card: async () => ({ ok: true }),
-      },
-    });
-    for (let i = 0; i < 20; i += 1) outbox.enqueue({ leadId: null, kind: 'webhook', method: 'sequence', payload: {} }, clock.now());
-    const draining = worker.drain();
+    const t = setup({ concurrency: 2, deliver: () => new Promise((resolve) => release.push(() => resolve({ ok: true }))) });
+    for (let i = 0; i < 20; i += 1) await t.enqueue(null, t.webhook('http://127.0.0.1:9/x', { i }));
+    const draining = t.worker.drain();
     await eventually(() => release.length === 2);
-    const stopped = worker.stop();
+    const stopped = t.worker.stop();
     for (const go of release.splice(0)) go();
     await stopped;
     await draining;
-    expect(db.prepare(`SELECT count(*) AS n FROM outbox WHERE state = 'pending'`).get()).toEqual({ n: 18 });
+    expect(t.db.prepare(`SELECT count(*) AS n FROM outbox WHERE state = 'pending'`).get()).toEqual({ n: 18 });
   });
 
+  // Leadrelay's Slack messages through the real deliverer (a plain message is the simplest of them).
   describe('Slack calls', () => {
     it('posts, honours a 429 Retry-After, and retries a 5xx', async () => {
       slack = await startSlackStandIn({ signingSecret: 's', socketMode: false });
-      const t = setup(slack.apiUrl);
+      const t = setup({ slackApiUrl: slack.apiUrl });
       slack.fail('chat.postMessage', { status: 429, retryAfter: 7 });
-      const id = t.outbox.enqueue({ leadId: 1, kind: 'slack', method: 'chat.postMessage', payload: { channel: 'C0NURTURE', text: 'hi' } }, clock.now());
+      const id = await t.enqueue(1, { type: 'post_message', channel: 'C0NURTURE', text: 'hi' });
       await t.worker.drain();
       expect(t.state(id)).toMatchObject({ state: 'pending', next_attempt_at: clock.now() + 7000, last_error: 'ratelimited' });
       slack.fail('chat.postMessage', { status: 500 });
@@ -285,44 +280,34 @@ describe('outbox worker', () => {
 
     it('paces a burst to one channel by booking each row a slot: every waiting row is deferred once, not at every token', async () => {
       slack = await startSlackStandIn({ signingSecret: 's', socketMode: false });
-      clock = new FakeClock();
-      const db = openDatabase(':memory:');
-      const insertLead = db.prepare("INSERT INTO leads (source, payload, received_at, updated_at) VALUES ('form', '{}', 0, 0)");
-      const outbox = sqliteOutboxStore(db);
       const pacer = createSlackPacer({ 'chat.postMessage': { rule: { ratePerSecond: 1, burst: 1 }, perChannel: true } });
       let waits = 0;
       const counting = { ...pacer, reserve: (...args: Parameters<typeof pacer.reserve>) => { const wait = pacer.reserve(...args); if (wait > 0) waits += 1; return wait; } };
-      const worker = createOutboxWorker({
-        outbox,
-        clock,
-        logger: createLogger('silent'),
-        deliverers: {
-          slack: createSlackDeliverer(createSlackCaller({ botToken: slack.botToken, slackApiUrl: slack.apiUrl, pacer: counting, now: () => clock.now() })),
-          webhook: async () => ({ ok: true }),
-          card: async () => ({ ok: true }),
-        },
-      });
-      // Five leads' notes to one channel at once (different leads: no ordering between them).
+      let deliver: Deliverer = async () => ({ ok: true });
+      const t = setup({ deliver: (row) => deliver(row) });
+      deliver = realDeliverer(t.store, slack.apiUrl, counting);
+      const insertLead = t.db.prepare("INSERT INTO leads (source, payload, received_at, updated_at) VALUES ('form', '{}', 0, 0)");
+      // Five leads' messages to one channel at once (different leads: no ordering between them).
       for (let i = 1; i <= 5; i += 1) {
         insertLead.run();
-        outbox.enqueue({ leadId: i, kind: 'slack', method: 'chat.postMessage', payload: { channel: 'C0BUSY', text: `note ${i}` } }, clock.now());
+        await t.enqueue(i + 2, { type: 'post_message', channel: 'C0BUSY', text: `note ${i}` });
       }
       for (let second = 0; second < 5; second += 1) {
-        await worker.drain();
+        await t.worker.drain();
         expect(slack.messages('C0BUSY')).toHaveLength(second + 1);
         clock.advance(1000);
       }
       expect(slack.messages('C0BUSY').map((m) => m.text).sort()).toEqual(['note 1', 'note 2', 'note 3', 'note 4', 'note 5']);
       // Four rows had to wait, once each (without slots: 4 + 3 + 2 + 1 = 10 deferrals).
       expect(waits).toBe(4);
-      db.close();
+      t.db.close();
     });
 
     it('gives up on a permanent Slack error such as channel_not_found', async () => {
       slack = await startSlackStandIn({ signingSecret: 's', socketMode: false });
-      const t = setup(slack.apiUrl);
+      const t = setup({ slackApiUrl: slack.apiUrl });
       slack.fail('chat.postMessage', { error: 'channel_not_found' });
-      const id = t.outbox.enqueue({ leadId: 1, kind: 'slack', method: 'chat.postMessage', payload: { channel: 'C0GONE', text: 'hi' } }, clock.now());
+      const id = await t.enqueue(1, { type: 'post_message', channel: 'C0GONE', text: 'hi' });
       await t.worker.drain();
       expect(t.state(id)).toMatchObject({ state: 'failed', last_error: 'channel_not_found' });
       expect(t.failed).toHaveLength(1);
@@ -332,42 +317,31 @@ describe('outbox worker', () => {
 
 describe('outbox worker recording deliveries with the next commit', () => {
   function deferredSetup() {
-    clock = new FakeClock();
-    const db = openDatabase(':memory:');
-    db.prepare("INSERT INTO leads (source, payload, received_at, updated_at) VALUES ('form', '{}', 0, 0)").run();
-    const outbox = sqliteOutboxStore(db);
-    const deferred = createDeferredWrites(db, { maxDelayMs: 60_000 });
     const delivered: number[] = [];
-    const worker = createOutboxWorker({
-      outbox,
-      clock,
-      logger: createLogger('silent'),
-      deferred,
-      deliverers: {
-        webhook: async (row) => {
-          delivered.push(row.id);
-          return { ok: true };
-        },
-        slack: async () => ({ ok: true }),
-        card: async () => ({ ok: true }),
+    const t = setup({
+      soonMaxDelayMs: 60_000,
+      deliver: async (row) => {
+        delivered.push(row.id);
+        return { ok: true };
       },
     });
-    // Another use case's group commit (an arriving lead's), which the recordings join.
-    const commit = createGroupCommit(db, () => undefined, undefined, deferred);
-    const state = (id: number) => (db.prepare('SELECT state FROM outbox WHERE id = ?').get(id) as { state: string }).state;
-    const enqueue = (n: number) => outbox.enqueue({ leadId: 1, kind: 'webhook', method: 'sequence', payload: { n } }, clock.now());
-    return { worker, deferred, delivered, commit, state, enqueue };
+    // Another use case's transaction (an arriving lead's), which the recordings join.
+    const commit = () => t.store.uow.run(async () => undefined);
+    const state = (id: number) => (t.db.prepare('SELECT state FROM outbox WHERE id = ?').get(id) as { state: string }).state;
+    const enqueue = (n: number) => t.enqueue(1, t.webhook('http://127.0.0.1:9/x', { n }));
+    return { worker: t.worker, delivered, commit, state, enqueue };
   }
 
   it('keeps a delivered row pending, and the lead\'s next effect waiting, until a commit records it; then goes on', async () => {
     const t = deferredSetup();
-    const first = t.enqueue(1);
-    const second = t.enqueue(2);
+    const first = await t.enqueue(1);
+    const second = await t.enqueue(2);
     t.worker.start();
-    await eventually(() => t.delivered.length === 1 && t.deferred.pending === 1);
+    await eventually(() => t.delivered.length === 1);
+    for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
     expect(t.state(first)).toBe('pending'); // delivered, not recorded yet: not delivered again
     expect(t.delivered).toEqual([first]);
-    await t.commit(undefined);
+    await t.commit();
     await eventually(() => t.delivered.length === 2);
     expect(t.state(first)).toBe('done');
     expect(t.delivered).toEqual([first, second]);
@@ -377,8 +351,8 @@ describe('outbox worker recording deliveries with the next commit', () => {
 
   it('records before returning when drained directly (timers off), delivering what that unblocks', async () => {
     const t = deferredSetup();
-    const first = t.enqueue(1);
-    const second = t.enqueue(2);
+    const first = await t.enqueue(1);
+    const second = await t.enqueue(2);
     expect(await t.worker.drain()).toBe(2);
     expect([t.state(first), t.state(second)]).toEqual(['done', 'done']);
   });

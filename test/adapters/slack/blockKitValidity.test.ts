@@ -11,7 +11,7 @@ import { renderLeadDetails } from '../../../src/adapters/slack/renderLeadDetails
 import { renderOfferCard, type LeadWhereabouts, type OfferCardModel, type OfferState } from '../../../src/adapters/slack/renderOfferCard.ts';
 import { renderReminder } from '../../../src/adapters/slack/renderReminder.ts';
 import { renderSeenAgain } from '../../../src/adapters/slack/renderThreadNote.ts';
-import type { HistoryEntry, StoredLead } from '../../../src/adapters/sqlite/sqliteLeadStore.ts';
+import type { HistoryEntry, StoredLead } from '../../../src/app/ports.ts';
 import { LEAD_SOURCES, LEAD_STATES, type Lead } from '../../../src/domain/lead.ts';
 import { blockProblems } from '../../../src/sandbox/slackBlocks.ts';
 
@@ -156,8 +156,8 @@ describe('every rendered message is accepted by Slack, whatever the lead contain
     fc.assert(
       fc.property(lead, fc.constantFrom(...LEAD_STATES), fc.array(entry, { maxLength: 40 }), (l, state, history) => {
         const stored: StoredLead = {
-          id: 17, state, owner_id: null, team_id: null, sequence_id: null, routed_by: null, domain: null, version: 1, lead: l, enrichment: null,
-          received_at: NOW, updated_at: NOW, first_offered_at: null, claimed_at: null, first_owned_at: null, done_at: null,
+          id: 17, state, ownerId: null, teamId: null, sequenceId: null, routedBy: null, domain: null, version: 1, lead: l, enrichment: null,
+          receivedAt: NOW, updatedAt: NOW, firstOfferedAt: null, claimedAt: null, firstOwnedAt: null, doneAt: null,
         };
         expectAcceptedBySlack(renderLeadDetails(stored, history));
       }),

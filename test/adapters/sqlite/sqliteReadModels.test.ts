@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../../src/adapters/sqlite/openDatabase.ts';
-import { median, sqliteReadModels } from '../../../src/adapters/sqlite/sqliteReadModels.ts';
+import { createLeadViews, median } from '../../../src/app/readModels.ts';
+import { sqliteStore } from '../../../src/adapters/sqlite/sqliteStore.ts';
 import { AWAY_INDEFINITELY } from '../../../src/adapters/sqlite/sqliteRoutingStore.ts';
 import { parseConfig } from '../../../src/config/loadConfig.ts';
 import type { Config } from '../../../src/config/schema.ts';
@@ -129,19 +130,19 @@ function resolved(db: Db, repId: string, state: 'passed' | 'expired' | 'withdraw
 
 function setup() {
   const db = openDatabase(':memory:');
-  return { db, models: sqliteReadModels(db), config: config() };
+  return { db, models: createLeadViews(sqliteStore(db)), config: config() };
 }
 
 describe('sqliteReadModels', () => {
   describe('myPendingOffers', () => {
-    it("lists the rep's pending offers, soonest deadline first, with what the Claim button needs", () => {
+    it("lists the rep's pending offers, soonest deadline first, with what the Claim button needs", async () => {
       const { db, models } = setup();
       const later = insertLead(db, { name: 'Later', state: 'offered', version: 3 });
       const sooner = insertLead(db, { name: 'Sooner', state: 'offered' });
       const laterOffer = insertOffer(db, { leadId: later, repId: 'U0ALICE', version: 2, offeredAt: NOW - MINUTE, deadlineAt: NOW + 4 * MINUTE, why: 'Hot lead' });
       const soonerOffer = insertOffer(db, { leadId: sooner, repId: 'U0ALICE', offeredAt: NOW - 3 * MINUTE, deadlineAt: NOW + 2 * MINUTE });
 
-      expect(models.myPendingOffers('U0ALICE')).toEqual([
+      expect((await models.myPendingOffers('U0ALICE'))).toEqual([
         {
           leadId: sooner,
           ref: `L-${sooner}`,
@@ -158,24 +159,24 @@ describe('sqliteReadModels', () => {
       ]);
     });
 
-    it("leaves out other reps' offers and offers that are no longer pending", () => {
+    it("leaves out other reps' offers and offers that are no longer pending", async () => {
       const { db, models } = setup();
       insertOffer(db, { leadId: insertLead(db, { state: 'offered' }), repId: 'U0BOB', offeredAt: NOW });
       insertOffer(db, { leadId: insertLead(db, { state: 'offered' }), repId: 'U0ALICE', state: 'passed', offeredAt: NOW - HOUR });
       insertOffer(db, { leadId: insertLead(db, { state: 'claimed' }), repId: 'U0ALICE', state: 'claimed', offeredAt: NOW - HOUR });
-      expect(models.myPendingOffers('U0ALICE')).toEqual([]);
+      expect((await models.myPendingOffers('U0ALICE'))).toEqual([]);
     });
   });
 
   describe('myOpenLeads', () => {
-    it('lists leads the rep owns in state claimed, oldest claim first, with the lead version for Done', () => {
+    it('lists leads the rep owns in state claimed, oldest claim first, with the lead version for Done', async () => {
       const { db, models } = setup();
       const newer = insertLead(db, { name: 'Newer', state: 'claimed', owner: 'U0ALICE', version: 4, claimedAt: NOW - MINUTE });
       const older = insertLead(db, { name: 'Older', state: 'claimed', owner: 'U0ALICE', version: 7, claimedAt: NOW - HOUR });
       insertLead(db, { state: 'done', owner: 'U0ALICE', claimedAt: NOW - DAY });
       insertLead(db, { state: 'claimed', owner: 'U0BOB', claimedAt: NOW - DAY });
 
-      expect(models.myOpenLeads('U0ALICE')).toEqual([
+      expect((await models.myOpenLeads('U0ALICE'))).toEqual([
         { leadId: older, ref: `L-${older}`, lead: buildLead('Older'), domain: 'acme.com', leadVersion: 7, claimedAt: NOW - HOUR },
         { leadId: newer, ref: `L-${newer}`, lead: buildLead('Newer'), domain: 'acme.com', leadVersion: 4, claimedAt: NOW - MINUTE },
       ]);
@@ -183,30 +184,30 @@ describe('sqliteReadModels', () => {
   });
 
   describe('myAvailability', () => {
-    it('is null for a rep who is not away or whose away time has passed', () => {
+    it('is null for a rep who is not away or whose away time has passed', async () => {
       const { db, models } = setup();
       setRepState(db, 'U0BOB', { awayUntil: NOW - MINUTE });
-      expect(models.myAvailability('U0ALICE', NOW)).toBeNull();
-      expect(models.myAvailability('U0BOB', NOW)).toBeNull();
+      expect((await models.myAvailability('U0ALICE', NOW))).toBeNull();
+      expect((await models.myAvailability('U0BOB', NOW))).toBeNull();
     });
 
-    it('gives the return time, or null for away until turned off', () => {
+    it('gives the return time, or null for away until turned off', async () => {
       const { db, models } = setup();
       setRepState(db, 'U0ALICE', { awayUntil: NOW + HOUR });
       setRepState(db, 'U0BOB', { awayUntil: AWAY_INDEFINITELY });
-      expect(models.myAvailability('U0ALICE', NOW)).toEqual({ until: NOW + HOUR });
-      expect(models.myAvailability('U0BOB', NOW)).toEqual({ until: null });
+      expect((await models.myAvailability('U0ALICE', NOW))).toEqual({ until: NOW + HOUR });
+      expect((await models.myAvailability('U0BOB', NOW))).toEqual({ until: null });
     });
   });
 
   describe('teamBoard', () => {
-    it('lists queued leads oldest first with their team and since when they wait, and the total', () => {
+    it('lists queued leads oldest first with their team and since when they wait, and the total', async () => {
       const { db, models, config } = setup();
       const newer = insertLead(db, { name: 'Newer', state: 'queued', team: 'senior', updatedAt: NOW - MINUTE });
       const older = insertLead(db, { name: 'Older', state: 'queued', team: 'junior', updatedAt: NOW - HOUR, escalatedAt: NOW - HOUR, reason: 'queued' });
       insertLead(db, { state: 'offered', team: 'senior' });
 
-      const board = models.teamBoard(config, NOW);
+      const board = (await models.teamBoard(config, NOW));
       expect(board.queuedCount).toBe(2);
       expect(board.queued).toEqual([
         { leadId: older, ref: `L-${older}`, lead: buildLead('Older'), domain: 'acme.com', teamId: 'junior', since: NOW - HOUR, escalated: true },
@@ -214,17 +215,17 @@ describe('sqliteReadModels', () => {
       ]);
     });
 
-    it('lists escalated leads with the reason, since when, and how often the manager was pinged', () => {
+    it('lists escalated leads with the reason, since when, and how often the manager was pinged', async () => {
       const { db, models, config } = setup();
       const id = insertLead(db, { state: 'escalated', team: 'senior', escalatedAt: NOW - 20 * MINUTE, reason: 'max_offers', pings: 3 });
-      const board = models.teamBoard(config, NOW);
+      const board = (await models.teamBoard(config, NOW));
       expect(board.escalatedCount).toBe(1);
       expect(board.escalated).toEqual([
         { leadId: id, ref: `L-${id}`, lead: buildLead('Jane'), domain: 'acme.com', teamId: 'senior', since: NOW - 20 * MINUTE, reason: 'max_offers', pings: 3 },
       ]);
     });
 
-    it("gives each rep's open leads against capacity (the runtime override wins), pending offers and offers today", () => {
+    it("gives each rep's open leads against capacity (the runtime override wins), pending offers and offers today", async () => {
       const { db, models, config } = setup();
       setRepState(db, 'U0BOB', { capacityOverride: 4 });
       insertLead(db, { state: 'claimed', owner: 'U0BOB', claimedAt: NOW - HOUR });
@@ -234,7 +235,7 @@ describe('sqliteReadModels', () => {
       // Yesterday (UTC, Bob's zone): not today.
       insertOffer(db, { leadId: insertLead(db, { state: 'offered' }), repId: 'U0BOB', state: 'expired', offeredAt: NOW - 13 * HOUR });
 
-      const bob = models.teamBoard(config, NOW).teams.find((t) => t.teamId === 'senior')?.reps.find((r) => r.repId === 'U0BOB');
+      const bob = (await models.teamBoard(config, NOW)).teams.find((t) => t.teamId === 'senior')?.reps.find((r) => r.repId === 'U0BOB');
       expect(bob).toEqual({
         repId: 'U0BOB',
         name: 'Bob',
@@ -248,22 +249,22 @@ describe('sqliteReadModels', () => {
       });
     });
 
-    it('shows who is away (until when, or until turned off) and who is outside working hours now', () => {
+    it('shows who is away (until when, or until turned off) and who is outside working hours now', async () => {
       const { db, models, config } = setup();
       setRepState(db, 'U0BOB', { awayUntil: NOW + 2 * HOUR });
       setRepState(db, 'U0CAROL', { awayUntil: AWAY_INDEFINITELY });
       setRepState(db, 'U0DAVE', { awayUntil: NOW - HOUR });
-      const reps = new Map(models.teamBoard(config, NOW).teams.flatMap((t) => t.reps).map((r) => [r.repId, r]));
+      const reps = new Map((await models.teamBoard(config, NOW)).teams.flatMap((t) => t.reps).map((r) => [r.repId, r]));
       expect(reps.get('U0ALICE')).toMatchObject({ away: null, outsideHours: true, capacity: 3 }); // 07:00 in New York
       expect(reps.get('U0BOB')).toMatchObject({ away: { until: NOW + 2 * HOUR }, outsideHours: false });
       expect(reps.get('U0CAROL')).toMatchObject({ away: { until: null }, capacity: null });
       expect(reps.get('U0DAVE')).toMatchObject({ away: null });
-      expect(models.teamBoard(config, NOW + 4 * HOUR).teams[0]?.reps[0]).toMatchObject({ repId: 'U0ALICE', outsideHours: false }); // 11:00 there
+      expect((await models.teamBoard(config, NOW + 4 * HOUR)).teams[0]?.reps[0]).toMatchObject({ repId: 'U0ALICE', outsideHours: false }); // 11:00 there
     });
 
-    it('shows a top-level manager every team and the reps in no team', () => {
+    it('shows a top-level manager every team and the reps in no team', async () => {
       const { models, config } = setup();
-      const board = models.teamBoard(config, NOW, 'U0BOSS');
+      const board = (await models.teamBoard(config, NOW, 'U0BOSS'));
       expect(board.teams.map((t) => [t.teamId, t.managerId, t.reps.map((r) => r.repId)])).toEqual([
         ['senior', 'U0BOSS', ['U0ALICE', 'U0BOB']],
         ['junior', 'U0ALICE', ['U0CAROL']],
@@ -271,7 +272,7 @@ describe('sqliteReadModels', () => {
       ]);
     });
 
-    it("shows a team's manager their teams and those teams' leads (and leads of no team), not the others", () => {
+    it("shows a team's manager their teams and those teams' leads (and leads of no team), not the others", async () => {
       const { db, models, config } = setup();
       const mine = insertLead(db, { state: 'queued', team: 'junior' });
       const teamless = insertLead(db, { state: 'queued', team: null });
@@ -279,7 +280,7 @@ describe('sqliteReadModels', () => {
       const myEscalation = insertLead(db, { state: 'escalated', team: 'junior', escalatedAt: NOW, reason: 'max_offers', pings: 1 });
       insertLead(db, { state: 'escalated', team: 'senior', escalatedAt: NOW, reason: 'max_offers', pings: 1 });
 
-      const board = models.teamBoard(config, NOW, 'U0ALICE');
+      const board = (await models.teamBoard(config, NOW, 'U0ALICE'));
       expect(board.teams.map((t) => t.teamId)).toEqual(['junior']);
       expect(board.queued.map((l) => l.leadId)).toEqual([mine, teamless]);
       expect(board.queuedCount).toBe(2);
@@ -287,10 +288,10 @@ describe('sqliteReadModels', () => {
       expect(board.escalatedCount).toBe(1);
     });
 
-    it('loads at most 200 queued leads but counts them all', () => {
+    it('loads at most 200 queued leads but counts them all', async () => {
       const { db, models, config } = setup();
       for (let i = 0; i < 205; i += 1) insertLead(db, { state: 'queued', updatedAt: NOW - i * MINUTE });
-      const board = models.teamBoard(config, NOW);
+      const board = (await models.teamBoard(config, NOW));
       expect(board.queued).toHaveLength(200);
       expect(board.queuedCount).toBe(205);
       expect(board.queued[0]?.since).toBe(NOW - 204 * MINUTE);
@@ -298,7 +299,7 @@ describe('sqliteReadModels', () => {
   });
 
   describe('repStats', () => {
-    it('counts offers made in the last 7 and in the last 30 days, by what became of them', () => {
+    it('counts offers made in the last 7 and in the last 30 days, by what became of them', async () => {
       const { db, models, config } = setup();
       claimed(db, 'U0ALICE', 1 * DAY, 30 * SECOND);
       claimed(db, 'U0ALICE', 10 * DAY, 90 * SECOND);
@@ -308,7 +309,7 @@ describe('sqliteReadModels', () => {
       resolved(db, 'U0ALICE', 'withdrawn', 3 * DAY);
       insertOffer(db, { leadId: insertLead(db, { state: 'offered' }), repId: 'U0ALICE', offeredAt: NOW - MINUTE }); // pending
 
-      const alice = models.repStats(config, NOW).reps.find((r) => r.repId === 'U0ALICE');
+      const alice = (await models.repStats(config, NOW)).reps.find((r) => r.repId === 'U0ALICE');
       expect(alice).toEqual({
         repId: 'U0ALICE',
         name: 'Alice',
@@ -317,52 +318,52 @@ describe('sqliteReadModels', () => {
       });
     });
 
-    it('takes the window edges as inclusive: an offer exactly 7 days old counts in the 7-day window', () => {
+    it('takes the window edges as inclusive: an offer exactly 7 days old counts in the 7-day window', async () => {
       const { db, models, config } = setup();
       claimed(db, 'U0BOB', 7 * DAY, MINUTE);
       claimed(db, 'U0BOB', 7 * DAY + 1, MINUTE);
-      const bob = models.repStats(config, NOW).reps.find((r) => r.repId === 'U0BOB');
+      const bob = (await models.repStats(config, NOW)).reps.find((r) => r.repId === 'U0BOB');
       expect(bob?.last7d.offered).toBe(1);
       expect(bob?.last30d.offered).toBe(2);
     });
 
-    it('gives the median time to claim: the middle one for an odd count, the mean of the two middle ones for an even count', () => {
+    it('gives the median time to claim: the middle one for an odd count, the mean of the two middle ones for an even count', async () => {
       const { db, models, config } = setup();
       for (const took of [5 * MINUTE, 20 * SECOND, MINUTE]) claimed(db, 'U0ALICE', DAY, took);
       for (const took of [10 * SECOND, 40 * SECOND, 2 * MINUTE, 30 * SECOND]) claimed(db, 'U0BOB', DAY, took);
-      const stats = models.repStats(config, NOW);
+      const stats = (await models.repStats(config, NOW));
       expect(stats.reps.find((r) => r.repId === 'U0ALICE')?.last7d.medianClaimMs).toBe(MINUTE);
       expect(stats.reps.find((r) => r.repId === 'U0BOB')?.last7d.medianClaimMs).toBe(35 * SECOND);
       // Totals: the median over all 7 claims, not a median of medians.
       expect(stats.totals.last7d).toEqual({ offered: 7, claimed: 7, passed: 0, expired: 0, medianClaimMs: 40 * SECOND });
     });
 
-    it('lists every rep of the config, with zeros and no median for a rep without offers', () => {
+    it('lists every rep of the config, with zeros and no median for a rep without offers', async () => {
       const { models, config } = setup();
-      const stats = models.repStats(config, NOW);
+      const stats = (await models.repStats(config, NOW));
       expect(stats.reps.map((r) => r.repId)).toEqual(['U0ALICE', 'U0BOB', 'U0CAROL', 'U0DAVE']);
       expect(stats.reps[2]?.last30d).toEqual({ offered: 0, claimed: 0, passed: 0, expired: 0, medianClaimMs: null });
       expect(stats.totals.last30d).toEqual({ offered: 0, claimed: 0, passed: 0, expired: 0, medianClaimMs: null });
     });
 
-    it('limits the reps, and the totals, to the ones asked for', () => {
+    it('limits the reps, and the totals, to the ones asked for', async () => {
       const { db, models, config } = setup();
       claimed(db, 'U0ALICE', DAY, MINUTE);
       claimed(db, 'U0BOB', DAY, 3 * MINUTE);
-      const stats = models.repStats(config, NOW, ['U0BOB']);
+      const stats = (await models.repStats(config, NOW, ['U0BOB']));
       expect(stats.reps.map((r) => r.repId)).toEqual(['U0BOB']);
       expect(stats.totals.last7d).toMatchObject({ offered: 1, claimed: 1, medianClaimMs: 3 * MINUTE });
     });
 
-    it('ignores offers made after now', () => {
+    it('ignores offers made after now', async () => {
       const { db, models, config } = setup();
       claimed(db, 'U0ALICE', -HOUR, MINUTE);
-      expect(models.repStats(config, NOW).totals.last7d.offered).toBe(0);
+      expect((await models.repStats(config, NOW)).totals.last7d.offered).toBe(0);
     });
   });
 
   describe('median', () => {
-    it('is the middle value, the rounded mean of the two middle ones, or null for none', () => {
+    it('is the middle value, the rounded mean of the two middle ones, or null for none', async () => {
       expect(median([])).toBeNull();
       expect(median([7])).toBe(7);
       expect(median([1, 2])).toBe(2); // 1.5 rounded
@@ -371,7 +372,7 @@ describe('sqliteReadModels', () => {
   });
 
   describe('leadSignals', () => {
-    it("gives the lead's newest signals first, at most limit", () => {
+    it("gives the lead's newest signals first, at most limit", async () => {
       const { db, models } = setup();
       const leadId = insertLead(db);
       const other = insertLead(db);
@@ -380,23 +381,23 @@ describe('sqliteReadModels', () => {
       insert.run(leadId, 'email', 'email_open', NOW - HOUR, NOW);
       insert.run(leadId, 'linkedin', 'reply_positive', NOW - 2 * HOUR, NOW);
       insert.run(other, 'web', 'link_click', NOW, NOW);
-      expect(models.leadSignals(leadId, 2)).toEqual([
+      expect((await models.leadSignals(leadId, 2))).toEqual([
         { channel: 'email', kind: 'email_open', at: NOW - HOUR },
         { channel: 'linkedin', kind: 'reply_positive', at: NOW - 2 * HOUR },
       ]);
-      expect(models.leadSignals(leadId, 10)).toHaveLength(3);
+      expect((await models.leadSignals(leadId, 10))).toHaveLength(3);
     });
   });
 
   describe('appHome', () => {
-    it('gives a rep their offers, open leads, availability and stats, and no board', () => {
+    it('gives a rep their offers, open leads, availability and stats, and no board', async () => {
       const { db, models, config } = setup();
       setRepState(db, 'U0BOB', { awayUntil: NOW + HOUR });
       insertOffer(db, { leadId: insertLead(db, { state: 'offered' }), repId: 'U0BOB', offeredAt: NOW - MINUTE });
       insertLead(db, { state: 'claimed', owner: 'U0BOB', claimedAt: NOW - HOUR });
       claimed(db, 'U0BOB', DAY, MINUTE);
 
-      const home = models.appHome(config, 'U0BOB', NOW);
+      const home = (await models.appHome(config, 'U0BOB', NOW));
       expect(home.userId).toBe('U0BOB');
       expect(home.teamBoard).toBeNull();
       expect(home.rep?.pendingOffers).toHaveLength(1);
@@ -406,19 +407,19 @@ describe('sqliteReadModels', () => {
       expect(home.rep?.stats).toMatchObject({ repId: 'U0BOB', last7d: { offered: 2, claimed: 1 } });
     });
 
-    it('gives a manager who is a rep both, with the board of their teams', () => {
+    it('gives a manager who is a rep both, with the board of their teams', async () => {
       const { models, config } = setup();
-      const home = models.appHome(config, 'U0ALICE', NOW);
+      const home = (await models.appHome(config, 'U0ALICE', NOW));
       expect(home.rep?.outsideHours).toBe(true);
       expect(home.teamBoard?.teams.map((t) => t.teamId)).toEqual(['junior']);
     });
 
-    it('gives a manager who is no rep only the board, and a stranger neither', () => {
+    it('gives a manager who is no rep only the board, and a stranger neither', async () => {
       const { models, config } = setup();
-      const boss = models.appHome(config, 'U0BOSS', NOW);
+      const boss = (await models.appHome(config, 'U0BOSS', NOW));
       expect(boss.rep).toBeNull();
       expect(boss.teamBoard?.teams.map((t) => t.teamId)).toEqual(['senior', 'junior', null]);
-      expect(models.appHome(config, 'U0NOBODY', NOW)).toEqual({ userId: 'U0NOBODY', rep: null, teamBoard: null });
+      expect((await models.appHome(config, 'U0NOBODY', NOW))).toEqual({ userId: 'U0NOBODY', rep: null, teamBoard: null });
     });
   });
 });

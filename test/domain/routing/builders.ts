@@ -2,7 +2,8 @@
  * Small builders for routing tests: configs go through the real config schema (so conditions,
  * hours and defaults are exactly what the app would see), snapshots and leads from plain objects.
  */
-import { validateConfig, type Condition, type Config } from '../../../src/config/schema.ts';
+import { validateConfig, type Config } from '../../../src/config/schema.ts';
+import { type Condition } from '../../../src/domain/settings.ts';
 import type { Lead } from '../../../src/domain/lead.ts';
 import type { RepRuntime, RoundRobinState, RoutingDecision, RoutingSnapshot } from '../../../src/domain/routing/index.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Rep } from '../../../src/config/schema.ts';
+import type { Rep } from '../../../src/domain/settings.ts';
 import {
   checkEligibility,
   earliestEligibilityChange,
