@@ -73,3 +73,15 @@ export function migrationsToApply(applied: readonly AppliedMigration[], migratio
   const done = new Set(applied.map((row) => row.version));
   return migrations.filter((m) => !done.has(m.version));
 }
+
+/**
+ * Why a database at schema version `have` (null: no schema_migrations table) cannot be read by code
+ * that knows `want` migrations, or null when it can: for the commands that read a database without
+ * migrating it (export, backup, migrate-store). The text follows "the database … ".
+ */
+export function schemaVersionProblem(have: number | null, want: number): string | null {
+  if (have === null) return 'has no schema_migrations table (not a leadrelay database, or leadrelay never started on it)';
+  if (have < want) return `is at schema version ${have}, this leadrelay expects ${want} (leadrelay migrates it when it starts)`;
+  if (have > want) return `is at schema version ${have}, newer than this leadrelay knows (${want})`;
+  return null;
+}

@@ -5,7 +5,7 @@
  * the first applies, the others wait for it and then find nothing left to do.
  */
 import { join } from 'node:path';
-import { loadMigrationFiles, migrationChecksum, MigrationError, migrationsToApply, type AppliedMigration, type Migration } from '../migrationFiles.ts';
+import { loadMigrationFiles, migrationChecksum, MigrationError, migrationsToApply, schemaVersionProblem, type AppliedMigration, type Migration } from '../migrationFiles.ts';
 import { packageRoot } from '../packageRoot.ts';
 import { connectPostgres, type ConnectPostgresOptions, type PgPool } from './connectPostgres.ts';
 
@@ -78,4 +78,15 @@ export async function openPostgres(url: string, options: OpenPostgresOptions = {
     await pool.end().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Why this code cannot read the database without migrating it (the CLI's export and backup), or
+ * null: the text follows "the database … ", as schemaVersionProblem words it for both stores.
+ */
+export async function postgresSchemaProblem(pool: PgPool, migrations: Migration[] = loadPostgresMigrations()): Promise<string | null> {
+  const table = await pool.query(`SELECT to_regclass('schema_migrations') IS NOT NULL AS present`);
+  if (!(table.rows[0] as { present: boolean }).present) return schemaVersionProblem(null, migrations.length);
+  const { rows } = await pool.query<{ version: number }>('SELECT coalesce(max(version), 0) AS version FROM schema_migrations');
+  return schemaVersionProblem(rows[0]?.version ?? 0, migrations.length);
 }
