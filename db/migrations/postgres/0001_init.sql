@@ -51,7 +51,7 @@ CREATE INDEX leads_linkedin_key ON leads (linkedin_key, received_at) WHERE linke
 CREATE INDEX leads_state ON leads (state, received_at);
 CREATE INDEX leads_team_state ON leads (team_id, state) WHERE team_id IS NOT NULL;
 CREATE INDEX leads_owner ON leads (owner_id, state) WHERE owner_id IS NOT NULL;
-CREATE INDEX leads_received_at ON leads (received_at);
+CREATE INDEX leads_received_at ON leads (received_at, id);  -- SQLite's (received_at) holds the rowid, the id, too
 CREATE INDEX leads_escalation_ping ON leads (escalation_next_ping_at) WHERE escalation_next_ping_at IS NOT NULL;
 
 -- Append-only history of every transition: who, when, why.
