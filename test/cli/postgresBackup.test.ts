@@ -7,6 +7,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPostgresMigrations } from '../../src/adapters/postgres/migratePostgres.ts';
+import { openDatabase } from '../../src/adapters/sqlite/openDatabase.ts';
+import { sqliteLeadStore } from '../../src/adapters/sqlite/sqliteLeadStore.ts';
 import { findOnPath, pgDumpMissing } from '../../src/cli/postgresBackup.ts';
 import { runCliCaptured, useTempDir } from '../support/cli.ts';
 import { describePostgres, usePostgres, type TestDatabase } from '../support/postgres.ts';
@@ -86,6 +88,27 @@ describePostgres('leadrelay backup on PostgreSQL', () => {
 });
 
 describePostgres('leadrelay export on PostgreSQL', () => {
+  it('reads page after page of leads, in order, also where many arrived in the same millisecond', async () => {
+    const sqlitePath = join(temp.dir, 'many.db');
+    const sqlite = openDatabase(sqlitePath);
+    const leads = sqliteLeadStore(sqlite);
+    const start = Date.parse('2026-11-02T08:00:00Z');
+    for (let i = 0; i < 2500; i += 1) {
+      // 1,200 leads in one millisecond, across the 1,000-lead pages; the others a second apart.
+      const receivedAt = i < 1200 ? start : start + (i - 1199) * 1000;
+      await leads.insertLead({ lead: { source: 'form', email: `lead${i}@example.com`, company: { name: `Company ${i}` }, fields: {} }, externalId: `ext-${i}`, emailKey: `lead${i}@example.com`, linkedinKey: null, domain: 'example.com', receivedAt });
+    }
+    sqlite.close();
+    const target = await pg.database();
+    expect((await runCliCaptured(['migrate-store', '--to', target.url, '--db', sqlitePath])).code).toBe(0);
+    const fromSqlite = await runCliCaptured(['export', '--db', sqlitePath, '--since', '2026-11-01T00:00:00Z']);
+    const fromPostgres = await runCliCaptured(['export', '--database-url', target.url, '--since', '2026-11-01T00:00:00Z']);
+    expect(fromPostgres.stdout.split('\r\n')).toHaveLength(2502);
+    expect(fromPostgres.stdout).toBe(fromSqlite.stdout);
+    expect(fromPostgres.stderr).toMatch(/exported 2500 leads received since 2026-11-01T00:00:00Z from postgres:/);
+  });
+
+
   it('refuses a database at a schema version it does not know', async () => {
     const db = await pg.database({ migrated: [...loadPostgresMigrations(), { version: 2, name: '0002_future.sql', sql: 'SELECT 1;' }] });
     const result = await runCliCaptured(['export', '--database-url', db.url]);
