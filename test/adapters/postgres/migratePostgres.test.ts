@@ -53,7 +53,7 @@ describePostgres('migratePostgres', () => {
       await holder.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
       const runs = [migratePostgres(instanceA, migrations), migratePostgres(instanceB, migrations)];
       await eventually(async () => {
-        const { rows } = await db.pool.query(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`);
+        const { rows } = await db.pool.query(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
         return (rows[0] as { n: number }).n === 2;
       });
       await holder.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`);
