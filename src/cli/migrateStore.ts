@@ -198,7 +198,7 @@ async function copyTable(sqlite: Database.Database, client: PoolClient, plan: Ta
   }
   // Pages by rowid: no SQLite statement stays open across the awaits.
   const page = sqlite.prepare(`${select}, rowid AS "__rowid" FROM ${quote(plan.table)} WHERE rowid > ? ORDER BY rowid LIMIT ?`).safeIntegers(true);
-  let after: bigint = -1n;
+  let after: bigint = -(2n ** 63n);
   for (;;) {
     const rows = page.all(after, perBatch) as (Row & { __rowid: bigint })[];
     await insert(rows);
