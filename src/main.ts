@@ -6,7 +6,7 @@
  */
 import { relative } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { EXAMPLE_CONFIG_PATH, parseEnv } from './config/env.ts';
+import { EXAMPLE_CONFIG_PATH, parseEnv, shownDatabaseUrl } from './config/env.ts';
 import { formatConfigErrors, loadConfig } from './config/loadConfig.ts';
 import { createLogger } from './adapters/logger.ts';
 import { systemClock } from './adapters/systemClock.ts';
@@ -34,6 +34,13 @@ function fail(lines: string[]): never {
 const envResult = parseEnv(process.env);
 if (!envResult.ok) fail(envResult.errors);
 const env = envResult.env;
+// The bot itself runs on SQLite until the PostgreSQL store is in: never silently ignore DATABASE_URL.
+if (env.databaseUrl !== undefined) {
+  fail([
+    `DATABASE_URL is set (${shownDatabaseUrl(env.databaseUrl)}), but this version of leadrelay runs the bot on SQLite only: ` +
+      'unset DATABASE_URL to run it on SQLite at LEADRELAY_DB (the commands migrate-store, export and backup already work with PostgreSQL)',
+  ]);
+}
 
 const configResult = loadConfig(env.configPath);
 if (!configResult.ok) fail(formatConfigErrors(env.configPath, configResult.errors).split('\n'));

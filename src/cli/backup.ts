@@ -1,6 +1,7 @@
 /**
- * `leadrelay backup <file> [--db file] [--force]`: an online copy of the database while the bot
- * runs, through SQLite's backup API. The copy is one consistent moment of the database (every
+ * `leadrelay backup <file> [--db file | --database-url url] [--force]`: an online copy of the
+ * database while the bot runs. On PostgreSQL (DATABASE_URL) that is pg_dump, see postgresBackup.ts;
+ * on SQLite, SQLite's backup API. The copy is one consistent moment of the database (every
  * committed lead with its history and outbox rows, nothing half-written), the bot keeps taking
  * leads meanwhile (WAL: a reader never blocks the writer), and it is written beside the target and
  * renamed into place only once it checks out, so an interrupted backup never leaves a broken file
@@ -9,8 +10,17 @@
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, normalize, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { cliStore } from './cliStore.ts';
 import type { CliIo, CommandLine } from './index.ts';
-import { cliDatabasePath } from './readOnlyDatabase.ts';
+import { runPostgresBackup } from './postgresBackup.ts';
+
+export const BACKUP_DETAILS = [
+  'Restore a SQLite copy: stop the bot, put the copy at $LEADRELAY_DB (remove any -wal and -shm files beside it), start the bot.',
+  '',
+  'On PostgreSQL (DATABASE_URL or --database-url) the copy is made with pg_dump, custom format, from one consistent moment',
+  'while the instances keep running; without pg_dump on PATH, backup says how to install it or run it by hand. Restore:',
+  'stop every instance, pg_restore --no-owner --dbname="$DATABASE_URL" <file> into an empty database, start them.',
+].join('\n');
 
 /**
  * All pages in one step: one read transaction sees one snapshot. In smaller steps SQLite restarts
@@ -41,21 +51,30 @@ function verifyCopy(path: string): { version: number; leads: number } {
 }
 
 /**
- * Copies the database (`--db`, else $LEADRELAY_DB, else ./data/leadrelay.db) to `file`. Exit 0 with
- * a summary; 1 when there is no leadrelay database, the target exists (without --force), its
- * directory is missing, or the copy fails (nothing is left behind then).
+ * Copies the database (`--database-url` or $DATABASE_URL: PostgreSQL; else `--db`, else $LEADRELAY_DB,
+ * else ./data/leadrelay.db) to `file`. Exit 0 with a summary; 1 when there is no leadrelay database,
+ * the target exists (without --force), its directory is missing, or the copy fails (nothing is left
+ * behind then); 2 when the database options are wrong.
  */
 export async function runBackup(line: CommandLine, io: CliIo): Promise<number> {
   const target = line.args[0] ?? '';
-  const sourcePath = cliDatabasePath(line.values.get('db'), io.env);
   const fail = (message: string) => {
     io.stderr.write(`${message}: nothing backed up\n`);
     return 1;
   };
-  if (!existsSync(sourcePath)) return fail(`no database at ${normalize(sourcePath)}`);
-  if (resolve(target) === resolve(sourcePath)) return fail(`${normalize(target)} is the database itself`);
+  const store = cliStore(line, io.env);
+  if ('problem' in store) {
+    io.stderr.write(`${store.problem}: nothing backed up\n`);
+    return 2;
+  }
+  if (store.kind === 'sqlite') {
+    if (!existsSync(store.path)) return fail(`no database at ${normalize(store.path)}`);
+    if (resolve(target) === resolve(store.path)) return fail(`${normalize(target)} is the database itself`);
+  }
   if (!existsSync(dirname(resolve(target)))) return fail(`the directory ${dirname(normalize(target))} does not exist`);
   if (existsSync(target) && !line.flags.has('force')) return fail(`${normalize(target)} already exists (add --force to replace it)`);
+  if (store.kind === 'postgres') return runPostgresBackup(store, target, io);
+  const sourcePath = store.path;
 
   let source: Database.Database;
   try {

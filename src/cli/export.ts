@@ -1,19 +1,26 @@
 /**
- * `leadrelay export [--since 30d] [--db file] [--config file]`: a CSV of the leads received
- * since then, with owner, times to first offer and to claim, offers and outcome, on stdout. The
- * database is opened read-only, so it runs beside the bot (WAL: a consistent snapshot, no lock
- * held against the bot's writes). No contact data is exported: rows join the CRM by external_id
- * or crm_url.
+ * `leadrelay export [--since 30d] [--db file | --database-url url] [--config file]`: a CSV of the
+ * leads received since then, with owner, times to first offer and to claim, offers and outcome, on
+ * stdout. The database is only read, so it runs beside the bot: SQLite opened read-only (WAL: a
+ * consistent snapshot, no lock held against the bot's writes), PostgreSQL (DATABASE_URL) in one
+ * read-only repeatable-read transaction. No contact data is exported: rows join the CRM by
+ * external_id or crm_url.
  */
 import { existsSync } from 'node:fs';
-import { sqliteLeadExport, type ExportedLead } from '../adapters/sqlite/sqliteLeadExport.ts';
+import type { ExportedLead } from '../adapters/exportedLead.ts';
+import { connectPostgres, PostgresUnavailableError } from '../adapters/postgres/connectPostgres.ts';
+import { postgresSchemaProblem } from '../adapters/postgres/migratePostgres.ts';
+import { postgresLeadExport } from '../adapters/postgres/postgresLeadExport.ts';
+import { sqliteLeadExport } from '../adapters/sqlite/sqliteLeadExport.ts';
+import { shownDatabaseUrl } from '../config/env.ts';
 import { DURATION_HINT, parseDuration } from '../domain/duration.ts';
 import type { Config } from '../config/schema.ts';
 import { leadRef } from '../domain/lead.ts';
 import { formatCsvRow, type CsvCell } from '../adapters/csv/formatCsv.ts';
 import type { CliIo, CommandLine } from './index.ts';
 import { cliConfigPath, loadCliConfig } from './loadCliConfig.ts';
-import { cliDatabasePath, openReadOnlyDatabase } from './readOnlyDatabase.ts';
+import { cliStore } from './cliStore.ts';
+import { openReadOnlyDatabase } from './readOnlyDatabase.ts';
 import { parseIsoTime } from './readLeadFile.ts';
 
 export const DEFAULT_EXPORT_SINCE = '30d';
@@ -116,11 +123,58 @@ function exportConfig(line: CommandLine, io: CliIo): { config: Config | null } |
 /** Rows are written in chunks, so a large export is not one write per lead. */
 const CHUNK_ROWS = 500;
 
+/** Writes the header and the rows; returns how many. */
+async function writeCsv(leads: Iterable<ExportedLead> | AsyncIterable<ExportedLead>, config: Config | null, io: CliIo): Promise<number> {
+  let chunk = formatCsvRow(EXPORT_COLUMNS);
+  let rows = 0;
+  for await (const lead of leads) {
+    chunk += formatCsvRow(csvCells(lead, config));
+    rows += 1;
+    if (rows % CHUNK_ROWS === 0) {
+      io.stdout.write(chunk);
+      chunk = '';
+    }
+  }
+  if (chunk !== '') io.stdout.write(chunk);
+  return rows;
+}
+
+/** The leads of the store the command line names, written as CSV; the database shown as, or why nothing was exported. */
+async function exportFrom(line: CommandLine, io: CliIo, since: number, config: Config | null): Promise<{ rows: number; shownAs: string } | { problem: string; usage?: true }> {
+  const store = cliStore(line, io.env);
+  if ('problem' in store) return { problem: store.problem, usage: true };
+  if (store.kind === 'sqlite') {
+    const opened = openReadOnlyDatabase(store.path);
+    if (!opened.ok) return { problem: opened.problem };
+    try {
+      return { rows: await writeCsv(sqliteLeadExport(opened.db).since(since), config, io), shownAs: opened.shownAs };
+    } finally {
+      opened.db.close();
+    }
+  }
+  const shownAs = shownDatabaseUrl(store.url);
+  let pool;
+  try {
+    pool = await connectPostgres(store.url, { name: store.name, max: 1 });
+  } catch (error) {
+    if (error instanceof PostgresUnavailableError) return { problem: error.message };
+    throw error;
+  }
+  try {
+    const problem = await postgresSchemaProblem(pool);
+    if (problem !== null) return { problem: `the database ${shownAs} ${problem}` };
+    return { rows: await writeCsv(postgresLeadExport(pool).since(since), config, io), shownAs };
+  } finally {
+    await pool.end();
+  }
+}
+
 /**
  * Writes the CSV to stdout and a one-line summary to stderr. Exit 0; 1 when the database or the
- * config cannot be used; 2 when `--since` is neither a duration nor an ISO time.
+ * config cannot be used; 2 when `--since` is neither a duration nor an ISO time, or the database
+ * options are wrong.
  */
-export function runExport(line: CommandLine, io: CliIo): number {
+export async function runExport(line: CommandLine, io: CliIo): Promise<number> {
   const sinceText = line.values.get('since') ?? DEFAULT_EXPORT_SINCE;
   const since = parseSince(sinceText, Date.now());
   if (since === null) {
@@ -129,26 +183,11 @@ export function runExport(line: CommandLine, io: CliIo): number {
   }
   const loaded = exportConfig(line, io);
   if (!loaded) return 1;
-  const opened = openReadOnlyDatabase(cliDatabasePath(line.values.get('db'), io.env));
-  if (!opened.ok) {
-    io.stderr.write(`${opened.problem}: nothing exported\n`);
-    return 1;
+  const result = await exportFrom(line, io, since, loaded.config);
+  if ('problem' in result) {
+    io.stderr.write(`${result.problem}: nothing exported\n`);
+    return result.usage ? 2 : 1;
   }
-  try {
-    let chunk = formatCsvRow(EXPORT_COLUMNS);
-    let rows = 0;
-    for (const lead of sqliteLeadExport(opened.db).since(since)) {
-      chunk += formatCsvRow(csvCells(lead, loaded.config));
-      rows += 1;
-      if (rows % CHUNK_ROWS === 0) {
-        io.stdout.write(chunk);
-        chunk = '';
-      }
-    }
-    if (chunk !== '') io.stdout.write(chunk);
-    io.stderr.write(`exported ${rows} lead${rows === 1 ? '' : 's'} received since ${iso(since)} from ${opened.shownAs}\n`);
-    return 0;
-  } finally {
-    opened.db.close();
-  }
+  io.stderr.write(`exported ${result.rows} lead${result.rows === 1 ? '' : 's'} received since ${iso(since)} from ${result.shownAs}\n`);
+  return 0;
 }

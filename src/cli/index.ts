@@ -2,10 +2,11 @@
  * The `leadrelay` command line. bin/leadrelay.js calls `runCli`; tests call it too, with
  * their own output writers and environment, and read the exit code it returns.
  */
-import { runBackup } from './backup.ts';
+import { BACKUP_DETAILS, runBackup } from './backup.ts';
 import { runCheck } from './check.ts';
 import { DEFAULT_EXPORT_SINCE, EXPORT_DETAILS, runExport } from './export.ts';
 import { MAP_DETAILS, runMap } from './map.ts';
+import { MIGRATE_STORE_DETAILS, runMigrateStore } from './migrateStore.ts';
 import { FRESH_STATE_WORDS, runRoute } from './route.ts';
 import { SIMULATION_MODEL, runSimulate } from './simulate.ts';
 import { HELP_WIDTH, wrap } from './wrapText.ts';
@@ -27,6 +28,8 @@ interface OptionSpec {
   /** The value's placeholder in the usage, e.g. `file`; absent for a flag. */
   value?: string;
   summary: string;
+  /** The command cannot run without it (shown without brackets in the usage). */
+  required?: true;
 }
 
 /** A command line as the command receives it: positional arguments, option values and flags (names without `--`). */
@@ -52,6 +55,11 @@ interface Command {
 const CONFIG_OPTION: OptionSpec = { name: '--config', value: 'file', summary: 'the config (default: $LEADRELAY_CONFIG or ./leadrelay.yml)' };
 const JSON_OPTION: OptionSpec = { name: '--json', summary: 'print the result as JSON' };
 const DB_OPTION = (what: string): OptionSpec => ({ name: '--db', value: 'file', summary: `${what} (default: $LEADRELAY_DB or ./data/leadrelay.db)` });
+const DATABASE_URL_OPTION: OptionSpec = {
+  name: '--database-url',
+  value: 'url',
+  summary: 'a PostgreSQL database (postgres://…) instead of the SQLite file (default: $DATABASE_URL when set)',
+};
 
 const COMMANDS = new Map<string, Command>([
   [
@@ -126,7 +134,8 @@ const COMMANDS = new Map<string, Command>([
       maxArgs: 0,
       options: [
         { name: '--since', value: 'when', summary: `leads received since: a duration back from now (30d, 12h) or an ISO time (default: ${DEFAULT_EXPORT_SINCE})` },
-        DB_OPTION('the database, opened read-only; the bot may be running'),
+        DB_OPTION('the SQLite database, opened read-only; the bot may be running'),
+        DATABASE_URL_OPTION,
         { name: '--config', value: 'file', summary: 'for owner names and e-mails (default: $LEADRELAY_CONFIG or ./leadrelay.yml, if present)' },
       ],
       details: EXPORT_DETAILS,
@@ -137,12 +146,27 @@ const COMMANDS = new Map<string, Command>([
     'backup',
     {
       args: '<file>',
-      summary: 'online copy of the database while the bot runs (consistent, checked, then moved into place)',
+      summary: 'online copy of the database while the bot runs (consistent, checked, then moved into place); on PostgreSQL, with pg_dump',
       minArgs: 1,
       maxArgs: 1,
-      options: [DB_OPTION('the database to copy'), { name: '--force', summary: 'replace <file> if it exists' }],
-      details: 'Restore: stop the bot, put the copy at $LEADRELAY_DB (remove any -wal and -shm files beside it), start the bot.',
+      options: [DB_OPTION('the SQLite database to copy'), DATABASE_URL_OPTION, { name: '--force', summary: 'replace <file> if it exists' }],
+      details: BACKUP_DETAILS,
       run: (line, io) => runBackup(line, io),
+    },
+  ],
+  [
+    'migrate-store',
+    {
+      args: '',
+      summary: 'copy every table of the SQLite database into an empty PostgreSQL database, in one transaction, checked by counts',
+      minArgs: 0,
+      maxArgs: 0,
+      options: [
+        { name: '--to', value: 'url', required: true, summary: 'the PostgreSQL database (postgres://…), migrated first when needed; it must hold no leadrelay data yet' },
+        DB_OPTION('the SQLite database to copy; no bot may be running on it'),
+      ],
+      details: MIGRATE_STORE_DETAILS,
+      run: (line, io) => runMigrateStore(line, io),
     },
   ],
 ]);
@@ -150,7 +174,8 @@ const COMMANDS = new Map<string, Command>([
 const HELP_FLAGS = new Set(['help', '--help', '-h']);
 
 function optionUsage(option: OptionSpec): string {
-  return `[${option.name}${option.value === undefined ? '' : ` ${option.value}`}]`;
+  const text = `${option.name}${option.value === undefined ? '' : ` ${option.value}`}`;
+  return option.required ? text : `[${text}]`;
 }
 
 /** `route <lead.json> [--config file] [--json]`. */
@@ -249,6 +274,8 @@ function parseCommandLine(name: string, command: Command, argv: readonly string[
   }
   if (args.length > command.maxArgs) return { problem: `too many arguments for ${name}` };
   if (args.length < command.minArgs) return { problem: `missing ${command.args.split(' ')[args.length] ?? 'argument'}` };
+  const missing = command.options.find((option) => option.required && !values.has(option.name.slice(2)));
+  if (missing) return { problem: `missing ${missing.name} ${missing.value ?? ''}`.trimEnd() };
   return { args, values, flags };
 }
 

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { normalize } from 'node:path';
 import Database from 'better-sqlite3';
+import { schemaVersionProblem } from '../adapters/migrationFiles.ts';
 import { loadMigrations } from '../adapters/sqlite/migrate.ts';
 
 /** `--db`, else $LEADRELAY_DB, else the bot's default. */
@@ -15,13 +16,9 @@ export function cliDatabasePath(option: string | undefined, env: NodeJS.ProcessE
 /** Why the database's schema cannot be read by this code, if it cannot. */
 export function schemaProblem(db: Database.Database): string | null {
   const table = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).get();
-  if (table === undefined) return 'has no schema_migrations table (not a leadrelay database, or leadrelay never started on it)';
+  if (table === undefined) return schemaVersionProblem(null, loadMigrations().length);
   const row = db.prepare('SELECT max(version) AS version FROM schema_migrations').get() as { version: number | null };
-  const have = row.version ?? 0;
-  const want = loadMigrations().length;
-  if (have < want) return `is at schema version ${have}, this leadrelay expects ${want} (leadrelay migrates it when it starts)`;
-  if (have > want) return `is at schema version ${have}, newer than this leadrelay knows (${want})`;
-  return null;
+  return schemaVersionProblem(row.version ?? 0, loadMigrations().length);
 }
 
 export type ReadOnlyDatabase = { ok: true; db: Database.Database; shownAs: string } | { ok: false; problem: string };

@@ -24,6 +24,11 @@ export interface Env {
   port: number;
   configPath: string;
   dbPath: string;
+  /**
+   * DATABASE_URL: everything is stored in this PostgreSQL database instead of the SQLite file at
+   * `dbPath`, so that several instances can serve at once. Absent: SQLite.
+   */
+  databaseUrl?: string;
   webhookSecret?: string;
   /** LEADRELAY_PUBLIC_URL without a trailing slash: the base of the URL a provider signs (HubSpot's v3 signature). */
   publicUrl?: string;
@@ -82,6 +87,47 @@ const publicUrl = z
   .refine((url) => !/[?#]/.test(url), { error: 'LEADRELAY_PUBLIC_URL must be a base URL without a query or fragment, e.g. https://leads.example.com' })
   .transform((url) => url.replace(/\/+$/, ''));
 
+/**
+ * A PostgreSQL connection URL as shown in messages and logs: the password replaced by `***`, so that a
+ * URL can be named in an error without leaking it. Text that is not a URL is not shown at all.
+ */
+export function shownDatabaseUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return '(not a URL)';
+  }
+  if (url.password !== '') url.password = '***';
+  // Parameters may carry a password too (?password=…).
+  for (const key of [...url.searchParams.keys()]) if (/pass/i.test(key)) url.searchParams.set(key, '***');
+  return url.toString().replace(/%2A%2A%2A/g, '***');
+}
+
+export const DATABASE_URL_EXAMPLE = 'postgres://leadrelay:secret@db.internal:5432/leadrelay';
+
+/**
+ * What is wrong with a PostgreSQL connection URL given as `name` (DATABASE_URL, --database-url), or
+ * null: it must be a postgres:// or postgresql:// URL (libpq's form, with special characters of the
+ * password percent-encoded). The text itself is never echoed: it may hold a password.
+ */
+export function databaseUrlProblem(text: string, name: string): string | null {
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    // Not a URL: said below, without showing it.
+  }
+  if (url !== null && (url.protocol === 'postgres:' || url.protocol === 'postgresql:')) return null;
+  const got = url === null ? 'text that is not a URL (percent-encode special characters of the password, e.g. @ as %40)' : `a ${url.protocol}// URL`;
+  return `${name} must be a PostgreSQL URL such as ${DATABASE_URL_EXAMPLE} (postgres:// or postgresql://), got ${got}`;
+}
+
+const databaseUrl = z.string().superRefine((text, context) => {
+  const problem = databaseUrlProblem(text, 'DATABASE_URL');
+  if (problem !== null) context.addIssue({ code: 'custom', message: `${problem}; unset it to use SQLite at LEADRELAY_DB` });
+});
+
 const logLevel = z.string().toLowerCase().pipe(
   z.enum(LOG_LEVELS, { error: (issue) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(issue.input)})` }),
 );
@@ -103,6 +149,7 @@ function schemaFor(mode: RunMode) {
     PORT: optional(port),
     LEADRELAY_CONFIG: optional(z.string()),
     LEADRELAY_DB: optional(z.string()),
+    DATABASE_URL: optional(databaseUrl),
     LEADRELAY_WEBHOOK_SECRET: mode === 'sandbox' ? optional(z.string()) : required(MISSING_WEBHOOK_SECRET),
     LEADRELAY_PUBLIC_URL: optional(publicUrl),
     LOG_LEVEL: optional(logLevel),
@@ -133,6 +180,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): EnvResult {
       // unless told otherwise, so trying leadrelay never writes into a real database.
       configPath: vars.LEADRELAY_CONFIG ?? (mode === 'sandbox' ? EXAMPLE_CONFIG_PATH : './leadrelay.yml'),
       dbPath: vars.LEADRELAY_DB ?? (mode === 'sandbox' ? ':memory:' : './data/leadrelay.db'),
+      ...(vars.DATABASE_URL === undefined ? {} : { databaseUrl: vars.DATABASE_URL }),
       logLevel: vars.LOG_LEVEL ?? 'info',
     },
   };

@@ -148,6 +148,6 @@ describe('leadrelay backup', () => {
 
   it('needs the file to write', async () => {
     const result = await runCliCaptured(['backup']);
-    expect(result).toEqual({ code: 2, stdout: '', stderr: 'missing <file>\nUsage: leadrelay backup <file> [--db file] [--force]\n' });
+    expect(result).toEqual({ code: 2, stdout: '', stderr: 'missing <file>\nUsage: leadrelay backup <file> [--db file] [--database-url url] [--force]\n' });
   });
 });

@@ -123,11 +123,12 @@ describe('leadrelay', () => {
     expect(result.stdout).toMatch(/^ {2}check \[config\]\n {6}validate a config /m);
     expect(result.stdout).toMatch(/^ {2}route <lead\.json> \[--config file\] \[--db file\] \[--at time\] \[--no-webhook\] \[--json\]\n {6}dry run/m);
     expect(result.stdout).toMatch(/^ {2}simulate <leads\.jsonl\|leads\.csv> \[--config file\] \[--compare file\] \[--start time\] \[--explain\]\n {8}\[--json\]\n {6}replay leads/m);
-    expect(result.stdout).toMatch(/^ {2}export \[--since when\] \[--db file\] \[--config file\]\n {6}CSV of leads/m);
-    expect(result.stdout).toMatch(/^ {2}backup <file> \[--db file\] \[--force\]\n {6}online copy of the database/m);
+    expect(result.stdout).toMatch(/^ {2}export \[--since when\] \[--db file\] \[--database-url url\] \[--config file\]\n {6}CSV of leads/m);
+    expect(result.stdout).toMatch(/^ {2}backup <file> \[--db file\] \[--database-url url\] \[--force\]\n {6}online copy of the database/m);
+    expect(result.stdout).toMatch(/^ {2}migrate-store --to url \[--db file\]\n {6}copy every table of the SQLite database into an empty PostgreSQL database/m);
   });
 
-  it.each([[['--help']], [['check', '--help']], [['route', '--help']], [['simulate', '--help']], [['export', '--help']], [['backup', '--help']]])(
+  it.each([[['--help']], [['check', '--help']], [['route', '--help']], [['simulate', '--help']], [['export', '--help']], [['backup', '--help']], [['migrate-store', '--help']]])(
     'fits %j in 100 columns',
     async (argv) => {
       const result = await run(argv);

@@ -106,7 +106,7 @@ describe('leadrelay export', () => {
 
   it('takes no positional argument', async () => {
     const result = await runCliCaptured(['export', 'leads.csv']);
-    expect(result).toMatchObject({ code: 2, stderr: 'too many arguments for export\nUsage: leadrelay export [--since when] [--db file] [--config file]\n' });
+    expect(result).toMatchObject({ code: 2, stderr: 'too many arguments for export\nUsage: leadrelay export [--since when] [--db file] [--database-url url] [--config file]\n' });
   });
 });
 

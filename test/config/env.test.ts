@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_CONFIG_PATH, parseEnv, type Env } from '../../src/config/env.ts';
+import { databaseUrlProblem, EXAMPLE_CONFIG_PATH, parseEnv, shownDatabaseUrl, type Env } from '../../src/config/env.ts';
 
 const HTTP = { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'signing', LEADRELAY_WEBHOOK_SECRET: 'hooks' };
 const SOCKET = { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_APP_TOKEN: 'xapp-1-abc', LEADRELAY_WEBHOOK_SECRET: 'hooks' };
@@ -87,6 +87,49 @@ describe('parseEnv: values', () => {
     expect(errorsOf({ ...HTTP, LEADRELAY_PUBLIC_URL: 'https://leads.example.com/?a=1' })).toEqual([
       'LEADRELAY_PUBLIC_URL must be a base URL without a query or fragment, e.g. https://leads.example.com',
     ]);
+  });
+});
+
+describe('parseEnv: DATABASE_URL', () => {
+  it('stores in SQLite at LEADRELAY_DB when DATABASE_URL is not set (or empty)', () => {
+    expect(envOf(HTTP)).not.toHaveProperty('databaseUrl');
+    expect(envOf({ ...HTTP, DATABASE_URL: ' ' })).not.toHaveProperty('databaseUrl');
+    expect(envOf({ ...HTTP, LEADRELAY_DB: '/var/lib/leadrelay.db' })).toMatchObject({ dbPath: '/var/lib/leadrelay.db' });
+  });
+
+  it.each([
+    'postgres://leadrelay:secret@db.internal:5432/leadrelay',
+    'postgresql://leadrelay@db.internal/leadrelay?sslmode=require',
+    'postgres:///leadrelay?host=/var/run/postgresql',
+    'postgres://leadrelay:p%40ss@127.0.0.1/leadrelay',
+  ])('reads the PostgreSQL URL %s', (url) => {
+    expect(envOf({ ...HTTP, DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(envOf({ DATABASE_URL: ` ${url} ` }).databaseUrl).toBe(url);
+  });
+
+  it.each([
+    ['mysql://root@db/leadrelay', 'a mysql:// URL'],
+    ['sqlite:./data/leadrelay.db', 'a sqlite:// URL'],
+    ['db.internal:5432/leadrelay', 'a db.internal:// URL'],
+    ['leadrelay', 'text that is not a URL (percent-encode special characters of the password, e.g. @ as %40)'],
+  ])('rejects %j with one message naming DATABASE_URL', (url, got) => {
+    expect(errorsOf({ ...HTTP, DATABASE_URL: url })).toEqual([
+      `DATABASE_URL must be a PostgreSQL URL such as postgres://leadrelay:secret@db.internal:5432/leadrelay (postgres:// or postgresql://), got ${got}; unset it to use SQLite at LEADRELAY_DB`,
+    ]);
+  });
+
+  it('never echoes the URL it refuses: it may hold a password', () => {
+    const errors = errorsOf({ ...HTTP, DATABASE_URL: 'mysql://root:hunter2@db/leadrelay' });
+    expect(errors.join('\n')).not.toContain('hunter2');
+    expect(databaseUrlProblem('postgres//root:hunter2@db', '--database-url')).not.toContain('hunter2');
+    expect(databaseUrlProblem('postgres//root:hunter2@db', '--database-url')).toMatch(/^--database-url must be a PostgreSQL URL/);
+  });
+
+  it('shows a URL with its password hidden', () => {
+    expect(shownDatabaseUrl('postgres://leadrelay:hunter2@db.internal:5432/leadrelay')).toBe('postgres://leadrelay:***@db.internal:5432/leadrelay');
+    expect(shownDatabaseUrl('postgres://db.internal/leadrelay?user=lr&password=hunter2')).toBe('postgres://db.internal/leadrelay?user=lr&password=***');
+    expect(shownDatabaseUrl('postgres://postgres@127.0.0.1:5432/test')).toBe('postgres://postgres@127.0.0.1:5432/test');
+    expect(shownDatabaseUrl('not a url hunter2')).toBe('(not a URL)');
   });
 });
 

@@ -98,6 +98,20 @@ describe('npm start', () => {
     expect(run.stderr).toContain('PORT');
   });
 
+  it('names DATABASE_URL when it is not a PostgreSQL URL', async () => {
+    const run = await startBot({ ...validEnv(tempDir()), DATABASE_URL: 'mysql://root:hunter2@db/leadrelay' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('DATABASE_URL must be a PostgreSQL URL such as postgres://');
+    expect(run.stderr).not.toContain('hunter2');
+  });
+
+  it('does not start on SQLite when DATABASE_URL asks for PostgreSQL: the bot runs on PostgreSQL only once its store is in', async () => {
+    const run = await startBot({ ...validEnv(tempDir()), DATABASE_URL: 'postgres://leadrelay:hunter2@127.0.0.1:9/leadrelay' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('DATABASE_URL is set (postgres://leadrelay:***@127.0.0.1:9/leadrelay), but this version of leadrelay runs the bot on SQLite only');
+    expect(run.stderr).not.toContain('hunter2');
+  });
+
   it('names the config file, line and path of a config error', async () => {
     const dir = tempDir();
     const config = join(dir, 'leadrelay.yml');
