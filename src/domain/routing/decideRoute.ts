@@ -51,6 +51,11 @@ export interface DecideRouteInput {
   snapshot: RoutingSnapshot;
   /** The decision's time, epoch ms. */
   now: number;
+  /**
+   * List every eligible member of the teams tried in the trace (`leadrelay route --all`); by default
+   * only the skipped members, the chosen one and the runner-up are listed and the rest counted.
+   */
+  listAllCandidates?: boolean;
 }
 
 /** How a target was served: a rep (with the team that picked them), or a sequence. */
@@ -71,6 +76,7 @@ class DecisionContext {
     readonly routing: CompiledRouting,
     readonly snapshot: RoutingSnapshot,
     readonly now: number,
+    readonly listAllCandidates = false,
   ) {
     this.clock = new LocalWeekClock(now);
   }
@@ -136,7 +142,7 @@ class DecisionContext {
       return { served: null, notServed: `there is no team ${teamId}` };
     }
     this.lastTeamTried = teamId;
-    const { attempt, update } = distributeLead(team, team.members.map((rep) => this.assess(rep)), this.snapshot.roundRobin.get(teamId));
+    const { attempt, update } = distributeLead(team, team.members.map((rep) => this.assess(rep)), this.snapshot.roundRobin.get(teamId), { listAll: this.listAllCandidates });
     attempts.push(attempt);
     if (!update) return { served: null, notServed: `nobody eligible in team ${teamId}` };
     return { served: { kind: 'rep', repId: update.repId, teamId, via: 'team', roundRobin: update } };
@@ -259,7 +265,7 @@ function routeToFallback(context: DecisionContext, trace: RoutingTrace): Fired |
 /** Decides where a lead goes: a rep, a sequence, or the holding queue, with the full trace. */
 export function decideRoute(input: DecideRouteInput): RoutingDecision {
   const routing = isCompiledRouting(input.config) ? input.config : compileRouting(input.config);
-  const context = new DecisionContext(routing, input.snapshot, input.now);
+  const context = new DecisionContext(routing, input.snapshot, input.now, input.listAllCandidates ?? false);
   const trace: RoutingTrace = {
     at: input.now,
     domain: resolveDomain(input),
