@@ -26,7 +26,7 @@ end
 
 function request()
   counter = counter + 1
-  local i = counter * 64 + thread_no
+  local i = thread_no * 10000000 + counter
   local body = string.format(
     '{"external_id":"wrk-%s-%d","source":"form","email":"lead%d-%s@company%d.example","name":"Lead %d","title":"VP Sales",' ..
     '"company":{"name":"Company %d","employees":%d,"country":"US"},"score":%d,"message":"We need 300 seats by Q3","fields":{"team_no":%d}}',
