@@ -65,6 +65,22 @@ type Served =
 
 type Attempted = { served: Served } | { served: null; notServed: string };
 
+/** A rep as assessed for one decision; its trace entry is described when first asked for. */
+class Assessment implements AssessedRep {
+  private described: CandidateTrace | undefined;
+
+  constructor(
+    readonly rep: Rep,
+    readonly runtime: AssessedRep['runtime'],
+    readonly skip: AssessedRep['skip'],
+    private readonly describe: (rep: Rep, runtime: AssessedRep['runtime'], skip: AssessedRep['skip']) => CandidateTrace,
+  ) {}
+
+  get candidate(): CandidateTrace {
+    return (this.described ??= this.describe(this.rep, this.runtime, this.skip));
+  }
+}
+
 /** One decision's working state: reps are assessed at most once each, however many rules try them. */
 class DecisionContext {
   private readonly assessed = new Map<string, AssessedRep>();
@@ -86,12 +102,14 @@ class DecisionContext {
     if (known) return known;
     const runtime = this.snapshot.reps.get(rep.id) ?? DEFAULT_REP_RUNTIME;
     const skip = skipReason(rep, runtime, this.snapshot.excludedReps, this.now, this.clock);
-    const assessed = { rep, runtime, skip, candidate: this.candidate(rep, runtime, skip) };
+    // The trace entry is made only for the reps a trace lists (skipped, chosen, runner-up): in a
+    // team of 400 most are neither, and a decision should not cost what its team is large.
+    const assessed = new Assessment(rep, runtime, skip, this.describe);
     this.assessed.set(rep.id, assessed);
     return assessed;
   }
 
-  private candidate(rep: Rep, runtime: AssessedRep['runtime'], skip: AssessedRep['skip']): CandidateTrace {
+  private readonly describe = (rep: Rep, runtime: AssessedRep['runtime'], skip: AssessedRep['skip']): CandidateTrace => {
     const candidate: CandidateTrace = { repId: rep.id };
     if (rep.name !== undefined) candidate.name = rep.name;
     if (skip === null) return candidate;
@@ -116,7 +134,7 @@ class DecisionContext {
         break;
     }
     return candidate;
-  }
+  };
 
   /** A rep by id, or by e-mail for owners given that way. */
   findRep(idOrEmail: string): Rep | undefined {
