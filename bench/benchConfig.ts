@@ -1,9 +1,13 @@
 /**
- * The routing config every bench phase uses ("spread over 400 reps"): 400 reps in 40 teams of
- * 10, one rule per team on `fields.team_no`, weighted round-robin inside each team, no working hours
- * or caps (so nobody is ineligible), escalations to a channel. Leads carry `fields.team_no = i % 40`,
- * so consecutive leads go to consecutive teams and each rep gets one lead in 400: at 200 leads/s a
- * rep's DM sees a card every 2 s, below Slack's ~1 message/s per channel, so pacing never binds.
+ * The routing configs of the bench ("spread over 400 reps"): 400 reps, no working hours or caps (so
+ * nobody is ineligible), weighted round-robin, escalations to a channel, in one of two layouts:
+ * - `teams` (10-rep pools): 40 teams of 10, one rule per team on `fields.team_no`; leads carry
+ *   `fields.team_no = i % 40`, so consecutive leads go to consecutive teams and each decision looks
+ *   at a pool of 10;
+ * - `pool` (one 400-rep pool): every lead goes to one team of all 400 reps.
+ * Either way each rep gets one lead in 400: at 200 leads/s a rep's DM sees a card every 2 s, below
+ * Slack's ~1 message/s per channel, so pacing never binds. Comparing the two says whether the cost
+ * of a lead grows with the size of the team that serves it.
  */
 export const REP_COUNT = 400;
 export const TEAM_COUNT = 40;
@@ -15,14 +19,21 @@ export const repId = (i: number) => `U0R${String(i).padStart(4, '0')}`;
 /** Every Slack user the stand-in must know: the reps and the manager. */
 export const benchUsers = (): string[] => [...Array.from({ length: REP_COUNT }, (_, i) => repId(i)), MANAGER_ID];
 
-export function benchConfigYaml(claimWithin = '10m'): string {
+/** `teams`: 40 teams of 10 reps (each lead decided in a pool of 10); `pool`: one team of all 400. */
+export type PoolLayout = 'teams' | 'pool';
+
+export function benchConfigYaml(claimWithin = '10m', layout: PoolLayout = 'teams'): string {
   const reps = Array.from({ length: REP_COUNT }, (_, i) => `  - { id: ${repId(i)}, name: Rep ${i} }`).join('\n');
-  const perTeam = REP_COUNT / TEAM_COUNT;
-  const teams = Array.from({ length: TEAM_COUNT }, (_, t) => {
+  const teamCount = layout === 'teams' ? TEAM_COUNT : 1;
+  const perTeam = REP_COUNT / teamCount;
+  const teams = Array.from({ length: teamCount }, (_, t) => {
     const members = Array.from({ length: perTeam }, (_, k) => repId(t * perTeam + k)).join(', ');
     return `  - { id: t${t}, manager: ${MANAGER_ID}, members: [${members}] }`;
   }).join('\n');
-  const rules = Array.from({ length: TEAM_COUNT }, (_, t) => `  - { name: Team ${t}, when: { fields.team_no: ${t} }, route: { team: t${t} } }`).join('\n');
+  const rules =
+    layout === 'teams'
+      ? Array.from({ length: TEAM_COUNT }, (_, t) => `  - { name: Team ${t}, when: { fields.team_no: ${t} }, route: { team: t${t} } }`).join('\n')
+      : '  - { name: Everyone, route: { team: t0 } }';
   return `timezone: UTC
 sla: { claim_within: ${claimWithin}, max_offers: 3 }
 escalation: { channel: ${ESCALATION_CHANNEL} }

@@ -1,14 +1,14 @@
 /**
  * Starts the real bot (or the floor) as its own process and waits until /healthz answers 200.
  *
- * The bot runs compiled (`npm run build` → dist/src/main.js; built here when dist is missing or older
- * than src/), as a production deployment should run it; `runtime: 'tsx'` runs `npm start`'s command
- * (`node --import tsx src/main.ts`) instead. BENCH_PROFILE_DIR=dir writes a CPU profile of each bot
+ * The bot runs as `npm start` runs it (package.json's start script), or compiled (`npm run build` →
+ * dist/src/main.js; built here when dist is missing or older than src/), as a production deployment
+ * runs it (see defaultRuntime). BENCH_PROFILE_DIR=dir writes a CPU profile of each bot
  * and floor process (open it in Chrome DevTools, or summarize it with bench/profileSummary.ts) when
  * it stops; BENCH_NODE_FLAGS adds Node/V8 flags (e.g. "--trace-gc").
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,7 +106,26 @@ async function startService(args: string[], env: Record<string, string>, options
   };
 }
 
-export type BotRuntime = 'compiled' | 'tsx';
+/** `npm-start`: package.json's `start` script, as the README starts the bot; `compiled`: `node dist/src/main.js`; `tsx`: `node --import tsx src/main.ts`. */
+export type BotRuntime = 'npm-start' | 'compiled' | 'tsx';
+
+/**
+ * How the bench starts the bot: by default exactly as `npm start` does (package.json's `start`
+ * script, run with this Node and the bench's Node flags, without npm's own process in between);
+ * `npm run bench -- --compiled` (or BENCH_RUNTIME=compiled) runs the compiled build instead.
+ */
+export const defaultRuntime = (): BotRuntime => (process.env.BENCH_RUNTIME === 'compiled' || process.argv.includes('--compiled') ? 'compiled' : 'npm-start');
+
+/** The Node arguments of package.json's `start` script (`node --import tsx src/main.ts` → `--import tsx src/main.ts`). */
+export function npmStartArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  const words = (pkg.scripts?.start ?? '').trim().split(/\s+/);
+  if (words[0] !== 'node') throw new Error(`the bench runs package.json's start script itself and expects it to be a node command, not "${pkg.scripts?.start ?? ''}"`);
+  return words.slice(1);
+}
+
+const entryOf = (runtime: BotRuntime): string[] =>
+  runtime === 'compiled' ? ['dist/src/main.js'] : runtime === 'tsx' ? ['--import', 'tsx', 'src/main.ts'] : npmStartArgs();
 
 /** BENCH_PROFILE_DIR=dir: a CPU profile per process; BENCH_NODE_FLAGS="--trace-gc …": more flags for the bot and the floor. */
 const nodeFlags = () => [
@@ -116,8 +135,7 @@ const nodeFlags = () => [
 
 /** The bot, in HTTP mode against `env.SLACK_API_URL`. */
 export function startBotProcess(env: Record<string, string>, options: { runtime?: BotRuntime; logFile?: string; timeoutMs?: number } = {}): Promise<ServiceProcess> {
-  const entry = (options.runtime ?? 'compiled') === 'compiled' ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'];
-  return startService([...nodeFlags(), ...entry], { LOG_LEVEL: 'info', ...env }, options);
+  return startService([...nodeFlags(), ...entryOf(options.runtime ?? defaultRuntime())], { LOG_LEVEL: 'info', ...env }, options);
 }
 
 /** The floor pipeline (bench/floor.ts). */

@@ -1,15 +1,16 @@
 /**
- * Burst intake: POST /leads closed-loop over 32 keep-alive connections for N seconds
- * against the bot or the floor (each with its own Slack stand-in process), then the delivery that
+ * Burst intake: POST /leads closed-loop over 32 keep-alive connections for N seconds, sent by wrk
+ * (a process of its own, bench/wrk.ts), against the bot or the floor (each with its own Slack stand-in process), then the delivery that
  * follows: how fast cards reach Slack afterwards, whether Slack's rate limits held, and how long
  * until every accepted lead's card is out (waited for up to `drainSeconds`, else projected from the
  * observed pace).
  */
 import { join } from 'node:path';
-import { benchLead, benchUsers } from './benchConfig.ts';
+import { benchLead, benchUsers, TEAM_COUNT } from './benchConfig.ts';
 import { startPhaseService, type ServiceProcess } from './botProcess.ts';
 import { runClosedLoop } from './loadGenerator.ts';
 import { hrNow } from './procStats.ts';
+import { runWrk } from './wrk.ts';
 import { startStandInProcess } from './standIn.ts';
 
 export interface IntakeOptions {
@@ -37,7 +38,7 @@ export async function benchIntake(options: IntakeOptions) {
     // Warm-up: 0.5 s at 8 connections (its cards count in the backlog below).
     const warm = await runClosedLoop({ url, connections: 8, seconds: 0.5, body: (i) => benchLead(`${run}-warm`, i), headers });
     const cpuBefore = service.cpuSeconds();
-    const load = await runClosedLoop({ url, connections: options.connections, seconds: options.seconds, body: (i) => benchLead(run, i), headers });
+    const load = await runWrk({ url, connections: options.connections, seconds: options.seconds, run, secret: options.secret, teams: TEAM_COUNT });
     const loadEnded = hrNow();
     const cpu = service.cpuSeconds() - cpuBefore;
     const accepted = (warm.statusCounts['202'] ?? 0) + (load.statusCounts['202'] ?? 0);

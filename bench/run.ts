@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureBuilt } from './botProcess.ts';
+import { defaultRuntime, ensureBuilt } from './botProcess.ts';
 import { benchExpiryBurst } from './expiryBurst.ts';
 import { benchHooks } from './hooks.ts';
 import { benchIntake } from './intake.ts';
@@ -54,14 +54,19 @@ async function main() {
   };
   try {
     if (wanted('steady')) {
-      log(`steady: 200 leads/s for ${settings.steadySeconds} s over 400 reps, bot then floor`);
-      const common = { dir, configPath, secret, seconds: settings.steadySeconds, warmSeconds: settings.warmSeconds, ratePerSecond: 200 };
-      const bot = await benchSteady({ ...common, target: 'bot', clicksPerSecond: 1.2 });
-      const floor = await benchSteady({ ...common, target: 'floor' });
-      results.steady = { bot, floor, cpuRatio: bot.cpuMsPerLeadSteady !== null && floor.cpuMsPerLeadSteady ? Math.round((bot.cpuMsPerLeadSteady / floor.cpuMsPerLeadSteady) * 100) / 100 : null };
+      // The cost target is for one 400-rep round-robin pool; the same load over 40 pools of 10 says
+      // whether a lead's cost grows with the size of the team serving it (scale: within 20%).
+      const pool = writeBenchConfig(dir, 'pool.yml', 'pool');
+      log(`steady: 200 leads/s for ${settings.steadySeconds} s over 400 reps: the bot with one 400-rep pool, with 40 pools of 10, then the floor`);
+      const common = { dir, secret, seconds: settings.steadySeconds, warmSeconds: settings.warmSeconds, ratePerSecond: 200 };
+      const bot = await benchSteady({ ...common, configPath: pool.path, phase: 'steady-pool400', target: 'bot', clicksPerSecond: 1.2 });
+      const bot10 = await benchSteady({ ...common, configPath, phase: 'steady-pool10', target: 'bot', clicksPerSecond: 1.2 });
+      const floor = await benchSteady({ ...common, configPath, target: 'floor' });
+      const ratio = (a: number | null, b: number | null) => (a !== null && b ? Math.round((a / b) * 100) / 100 : null);
+      results.steady = { bot, bot10, floor, cpuRatio: ratio(bot.cpuMsPerLeadSteady, floor.cpuMsPerLeadSteady), scaleRatio: ratio(bot.cpuMsPerLeadSteady, bot10.cpuMsPerLeadSteady) };
     }
     if (wanted('intake')) {
-      log(`intake: 32 connections for ${settings.intakeSeconds} s, bot then floor`);
+      log(`intake: wrk, 32 connections for ${settings.intakeSeconds} s, bot then floor`);
       const bot = await benchIntake({ target: 'bot', dir, configPath, secret, seconds: settings.intakeSeconds, connections: 32, drainSeconds: settings.drainSeconds });
       const floor = await benchIntake({ target: 'floor', dir, configPath, secret, seconds: settings.intakeSeconds, connections: 32, drainSeconds: Math.min(10, settings.drainSeconds) });
       results.intake = { bot, floor };
@@ -77,10 +82,10 @@ async function main() {
     if (wanted('restart')) {
       log(`restart: ${settings.restartPending} pending offers, ${settings.restartLeads} leads`);
       // npm start's tsx command is timed too, in the full run only (the target is the compiled bot's).
-      results.restart = await benchRestart({ dir, total: settings.restartLeads, pending: settings.restartPending, runtimes: quick ? ['compiled'] : ['compiled', 'tsx'] });
+      results.restart = await benchRestart({ dir, total: settings.restartLeads, pending: settings.restartPending, runtimes: quick ? [defaultRuntime()] : [...new Set([defaultRuntime(), 'compiled' as const])] });
     }
     if (wanted('routing')) results.routingDecision = { reps: 500, teams: 50, rules: 200, ...benchRoutingDecision(quick ? 5_000 : 20_000) };
-    const rss = [results.steady?.bot.peakRssMb, results.intake?.bot.peakRssMb, results.hooks?.peakRssMb, results.expiry?.peakRssMb, ...Object.values(results.restart?.runs ?? {}).map((run) => run.peakRssMb)];
+    const rss = [results.steady?.bot.peakRssMb, results.steady?.bot10?.peakRssMb, results.intake?.bot.peakRssMb, results.hooks?.peakRssMb, results.expiry?.peakRssMb, ...Object.values(results.restart?.runs ?? {}).map((run) => run.peakRssMb)];
     results.peakRssMb = Math.max(0, ...rss.filter((n): n is number => n !== undefined));
     results.seconds = Math.round((Date.now() - started) / 1000);
     results.machine.loadAverageAtEnd = loadavg().map((n) => Math.round(n * 100) / 100);

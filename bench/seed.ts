@@ -14,13 +14,14 @@ import { sqliteStore } from '../src/adapters/sqlite/sqliteStore.ts';
 import { parseConfig } from '../src/config/loadConfig.ts';
 import type { Config } from '../src/config/schema.ts';
 import type { Lead } from '../src/domain/lead.ts';
-import { benchConfigYaml, TEAM_COUNT } from './benchConfig.ts';
+import { benchConfigYaml, TEAM_COUNT, type PoolLayout } from './benchConfig.ts';
 
-/** Writes the bench config next to the database and returns it parsed. */
-export function writeBenchConfig(dir: string, name = 'bench.yml'): { path: string; config: Config } {
+/** Writes a bench config (40 teams of 10 by default) next to the database and returns it parsed. */
+export function writeBenchConfig(dir: string, name = 'bench.yml', layout: PoolLayout = 'teams'): { path: string; config: Config } {
   const path = join(dir, name);
-  writeFileSync(path, benchConfigYaml());
-  const parsed = parseConfig(benchConfigYaml(), path);
+  const yaml = benchConfigYaml('10m', layout);
+  writeFileSync(path, yaml);
+  const parsed = parseConfig(yaml, path);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   return { path, config: parsed.config };
 }

@@ -29,16 +29,19 @@ export interface SteadyOptions {
   clicksPerSecond?: number;
   /** Seconds of warm-up load before measuring (default 2). */
   warmSeconds?: number;
+  /** Names the run's database and log (default `steady`): `<phase>-<target>.db`, `.log`. */
+  phase?: string;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function benchSteady(options: SteadyOptions) {
   const slack = await startStandInProcess(benchUsers());
-  const logFile = join(options.dir, `steady-${options.target}.log`);
+  const phase = options.phase ?? 'steady';
+  const logFile = join(options.dir, `${phase}-${options.target}.log`);
   let service: ServiceProcess | undefined;
   try {
-    service = await startPhaseService({ phase: 'steady', target: options.target, dir: options.dir, configPath: options.configPath, secret: options.secret, slackApiUrl: slack.apiUrl });
+    service = await startPhaseService({ phase, target: options.target, dir: options.dir, configPath: options.configPath, secret: options.secret, slackApiUrl: slack.apiUrl });
     slack.setRequestUrl(`${service.url}/slack/events`);
     const run = `${options.target}-${Date.now().toString(36)}`;
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${options.secret}` };

@@ -14,7 +14,8 @@ export interface BenchResults {
   seconds?: number;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; loadAverageAtStart: number[]; loadAverageAtEnd?: number[] };
   settings: Record<string, number>;
-  steady?: { bot: Steady; floor: Steady; cpuRatio: number | null };
+  /** `bot`: one 400-rep pool (the cost target's); `bot10`: the same load over 40 pools of 10. */
+  steady?: { bot: Steady; bot10?: Steady; floor: Steady; cpuRatio: number | null; scaleRatio?: number | null };
   intake?: { bot: Intake; floor: Intake };
   hooks?: Awaited<ReturnType<typeof benchHooks>>;
   expiry?: Awaited<ReturnType<typeof benchExpiryBurst>>;
@@ -34,11 +35,19 @@ export function renderTable(r: BenchResults): string {
   const s = r.steady;
   if (s) {
     rows.push([
-      `cost: CPU per lead, lead in to card out, 200 leads/s over 400 reps (${s.bot.seconds} s; steady state, whole run in brackets)`,
+      `cost: CPU per lead, lead in to card out, 200 leads/s, one 400-rep round-robin pool (${s.bot.seconds} s; steady state, whole run in brackets)`,
       'within 1.5× the floor',
       `${s.bot.cpuMsPerLeadSteady} ms vs floor ${s.floor.cpuMsPerLeadSteady} ms = **${s.cpuRatio}×** (${s.bot.cpuMsPerLead} vs ${s.floor.cpuMsPerLead} ms)`,
       met(s.cpuRatio === null ? null : s.cpuRatio <= 1.5),
     ]);
+    if (s.bot10) {
+      rows.push([
+        'scale: the same, the 400 reps in 40 pools of 10 (each decision looks at 10)',
+        '400-rep pool within 20% of the 10-rep pools',
+        `${s.bot10.cpuMsPerLeadSteady} ms (10-rep pools) vs ${s.bot.cpuMsPerLeadSteady} ms (400-rep pool) = **${s.scaleRatio}×**`,
+        met(s.scaleRatio === null || s.scaleRatio === undefined ? null : s.scaleRatio <= 1.2),
+      ]);
+    }
     rows.push([
       'latency: lead-to-card (POST sent → chat.postMessage at Slack) at 200 leads/s, p50 / p99',
       'p99 ≤ 50 ms',
@@ -56,7 +65,7 @@ export function renderTable(r: BenchResults): string {
   const i = r.intake;
   if (i) {
     rows.push([
-      `burst intake: POST /leads, 32 connections, ${i.bot.seconds} s`,
+      `burst intake: POST /leads, 32 connections (wrk), ${i.bot.seconds} s`,
       '≥ 5,000/s, p99 ≤ 50 ms',
       `**${i.bot.perSecond}/s**, p50 ${ms(i.bot.latencyMs.p50)}, p99 **${ms(i.bot.latencyMs.p99)}** (floor ${i.floor.perSecond}/s, p99 ${ms(i.floor.latencyMs.p99)})`,
       met(i.bot.perSecond >= 5000 && i.bot.latencyMs.p99 <= 50),
@@ -108,26 +117,28 @@ export function renderTable(r: BenchResults): string {
   }
   const t = r.restart;
   if (t) {
-    const compiled = t.runs.compiled;
-    const tsx = t.runs.tsx;
-    rows.push([
-      `restart: spawn → ready (healthz 200, deadlines armed), ${t.pendingOffers} pending offers, ${t.leads} leads (${t.dbMb} MB)`,
-      '≤ 2 s',
-      `**${ms(compiled?.readyMs)}** compiled${compiled ? `, deadlines armed: ${compiled.armed ? 'yes' : 'NO'}` : ''}${tsx ? ` (npm start via tsx: ${ms(tsx.readyMs)})` : ''}`,
-      met(compiled ? compiled.readyMs <= 2000 && compiled.armed : null),
-    ]);
+    // Judged on the first runtime measured: the bench's default, npm start's command (or --compiled).
+    const [first, ...others] = Object.entries(t.runs);
+    const label = (runtime: string) => (runtime === 'npm-start' ? 'npm start' : runtime);
+    if (first) {
+      const [runtime, run] = first;
+      rows.push([
+        `restart: spawn → ready (healthz 200, deadlines armed), ${t.pendingOffers} pending offers, ${t.leads} leads (${t.dbMb} MB)`,
+        '≤ 2 s',
+        `**${ms(run.readyMs)}** (${label(runtime)}), deadlines armed: ${run.armed ? 'yes' : 'NO'}${others.map(([name, other]) => `; ${label(name)} ${ms(other.readyMs)}`).join('')}`,
+        met(run.readyMs <= 2000 && run.armed),
+      ]);
+    }
   }
   if (r.peakRssMb !== undefined) {
     const phases = [
-      s ? `steady ${s.bot.peakRssMb}` : '',
+      s ? `steady ${Math.max(s.bot.peakRssMb, s.bot10?.peakRssMb ?? 0)}` : '',
       i ? `intake ${i.bot.peakRssMb}` : '',
       h ? `hooks ${h.peakRssMb}` : '',
       e ? `expiry ${e.peakRssMb}` : '',
-      t?.runs.compiled ? `restart ${t.runs.compiled.peakRssMb}` : '',
-      t?.runs.tsx ? `(tsx ${t.runs.tsx.peakRssMb})` : '',
+      ...Object.entries(t?.runs ?? {}).map(([runtime, run]) => `restart (${runtime}) ${run.peakRssMb}`),
     ].filter(Boolean);
-    const compiledPeak = Math.max(0, s?.bot.peakRssMb ?? 0, i?.bot.peakRssMb ?? 0, h?.peakRssMb ?? 0, e?.peakRssMb ?? 0, t?.runs.compiled?.peakRssMb ?? 0);
-    rows.push(['memory: bot peak RSS through all of the above', '≤ 200 MB', `**${compiledPeak} MB** (${phases.join(', ')})`, met(compiledPeak <= 200)]);
+    rows.push(['memory: bot peak RSS through all of the above', '≤ 200 MB', `**${r.peakRssMb} MB** (${phases.join(', ')})`, met(r.peakRssMb <= 200)]);
   }
   const allStats = [s?.bot.slack, i?.bot.slack, e?.slack];
   if (allStats.some(Boolean)) {

@@ -85,6 +85,7 @@ const COMMANDS = new Map<string, Command>([
         DB_OPTION('runtime state to route against, opened read-only'),
         { name: '--at', value: 'time', summary: 'route as of this ISO time with a zone, e.g. 2026-01-05T18:30:00Z (default: now)' },
         { name: '--no-webhook', summary: 'do not ask the enrichment webhook (the company table is still used)' },
+        { name: '--all', summary: 'list every eligible member of the teams tried (the stored trace counts those behind the runner-up)' },
         JSON_OPTION,
       ],
       details:

@@ -1,7 +1,8 @@
 /**
- * `leadrelay route <lead.json> [--config file] [--db file] [--at time] [--no-webhook] [--json]`:
+ * `leadrelay route <lead.json> [--config file] [--db file] [--at time] [--no-webhook] [--all] [--json]`:
  * a dry run of the routing decision for one lead: the lead as enrichment completes it,
- * who would get it and the full trace. Nothing is written anywhere: the database, when there is one,
+ * who would get it and the full trace (as stored: skipped reps, the chosen one, the runner-up and a
+ * count of the others; `--all` lists every eligible member too). Nothing is written anywhere: the database, when there is one,
  * is opened read-only and never migrated or created. The enrichment webhook, when configured, is
  * asked as the bot would ask it (a lookup, signed with LEADRELAY_WEBHOOK_SECRET) unless --no-webhook.
  */
@@ -147,7 +148,7 @@ export async function runRoute(line: CommandLine, io: CliIo): Promise<number> {
   const domain = enriched ? enriched.domain : prepared.domain;
 
   const state = await loadRuntimeState(cliDatabasePath(line.values.get('db'), io.env), config, domain, at, io);
-  const decision = decideRoute({ lead, domain, enrichment: enriched?.trace ?? null, config, snapshot: state.snapshot, now: at });
+  const decision = decideRoute({ lead, domain, enrichment: enriched?.trace ?? null, config, snapshot: state.snapshot, now: at, listAllCandidates: line.flags.has('all') });
   const why = whyYou(decision.trace);
 
   if (line.flags.has('json')) {

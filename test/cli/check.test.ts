@@ -121,7 +121,7 @@ describe('leadrelay', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Usage: leadrelay <command>');
     expect(result.stdout).toMatch(/^ {2}check \[config\]\n {6}validate a config /m);
-    expect(result.stdout).toMatch(/^ {2}route <lead\.json> \[--config file\] \[--db file\] \[--at time\] \[--no-webhook\] \[--json\]\n {6}dry run/m);
+    expect(result.stdout).toMatch(/^ {2}route <lead\.json> \[--config file\] \[--db file\] \[--at time\] \[--no-webhook\] \[--all\] \[--json\]\n {6}dry run/m);
     expect(result.stdout).toMatch(/^ {2}simulate <leads\.jsonl\|leads\.csv> \[--config file\] \[--compare file\] \[--start time\] \[--explain\]\n {8}\[--json\]\n {6}replay leads/m);
     expect(result.stdout).toMatch(/^ {2}export \[--since when\] \[--db file\] \[--database-url url\] \[--config file\]\n {6}CSV of leads/m);
     expect(result.stdout).toMatch(/^ {2}backup <file> \[--db file\] \[--database-url url\] \[--force\]\n {6}online copy of the database/m);

@@ -40,6 +40,24 @@ describe('leadrelay route', () => {
     expect(result.stdout).toContain('Fired: rule 2 "Hot lead"\n');
   });
 
+  it('lists the members behind the runner-up only with --all, and decides the same either way', async () => {
+    const config = file('desk.yml', `reps: [{ id: U0ANN }, { id: U0BEN }, { id: U0CAT }, { id: U0DEE }]
+teams: [{ id: desk, members: [U0ANN, U0BEN, U0CAT, U0DEE] }]
+escalation: { channel: C0ESC }
+fallback: { team: desk }
+`);
+    const path = lead({ email: 'mid@midco.com', score: 50 });
+    const desk = (...extra: string[]) => run(['route', path, '--config', config, '--db', join(temp.dir, 'none.db'), '--at', MONDAY_MORNING, ...extra]);
+    const compact = await desk();
+    expect(compact.stdout).toContain('    · U0BEN: eligible, pass 0 (next in line)\n    · 2 others eligible, behind in pass order\n');
+    const all = await desk('--all');
+    expect(all.code).toBe(0);
+    expect(all.stdout).not.toContain('others eligible');
+    expect(all.stdout.match(/^ {4}[✓·] /gm)).toHaveLength(4);
+    const decisionOf = (text: string) => /^Decision: .*$/m.exec(text)?.[0];
+    expect(decisionOf(all.stdout)).toBe(decisionOf(compact.stdout));
+  });
+
   it('prints the decision, the why and the trace as JSON with --json', async () => {
     const result = await route(LEAD, '--json');
     expect(result.code).toBe(0);
@@ -171,7 +189,7 @@ describe('leadrelay route', () => {
   ])('rejects the command line %j with its usage, and exits 2', async (argv, problem) => {
     const result = await run(argv);
     expect(result).toMatchObject({ code: 2, stdout: '' });
-    expect(result.stderr).toBe(`${problem}\nUsage: leadrelay route <lead.json> [--config file] [--db file] [--at time] [--no-webhook] [--json]\n`);
+    expect(result.stderr).toBe(`${problem}\nUsage: leadrelay route <lead.json> [--config file] [--db file] [--at time] [--no-webhook] [--all] [--json]\n`);
   });
 
   it('accepts --option=value', async () => {
@@ -183,7 +201,8 @@ describe('leadrelay route', () => {
   it('explains its options with --help', async () => {
     const result = await run(['route', '--help']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^Usage: leadrelay route <lead.json> \[--config file\] \[--db file\] \[--at time\] \[--no-webhook\] \[--json\]\n/);
+    expect(result.stdout).toMatch(/^Usage: leadrelay route <lead.json> \[--config file\] \[--db file\] \[--at time\] \[--no-webhook\] \[--all\]\n\[--json\]\n/);
+    expect(result.stdout).toMatch(/^ {2}--all +list every eligible member of the teams tried/m);
     expect(result.stdout).toMatch(/^ {2}--db file +runtime state to route against, opened read-only/m);
   });
 });

@@ -51,6 +51,11 @@ export interface DecideRouteInput {
   snapshot: RoutingSnapshot;
   /** The decision's time, epoch ms. */
   now: number;
+  /**
+   * List every eligible member of the teams tried in the trace (`leadrelay route --all`); by default
+   * only the skipped members, the chosen one and the runner-up are listed and the rest counted.
+   */
+  listAllCandidates?: boolean;
 }
 
 /** How a target was served: a rep (with the team that picked them), or a sequence. */
@@ -59,6 +64,22 @@ type Served =
   | { kind: 'sequence'; sequenceId: string };
 
 type Attempted = { served: Served } | { served: null; notServed: string };
+
+/** A rep as assessed for one decision; its trace entry is described when first asked for. */
+class Assessment implements AssessedRep {
+  private described: CandidateTrace | undefined;
+
+  constructor(
+    readonly rep: Rep,
+    readonly runtime: AssessedRep['runtime'],
+    readonly skip: AssessedRep['skip'],
+    private readonly describe: (rep: Rep, runtime: AssessedRep['runtime'], skip: AssessedRep['skip']) => CandidateTrace,
+  ) {}
+
+  get candidate(): CandidateTrace {
+    return (this.described ??= this.describe(this.rep, this.runtime, this.skip));
+  }
+}
 
 /** One decision's working state: reps are assessed at most once each, however many rules try them. */
 class DecisionContext {
@@ -71,6 +92,7 @@ class DecisionContext {
     readonly routing: CompiledRouting,
     readonly snapshot: RoutingSnapshot,
     readonly now: number,
+    readonly listAllCandidates = false,
   ) {
     this.clock = new LocalWeekClock(now);
   }
@@ -80,12 +102,14 @@ class DecisionContext {
     if (known) return known;
     const runtime = this.snapshot.reps.get(rep.id) ?? DEFAULT_REP_RUNTIME;
     const skip = skipReason(rep, runtime, this.snapshot.excludedReps, this.now, this.clock);
-    const assessed = { rep, runtime, skip, candidate: this.candidate(rep, runtime, skip) };
+    // The trace entry is made only for the reps a trace lists (skipped, chosen, runner-up): in a
+    // team of 400 most are neither, and a decision should not cost what its team is large.
+    const assessed = new Assessment(rep, runtime, skip, this.describe);
     this.assessed.set(rep.id, assessed);
     return assessed;
   }
 
-  private candidate(rep: Rep, runtime: AssessedRep['runtime'], skip: AssessedRep['skip']): CandidateTrace {
+  private readonly describe = (rep: Rep, runtime: AssessedRep['runtime'], skip: AssessedRep['skip']): CandidateTrace => {
     const candidate: CandidateTrace = { repId: rep.id };
     if (rep.name !== undefined) candidate.name = rep.name;
     if (skip === null) return candidate;
@@ -110,7 +134,7 @@ class DecisionContext {
         break;
     }
     return candidate;
-  }
+  };
 
   /** A rep by id, or by e-mail for owners given that way. */
   findRep(idOrEmail: string): Rep | undefined {
@@ -136,7 +160,7 @@ class DecisionContext {
       return { served: null, notServed: `there is no team ${teamId}` };
     }
     this.lastTeamTried = teamId;
-    const { attempt, update } = distributeLead(team, team.members.map((rep) => this.assess(rep)), this.snapshot.roundRobin.get(teamId));
+    const { attempt, update } = distributeLead(team, team.members.map((rep) => this.assess(rep)), this.snapshot.roundRobin.get(teamId), { listAll: this.listAllCandidates });
     attempts.push(attempt);
     if (!update) return { served: null, notServed: `nobody eligible in team ${teamId}` };
     return { served: { kind: 'rep', repId: update.repId, teamId, via: 'team', roundRobin: update } };
@@ -259,7 +283,7 @@ function routeToFallback(context: DecisionContext, trace: RoutingTrace): Fired |
 /** Decides where a lead goes: a rep, a sequence, or the holding queue, with the full trace. */
 export function decideRoute(input: DecideRouteInput): RoutingDecision {
   const routing = isCompiledRouting(input.config) ? input.config : compileRouting(input.config);
-  const context = new DecisionContext(routing, input.snapshot, input.now);
+  const context = new DecisionContext(routing, input.snapshot, input.now, input.listAllCandidates ?? false);
   const trace: RoutingTrace = {
     at: input.now,
     domain: resolveDomain(input),

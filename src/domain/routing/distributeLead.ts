@@ -45,6 +45,9 @@ interface Contender {
   pass: number;
   open: number;
   capacity: number;
+  /** The capacity as configured (null: unlimited), for the trace. */
+  configured: number | null;
+  candidate: CandidateTrace;
 }
 
 /** Passes are sums of 1/weight: equal up to floating-point noise counts as equal, so tie-breaks apply. */
@@ -82,23 +85,51 @@ export interface Distributed {
   update?: RoundRobinUpdate;
 }
 
+export interface DistributeOptions {
+  /**
+   * List every eligible member in the trace (`leadrelay route --all`). By default the trace names
+   * the skipped members (with why), the chosen one and the runner-up, and counts the rest, so that
+   * its size does not grow with the team.
+   */
+  listAll?: boolean;
+}
+
 /** Picks the member of `team` to offer the lead to, by the team's distribution, among eligible members. */
-export function distributeLead(team: CompiledTeam, assessed: readonly AssessedRep[], state: RoundRobinState | undefined): Distributed {
+export function distributeLead(team: CompiledTeam, assessed: readonly AssessedRep[], state: RoundRobinState | undefined, options: DistributeOptions = {}): Distributed {
   const byLoad = team.team.distribution === 'least_loaded';
   const level = state?.level ?? 0;
-  const candidates: CandidateTrace[] = [];
   const contenders: Contender[] = [];
   assessed.forEach(({ rep, runtime, skip, candidate }, index) => {
-    if (skip !== null) {
-      candidates.push(candidate);
-      return;
-    }
+    if (skip !== null) return;
     const pass = Math.max(state?.passes.get(rep.id) ?? level, level);
-    const configured = runtime.capacityOverride ?? rep.capacity;
+    const configured = runtime.capacityOverride ?? rep.capacity ?? null;
     const capacity = configured ?? team.unlimitedCapacityAs;
-    contenders.push({ index, rep, lastOfferAt: runtime.lastOfferAt, pass, open: runtime.openLeads, capacity });
-    candidates.push(byLoad ? { ...candidate, pass, open: runtime.openLeads, capacity: configured ?? null } : { ...candidate, pass });
+    contenders.push({ index, rep, lastOfferAt: runtime.lastOfferAt, pass, open: runtime.openLeads, capacity, configured, candidate });
   });
+
+  // The winner, and the runner-up: the one who would have got it instead.
+  let best: Contender | undefined;
+  let second: Contender | undefined;
+  for (const contender of contenders) {
+    if (best === undefined || compare(contender, best, byLoad).first) {
+      second = best;
+      best = contender;
+    } else if (second === undefined || compare(contender, second, byLoad).first) {
+      second = contender;
+    }
+  }
+
+  // The trace, in team order: every skipped member, and the eligible ones it lists.
+  const listed = new Set<Contender>(options.listAll ? contenders : [best, second].filter((c): c is Contender => c !== undefined));
+  const figures = (c: Contender): CandidateTrace => (byLoad ? { ...c.candidate, pass: c.pass, open: c.open, capacity: c.configured } : { ...c.candidate, pass: c.pass });
+  const candidates: CandidateTrace[] = [];
+  let next = 0;
+  assessed.forEach(({ skip, candidate }, index) => {
+    const contender = contenders[next]?.index === index ? contenders[next++] : undefined;
+    if (skip !== null) candidates.push(candidate);
+    else if (contender !== undefined && listed.has(contender)) candidates.push(figures(contender));
+  });
+  const unlisted = contenders.length - listed.size;
 
   const attempt: Distributed['attempt'] = {
     kind: 'team',
@@ -107,11 +138,10 @@ export function distributeLead(team: CompiledTeam, assessed: readonly AssessedRe
     level,
     ...(byLoad ? { unlimitedCapacityAs: team.unlimitedCapacityAs } : {}),
     candidates,
+    ...(unlisted > 0 ? { othersEligible: unlisted } : {}),
     chosen: null,
   };
-  let best = contenders[0];
   if (best === undefined) return { attempt };
-  for (const contender of contenders) if (compare(contender, best, byLoad).first) best = contender;
 
   // The deepest criterion needed to separate the winner from anyone else: what decided a tie.
   let depth = -1;
@@ -136,6 +166,7 @@ export function distributeLead(team: CompiledTeam, assessed: readonly AssessedRe
     pass: best.pass,
     nextPass,
     ...(byLoad ? { open: best.open, capacity: best.capacity } : {}),
+    ...(second !== undefined ? { runnerUp: second.rep.id } : {}),
   };
   attempt.chosen = best.rep.id;
   attempt.choice = choice;

@@ -25,7 +25,7 @@ function loadText(candidate: CandidateTrace, unlimitedAs: number | undefined): s
 }
 
 function candidateLines(attempt: Extract<AttemptTrace, { kind: 'team' }>, indent: string): string[] {
-  return attempt.candidates.map((candidate) => {
+  const lines = attempt.candidates.map((candidate) => {
     const label = repLabel(candidate);
     if (candidate.skip !== undefined) return `${indent}✗ ${label}: ${skipWords(candidate)}`;
     const load = loadText(candidate, attempt.unlimitedCapacityAs);
@@ -33,8 +33,15 @@ function candidateLines(attempt: Extract<AttemptTrace, { kind: 'team' }>, indent
     if (candidate.repId === attempt.chosen && attempt.choice) {
       return `${indent}✓ ${label}: chosen, ${load}pass ${pass} → ${formatNumber(attempt.choice.nextPass)} (${choiceText(attempt.choice)})`;
     }
-    return `${indent}· ${label}: eligible, ${load}pass ${pass}`;
+    const next = candidate.repId === attempt.choice?.runnerUp ? ' (next in line)' : '';
+    return `${indent}· ${label}: eligible, ${load}pass ${pass}${next}`;
   });
+  const others = attempt.othersEligible ?? 0;
+  if (others > 0) {
+    const order = attempt.distribution === 'least_loaded' ? 'load order' : 'pass order';
+    lines.push(`${indent}· ${others} other${others === 1 ? '' : 's'} eligible, behind in ${order}`);
+  }
+  return lines;
 }
 
 function attemptLines(attempts: readonly AttemptTrace[], indent: string): string[] {

@@ -128,6 +128,8 @@ export interface ChoiceTrace {
   /** least_loaded: the chosen rep's open leads and the capacity they were measured against. */
   open?: number;
   capacity?: number;
+  /** The eligible member who would have got the lead instead (next in pass or load order); absent when nobody else was eligible. */
+  runnerUp?: string;
 }
 
 /** One attempt to serve a lead. */
@@ -140,8 +142,13 @@ export type AttemptTrace =
       level: number;
       /** least_loaded: the capacity that members with unlimited capacity were counted with. */
       unlimitedCapacityAs?: number;
-      /** Every member, in config order. */
+      /**
+       * In config order: every member skipped (with why), the chosen member and the runner-up; with
+       * `listAll` (leadrelay route --all), every member. So a stored trace does not grow with the team.
+       */
       candidates: CandidateTrace[];
+      /** Eligible members not listed in `candidates`: behind the chosen one and the runner-up in pass (load) order. */
+      othersEligible?: number;
       chosen: string | null;
       choice?: ChoiceTrace;
     }
