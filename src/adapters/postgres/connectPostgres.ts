@@ -7,6 +7,9 @@ import { shownDatabaseUrl } from '../../config/env.ts';
 
 export type PgPool = pg.Pool;
 
+/** What runs a query: the pool (each query its own transaction) or one checked-out client (inside a transaction). */
+export type PgQueryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
 export interface ConnectPostgresOptions {
   /** What the URL was given as, for messages: `DATABASE_URL` (default) or `--database-url`. */
   name?: string;
