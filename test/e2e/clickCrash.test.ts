@@ -85,10 +85,13 @@ async function start() {
       const id = offerId();
       return id === undefined ? undefined : cardInSlack(id).message;
     });
+  /** Outbox rows still pending; `lane`: of that lane only. */
+  const pendingRows = (lane?: string) =>
+    db.prepare(`SELECT count(*) AS n, coalesce(min(attempts), 0) AS attempts FROM outbox WHERE state = 'pending' AND (? IS NULL OR lane = ?)`).get(lane ?? null, lane ?? null) as { n: number; attempts: number };
   const shows = (message: StandInMessage | undefined, words: string) => JSON.stringify(message?.blocks ?? []).includes(words);
   const click = (message: StandInMessage, userId: string, actionId = 'claim_lead') =>
     slack.blockAction({ userId, actionId, message: { channel: message.channel, ts: message.ts } });
-  return { slack, bot, db, dbPath, sendLead, lead, offerOf, cardInSlack, waitForCard, shows, click };
+  return { slack, bot, db, dbPath, sendLead, lead, offerOf, cardInSlack, waitForCard, pendingRows, shows, click };
 }
 
 /** Slack posts that would show a click on a card fail (the connection is reset): nothing shows it until they are cleared. */
@@ -124,7 +127,8 @@ describe('a click and a kill -9', () => {
     const id = await t.sendLead();
     const card = await t.waitForCard(() => t.offerOf(id)?.id);
     await eventually(() => t.offerOf(id)?.message_ts !== null, 10_000);
-    await sleep(100);
+    // The card's delivery is recorded (not only its ts): the write lock below then holds back the click alone.
+    await eventually(() => t.pendingRows().n === 0, 10_000);
     // The test takes the database's write lock: the bot cannot commit the click while it holds it.
     const lock = new Database(t.dbPath);
     lock.exec('BEGIN IMMEDIATE');
@@ -187,7 +191,8 @@ describe('a click within milliseconds of its card\'s post', () => {
     expect(reply.status).toBe(200);
     // The post's answer arrives and is recorded; the click's update cannot get through.
     await eventually(() => t.offerOf(id)?.message_ts !== null, 10_000);
-    await sleep(200);
+    // The click's update was tried and refused (Slack keeps failing it): it is still pending, retried later.
+    await eventually(() => t.pendingRows('card_update').attempts > 0, 10_000);
     expect(t.shows(card, 'claim_lead')).toBe(true);
     await t.bot.kill9();
     release();
