@@ -132,9 +132,10 @@ const SQL = {
   nextDue: `SELECT min(greatest(next_attempt_at, coalesce(lease_until, 0))) AS at FROM outbox WHERE state = 'pending'`,
   pendingIds: `SELECT id FROM outbox WHERE state = 'pending' ORDER BY id`,
   backlog: `SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE state = 'pending'`,
-  // "C": the byte order SQLite's max() compares in.
+  // Rows a failed attempt left (markRetry records its error; a row only taken over from a stopped
+  // instance has an attempt counted but no failure). "C": the byte order SQLite's max() compares in.
   failingWebhooks: `SELECT substr(lane, 9) AS url, count(*) AS pending, min(created_at) AS since, max(last_error COLLATE "C") AS "lastError"
-    FROM outbox WHERE lane LIKE 'webhook:%' AND state = 'pending' AND attempts > 0 GROUP BY lane ORDER BY since, lane`,
+    FROM outbox WHERE lane LIKE 'webhook:%' AND state = 'pending' AND attempts > 0 AND last_error IS NOT NULL GROUP BY lane ORDER BY since, lane`,
   releaseLeases: `UPDATE outbox SET leased_by = NULL, lease_until = NULL WHERE state = 'pending' AND leased_by = $1`,
   renewLeases: `UPDATE outbox SET lease_until = $2 WHERE state = 'pending' AND leased_by = $1 AND lease_until < $2`,
 } as const;

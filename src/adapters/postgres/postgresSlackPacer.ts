@@ -11,7 +11,9 @@
  * (INSERT … ON CONFLICT DO UPDATE takes the row lock, as SELECT … FOR UPDATE would), read with the
  * caller's slot, decided on, and written back; two instances never spend the same token. Locks are
  * taken pacing rows first (in key order where there are several), slots after, so the sweep and
- * the merging of two names never deadlock with a reserve.
+ * the merging of two names never deadlock with a reserve. One call that was waiting on a user id's
+ * row while another instance merged it into the DM's may start that name afresh (a burst's worth,
+ * once per user): the alias then sends every later call to the DM's row.
  */
 import { SLACK_PACING, SLOT_FORGOTTEN_AFTER_MS, decide, merged, pacingKey, type Bucket, type BucketRule, type SlackPacer } from '../slack/slackPacer.ts';
 import type { PoolClient } from 'pg';
