@@ -23,8 +23,9 @@ export function sqliteRoutingStore(db: Db): RoutingRepository {
     excluded: db.prepare(`SELECT DISTINCT rep_id FROM offers WHERE lead_id = ? AND state IN ('passed', 'expired')`),
     savePass: db.prepare(`INSERT INTO round_robin_passes (team_id, rep_id, pass) VALUES (?, ?, ?)
       ON CONFLICT (team_id, rep_id) DO UPDATE SET pass = excluded.pass`),
+    // The level moves only when a round of the team is done: most offers leave its page unwritten.
     saveLevel: db.prepare(`INSERT INTO round_robin_levels (team_id, level) VALUES (?, ?)
-      ON CONFLICT (team_id) DO UPDATE SET level = excluded.level`),
+      ON CONFLICT (team_id) DO UPDATE SET level = excluded.level WHERE level <> excluded.level`),
     lastOffer: db.prepare(`INSERT INTO rep_state (rep_id, last_offer_at, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (rep_id) DO UPDATE SET last_offer_at = excluded.last_offer_at`),
     // Some reps or teams (a JSON array of ids), each found by key: rep_state and round_robin_* by primary
