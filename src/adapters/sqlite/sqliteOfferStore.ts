@@ -1,13 +1,14 @@
 import type { DueOffer, OfferRepository, StoredOffer } from '../../app/ports.ts';
 import type { PendingOffer } from '../../domain/offers/offerMachine.ts';
 import type { Db } from './openDatabase.ts';
+import type { RoutingCache } from './sqliteRoutingCache.ts';
 
 const OFFER_COLUMNS = `id, lead_id AS leadId, rep_id AS repId, attempt, state, version, offered_at AS offeredAt, deadline_at AS deadlineAt,
   remind_at AS remindAt, reminded_at AS remindedAt, resolved_at AS resolvedAt, reason, why, channel_id AS channelId,
   message_ts AS messageTs, reminder_ts AS reminderTs`;
 
 /** Offers of leads to reps (OfferRepository). Runs inside the unit of work's transaction. */
-export function sqliteOfferStore(db: Db): OfferRepository {
+export function sqliteOfferStore(db: Db, cache?: RoutingCache): OfferRepository {
   const statements = {
     attempts: db.prepare('SELECT count(*) AS n FROM offers WHERE lead_id = ?'),
     // The attempt is counted in the insert itself: one statement per offer.
@@ -33,7 +34,9 @@ export function sqliteOfferStore(db: Db): OfferRepository {
   const pendingOfLead = (leadId: number) => (statements.pendingOfLead.get(leadId) as PendingOffer | undefined) ?? null;
   return {
     async create(offer) {
-      return statements.insert.get(offer) as { id: number; attempt: number };
+      const created = statements.insert.get(offer) as { id: number; attempt: number };
+      cache?.offerInserted(offer.repId, offer.offeredAt);
+      return created;
     },
     async get(id) {
       return (statements.byId.get(id) as StoredOffer | undefined) ?? null;

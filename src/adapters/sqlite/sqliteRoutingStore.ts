@@ -2,6 +2,7 @@ import type { RoutingRepository } from '../../app/ports.ts';
 import { localDayStart, nextLocalDayStart, type RepRuntime, type RoundRobinState } from '../../domain/routing/index.ts';
 import type { Rep, Settings } from '../../domain/settings.ts';
 import type { Db } from './openDatabase.ts';
+import type { RoutingCache } from './sqliteRoutingCache.ts';
 
 /** `away_until` of a rep away with no return time (`/away` alone): how SQLite stores "until turned off". */
 export const AWAY_INDEFINITELY = Number.MAX_SAFE_INTEGER;
@@ -12,7 +13,7 @@ type RepStateRow = { rep_id: string; away_until: number | null; capacity_overrid
  * The runtime state a routing decision reads ("fetch everything the decision needs, then decide")
  * and the round-robin state it changes (RoutingRepository). Runs inside the unit of work's transaction.
  */
-export function sqliteRoutingStore(db: Db): RoutingRepository {
+export function sqliteRoutingStore(db: Db, cache?: RoutingCache): RoutingRepository {
   const statements = {
     repState: db.prepare('SELECT rep_id, away_until, capacity_override, last_offer_at FROM rep_state'),
     openLeads: db.prepare(`SELECT owner_id, count(*) AS n FROM leads WHERE state = 'claimed' AND owner_id IS NOT NULL GROUP BY owner_id`),
@@ -39,13 +40,14 @@ export function sqliteRoutingStore(db: Db): RoutingRepository {
 
   /** Each zone's current local day, [start, end): a day start is computed once a day, not once a decision. */
   const localDays = new Map<string, { start: number; end: number }>();
-  const dayStartIn = (zone: string, now: number) => {
+  const dayIn = (zone: string, now: number) => {
     const day = localDays.get(zone);
-    if (day && now >= day.start && now < day.end) return day.start;
-    const start = localDayStart(zone, now);
-    localDays.set(zone, { start, end: nextLocalDayStart(zone, now) });
-    return start;
+    if (day && now >= day.start && now < day.end) return day;
+    const fresh = { start: localDayStart(zone, now), end: nextLocalDayStart(zone, now) };
+    localDays.set(zone, fresh);
+    return fresh;
   };
+  const dayStartIn = (zone: string, now: number) => dayIn(zone, now).start;
 
   const repsById = new WeakMap<Settings, Map<string, Rep>>();
   const toRuntime = (row: RepStateRow | undefined, openLeads: number, offersToday: number): RepRuntime => ({
@@ -95,17 +97,22 @@ export function sqliteRoutingStore(db: Db): RoutingRepository {
     },
 
     // Each read by key: the cost does not grow with the number of reps or of offers made today.
+    // What the routing cache holds is not read again (in a transaction of the unit of work).
     async loadReps(settings, repIds, now) {
       let byId = repsById.get(settings);
       if (!byId) {
         byId = new Map(settings.reps.map((rep) => [rep.id, rep]));
         repsById.set(settings, byId);
       }
-      const known = [...repIds].flatMap((id) => {
-        const rep = byId.get(id);
-        return rep ? [rep] : [];
-      });
       const reps = new Map<string, RepRuntime>();
+      const known: Rep[] = [];
+      for (const id of repIds) {
+        const rep = byId.get(id);
+        if (!rep) continue;
+        const cached = cache?.rep(settings, id, now);
+        if (cached) reps.set(id, cached);
+        else known.push(rep);
+      }
       if (known.length === 0) return reps;
       const ids = JSON.stringify(known.map((rep) => rep.id));
       const state = new Map((statements.repStateOf.all(ids) as RepStateRow[]).map((row) => [row.rep_id, row]));
@@ -114,18 +121,34 @@ export function sqliteRoutingStore(db: Db): RoutingRepository {
       for (const [zone, zoneIds] of byZone(known)) {
         for (const row of statements.offersSinceOf.all(JSON.stringify(zoneIds), dayStartIn(zone, now)) as { rep_id: string; n: number }[]) today.set(row.rep_id, row.n);
       }
-      for (const rep of known) reps.set(rep.id, toRuntime(state.get(rep.id), open.get(rep.id) ?? 0, today.get(rep.id) ?? 0));
+      for (const rep of known) {
+        const runtime = toRuntime(state.get(rep.id), open.get(rep.id) ?? 0, today.get(rep.id) ?? 0);
+        reps.set(rep.id, runtime);
+        cache?.putRep(settings, rep.id, runtime, dayIn(rep.timezone, now));
+      }
       return reps;
     },
 
     async loadRoundRobin(teamIds) {
-      const wanted = [...teamIds];
+      const result = new Map<string, RoundRobinState>();
+      const wanted: string[] = [];
+      for (const id of teamIds) {
+        const cached = cache?.team(id);
+        if (cached) result.set(id, cached);
+        else wanted.push(id);
+      }
+      if (wanted.length === 0) return result;
       const ids = JSON.stringify(wanted);
-      return roundRobinOf(
+      const loaded = roundRobinOf(
         statements.passesOf.all(ids) as { team_id: string; rep_id: string; pass: number }[],
         statements.levelOf.all(ids) as { team_id: string; level: number }[],
         wanted,
       );
+      for (const [id, state] of loaded) {
+        result.set(id, state);
+        cache?.putTeam(id, state);
+      }
+      return result;
     },
 
     async loadLeadState(lead) {
@@ -141,10 +164,12 @@ export function sqliteRoutingStore(db: Db): RoutingRepository {
     async saveRoundRobin(update) {
       statements.savePass.run(update.teamId, update.repId, update.pass);
       statements.saveLevel.run(update.teamId, update.level);
+      cache?.roundRobinSaved(update.teamId, update.repId, update.pass, update.level);
     },
 
     async recordOfferMade(repId, now) {
       statements.lastOffer.run(repId, now, now);
+      cache?.lastOfferSet(repId, now);
     },
   };
 }
