@@ -12,8 +12,10 @@
  * It is used only inside the unit of work's transactions: outside one (a test driving the
  * repositories directly, a maintenance script) reads go to the database and any write that
  * touches an entry empties the cache, since nothing would say whether that write was kept.
- * Entries are never changed in place: an update replaces the entry, so a caller holding one
- * (a batch's routing state) is not changed under it.
+ * A rep's entry is never changed in place: an update replaces it, so a caller holding one (a
+ * batch's routing state, which adds the offer itself) is not changed under it. A team's passes are
+ * (a copy of 400 passes per offer costs more than the rest of the offer's bookkeeping): they always
+ * say what the database says, and the routing state's afterOffer reads them only to set the same pass.
  */
 import type { RepRuntime, RoundRobinState } from '../../domain/routing/index.ts';
 import type { Settings } from '../../domain/settings.ts';
@@ -130,7 +132,8 @@ export function createRoutingCache(db: Db) {
       const state = teams.get(teamId);
       if (!state) return;
       touchedTeams.add(teamId);
-      teams.set(teamId, { level, passes: new Map(state.passes).set(repId, pass) });
+      (state.passes as Map<string, number>).set(repId, pass);
+      state.level = level;
     },
     /** Something else about these reps changed (their open leads, their availability): read again. */
     repsChanged(repIds: Iterable<string | null | undefined>): void {
