@@ -133,9 +133,9 @@ const nodeFlags = () => [
   ...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
 ];
 
-/** The bot, in HTTP mode against `env.SLACK_API_URL`. */
-export function startBotProcess(env: Record<string, string>, options: { runtime?: BotRuntime; logFile?: string; timeoutMs?: number } = {}): Promise<ServiceProcess> {
-  return startService([...nodeFlags(), ...entryOf(options.runtime ?? defaultRuntime())], { LOG_LEVEL: 'info', ...env }, options);
+/** The bot, in HTTP mode against `env.SLACK_API_URL`; `nodeArgs` go before the entry (after the bench's flags). */
+export function startBotProcess(env: Record<string, string>, options: { runtime?: BotRuntime; logFile?: string; timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<ServiceProcess> {
+  return startService([...nodeFlags(), ...(options.nodeArgs ?? []), ...entryOf(options.runtime ?? defaultRuntime())], { LOG_LEVEL: 'info', ...env }, options);
 }
 
 /** The floor pipeline (bench/floor.ts). */
@@ -157,10 +157,23 @@ export function benchEnv(slackApiUrl: string, webhookSecret = 'bench-webhook-sec
  * A phase's service: the bot (on `configPath`, database `<phase>-bot.db`) or the floor
  * (`<phase>-floor.db`), in `dir`, logging to `<phase>-<target>.log`, talking to the stand-in.
  */
-export function startPhaseService(options: { phase: string; target: 'bot' | 'floor'; dir: string; configPath: string; secret: string; slackApiUrl: string }): Promise<ServiceProcess> {
+export function startPhaseService(options: {
+  phase: string;
+  target: 'bot' | 'floor';
+  dir: string;
+  configPath: string;
+  secret: string;
+  slackApiUrl: string;
+  /** The bot only: how it is started (default: defaultRuntime()), Node arguments before its entry, more environment. */
+  bot?: { runtime?: BotRuntime; nodeArgs?: string[]; env?: Record<string, string> };
+}): Promise<ServiceProcess> {
   const env = benchEnv(options.slackApiUrl, options.secret);
   const logFile = join(options.dir, `${options.phase}-${options.target}.log`);
+  const bot = options.bot ?? {};
   return options.target === 'bot'
-    ? startBotProcess({ ...env, LEADRELAY_CONFIG: options.configPath, LEADRELAY_DB: join(options.dir, `${options.phase}-bot.db`) }, { logFile })
+    ? startBotProcess(
+        { ...env, LEADRELAY_CONFIG: options.configPath, LEADRELAY_DB: join(options.dir, `${options.phase}-bot.db`), ...bot.env },
+        { logFile, ...(bot.runtime ? { runtime: bot.runtime } : {}), ...(bot.nodeArgs ? { nodeArgs: bot.nodeArgs } : {}) },
+      )
     : startFloorProcess({ ...env, FLOOR_DB: join(options.dir, `${options.phase}-floor.db`) }, { logFile });
 }

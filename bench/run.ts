@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only steady,intake,hooks,expiry,restart,routing]`: measures leadrelay against
+ * `npm run bench [-- --quick] [-- --only steady,cost,intake,hooks,expiry,restart,routing]`: measures leadrelay against
  * the performance targets on this machine, next to the floor pipeline (bench/floor.ts), and writes
  * bench/results/latest.json (keys: bench/README.md). Never part of `npm test`; figures are reported,
  * not asserted. Every phase starts its own processes: the bot (compiled, dist/), or the floor, and a
@@ -10,6 +10,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultRuntime, ensureBuilt } from './botProcess.ts';
+import { benchCost, renderCost } from './cost.ts';
 import { benchExpiryBurst } from './expiryBurst.ts';
 import { benchHooks } from './hooks.ts';
 import { benchIntake } from './intake.ts';
@@ -65,6 +66,17 @@ async function main() {
       const ratio = (a: number | null, b: number | null) => (a !== null && b ? Math.round((a / b) * 100) / 100 : null);
       results.steady = { bot, bot10, floor, cpuRatio: ratio(bot.cpuMsPerLeadSteady, floor.cpuMsPerLeadSteady), scaleRatio: ratio(bot.cpuMsPerLeadSteady, bot10.cpuMsPerLeadSteady) };
     }
+    if (wanted('cost')) {
+      // Where a lead's cost goes: SQL statements, commits, WAL frames and CPU per phase, per lead,
+      // in an instrumented run of each layout (bench/cost.ts).
+      const pool = writeBenchConfig(dir, 'pool.yml', 'pool');
+      log(`cost: 200 leads/s for ${settings.steadySeconds} s, instrumented (SQL counter, CPU profile): the 400-rep pool, then the 40 pools of 10`);
+      const common = { dir, secret, seconds: settings.steadySeconds, warmSeconds: settings.warmSeconds, ratePerSecond: 200 };
+      results.cost = {
+        pool400: await benchCost({ ...common, configPath: pool.path, phase: 'cost-pool400' }),
+        pool10: await benchCost({ ...common, configPath, phase: 'cost-pool10' }),
+      };
+    }
     if (wanted('intake')) {
       log(`intake: wrk, 32 connections for ${settings.intakeSeconds} s, bot then floor`);
       const bot = await benchIntake({ target: 'bot', dir, configPath, secret, seconds: settings.intakeSeconds, connections: 32, drainSeconds: settings.drainSeconds });
@@ -92,6 +104,7 @@ async function main() {
     mkdirSync(join(root, 'bench/results'), { recursive: true });
     writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
     console.log(renderTable(results));
+    if (results.cost) console.log(`\n${renderCost('one 400-rep pool', results.cost.pool400)}\n\n${renderCost('40 pools of 10', results.cost.pool10)}`);
     log(`written to bench/results/latest.json in ${results.seconds} s`);
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });

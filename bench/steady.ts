@@ -13,7 +13,7 @@
  */
 import { join } from 'node:path';
 import { benchLead, benchUsers } from './benchConfig.ts';
-import { startPhaseService, type ServiceProcess } from './botProcess.ts';
+import { startPhaseService, type BotRuntime, type ServiceProcess } from './botProcess.ts';
 import { runOpenLoop } from './loadGenerator.ts';
 import { hrNow, summarize } from './procStats.ts';
 import { startStandInProcess } from './standIn.ts';
@@ -31,6 +31,10 @@ export interface SteadyOptions {
   warmSeconds?: number;
   /** Names the run's database and log (default `steady`): `<phase>-<target>.db`, `.log`. */
   phase?: string;
+  /** The bot only: how it is started, Node arguments before its entry, more environment (the cost phase's instruments). */
+  bot?: { runtime?: BotRuntime; nodeArgs?: string[]; env?: Record<string, string> };
+  /** Called once warm, just before the measured load, and once its last card is out (the cost phase's snapshots). */
+  window?: { start(service: ServiceProcess): Promise<void>; end(service: ServiceProcess): Promise<void> };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -41,7 +45,15 @@ export async function benchSteady(options: SteadyOptions) {
   const logFile = join(options.dir, `${phase}-${options.target}.log`);
   let service: ServiceProcess | undefined;
   try {
-    service = await startPhaseService({ phase, target: options.target, dir: options.dir, configPath: options.configPath, secret: options.secret, slackApiUrl: slack.apiUrl });
+    service = await startPhaseService({
+      phase,
+      target: options.target,
+      dir: options.dir,
+      configPath: options.configPath,
+      secret: options.secret,
+      slackApiUrl: slack.apiUrl,
+      ...(options.bot ? { bot: options.bot } : {}),
+    });
     slack.setRequestUrl(`${service.url}/slack/events`);
     const run = `${options.target}-${Date.now().toString(36)}`;
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${options.secret}` };
@@ -69,6 +81,7 @@ export async function benchSteady(options: SteadyOptions) {
       }
     })();
 
+    await options.window?.start(service);
     const cpuBefore = service.cpuSeconds();
     // CPU samples while the load runs: the steady-state figure leaves out its first third (JIT
     // compilation and caches warming still show there, more so in a short --quick run).
@@ -87,6 +100,7 @@ export async function benchSteady(options: SteadyOptions) {
     // CPU up to the last card out, plus a moment for the bot to record the deliveries.
     await sleep(Math.max(0, lastCardAt + 250 - hrNow()));
     const cpu = service.cpuSeconds() - cpuBefore;
+    await options.window?.end(service);
     const from = samples.find((sample) => sample.at >= loadStarted + ((loadEnded.at - loadStarted) * 1) / 3) ?? { at: loadStarted, cpu: cpuBefore };
     const leadsSteady = load.sent.filter((lead) => lead.sentAt >= from.at && lead.sentAt < loadEnded.at).length;
     const latencies = accepted.flatMap((lead) => {

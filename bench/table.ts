@@ -1,4 +1,5 @@
 /** The results file's shape (bench/README.md documents each key) and the markdown table printed from it. */
+import type { CostResult } from './cost.ts';
 import type { benchExpiryBurst } from './expiryBurst.ts';
 import type { benchHooks } from './hooks.ts';
 import type { benchIntake } from './intake.ts';
@@ -16,6 +17,8 @@ export interface BenchResults {
   settings: Record<string, number>;
   /** `bot`: one 400-rep pool (the cost target's); `bot10`: the same load over 40 pools of 10. */
   steady?: { bot: Steady; bot10?: Steady; floor: Steady; cpuRatio: number | null; scaleRatio?: number | null };
+  /** Per lead, in an instrumented run of each layout (bench/cost.ts): SQL statements, commits, WAL, CPU per phase. */
+  cost?: { pool400: CostResult; pool10: CostResult };
   intake?: { bot: Intake; floor: Intake };
   hooks?: Awaited<ReturnType<typeof benchHooks>>;
   expiry?: Awaited<ReturnType<typeof benchExpiryBurst>>;
@@ -138,7 +141,7 @@ export function renderTable(r: BenchResults): string {
       e ? `expiry ${e.peakRssMb}` : '',
       ...Object.entries(t?.runs ?? {}).map(([runtime, run]) => `restart (${runtime}) ${run.peakRssMb}`),
     ].filter(Boolean);
-    rows.push(['memory: bot peak RSS through all of the above', '≤ 200 MB', `**${r.peakRssMb} MB** (${phases.join(', ')})`, met(r.peakRssMb <= 200)]);
+    if (phases.length > 0) rows.push(['memory: bot peak RSS through all of the above', '≤ 200 MB', `**${r.peakRssMb} MB** (${phases.join(', ')})`, met(r.peakRssMb <= 200)]);
   }
   const allStats = [s?.bot.slack, i?.bot.slack, e?.slack];
   if (allStats.some(Boolean)) {

@@ -55,13 +55,18 @@ export function roundRobinOf(passRows: readonly PassRow[], levelRows: readonly L
 /** Each zone's current local day, [start, end): a day start is computed once a day, not once a decision. */
 const localDays = new Map<string, { start: number; end: number }>();
 
+/** The local day of `now` in `zone`, [start, end) (remembered for the day). */
+export function localDayIn(zone: string, now: number): { start: number; end: number } {
+  const day = localDays.get(zone);
+  if (day && now >= day.start && now < day.end) return day;
+  const fresh = { start: localDayStart(zone, now), end: nextLocalDayStart(zone, now) };
+  localDays.set(zone, fresh);
+  return fresh;
+}
+
 /** The start of the local day of `now` in `zone` (localDayStart, remembered for the day). */
 export function dayStartIn(zone: string, now: number): number {
-  const day = localDays.get(zone);
-  if (day && now >= day.start && now < day.end) return day.start;
-  const start = localDayStart(zone, now);
-  localDays.set(zone, { start, end: nextLocalDayStart(zone, now) });
-  return start;
+  return localDayIn(zone, now).start;
 }
 
 const repsById = new WeakMap<Settings, Map<string, Rep>>();

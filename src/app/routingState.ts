@@ -1,30 +1,36 @@
 import type { EnrichmentTrace } from '../domain/enrichment.ts';
-import { afterOffer, decideRoute, DEFAULT_REP_RUNTIME, type CompiledRouting, type RepRuntime, type RoundRobinState, type RoutingDecision } from '../domain/routing/index.ts';
+import { afterOffer, decideRoute, DEFAULT_REP_RUNTIME, type CompiledRouting, type CompiledTeam, type RepRuntime, type RoundRobinState, type RoutingDecision } from '../domain/routing/index.ts';
 import type { Lead } from '../domain/lead.ts';
 import type { Settings } from '../domain/settings.ts';
 import type { RoutingRepository } from './ports.ts';
 
+/** Thrown out of a decision that asked for an entry not loaded yet: it is loaded, and the decision made again. */
+const NOT_LOADED: unique symbol = Symbol('not loaded');
+
 /**
- * A map over the entries loaded so far that notes every key asked for but not loaded (answering
- * "absent", which the core reads as the default). Iterating it would only see what happens to be
- * loaded, so it refuses to.
+ * A map over the entries loaded so far. Asked for a key not loaded (and not tried yet), it stops
+ * the decision (`NOT_LOADED`) after noting the key; a key tried and still absent (not in the
+ * config) answers "absent", which the core reads as the default. Iterating it would only see what
+ * happens to be loaded, so it refuses to.
  */
 class LoadedEntries<V> implements ReadonlyMap<string, V> {
   constructor(
     private readonly loaded: ReadonlyMap<string, V>,
+    private readonly tried: ReadonlySet<string>,
     private readonly missing: Set<string>,
   ) {}
 
   get(key: string): V | undefined {
     const value = this.loaded.get(key);
-    if (value === undefined) this.missing.add(key);
+    if (value === undefined && !this.tried.has(key)) {
+      this.missing.add(key);
+      throw NOT_LOADED;
+    }
     return value;
   }
 
   has(key: string): boolean {
-    if (this.loaded.has(key)) return true;
-    this.missing.add(key);
-    return false;
+    return this.get(key) !== undefined;
   }
 
   private refuse(): never {
@@ -51,12 +57,28 @@ class LoadedEntries<V> implements ReadonlyMap<string, V> {
   }
 }
 
+/** Each rep's teams in a compiled config: computed once per config, not once per decision. */
+const teamsByRep = new WeakMap<CompiledRouting, ReadonlyMap<string, readonly CompiledTeam[]>>();
+function teamsOf(routing: CompiledRouting, repId: string): readonly CompiledTeam[] {
+  let index = teamsByRep.get(routing);
+  if (!index) {
+    const built = new Map<string, CompiledTeam[]>();
+    for (const team of routing.teams.values()) for (const member of team.members) built.set(member.id, [...(built.get(member.id) ?? []), team]);
+    teamsByRep.set(routing, built);
+    index = built;
+  }
+  return index.get(repId) ?? [];
+}
+
 /**
  * The reps' and teams' runtime state that routing decisions read, loaded from the database only for
- * the reps and teams a decision actually looks at (with 400 reps, a lead routed to a team of 10 needs
- * 10). The core stays pure: a decision is made on what is loaded; if it asked for anything else, that
- * is loaded and the decision is made again, until it needed nothing more. The result is the decision
- * the full snapshot gives, since a decision is a function of what it reads.
+ * the teams a decision actually looks at (with 400 reps, a lead routed to a team of 10 needs 10).
+ * The core stays pure: a decision is made on what is loaded; the first entry it asks for that is
+ * not loaded stops it, and that rep is loaded together with the other members of its teams and the
+ * teams' round-robin state (a team's members are assessed together), or that team's state; then
+ * the decision is made again, until it needed nothing more. The result is the decision the full
+ * snapshot gives, since a decision is a function of what it reads; a stopped decision costs next
+ * to nothing, so a lead is decided about once however large its team.
  *
  * One instance per transaction: the leads routed in one transaction (a batch of arrivals, of
  * expiries) share the loaded state, kept up to date in memory as offers are made (`offerMade`, with
@@ -66,7 +88,33 @@ class LoadedEntries<V> implements ReadonlyMap<string, V> {
 export function createRoutingState(store: RoutingRepository, settings: Settings) {
   const reps = new Map<string, RepRuntime>();
   const roundRobin = new Map<string, RoundRobinState>();
-  const attempted = new Set<string>();
+  /** Keys asked of the store already: one still absent is not in the config, and stays absent. */
+  const triedReps = new Set<string>();
+  const triedTeams = new Set<string>();
+
+  /** Loads what a stopped decision asked for (see above). */
+  const load = async (routing: CompiledRouting, missingReps: Set<string>, missingTeams: Set<string>, now: number) => {
+    const repIds = new Set<string>();
+    const teamIds = new Set<string>();
+    const wantRep = (id: string) => {
+      if (!reps.has(id) && !triedReps.has(id)) repIds.add(id);
+    };
+    const wantTeam = (id: string) => {
+      if (!roundRobin.has(id) && !triedTeams.has(id)) teamIds.add(id);
+    };
+    for (const id of missingReps) {
+      wantRep(id);
+      for (const team of teamsOf(routing, id)) {
+        wantTeam(team.team.id);
+        for (const member of team.members) wantRep(member.id);
+      }
+    }
+    for (const id of missingTeams) wantTeam(id);
+    for (const id of repIds) triedReps.add(id);
+    for (const id of teamIds) triedTeams.add(id);
+    if (repIds.size > 0) for (const [id, runtime] of await store.loadReps(settings, repIds, now)) reps.set(id, runtime);
+    if (teamIds.size > 0) for (const [id, state] of await store.loadRoundRobin(teamIds)) roundRobin.set(id, state);
+  };
 
   return {
     async decide(input: {
@@ -81,22 +129,20 @@ export function createRoutingState(store: RoutingRepository, settings: Settings)
       for (;;) {
         const missingReps = new Set<string>();
         const missingTeams = new Set<string>();
-        const decision = decideRoute({
-          lead: input.lead,
-          domain: input.domain,
-          enrichment: input.enrichment ?? null,
-          config: input.routing,
-          snapshot: { reps: new LoadedEntries(reps, missingReps), roundRobin: new LoadedEntries(roundRobin, missingTeams), ...input.leadState },
-          now: input.now,
-        });
-        if (missingReps.size === 0 && missingTeams.size === 0) return decision;
-        // Ids the store has no entry for (not in the config) stay absent: the default is right for them.
-        const fresh = (ids: Set<string>, kind: string) => [...ids].filter((id) => !attempted.has(`${kind}:${id}`) && attempted.add(`${kind}:${id}`));
-        const newReps = fresh(missingReps, 'rep');
-        const newTeams = fresh(missingTeams, 'team');
-        if (newReps.length === 0 && newTeams.length === 0) return decision;
-        if (newReps.length > 0) for (const [id, runtime] of await store.loadReps(settings, newReps, input.now)) reps.set(id, runtime);
-        if (newTeams.length > 0) for (const [id, state] of await store.loadRoundRobin(newTeams)) roundRobin.set(id, state);
+        try {
+          return decideRoute({
+            lead: input.lead,
+            domain: input.domain,
+            enrichment: input.enrichment ?? null,
+            config: input.routing,
+            snapshot: { reps: new LoadedEntries(reps, triedReps, missingReps), roundRobin: new LoadedEntries(roundRobin, triedTeams, missingTeams), ...input.leadState },
+            now: input.now,
+          });
+        } catch (error) {
+          if (error !== NOT_LOADED) throw error;
+        }
+        // Each round tries at least the key that stopped the decision: it ends.
+        await load(input.routing, missingReps, missingTeams, input.now);
       }
     },
 
@@ -113,7 +159,8 @@ export function createRoutingState(store: RoutingRepository, settings: Settings)
     forget(): void {
       reps.clear();
       roundRobin.clear();
-      attempted.clear();
+      triedReps.clear();
+      triedTeams.clear();
     },
   };
 }

@@ -1,9 +1,14 @@
 import type { AvailabilityRepository } from '../../app/ports.ts';
 import type { Db } from './openDatabase.ts';
+<<<<<<< HEAD
 import { AWAY_INDEFINITELY } from '../repRuntimeRows.ts';
+=======
+import type { RoutingCache } from './sqliteRoutingCache.ts';
+import { AWAY_INDEFINITELY } from './sqliteRoutingStore.ts';
+>>>>>>> perf-cost
 
 /** `/away` as rep_state rows (AvailabilityRepository); "until turned off" is stored as AWAY_INDEFINITELY. */
-export function sqliteAvailabilityStore(db: Db): AvailabilityRepository {
+export function sqliteAvailabilityStore(db: Db, cache?: RoutingCache): AvailabilityRepository {
   const statements = {
     get: db.prepare('SELECT away_until FROM rep_state WHERE rep_id = ?'),
     setAway: db.prepare(`INSERT INTO rep_state (rep_id, away_until, away_since, updated_at, updated_by) VALUES (@repId, @until, @now, @now, @by)
@@ -20,9 +25,12 @@ export function sqliteAvailabilityStore(db: Db): AvailabilityRepository {
     },
     async setAway(repId, until, now, by) {
       statements.setAway.run({ repId, until: until ?? AWAY_INDEFINITELY, now, by });
+      cache?.repsChanged([repId]);
     },
     async setBack(repId, now, by) {
-      return statements.back.run(now, by, repId).changes > 0;
+      const changed = statements.back.run(now, by, repId).changes > 0;
+      if (changed) cache?.repsChanged([repId]);
+      return changed;
     },
     async returnsDue(now) {
       return (statements.due.all(now, AWAY_INDEFINITELY) as { rep_id: string }[]).map((row) => row.rep_id);

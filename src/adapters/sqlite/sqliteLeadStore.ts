@@ -2,6 +2,7 @@ import type { HistoryEntry, IdempotencyRepository, LeadMatch, LeadRepository, Le
 import type { EnrichmentTrace } from '../../domain/enrichment.ts';
 import type { Lead } from '../../domain/lead.ts';
 import type { Db } from './openDatabase.ts';
+import type { RoutingCache } from './sqliteRoutingCache.ts';
 
 const LEAD_COLUMNS = `id, state, owner_id AS ownerId, team_id AS teamId, sequence_id AS sequenceId, routed_by AS routedBy, domain, version,
   payload, enrichment, received_at AS receivedAt, updated_at AS updatedAt, first_offered_at AS firstOfferedAt, claimed_at AS claimedAt,
@@ -16,7 +17,7 @@ function storedLead(row: LeadRow): StoredLead {
 }
 
 /** The leads table, its history and the keys leads are matched by (LeadRepository). Runs inside the unit of work's transaction. */
-export function sqliteLeadStore(db: Db): LeadRepository {
+export function sqliteLeadStore(db: Db, cache?: RoutingCache): LeadRepository {
   const statements = {
     insertLead: db.prepare(`INSERT INTO leads
       (external_id, source, email_key, linkedin_key, domain, payload, state, received_at, updated_at)
@@ -58,6 +59,20 @@ export function sqliteLeadStore(db: Db): LeadRepository {
       first_offered_at = CASE WHEN @state = 'offered' THEN coalesce(first_offered_at, @now) ELSE first_offered_at END
       WHERE id = @id AND version = @version`),
     history: db.prepare('SELECT at, actor, event, detail FROM lead_history WHERE lead_id = ? ORDER BY id'),
+    ownerOf: db.prepare('SELECT owner_id FROM leads WHERE id = ?').pluck(),
+  };
+
+  /**
+   * A change of a lead's state or owner changes its owners' open leads (the routing cache's): the
+   * owner before and after are read again. (Routing a lead never changes them: a lead with an owner
+   * is not routed.)
+   */
+  const changingOwners = (id: number, run: () => boolean, ownerAfter?: string | null): boolean => {
+    if (!cache?.hasReps()) return run();
+    const before = statements.ownerOf.get(id) as string | null | undefined;
+    const changed = run();
+    if (changed) cache.repsChanged([before, ownerAfter]);
+    return changed;
   };
 
   return {
@@ -84,7 +99,7 @@ export function sqliteLeadStore(db: Db): LeadRepository {
     },
 
     async setState(change) {
-      return statements.setState.run(change).changes === 1;
+      return changingOwners(change.id, () => statements.setState.run(change).changes === 1, change.ownerId);
     },
 
     async applyRouting(change) {
@@ -97,7 +112,7 @@ export function sqliteLeadStore(db: Db): LeadRepository {
     },
 
     async escalate(change) {
-      return statements.escalate.run(change).changes === 1;
+      return changingOwners(change.id, () => statements.escalate.run(change).changes === 1);
     },
 
     async markQueuedEscalated(id, now, nextPingAt) {

@@ -1,17 +1,20 @@
 import type { DueOffer, OfferRepository, StoredOffer } from '../../app/ports.ts';
 import type { PendingOffer } from '../../domain/offers/offerMachine.ts';
 import type { Db } from './openDatabase.ts';
+import type { RoutingCache } from './sqliteRoutingCache.ts';
 
 const OFFER_COLUMNS = `id, lead_id AS leadId, rep_id AS repId, attempt, state, version, offered_at AS offeredAt, deadline_at AS deadlineAt,
   remind_at AS remindAt, reminded_at AS remindedAt, resolved_at AS resolvedAt, reason, why, channel_id AS channelId,
   message_ts AS messageTs, reminder_ts AS reminderTs`;
 
 /** Offers of leads to reps (OfferRepository). Runs inside the unit of work's transaction. */
-export function sqliteOfferStore(db: Db): OfferRepository {
+export function sqliteOfferStore(db: Db, cache?: RoutingCache): OfferRepository {
   const statements = {
     attempts: db.prepare('SELECT count(*) AS n FROM offers WHERE lead_id = ?'),
+    // The attempt is counted in the insert itself: one statement per offer.
     insert: db.prepare(`INSERT INTO offers (lead_id, rep_id, attempt, offered_at, deadline_at, remind_at, why)
-      VALUES (@leadId, @repId, @attempt, @offeredAt, @deadlineAt, @remindAt, @why)`),
+      SELECT @leadId, @repId, count(*) + 1, @offeredAt, @deadlineAt, @remindAt, @why FROM offers WHERE lead_id = @leadId
+      RETURNING id, attempt`),
     byId: db.prepare(`SELECT ${OFFER_COLUMNS} FROM offers WHERE id = ?`),
     pendingOfLead: db.prepare(`SELECT id, rep_id AS repId, version, deadline_at AS deadlineAt, remind_at AS remindAt, reminded_at AS remindedAt
       FROM offers WHERE lead_id = ? AND state = 'pending'`),
@@ -31,9 +34,9 @@ export function sqliteOfferStore(db: Db): OfferRepository {
   const pendingOfLead = (leadId: number) => (statements.pendingOfLead.get(leadId) as PendingOffer | undefined) ?? null;
   return {
     async create(offer) {
-      const attempt = (statements.attempts.get(offer.leadId) as { n: number }).n + 1;
-      const result = statements.insert.run({ ...offer, attempt });
-      return { id: Number(result.lastInsertRowid), attempt };
+      const created = statements.insert.get(offer) as { id: number; attempt: number };
+      cache?.offerInserted(offer.repId, offer.offeredAt);
+      return created;
     },
     async get(id) {
       return (statements.byId.get(id) as StoredOffer | undefined) ?? null;

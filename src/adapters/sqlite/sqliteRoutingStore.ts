@@ -1,7 +1,9 @@
 import type { RoutingRepository } from '../../app/ports.ts';
-import type { RepRuntime } from '../../domain/routing/index.ts';
-import { dayStartIn, knownReps, repRuntimesOf, repsByZone, roundRobinOf, type LevelRow, type OpenLeadsRow, type PassRow, type RepStateRow } from '../repRuntimeRows.ts';
+import type { RepRuntime, RoundRobinState } from '../../domain/routing/index.ts';
+import type { Rep } from '../../domain/settings.ts';
+import { dayStartIn, localDayIn, knownReps, repRuntimesOf, repsByZone, roundRobinOf, type LevelRow, type OpenLeadsRow, type PassRow, type RepStateRow } from '../repRuntimeRows.ts';
 import type { Db } from './openDatabase.ts';
+import type { RoutingCache } from './sqliteRoutingCache.ts';
 
 export { AWAY_INDEFINITELY } from '../repRuntimeRows.ts';
 
@@ -9,7 +11,7 @@ export { AWAY_INDEFINITELY } from '../repRuntimeRows.ts';
  * The runtime state a routing decision reads ("fetch everything the decision needs, then decide")
  * and the round-robin state it changes (RoutingRepository). Runs inside the unit of work's transaction.
  */
-export function sqliteRoutingStore(db: Db): RoutingRepository {
+export function sqliteRoutingStore(db: Db, cache?: RoutingCache): RoutingRepository {
   const statements = {
     repState: db.prepare('SELECT rep_id, away_until, capacity_override, last_offer_at FROM rep_state'),
     openLeads: db.prepare(`SELECT owner_id, count(*) AS n FROM leads WHERE state = 'claimed' AND owner_id IS NOT NULL GROUP BY owner_id`),
@@ -20,8 +22,9 @@ export function sqliteRoutingStore(db: Db): RoutingRepository {
     excluded: db.prepare(`SELECT DISTINCT rep_id FROM offers WHERE lead_id = ? AND state IN ('passed', 'expired')`),
     savePass: db.prepare(`INSERT INTO round_robin_passes (team_id, rep_id, pass) VALUES (?, ?, ?)
       ON CONFLICT (team_id, rep_id) DO UPDATE SET pass = excluded.pass`),
+    // The level moves only when a round of the team is done: most offers leave its page unwritten.
     saveLevel: db.prepare(`INSERT INTO round_robin_levels (team_id, level) VALUES (?, ?)
-      ON CONFLICT (team_id) DO UPDATE SET level = excluded.level`),
+      ON CONFLICT (team_id) DO UPDATE SET level = excluded.level WHERE level <> excluded.level`),
     lastOffer: db.prepare(`INSERT INTO rep_state (rep_id, last_offer_at, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (rep_id) DO UPDATE SET last_offer_at = excluded.last_offer_at`),
     // Some reps or teams (a JSON array of ids), each found by key: rep_state and round_robin_* by primary
@@ -53,25 +56,50 @@ export function sqliteRoutingStore(db: Db): RoutingRepository {
     },
 
     // Each read by key: the cost does not grow with the number of reps or of offers made today.
+    // What the routing cache holds is not read again (in a transaction of the unit of work).
     async loadReps(settings, repIds, now) {
-      const known = knownReps(settings, repIds);
-      if (known.length === 0) return new Map<string, RepRuntime>();
+      const reps = new Map<string, RepRuntime>();
+      const known: Rep[] = [];
+      for (const rep of knownReps(settings, repIds)) {
+        const cached = cache?.rep(settings, rep.id, now);
+        if (cached) reps.set(rep.id, cached);
+        else known.push(rep);
+      }
+      if (known.length === 0) return reps;
       const ids = JSON.stringify(known.map((rep) => rep.id));
       const today = new Map<string, number>();
       for (const [zone, zoneIds] of repsByZone(known)) {
         for (const row of statements.offersSinceOf.all(JSON.stringify(zoneIds), dayStartIn(zone, now)) as { rep_id: string; n: number }[]) today.set(row.rep_id, row.n);
       }
-      return repRuntimesOf(known, statements.repStateOf.all(ids) as RepStateRow[], statements.openLeadsOf.all(ids) as OpenLeadsRow[], today);
+      const loaded = repRuntimesOf(known, statements.repStateOf.all(ids) as RepStateRow[], statements.openLeadsOf.all(ids) as OpenLeadsRow[], today);
+      for (const rep of known) {
+        const runtime = loaded.get(rep.id) as RepRuntime;
+        reps.set(rep.id, runtime);
+        cache?.putRep(settings, rep.id, runtime, localDayIn(rep.timezone, now));
+      }
+      return reps;
     },
 
     async loadRoundRobin(teamIds) {
-      const wanted = [...teamIds];
+      const result = new Map<string, RoundRobinState>();
+      const wanted: string[] = [];
+      for (const id of teamIds) {
+        const cached = cache?.team(id);
+        if (cached) result.set(id, cached);
+        else wanted.push(id);
+      }
+      if (wanted.length === 0) return result;
       const ids = JSON.stringify(wanted);
-      return roundRobinOf(
+      const loaded = roundRobinOf(
         statements.passesOf.all(ids) as PassRow[],
         statements.levelOf.all(ids) as LevelRow[],
         wanted,
       );
+      for (const [id, state] of loaded) {
+        result.set(id, state);
+        cache?.putTeam(id, state);
+      }
+      return result;
     },
 
     async loadLeadState(lead) {
@@ -87,10 +115,12 @@ export function sqliteRoutingStore(db: Db): RoutingRepository {
     async saveRoundRobin(update) {
       statements.savePass.run(update.teamId, update.repId, update.pass);
       statements.saveLevel.run(update.teamId, update.level);
+      cache?.roundRobinSaved(update.teamId, update.repId, update.pass, update.level);
     },
 
     async recordOfferMade(repId, now) {
       statements.lastOffer.run(repId, now, now);
+      cache?.lastOfferSet(repId, now);
     },
   };
 }

@@ -11,26 +11,31 @@ import { sqliteIdempotencyStore, sqliteLeadStore } from './sqliteLeadStore.ts';
 import { sqliteOfferStore } from './sqliteOfferStore.ts';
 import { sqliteOutboxStore } from './sqliteOutboxStore.ts';
 import { sqliteReadModels } from './sqliteReadModels.ts';
+import { createRoutingCache, type RoutingCache } from './sqliteRoutingCache.ts';
 import { sqliteRoutingStore } from './sqliteRoutingStore.ts';
 import { sqliteSignalStore } from './sqliteSignalStore.ts';
 import { sqliteSlackDeliveryLog } from './sqliteSlackDeliveryLog.ts';
 import { sqliteUnitOfWork, type SqliteUnitOfWorkOptions } from './sqliteUnitOfWork.ts';
 
-/** The repositories on one connection: what every transaction on it uses. */
-export function sqliteRepositories(db: Db): { repositories: ReadTx; queue: Store['outboxQueue'] } {
+/**
+ * The repositories on one connection: what every transaction on it uses. They share the routing
+ * cache (sqliteRoutingCache.ts), which serves only transactions of a unit of work it is given to.
+ */
+export function sqliteRepositories(db: Db): { repositories: ReadTx; queue: Store['outboxQueue']; routingCache: RoutingCache } {
   const { outbox, queue } = sqliteOutboxStore(db);
+  const routingCache = createRoutingCache(db);
   const repositories = {
-    leads: sqliteLeadStore(db),
+    leads: sqliteLeadStore(db, routingCache),
     idempotency: sqliteIdempotencyStore(db),
-    offers: sqliteOfferStore(db),
-    routing: sqliteRoutingStore(db),
-    availability: sqliteAvailabilityStore(db),
+    offers: sqliteOfferStore(db, routingCache),
+    routing: sqliteRoutingStore(db, routingCache),
+    availability: sqliteAvailabilityStore(db, routingCache),
     accounts: sqliteAccountOwnerStore(db),
     signals: sqliteSignalStore(db),
     slackDeliveries: sqliteSlackDeliveryLog(db),
     outbox,
   };
-  return { repositories, queue };
+  return { repositories, queue, routingCache };
 }
 
 export interface SqliteStoreOptions extends SqliteUnitOfWorkOptions {
@@ -39,9 +44,9 @@ export interface SqliteStoreOptions extends SqliteUnitOfWorkOptions {
 }
 
 export function sqliteStore(db: Db, options: SqliteStoreOptions = {}): Store {
-  const { repositories, queue } = sqliteRepositories(db);
+  const { repositories, queue, routingCache } = sqliteRepositories(db);
   const { decorate, ...uowOptions } = options;
-  const uow = sqliteUnitOfWork(db, decorate ? decorate(repositories) : repositories, uowOptions);
+  const uow = sqliteUnitOfWork(db, decorate ? decorate(repositories) : repositories, { routingCache, ...uowOptions });
   return { uow, outboxQueue: committedOnly(uow, queue), readModels: committedOnly(uow, sqliteReadModels(db)) };
 }
 

@@ -20,6 +20,7 @@
 import type { ReadTx, Tx, UnitOfWork } from '../../app/ports.ts';
 import { TxBase } from '../../app/txBase.ts';
 import type { Db } from './openDatabase.ts';
+import type { RoutingCache } from './sqliteRoutingCache.ts';
 
 /** The repositories of the connection, shared by every transaction on it. */
 export type SqliteRepositories = ReadTx;
@@ -32,6 +33,8 @@ export interface SqliteUnitOfWorkOptions {
   /** Told about a transaction that stayed open longer than `slowTransactionMs` (default 1 s): a work awaited something other than the tx. */
   onSlowTransaction?: (openMs: number) => void;
   slowTransactionMs?: number;
+  /** The repositories' routing cache: told when a transaction begins, commits or rolls back (a savepoint too). */
+  routingCache?: Pick<RoutingCache, 'began' | 'committed' | 'rolledBack'>;
 }
 
 type Statements = Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', { run(): unknown }>;
@@ -42,6 +45,7 @@ class SqliteTx extends TxBase {
     repositories: SqliteRepositories,
     shared: Map<symbol, unknown>,
     private readonly sql: Statements,
+    private readonly cache: SqliteUnitOfWorkOptions['routingCache'],
   ) {
     super(repositories, shared);
   }
@@ -57,6 +61,7 @@ class SqliteTx extends TxBase {
   protected rollBackSavepoint(): void {
     this.sql.rollbackTo.run();
     this.sql.release.run();
+    this.cache?.rolledBack(false);
   }
 }
 
@@ -97,7 +102,7 @@ export function sqliteUnitOfWork(db: Db, repositories: SqliteRepositories, optio
     const shared = new Map<symbol, unknown>();
     const outcomes: Outcome[] = [];
     for (const [i, item] of items.entries()) {
-      const tx = new SqliteTx(repositories, shared, sql);
+      const tx = new SqliteTx(repositories, shared, sql, options.routingCache);
       try {
         outcomes.push({ ok: true, value: await item.work(tx), hooks: tx.hooks });
       } catch (error) {
@@ -130,13 +135,21 @@ export function sqliteUnitOfWork(db: Db, repositories: SqliteRepositories, optio
     let remaining = items;
     while (remaining.length > 0) {
       let result: Awaited<ReturnType<typeof runAll>>;
+      const cache = options.routingCache;
       try {
         sql.begin.run();
+        cache?.began();
         result = await runAll(remaining);
-        if ('outcomes' in result) sql.commit.run();
-        else sql.rollback.run();
+        if ('outcomes' in result) {
+          sql.commit.run();
+          cache?.committed();
+        } else {
+          sql.rollback.run();
+          cache?.rolledBack(true);
+        }
       } catch (error) {
         if (db.inTransaction) sql.rollback.run();
+        cache?.rolledBack(true);
         for (const item of remaining) item.reject(error);
         return;
       }

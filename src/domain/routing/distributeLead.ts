@@ -47,7 +47,8 @@ interface Contender {
   capacity: number;
   /** The capacity as configured (null: unlimited), for the trace. */
   configured: number | null;
-  candidate: CandidateTrace;
+  /** Its assessment, whose trace entry is described only if the trace lists it. */
+  assessed: AssessedRep;
 }
 
 /** Passes are sums of 1/weight: equal up to floating-point noise counts as equal, so tie-breaks apply. */
@@ -59,22 +60,31 @@ const TIE_NAMES = { pass: 'round_robin', last_offer: 'last_offer', config_order:
 type Criterion = 'load' | 'pass' | 'last_offer' | 'config_order';
 
 /**
- * Which of two contenders comes first, and on which criterion they differed. Criteria in order:
- * load (least_loaded only), effective pass, last offer (never = longest ago), config order.
+ * The criterion two contenders first differ on, in order: load (least_loaded only), effective
+ * pass, last offer, config order (always differs: no two members share a place in the team).
  */
-function compare(a: Contender, b: Contender, byLoad: boolean): { first: boolean; criterion: Criterion } {
-  if (byLoad) {
-    // Cross-multiplied, so 2/10 and 1/5 are exactly equal.
-    const left = a.open * b.capacity;
-    const right = b.open * a.capacity;
-    if (left !== right) return { first: left < right, criterion: 'load' };
+function criterionOf(a: Contender, b: Contender, byLoad: boolean): Criterion {
+  if (byLoad && a.open * b.capacity !== b.open * a.capacity) return 'load';
+  if (!sameNumber(a.pass, b.pass)) return 'pass';
+  if (a.lastOfferAt !== b.lastOfferAt) return 'last_offer';
+  return 'config_order';
+}
+
+/**
+ * Whether `a` comes before `b`. Load is cross-multiplied, so 2/10 and 1/5 are exactly equal; a
+ * last offer of never counts as longest ago.
+ */
+function precedes(a: Contender, b: Contender, byLoad: boolean): boolean {
+  switch (criterionOf(a, b, byLoad)) {
+    case 'load':
+      return a.open * b.capacity < b.open * a.capacity;
+    case 'pass':
+      return a.pass < b.pass;
+    case 'last_offer':
+      return a.lastOfferAt === null || (b.lastOfferAt !== null && a.lastOfferAt < b.lastOfferAt);
+    case 'config_order':
+      return a.index < b.index;
   }
-  if (!sameNumber(a.pass, b.pass)) return { first: a.pass < b.pass, criterion: 'pass' };
-  if (a.lastOfferAt !== b.lastOfferAt) {
-    const first = a.lastOfferAt === null || (b.lastOfferAt !== null && a.lastOfferAt < b.lastOfferAt);
-    return { first, criterion: 'last_offer' };
-  }
-  return { first: a.index < b.index, criterion: 'config_order' };
 }
 
 const CRITERION_DEPTH: Record<Criterion, number> = { load: 0, pass: 1, last_offer: 2, config_order: 3 };
@@ -99,36 +109,41 @@ export function distributeLead(team: CompiledTeam, assessed: readonly AssessedRe
   const byLoad = team.team.distribution === 'least_loaded';
   const level = state?.level ?? 0;
   const contenders: Contender[] = [];
-  assessed.forEach(({ rep, runtime, skip, candidate }, index) => {
-    if (skip !== null) return;
+  // Plain loops, and a member's trace entry only for the members the trace lists: a team of 400
+  // costs 400 small steps, not 400 trace entries.
+  for (let index = 0; index < assessed.length; index += 1) {
+    const member = assessed[index] as AssessedRep;
+    if (member.skip !== null) continue;
+    const { rep, runtime } = member;
     const pass = Math.max(state?.passes.get(rep.id) ?? level, level);
     const configured = runtime.capacityOverride ?? rep.capacity ?? null;
     const capacity = configured ?? team.unlimitedCapacityAs;
-    contenders.push({ index, rep, lastOfferAt: runtime.lastOfferAt, pass, open: runtime.openLeads, capacity, configured, candidate });
-  });
+    contenders.push({ index, rep, lastOfferAt: runtime.lastOfferAt, pass, open: runtime.openLeads, capacity, configured, assessed: member });
+  }
 
   // The winner, and the runner-up: the one who would have got it instead.
   let best: Contender | undefined;
   let second: Contender | undefined;
   for (const contender of contenders) {
-    if (best === undefined || compare(contender, best, byLoad).first) {
+    if (best === undefined || precedes(contender, best, byLoad)) {
       second = best;
       best = contender;
-    } else if (second === undefined || compare(contender, second, byLoad).first) {
+    } else if (second === undefined || precedes(contender, second, byLoad)) {
       second = contender;
     }
   }
 
   // The trace, in team order: every skipped member, and the eligible ones it lists.
   const listed = new Set<Contender>(options.listAll ? contenders : [best, second].filter((c): c is Contender => c !== undefined));
-  const figures = (c: Contender): CandidateTrace => (byLoad ? { ...c.candidate, pass: c.pass, open: c.open, capacity: c.configured } : { ...c.candidate, pass: c.pass });
+  const figures = (c: Contender): CandidateTrace => (byLoad ? { ...c.assessed.candidate, pass: c.pass, open: c.open, capacity: c.configured } : { ...c.assessed.candidate, pass: c.pass });
   const candidates: CandidateTrace[] = [];
   let next = 0;
-  assessed.forEach(({ skip, candidate }, index) => {
+  for (let index = 0; index < assessed.length; index += 1) {
+    const member = assessed[index] as AssessedRep;
     const contender = contenders[next]?.index === index ? contenders[next++] : undefined;
-    if (skip !== null) candidates.push(candidate);
+    if (member.skip !== null) candidates.push(member.candidate);
     else if (contender !== undefined && listed.has(contender)) candidates.push(figures(contender));
-  });
+  }
   const unlisted = contenders.length - listed.size;
 
   const attempt: Distributed['attempt'] = {
@@ -148,7 +163,7 @@ export function distributeLead(team: CompiledTeam, assessed: readonly AssessedRe
   let decidedBy: Criterion | null = null;
   for (const contender of contenders) {
     if (contender === best) continue;
-    const { criterion } = compare(best, contender, byLoad);
+    const criterion = criterionOf(best, contender, byLoad);
     if (CRITERION_DEPTH[criterion] > depth) {
       depth = CRITERION_DEPTH[criterion];
       decidedBy = criterion;
