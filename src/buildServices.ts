@@ -95,15 +95,13 @@ function buildUseCases(store: Store, events: EventBus, options: ServicesOptions,
     availability: createAvailability({ uow: store.uow, lifecycle, router, clock, events, logger }),
     accountOwners: createAccountOwners({ uow: store.uow, clock, settings, logger }),
     recordSignal: createRecordSignal({ uow: store.uow, router, clock, settings, events }),
-    // New leads are routed in the commit that stores them, unless enrichment (network I/O) comes first.
+    // New leads are answered once stored, then routed after the answer in batches of arrivals.
     acceptLead: createAcceptLead({
       uow: store.uow,
       clock,
       config: settings,
       router,
-      routeInTransaction: !enricher.configured,
       events,
-      logger,
       onSeenAgain: (tx, leadId, source, now) => lifecycle.noteSeenAgain(tx, leadId, renderSeenAgain(source, now).text, now),
     }),
     views: createLeadViews(store),

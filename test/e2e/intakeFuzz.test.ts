@@ -53,6 +53,8 @@ const counts = () =>
 
 /** Posts, then checks the discipline: no 5xx, nothing written unless answered 2xx, at most one lead per 202. */
 async function postAndCheck(path: string, headers: Record<string, string>, body: string | Uint8Array): Promise<number> {
+  // The leads accepted before are routed after their answers: counted once that is done.
+  await harness.bot.router.idle();
   const before = counts();
   const response = await fetch(`${harness.baseUrl}${path}`, { method: 'POST', headers, body });
   const text = await response.text();

@@ -331,6 +331,14 @@ function offerRepository(t: Tables, j: Journal): OfferRepository {
       change(id, { state, version: version + 1, resolvedAt: now, reason });
       return true;
     },
+    async resolveMany({ offers, state, reason, now }) {
+      return offers.flatMap(({ id, version }) => {
+        const offer = t.offers.get(id);
+        if (!offer || offer.version !== version || offer.state !== 'pending') return [];
+        change(id, { state, version: version + 1, resolvedAt: now, reason });
+        return [{ id, leadId: offer.leadId, repId: offer.repId, version, deadlineAt: offer.deadlineAt, remindAt: offer.remindAt, remindedAt: offer.remindedAt }];
+      });
+    },
     async markReminded(id, now) {
       const offer = t.offers.get(id);
       if (!offer || offer.state !== 'pending' || offer.remindedAt !== null) return false;
