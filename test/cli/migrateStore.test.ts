@@ -133,7 +133,7 @@ describePostgres('leadrelay migrate-store', () => {
         expect(counts[table], table).toBeGreaterThan(0);
       }
       expect(result.stdout.split('\n')).toEqual([
-        expect.stringMatching(new RegExp(`^copied .*copy-\\d+\\.db \\(SQLite, schema version \\d+\\) into postgres://postgres@.*/${target.name} \\(PostgreSQL, schema version 1, just migrated\\) in one transaction:$`)),
+        expect.stringMatching(new RegExp(`^copied .*copy-\\d+\\.db \\(SQLite, schema version \\d+\\) into postgres://postgres@.*/${target.name} \\(PostgreSQL, schema version \\d+, just migrated\\) in one transaction:$`)),
         expect.stringMatching(/^ {2}table +rows$/),
         ...tables.map(({ name }) => expect.stringMatching(new RegExp(`^  ${name} +${counts[name]}$`))),
         `every table's row count checked against SQLite's; ${counts.leads} leads, the next is L-${(counts.leads ?? 0) + 1}`,
