@@ -101,12 +101,14 @@ if (env.mode === 'sandbox') {
       '',
       `  No Slack workspace needed: a built-in Slack stand-in plays Slack, and the page shows each person's`,
       `  DMs with the bot, the escalation channel and App Homes. Config: ${configLabel}${example ? ' (claim_within 1m for the sandbox)' : ''}.`,
-      ...(sandbox.savedWorkspace === null
-        ? ['  Leads are kept in memory (set LEADRELAY_DB to keep them). Send one from your shell:']
-        : [
-            `  Leads are kept in ${env.dbPath}, the stand-in's Slack messages beside it in ${sandbox.savedWorkspace.path}`,
-            `  (${sandbox.savedWorkspace.restored === 'restored' ? 'restored from the last run' : sandbox.savedWorkspace.restored === 'new' ? 'a new workspace' : 'not found: the earlier messages are gone'}). Send a lead from your shell:`,
-          ]),
+      ...(backend.kind === 'postgres'
+        ? ["  Leads are kept in PostgreSQL (DATABASE_URL), the stand-in's Slack messages in memory. Send one from your shell:"]
+        : sandbox.savedWorkspace === null
+          ? ['  Leads are kept in memory (set LEADRELAY_DB to keep them). Send one from your shell:']
+          : [
+              `  Leads are kept in ${env.dbPath}, the stand-in's Slack messages beside it in ${sandbox.savedWorkspace.path}`,
+              `  (${sandbox.savedWorkspace.restored === 'restored' ? 'restored from the last run' : sandbox.savedWorkspace.restored === 'new' ? 'a new workspace' : 'not found: the earlier messages are gone'}). Send a lead from your shell:`,
+            ]),
       '',
       `    curl -X POST ${url}leads -H 'Authorization: Bearer ${sandbox.webhookSecret}' \\`,
       `      -H 'Content-Type: application/json' -d '{"email":"jane@acme.com","name":"Jane Doe","score":90}'`,

@@ -7,6 +7,9 @@
 import { shownDatabaseUrl, type RunMode } from './config/env.ts';
 import type { Logger } from './adapters/logger.ts';
 import { startStandbyServer } from './adapters/http/standbyServer.ts';
+import { PostgresUnavailableError } from './adapters/postgres/connectPostgres.ts';
+import { openPostgres } from './adapters/postgres/migratePostgres.ts';
+import { postgresBackend } from './adapters/postgres/postgresBackend.ts';
 import { openDatabase } from './adapters/sqlite/openDatabase.ts';
 import { sqliteBackend } from './adapters/sqlite/sqliteBackend.ts';
 import { sqliteInstanceLease, type LeaseRecord } from './adapters/sqlite/sqliteInstanceLease.ts';
@@ -108,10 +111,22 @@ export interface OpenPostgresBackendOptions {
   logger: Logger;
 }
 
-/** The bot on PostgreSQL: not yet, the store is being built; never silently ignore DATABASE_URL. */
-export async function openPostgresBackend(url: string, _options: OpenPostgresBackendOptions): Promise<OpenedBackend> {
-  throw new Error(
-    `DATABASE_URL is set (${shownDatabaseUrl(url)}), but this version of leadrelay runs the bot on SQLite only: ` +
-      'unset DATABASE_URL to run it on SQLite at LEADRELAY_DB (the commands migrate-store, export and backup already work with PostgreSQL)',
-  );
+/**
+ * Connects to DATABASE_URL and brings its schema up to date (under an advisory lock: instances
+ * starting together migrate once; a database a newer leadrelay migrated is refused). No lease: every
+ * instance serves, and work is claimed row by row.
+ */
+export async function openPostgresBackend(url: string, options: OpenPostgresBackendOptions): Promise<OpenedBackend> {
+  const pool = await openPostgres(url, { onIdleError: (error) => options.logger.warn({ err: error }, 'an idle PostgreSQL connection failed; the pool opens a new one') }).catch((error: unknown) => {
+    // A server that cannot be used names DATABASE_URL already; a schema this code cannot use does not.
+    throw error instanceof PostgresUnavailableError ? error : new Error(`DATABASE_URL (${shownDatabaseUrl(url)}): ${(error as Error).message}`);
+  });
+  let backend;
+  try {
+    backend = await postgresBackend(pool, { url, instance: options.instance, logger: options.logger, hooks: loggedStoreHooks(options.logger) });
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`DATABASE_URL (${shownDatabaseUrl(url)}): cannot listen for the other instances: ${(error as Error).message}`);
+  }
+  return { backend, close: () => backend.close() };
 }

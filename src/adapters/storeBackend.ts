@@ -25,8 +25,8 @@ export interface StoreHooks {
  */
 export interface OutboxLeases {
   leaseMs: number;
-  /** Extends this instance's leases on `ids` to `now + leaseMs`; the ids it no longer holds (another instance took them over). */
-  renew(ids: readonly number[], now: number): Promise<number[]>;
+  /** Extends every lease this instance still holds to `now + leaseMs` (rows another instance took over stay theirs). */
+  renew(now: number): Promise<void>;
   /** Hands every row this instance leases back (a clean stop): another instance may take them at once. How many. */
   release(): Promise<number>;
 }

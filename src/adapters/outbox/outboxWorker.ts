@@ -187,14 +187,12 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     return rows;
   };
 
-  /** Extends the leases of the rows this instance holds; a row another instance took over meanwhile (this one was paused past its lease) is said once. */
+  /** Extends the leases of the rows this instance holds (all of them: one statement), while it holds any. */
   const renewLeases = async () => {
     const leases = options.leases;
     if (!leases || claimed.size === 0) return;
     try {
-      const lost = await leases.renew([...claimed], clock.now());
-      if (lost.length > 0) logger.warn({ event: 'outbox.leases_lost', instance, outbox: lost }, 'outbox rows this instance was delivering were taken over by another instance (this one was paused past their lease)');
-      for (const id of lost) claimed.delete(id);
+      await leases.renew(clock.now());
     } catch (error) {
       logger.warn({ err: error, event: 'outbox.lease_renew_failed', instance }, 'renewing the outbox leases failed; retrying');
     }
