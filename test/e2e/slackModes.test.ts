@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { startHarness, useHarnessCleanup } from '../support/botHarness.ts';
 import type { SlackStandIn } from '../../src/sandbox/slackStandIn.ts';
@@ -80,11 +81,13 @@ describe.each(['http', 'socket'] as const)('the Bolt app in %s mode, through the
     await expect(start(mode, (s) => s.fail('auth.test', { error: 'invalid_auth' }))).rejects.toThrow(/Slack refused SLACK_BOT_TOKEN \(invalid_auth\)/);
   });
 
-  it('serves /healthz on the same port with the mode', async () => {
+  it('serves /healthz on the same port with the mode, the store and the instance', async () => {
     const { baseUrl } = await start(mode);
     const response = await fetch(`${baseUrl}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: 'ok', mode, database: 'ok', outbox: { pending: 0 } });
+    const health = (await response.json()) as Record<string, unknown>;
+    expect(health).toMatchObject({ status: 'ok', mode, store: 'sqlite', database: 'ok', outbox: { pending: 0 } });
+    expect(health.instance).toMatch(new RegExp(`^${hostname()}/[^/]+/${process.pid}/[0-9a-f]{6}$`));
   });
 });
 

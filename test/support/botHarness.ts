@@ -4,6 +4,7 @@ import { loadConfig, parseConfig } from '../../src/config/loadConfig.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/adapters/logger.ts';
 import { openDatabase, type Db } from '../../src/adapters/sqlite/openDatabase.ts';
+import { sqliteBackend } from '../../src/adapters/sqlite/sqliteBackend.ts';
 import { startLeadrelay, type RunningLeadrelay } from '../../src/leadrelay.ts';
 import { eventually } from './eventually.ts';
 import { FakeClock } from './fakeClock.ts';
@@ -89,7 +90,7 @@ export async function startHarness(options: HarnessOptions = {}) {
   const logger = createLogger(options.logLevel ?? 'silent', { write: (line: string) => logLines.push(line) });
   const config = options.config ?? configFrom(options.configYaml);
   const sourceSecrets = options.sourceSecrets ?? Object.fromEntries(config.sources.filter((s) => s.secret_env !== undefined).map((s) => [s.id, HARNESS_SOURCE_SECRET]));
-  const bot = await startLeadrelay({ env, config, db, clock, logger, timers: false, sourceSecrets });
+  const bot = await startLeadrelay({ env, config, backend: sqliteBackend(db), clock, logger, timers: false, sourceSecrets });
   entry.bot = bot;
   const baseUrl = `http://127.0.0.1:${bot.port}`;
   if (mode === 'http') slack.setRequestUrl(`${baseUrl}/slack/events`);
