@@ -1,4 +1,4 @@
-import type { DueOffer, OfferRepository, StoredOffer } from '../../app/ports.ts';
+import type { DueOffer, OfferRepository, ResolvedOffer, StoredOffer } from '../../app/ports.ts';
 import type { PendingOffer } from '../../domain/offers/offerMachine.ts';
 import type { PgQueryable } from './connectPostgres.ts';
 import { changedRows, firstRow, rowsOf } from './pgQuery.ts';
@@ -66,6 +66,21 @@ export function postgresOfferStore(q: PgQueryable): OfferRepository {
         [change.id, change.version, change.state, change.now, change.reason],
       );
       return changed === 1;
+    },
+    // One statement for a batch (an expiry burst): only the offers still pending at the version given move.
+    async resolveMany({ offers, state, reason, now }) {
+      if (offers.length === 0) return [];
+      const moved = await rowsOf<ResolvedOffer>(
+        q,
+        `UPDATE offers o SET state = $3, version = o.version + 1, resolved_at = $4, reason = $5
+          FROM unnest($1::bigint[], $2::int[]) AS due(id, version)
+          WHERE o.id = due.id AND o.version = due.version AND o.state = 'pending'
+          RETURNING o.id, o.lead_id AS "leadId", o.rep_id AS "repId", o.version - 1 AS version, o.deadline_at AS "deadlineAt",
+            o.remind_at AS "remindAt", o.reminded_at AS "remindedAt"`,
+        [offers.map((offer) => offer.id), offers.map((offer) => offer.version), state, now, reason],
+      );
+      const byId = new Map(moved.map((offer) => [offer.id, offer]));
+      return offers.flatMap((offer) => byId.get(offer.id) ?? []);
     },
     async markReminded(id, now) {
       return (await changedRows(q, `UPDATE offers SET reminded_at = $2 WHERE id = $1 AND state = 'pending' AND reminded_at IS NULL`, [id, now])) === 1;
