@@ -54,14 +54,14 @@ describe('a lead answered 202, then a crash before its routing', () => {
 
     // The next life, on the same file.
     const t = await startHarness({ dbPath, config, clock });
-    await eventually(() => ids.every((id) => t.lead(id).state !== 'received'));
+    await eventually(async () => (await Promise.all(ids.map((id) => t.lead(id)))).every((lead) => lead.state !== 'received'));
     await t.bot.router.idle();
     await t.bot.outbox.drain();
     for (const id of ids) {
-      expect(t.events(id)).toEqual(['received', 'routed', 'offered']);
-      expect(t.pendingRep(id)).toBeDefined();
+      expect(await t.events(id)).toEqual(['received', 'routed', 'offered']);
+      expect(await t.pendingRep(id)).toBeDefined();
     }
-    const offers = ids.map((id) => (t.db.prepare(`SELECT id FROM offers WHERE lead_id = ?`).all(id) as { id: number }[]).map((offer) => offer.id));
+    const offers = await Promise.all(ids.map(async (id) => (await t.sql.all<{ id: number }>('SELECT id FROM offers WHERE lead_id = ?', id)).map((offer) => offer.id)));
     expect(offers.map((list) => list.length)).toEqual([1, 1, 1]);
     expect(offerCardsPosted(t.slack).map((card) => card.offerId).sort()).toEqual(offers.flat().sort());
   });
