@@ -128,6 +128,13 @@ function createSlackMessages(deps: SlackMessagesDeps) {
 
   const offerOf = (offerId: number) => uow.read((tx) => tx.offers.get(offerId));
 
+  /** Whose offer each recently delivered card is (an offer's rep never changes): `homeOf` without reading it again. */
+  const repOfOffer = new Map<number, string>();
+  const noteRep = (offerId: number, repId: string) => {
+    if (repOfOffer.size >= 4096) repOfOffer.clear();
+    repOfOffer.set(offerId, repId);
+  };
+
   /** Where a card is in Slack (once posted), and what it shows now; null when it was never posted. */
   const postedCard = async (offerId: number) => {
     const card = await models.offerCard(offerId);
@@ -153,6 +160,7 @@ function createSlackMessages(deps: SlackMessagesDeps) {
       const card = await models.offerCard(offerId);
       if (!card) return done({ skipped: 'offer gone' });
       const { model, offer } = card;
+      noteRep(offerId, offer.repId);
       if (offer.messageTs) return done({ skipped: 'already posted' });
       // An offer that ended before its card went out (a long Slack outage, a restart) is not worth a DM:
       // the rep would only learn it expired, and the post would use up their rate-limit budget.
@@ -252,7 +260,7 @@ function createSlackMessages(deps: SlackMessagesDeps) {
     /** Whose App Home a delivered effect changes (the rep of its card, the rep DMed); null for none. */
     async homeOf(effect: Effect): Promise<string | null> {
       if ('repId' in effect) return effect.repId;
-      if ('offerId' in effect) return (await offerOf(effect.offerId))?.repId ?? null;
+      if ('offerId' in effect) return repOfOffer.get(effect.offerId) ?? (await offerOf(effect.offerId))?.repId ?? null;
       return null;
     },
   };
