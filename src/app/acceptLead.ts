@@ -16,7 +16,7 @@ export interface AcceptLeadRequest {
   lead: Lead;
   /** The Idempotency-Key header, if any. */
   idempotencyKey?: string | undefined;
-  /** sha256 of the raw body, to tell a replay from a different request reusing a key. */
+  /** sha256 of the raw body, to tell a replay from a different request reusing a key (with no key: unused, '' will do). */
   requestHash: string;
   /** What lenient intake changed in the body (recorded with the lead's `received` history). */
   warnings?: readonly { path: string; message: string }[];

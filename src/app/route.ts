@@ -144,8 +144,9 @@ export async function route(context: RoutingContext, tx: Tx, leadId: number, opt
   const { settings, routing } = context.compiled();
   const compiledRouting = options.signalRule ? compileRouting({ ...settings, rules: [{ name: `signal: ${options.signalRule.name}`, route: options.signalRule.route }] }) : routing;
   const state = options.state ?? routingStateOf(tx, settings);
-  // A lead never routed before has no offers, so nobody passed on it or let it expire.
-  const leadState = await tx.routing.loadLeadState({ id: stored.state === 'received' ? null : stored.id, domain: stored.domain });
+  // A lead never routed before has no offers, so nobody passed on it or let it expire; the domain's
+  // runtime owner is read only when a rule routes to the account owner.
+  const leadState = await tx.routing.loadLeadState({ id: stored.state === 'received' ? null : stored.id, domain: compiledRouting.readsAccountOwners ? stored.domain : null });
   const decision = await state.decide({ lead: stored.lead, domain: stored.domain, enrichment: stored.enrichment, routing: compiledRouting, leadState, now });
   const outcome = await writePlan(tx, stored, decision, settings, now);
   // Keep the shared state what the store now says, without reading it again.

@@ -10,7 +10,7 @@ import type { SourceMapping } from '../sources/compileSourceMapping.ts';
 import type { HookAuthFailure } from '../sources/sourcePreset.ts';
 import { header, readBody, sendJson } from './httpIo.ts';
 import { MAX_BODY_BYTES } from './authenticatedJson.ts';
-import { answerLead, invalid, requestHash, type LeadsRouteDeps } from './leadsRoute.ts';
+import { answerLead, invalid, type LeadsRouteDeps } from './leadsRoute.ts';
 
 export interface HookRouteDeps extends Pick<LeadsRouteDeps, 'acceptLead' | 'onAnswered'> {
   mapping: SourceMapping;
@@ -94,7 +94,7 @@ export function createHookRoute(deps: HookRouteDeps) {
         deps.onAnswered?.({ status: 'invalid', source: mapping.source });
         return;
       case 'lead':
-        return answerLead(res, deps, { lead: mapped.lead, warnings: mapped.warnings, requestHash: requestHash(body.body), via }, (issues) => mapping.describeIssues(issues));
+        return answerLead(res, deps, { lead: mapped.lead, warnings: mapped.warnings, requestHash: '', via }, (issues) => mapping.describeIssues(issues));
     }
   };
 }

@@ -37,6 +37,7 @@ export interface LeadSubmission {
   lead: Lead;
   warnings: readonly LeadWarning[];
   idempotencyKey?: string | undefined;
+  /** sha256 of the body when an Idempotency-Key came with it; '' without one. */
   requestHash: string;
   /** `hooks/<source id>` for a mapped lead. */
   via?: string;
@@ -108,6 +109,7 @@ export function createLeadsRoute(deps: LeadsRouteDeps) {
       deps.onAnswered?.({ status: 'invalid', source: claimedSource(request.json) });
       return;
     }
-    await answerLead(res, deps, { lead: parsed.lead, warnings: parsed.warnings, idempotencyKey, requestHash: requestHash(request.raw) });
+    // The body's hash tells a replay from another request reusing the key: without a key, nothing to tell apart.
+    await answerLead(res, deps, { lead: parsed.lead, warnings: parsed.warnings, idempotencyKey, requestHash: idempotencyKey === undefined ? '' : requestHash(request.raw) });
   };
 }

@@ -36,11 +36,14 @@ export type WebhookAuthResult =
   | { ok: true; method: 'bearer' | 'signature' }
   | { ok: false; reason: 'missing' | 'bad_bearer' | 'bad_timestamp' | 'stale_timestamp' | 'bad_signature' };
 
+/** The digest of the last value compared against (for a bearer token: the configured secret, the same on every request). */
+let lastRight: { value: string; digest: Buffer } | undefined;
+
 /** Compares in time independent of where the strings first differ (and of the secret's length). */
 export function constantTimeEqual(a: string, b: string): boolean {
   const left = createHmac('sha256', 'compare').update(a).digest();
-  const right = createHmac('sha256', 'compare').update(b).digest();
-  return timingSafeEqual(left, right) && a.length === b.length;
+  if (lastRight?.value !== b) lastRight = { value: b, digest: createHmac('sha256', 'compare').update(b).digest() };
+  return timingSafeEqual(left, lastRight.digest) && a.length === b.length;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ReadTx, UnitOfWork } from '../../app/ports.ts';
+import type { ReadTx, StoredOffer, UnitOfWork } from '../../app/ports.ts';
 import { leadRef } from '../../domain/lead.ts';
 import { whereaboutsOf } from '../../domain/offers/whereabouts.ts';
 import type { Settings } from '../../domain/settings.ts';
@@ -15,12 +15,17 @@ const CARD_SIGNALS_READ = Math.max(20, MAX_CARD_SIGNALS);
 export function createCardModels(deps: { uow: UnitOfWork; settings: () => Settings }) {
   const { uow } = deps;
 
-  const offerCard = async (tx: ReadTx, offerId: number): Promise<OfferCardModel | null> => {
+  /** The card's model, and the offer as stored (where its card and reminder are in Slack). */
+  const offerCard = async (tx: ReadTx, offerId: number): Promise<{ offer: StoredOffer; model: OfferCardModel } | null> => {
     const offer = await tx.offers.get(offerId);
     const stored = offer ? await tx.leads.get(offer.leadId) : null;
     if (!offer || !stored) return null;
-    const pending = await tx.offers.pendingOfLead(stored.id);
-    return {
+    // Where the lead is now matters only on a card whose offer ended.
+    const pending = offer.state === 'pending' ? null : await tx.offers.pendingOfLead(stored.id);
+    const signals = await tx.signals.recentOfLead(stored.id, CARD_SIGNALS_READ);
+    // Fewer signals than asked for: they are all of the lead's, a positive reply among them if there is one.
+    const positiveReply = async () => (signals.length < CARD_SIGNALS_READ ? signals.some((signal) => signal.kind === 'reply_positive') : tx.signals.hasPositiveReply(stored.id));
+    const model: OfferCardModel = {
       ref: leadRef(stored.id),
       lead: stored.lead,
       domain: stored.domain,
@@ -37,10 +42,11 @@ export function createCardModels(deps: { uow: UnitOfWork; settings: () => Settin
       },
       why: offer.why ?? '',
       whereabouts: offer.state === 'pending' ? null : whereaboutsOf(stored, pending?.repId ?? null),
-      signals: await tx.signals.recentOfLead(stored.id, CARD_SIGNALS_READ),
-      urgent: offer.state === 'pending' && (await tx.signals.hasPositiveReply(stored.id)),
+      signals,
+      urgent: offer.state === 'pending' && (await positiveReply()),
       maxOffers: deps.settings().sla.maxOffers,
     };
+    return { offer, model };
   };
 
   const escalation = async (tx: ReadTx, leadId: number): Promise<EscalationModel | null> => {
@@ -67,6 +73,7 @@ export function createCardModels(deps: { uow: UnitOfWork; settings: () => Settin
   };
 
   return {
+    /** An offer's card as it should show now, with the offer as stored; null when the offer or its lead is gone. */
     offerCard: (offerId: number) => uow.read((tx) => offerCard(tx, offerId)),
     escalation: (leadId: number) => uow.read((tx) => escalation(tx, leadId)),
     async assigned(leadId: number, by: string) {

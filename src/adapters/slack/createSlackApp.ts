@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { App, ErrorCode as BoltErrorCode, HTTPReceiver, SocketModeReceiver, type Authorize } from '@slack/bolt';
 import { ErrorCode, WebClient, type WebAPIPlatformError } from '@slack/web-api';
 import { boltLogger, type Logger } from '../logger.ts';
-import { answerUnrouted, createRouteServer, toBoltCustomRoutes, type HttpRoute } from '../http/httpRoutes.ts';
+import { answerUnrouted, createRouteDispatcher, createRouteServer, toBoltCustomRoutes, type HttpRoute } from '../http/httpRoutes.ts';
 import { countingFetch } from './countingFetch.ts';
 
 export interface SlackAppOptions {
@@ -78,7 +78,8 @@ const isTokenRefusal = (error: unknown) =>
 
 /**
  * The Bolt app in one of the run modes.
- * HTTP mode: Bolt's HTTPReceiver takes Slack at POST /slack/events and serves our routes as custom routes.
+ * HTTP mode: Bolt's HTTPReceiver takes Slack at POST /slack/events; our routes are served first, by exact path
+ * (they stay its custom routes too, so that an unknown path or method gets the same answer as in Socket Mode).
  * Socket Mode: Slack arrives over the WebSocket; our routes get a plain HTTP server on the same PORT
  * (Bolt's Socket Mode receiver would serve custom routes too, but cannot report a bind failure or the
  * port it bound, and does not wait for in-flight requests on stop).
@@ -120,6 +121,12 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       },
       logger,
     });
+    // Our routes by exact path first (createRouteDispatcher); Slack's requests, and anything else, to Bolt.
+    const dispatch = createRouteDispatcher(options.routes, options.logger);
+    const boltListener = receiver.requestListener;
+    receiver.requestListener = (req, res) => {
+      if (!dispatch(req, res)) boltListener(req, res);
+    };
     const app = new App({ authorize: auth.authorize, receiver, clientOptions, logger });
     let server: Server | undefined;
     return {

@@ -128,10 +128,18 @@ function createSlackMessages(deps: SlackMessagesDeps) {
 
   const offerOf = (offerId: number) => uow.read((tx) => tx.offers.get(offerId));
 
+  /** Whose offer each recently delivered card is (an offer's rep never changes): `homeOf` without reading it again. */
+  const repOfOffer = new Map<number, string>();
+  const noteRep = (offerId: number, repId: string) => {
+    if (repOfOffer.size >= 4096) repOfOffer.clear();
+    repOfOffer.set(offerId, repId);
+  };
+
   /** Where a card is in Slack (once posted), and what it shows now; null when it was never posted. */
   const postedCard = async (offerId: number) => {
-    const [offer, model] = [await offerOf(offerId), await models.offerCard(offerId)];
-    return offer?.channelId && offer.messageTs && model ? { offer, model, channel: offer.channelId, ts: offer.messageTs } : null;
+    const card = await models.offerCard(offerId);
+    const offer = card?.offer;
+    return card && offer?.channelId && offer.messageTs ? { offer, model: card.model, channel: offer.channelId, ts: offer.messageTs } : null;
   };
 
   const postInCardThread = async (row: OutboxRow, offerId: number, text: string, posted?: (ts: string) => Commit): Promise<DeliveryOutcome> => {
@@ -149,13 +157,14 @@ function createSlackMessages(deps: SlackMessagesDeps) {
 
   return {
     async postOfferCard(row: OutboxRow, { offerId }: EffectOf<'post_offer_card'>): Promise<DeliveryOutcome> {
-      const model = await models.offerCard(offerId);
-      if (!model) return done({ skipped: 'offer gone' });
-      const offer = await offerOf(offerId);
-      if (offer?.messageTs) return done({ skipped: 'already posted' });
+      const card = await models.offerCard(offerId);
+      if (!card) return done({ skipped: 'offer gone' });
+      const { model, offer } = card;
+      noteRep(offerId, offer.repId);
+      if (offer.messageTs) return done({ skipped: 'already posted' });
       // An offer that ended before its card went out (a long Slack outage, a restart) is not worth a DM:
       // the rep would only learn it expired, and the post would use up their rate-limit budget.
-      if (offer && offer.state !== 'pending' && !mayHaveBeenSent(row)) return done({ skipped: 'offer ended before its card was sent' });
+      if (offer.state !== 'pending' && !mayHaveBeenSent(row)) return done({ skipped: 'offer ended before its card was sent' });
       if (mayHaveBeenSent(row)) {
         const found = await findPosted(model.offer.repId, (m) => m.event_type === OFFER_METADATA_TYPE && m.event_payload?.offer_id === offerId);
         if (found !== null && 'ok' in found) return found;
@@ -176,7 +185,7 @@ function createSlackMessages(deps: SlackMessagesDeps) {
     },
 
     async postReminder(row: OutboxRow, { offerId }: EffectOf<'post_reminder'>): Promise<DeliveryOutcome> {
-      const model = await models.offerCard(offerId);
+      const model = (await models.offerCard(offerId))?.model;
       if (!model) return done({ skipped: 'offer gone' });
       // An offer that ended before its reminder went out needs none.
       if (model.offer.state !== 'pending' && !mayHaveBeenSent(row)) return done({ skipped: 'offer ended before its reminder was sent' });
@@ -185,9 +194,10 @@ function createSlackMessages(deps: SlackMessagesDeps) {
 
     /** The reminder in the card's thread, once the offer ended: it says so instead of counting down. */
     async updateReminder(_row: OutboxRow, { offerId }: EffectOf<'update_reminder'>): Promise<DeliveryOutcome> {
-      const [offer, model] = [await offerOf(offerId), await models.offerCard(offerId)];
-      if (!offer?.channelId || !offer.reminderTs || !model) return done({ skipped: 'no reminder posted' });
-      const updated = await call('chat.update', { channel: offer.channelId, ts: offer.reminderTs, ...renderReminder(model, deps.now()) });
+      const card = await models.offerCard(offerId);
+      const offer = card?.offer;
+      if (!card || !offer?.channelId || !offer.reminderTs) return done({ skipped: 'no reminder posted' });
+      const updated = await call('chat.update', { channel: offer.channelId, ts: offer.reminderTs, ...renderReminder(card.model, deps.now()) });
       return updated.ok ? done() : updated;
     },
 
@@ -250,7 +260,7 @@ function createSlackMessages(deps: SlackMessagesDeps) {
     /** Whose App Home a delivered effect changes (the rep of its card, the rep DMed); null for none. */
     async homeOf(effect: Effect): Promise<string | null> {
       if ('repId' in effect) return effect.repId;
-      if ('offerId' in effect) return (await offerOf(effect.offerId))?.repId ?? null;
+      if ('offerId' in effect) return repOfOffer.get(effect.offerId) ?? (await offerOf(effect.offerId))?.repId ?? null;
       return null;
     },
   };

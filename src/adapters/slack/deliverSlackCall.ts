@@ -25,6 +25,19 @@ export function encodeSlackForm(args: Record<string, unknown>): string {
   return stringify(form);
 }
 
+/**
+ * A call's body: JSON for the chat.* write methods (what Slack recommends for them: blocks and
+ * metadata go as they are, without being serialized into form fields and percent-encoded, which
+ * cost a card more than rendering it), a form for every other method (Slack's read methods take no
+ * JSON). Undefined and null arguments are left out either way.
+ */
+export function encodeSlackBody(method: string, args: Record<string, unknown>): { body: string; contentType: string } {
+  if (!method.startsWith('chat.')) return { body: encodeSlackForm(args), contentType: 'application/x-www-form-urlencoded' };
+  const given: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(args)) if (value !== undefined && value !== null) given[key] = value;
+  return { body: JSON.stringify(given), contentType: 'application/json; charset=utf-8' };
+}
+
 /** What Slack answered, classified: the answer, or whether a retry can help (and when). */
 export function classifySlackAnswer(status: number, retryAfter: string | undefined, body: string): SlackCallResult {
   if (status === 429) {
@@ -71,7 +84,7 @@ export interface SlackCallerOptions {
 /**
  * One attempt at a Slack Web API call, paced and classified, never retried here: retries,
  * Retry-After and ordering are the outbox's. A plain HTTP POST (keep-alive, form body, bearer
- * token) rather than @slack/web-api's WebClient, which costs several times more per call (a request
+ * token; a JSON body for chat.*, see encodeSlackBody) rather than @slack/web-api's WebClient, which costs several times more per call (a request
  * queue, fetch, and debug-log serialization of every body even when nothing is logged): this is the
  * path every card takes.
  */
@@ -84,10 +97,8 @@ export function createSlackCaller(options: SlackCallerOptions) {
     // Within an outbox delivery, the pacer books this row a slot of its own when it must wait.
     const wait = (await options.pacer?.reserve(method, typeof args.channel === 'string' ? args.channel : undefined, now(), deliveryTicket.getStore())) ?? 0;
     if (wait > 0) return { ok: false, deferMs: wait };
-    const answer = await post(new URL(method, base), encodeSlackForm(args), {
-      authorization: `Bearer ${options.botToken}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    });
+    const { body, contentType } = encodeSlackBody(method, args);
+    const answer = await post(new URL(method, base), body, { authorization: `Bearer ${options.botToken}`, 'content-type': contentType });
     const outcome = 'error' in answer ? answer : classifySlackAnswer(answer.status, answer.retryAfter, answer.body);
     options.onCall?.(method, slackOutcomeCode(outcome));
     // A post to a user id lands in their DM: pace both names as the one channel they are.

@@ -40,6 +40,8 @@ export interface CompiledRouting {
   readonly rules: readonly CompiledRule[];
   /** Rep id → their working hours in words (`Mon-Fri 09:00-17:30`), for traces. */
   readonly hoursText: ReadonlyMap<string, string>;
+  /** Whether a rule routes to the account owner: only then does a decision read the runtime owners set with /owner. */
+  readonly readsAccountOwners: boolean;
 }
 
 export function isCompiledRouting(config: Settings | CompiledRouting): config is CompiledRouting {
@@ -124,5 +126,6 @@ export function compileRouting(config: Settings): CompiledRouting {
     sequences: new Set(config.sequences.map((sequence) => sequence.id)),
     rules,
     hoursText,
+    readsAccountOwners: rules.some((rule) => rule.route === 'account_owner'),
   };
 }

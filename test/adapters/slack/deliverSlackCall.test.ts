@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { classifySlackAnswer, createSlackCaller, encodeSlackForm } from '../../../src/adapters/slack/deliverSlackCall.ts';
+import { classifySlackAnswer, createSlackCaller, encodeSlackBody, encodeSlackForm } from '../../../src/adapters/slack/deliverSlackCall.ts';
 import { createSlackPacer } from '../../../src/adapters/slack/slackPacer.ts';
 import { startSlackStandIn, type SlackStandIn } from '../../../src/sandbox/slackStandIn.ts';
 
@@ -24,6 +24,16 @@ describe('encodeSlackForm', () => {
       ['unfurl_links', 'false'],
       ['blocks', '[{"type":"divider"}]'],
     ]);
+  });
+});
+
+describe('encodeSlackBody', () => {
+  it('sends the chat.* write methods as JSON and every other method as a form, leaving out undefined and null', () => {
+    const args = { channel: 'U0ALICE', limit: 50, unfurl_links: false, blocks: [{ type: 'divider' }], thread_ts: undefined, x: null };
+    const posted = encodeSlackBody('chat.postMessage', args);
+    expect(posted.contentType).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(posted.body)).toEqual({ channel: 'U0ALICE', limit: 50, unfurl_links: false, blocks: [{ type: 'divider' }] });
+    expect(encodeSlackBody('conversations.history', args)).toEqual({ body: encodeSlackForm(args), contentType: 'application/x-www-form-urlencoded' });
   });
 });
 
