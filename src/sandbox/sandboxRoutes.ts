@@ -92,7 +92,8 @@ export function escapeCommandText(text: string, slack: SlackStandIn): string {
 
 /** The live-update stream: one `change` event per workspace change (coalesced), and a heartbeat. */
 export class SandboxEvents {
-  private readonly clients = new Set<ServerResponse>();
+  /** Each open stream, with the version it was last sent. */
+  private readonly clients = new Map<ServerResponse, number>();
   private version = 0;
   private pending: NodeJS.Timeout | undefined;
   private readonly heartbeat: NodeJS.Timeout;
@@ -101,7 +102,7 @@ export class SandboxEvents {
   constructor(slack: SlackStandIn) {
     slack.onChange(() => this.changed());
     this.heartbeat = setInterval(() => {
-      for (const res of this.clients) res.write(': keep-alive\n\n');
+      for (const res of this.clients.keys()) res.write(': keep-alive\n\n');
     }, 15_000);
     this.heartbeat.unref();
   }
@@ -116,7 +117,12 @@ export class SandboxEvents {
     if (this.pending !== undefined) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
-      for (const res of this.clients) res.write(`event: change\ndata: ${this.version}\n\n`);
+      // A stream opened after the change was sent its version on opening: not again.
+      for (const [res, sent] of this.clients) {
+        if (sent >= this.version) continue;
+        res.write(`event: change\ndata: ${this.version}\n\n`);
+        this.clients.set(res, this.version);
+      }
     }, 25);
   }
 
@@ -125,7 +131,7 @@ export class SandboxEvents {
     if (this.closed) return sendJson(res, 503, { error: 'shutting_down' });
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(`retry: 1000\nevent: change\ndata: ${this.version}\n\n`);
-    this.clients.add(res);
+    this.clients.set(res, this.version);
     req.on('close', () => this.clients.delete(res));
   };
 
@@ -134,7 +140,7 @@ export class SandboxEvents {
     this.closed = true;
     clearInterval(this.heartbeat);
     if (this.pending !== undefined) clearTimeout(this.pending);
-    for (const res of this.clients) res.end();
+    for (const res of this.clients.keys()) res.end();
     this.clients.clear();
   }
 }
