@@ -107,11 +107,14 @@ export function sqliteRoutingStore(db: Db, cache?: RoutingCache): RoutingReposit
       const reps = new Map<string, RepRuntime>();
       const known: Rep[] = [];
       for (const id of repIds) {
-        const rep = byId.get(id);
-        if (!rep) continue;
+        // A cached entry was loaded for these settings: the rep is in them.
         const cached = cache?.rep(settings, id, now);
-        if (cached) reps.set(id, cached);
-        else known.push(rep);
+        if (cached) {
+          reps.set(id, cached);
+          continue;
+        }
+        const rep = byId.get(id);
+        if (rep) known.push(rep);
       }
       if (known.length === 0) return reps;
       const ids = JSON.stringify(known.map((rep) => rep.id));
