@@ -9,7 +9,6 @@ import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/adapters/logger.ts';
 import { openDatabase, type Db } from '../../src/adapters/sqlite/openDatabase.ts';
 import { sqliteBackend } from '../../src/adapters/sqlite/sqliteBackend.ts';
-import { connectPostgres } from '../../src/adapters/postgres/connectPostgres.ts';
 import { openPostgres } from '../../src/adapters/postgres/migratePostgres.ts';
 import { postgresStore } from '../../src/adapters/postgres/postgresStore.ts';
 import { sqliteStore } from '../../src/adapters/sqlite/sqliteStore.ts';
@@ -183,7 +182,8 @@ async function openBackend(options: HarnessOptions, logger: ReturnType<typeof cr
     return { backend: sqliteBackend(db), db, sql: sqliteAccess(db), database: { kind: 'sqlite', path } as HarnessDatabase, dbPath: path };
   }
   const url = database?.kind === 'postgres' ? database.url : ((await testDatabase('postgres')) as { url: string }).url;
-  const pool = await connectPostgres(url, { max: 4 });
+  // Migrated as the bot's start migrates (a restart finds nothing left to do).
+  const pool = await openPostgres(url, { max: 4 });
   const backend = await postgresBackend(pool, { url, instance: instanceName(), logger });
   return { backend, db: undefined, sql: postgresAccess(pool), database: { kind: 'postgres', url } as HarnessDatabase, dbPath: ':memory:' };
 }
