@@ -49,6 +49,15 @@ type Row = {
   priority: Priority;
 };
 
+/**
+ * The lane rule, for a candidate row `o`: an update of a message waits only for the pending post of
+ * its own message (outbox_message); any other row for the lead's earlier pending rows in its lane
+ * (outbox_lane). Pending rows leased to anyone hold the rest back too: they are not done.
+ */
+const LANE_RULE = `CASE WHEN o.lane = 'card_update'
+  THEN NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.message_key = o.message_key AND p.id < o.id AND p.lane <> 'card_update')
+  ELSE o.lead_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.lead_id = o.lead_id AND p.lane = o.lane AND p.id < o.id) END`;
+
 /** Named, so each connection prepares them once. */
 const SQL = {
   insert: `INSERT INTO outbox (lead_id, kind, method, payload, lane, next_attempt_at, created_at, message_key, priority)
@@ -86,18 +95,27 @@ const SQL = {
   spentUrl: `UPDATE response_urls SET uses = $3 WHERE message_key = $1 AND url = $2`,
   forgetUrls: `DELETE FROM response_urls WHERE received_at < $1`,
 
-  // $1 now, $2 limit, $3 max priority, $4 instance, $5 lease until. Due: its time has come, it is not
-  // leased to another instance (or that lease expired), and no earlier row holds it back in its lane.
-  claim: `WITH picked AS (
-      SELECT o.id FROM outbox o
-      WHERE o.state = 'pending' AND o.next_attempt_at <= $1 AND o.priority <= $3
-        AND (o.lease_until IS NULL OR o.lease_until <= $1 OR o.leased_by = $4)
-        AND CASE WHEN o.lane = 'card_update'
-          THEN NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.message_key = o.message_key AND p.id < o.id AND p.lane <> 'card_update')
-          ELSE o.lead_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.lead_id = o.lead_id AND p.lane = o.lane AND p.id < o.id) END
+  // $1 now, $2 limit, $3 max priority, $4 instance, $5 lease until. Due: its time has come, no earlier
+  // row holds it back in its lane, and it is not leased to another instance (or that lease expired).
+  // Two parts, each an index range in the order it is read, so a long outbox is not sorted whole:
+  // rows free to take (outbox_due: not leased, or the lease expired), and rows this instance already
+  // holds (outbox_leased: its in-flight rows, which the worker reads again and leaves out).
+  claim: `WITH free AS (
+      SELECT o.id, o.priority, o.next_attempt_at FROM outbox o
+      WHERE o.state = 'pending' AND o.priority <= $3 AND greatest(o.next_attempt_at, coalesce(o.lease_until, 0)) <= $1
+        AND ${LANE_RULE}
+      ORDER BY o.priority, greatest(o.next_attempt_at, coalesce(o.lease_until, 0)), o.id
+      LIMIT $2
+      FOR UPDATE OF o SKIP LOCKED
+    ), held AS (
+      SELECT o.id, o.priority, o.next_attempt_at FROM outbox o
+      WHERE o.state = 'pending' AND o.leased_by = $4 AND o.lease_until > $1 AND o.next_attempt_at <= $1 AND o.priority <= $3
+        AND ${LANE_RULE}
       ORDER BY o.priority, o.next_attempt_at, o.id
       LIMIT $2
       FOR UPDATE OF o SKIP LOCKED
+    ), picked AS (
+      SELECT id FROM (SELECT * FROM free UNION ALL SELECT * FROM held) due ORDER BY priority, next_attempt_at, id LIMIT $2
     ), claimed AS (
       UPDATE outbox SET leased_by = $4, lease_until = $5,
         -- Taken over from an instance that may have sent it: an attempt that never reported.
@@ -114,9 +132,10 @@ const SQL = {
   nextDue: `SELECT min(greatest(next_attempt_at, coalesce(lease_until, 0))) AS at FROM outbox WHERE state = 'pending'`,
   pendingIds: `SELECT id FROM outbox WHERE state = 'pending' ORDER BY id`,
   backlog: `SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE state = 'pending'`,
-  // "C": the byte order SQLite's max() compares in.
+  // Rows a failed attempt left (markRetry records its error; a row only taken over from a stopped
+  // instance has an attempt counted but no failure). "C": the byte order SQLite's max() compares in.
   failingWebhooks: `SELECT substr(lane, 9) AS url, count(*) AS pending, min(created_at) AS since, max(last_error COLLATE "C") AS "lastError"
-    FROM outbox WHERE lane LIKE 'webhook:%' AND state = 'pending' AND attempts > 0 GROUP BY lane ORDER BY since, lane`,
+    FROM outbox WHERE lane LIKE 'webhook:%' AND state = 'pending' AND attempts > 0 AND last_error IS NOT NULL GROUP BY lane ORDER BY since, lane`,
   releaseLeases: `UPDATE outbox SET leased_by = NULL, lease_until = NULL WHERE state = 'pending' AND leased_by = $1`,
   renewLeases: `UPDATE outbox SET lease_until = $2 WHERE state = 'pending' AND leased_by = $1 AND lease_until < $2`,
 } as const;

@@ -137,6 +137,17 @@ describePostgres('PostgreSQL outbox, several instances', () => {
     await close();
   });
 
+  it('does not count a webhook taken over from a stopped instance as a failing receiver', async () => {
+    const { a, b, close } = await twoInstances(1);
+    const hook = await a.tx((outbox) => outbox.enqueue(1, { type: 'webhook', event: 'lead.claimed', url: 'https://crm.example/a', body: {} }, 0));
+    await a.claim(0, 10, 1_000);
+    expect(await b.claim(1_000)).toMatchObject([{ id: hook, attempts: 1 }]);
+    expect(await b.queue.failingWebhooks()).toEqual([]);
+    await b.tx((outbox) => outbox.markRetry(hook, 'HTTP 503', 5_000));
+    expect(await b.queue.failingWebhooks()).toEqual([{ url: 'https://crm.example/a', pending: 1, since: 0, lastError: 'HTTP 503' }]);
+    await close();
+  });
+
   it('renews the leases an instance still holds, and not those another took over', async () => {
     const { a, b, close } = await twoInstances(2);
     const [one, two] = await a.tx(async (outbox) => [await outbox.enqueue(1, note(1, 'x'), 0), await outbox.enqueue(2, note(2, 'y'), 0)]);
