@@ -1,20 +1,27 @@
 /**
- * The unit of work on PostgreSQL: each `run` is one READ COMMITTED transaction on a client of its
- * own from the pool, so works of this instance proceed side by side, as do those of the other
- * instances on the same database. What SQLite gets from its one writer, this gets from the
- * database: compare-and-set UPDATEs (a row lock, then the row re-read), advisory transaction
- * locks for dedupe and round-robin, `FOR UPDATE SKIP LOCKED` for due work, unique indexes.
+ * The unit of work on PostgreSQL: READ COMMITTED transactions, each on a client of its own from the
+ * pool, so this instance's transactions proceed side by side, as do those of the other instances on
+ * the same database. What SQLite gets from its one writer, this gets from the database:
+ * compare-and-set UPDATEs (a row lock, then the row re-read), advisory transaction locks for
+ * dedupe and round-robin, `FOR UPDATE SKIP LOCKED` for due work, unique indexes.
  *
- * A work that loses such a race in a way the database reports as an error is run again, whole, in
- * a new transaction (a work writes only through its tx and acts only in after-commit hooks, so
- * running it again is safe): a deadlock or serialization failure, or a unique violation (a
- * concurrent transaction inserted the same key first, e.g. two instances recording the same
- * Idempotency-Key; run again, the work finds that row and answers as a replay).
+ * Group commit, as on SQLite: works given to `run` (or `soon`) in the same turn of the event loop
+ * run together, one after the other, in ONE transaction (one commit for a burst), so works started
+ * together take effect in the order they were started, and each sees the ones before it. Batches
+ * of different turns run concurrently.
+ *
+ * A work that loses a race the database reports as an error makes its batch run again, whole, in a
+ * new transaction (a work writes only through its tx and acts only in after-commit hooks, so running
+ * it again is safe): a deadlock or serialization failure, or a unique violation (a concurrent
+ * transaction inserted the same key first, e.g. two instances recording the same Idempotency-Key;
+ * run again, the work finds that row and answers as a replay). A work that throws anything else is
+ * rejected alone; the others of its batch run again without it.
  *
  * `read` is a REPEATABLE READ, READ ONLY transaction: all its queries see one moment of the database.
  */
 import type { ReadTx, Tx, UnitOfWork } from '../../app/ports.ts';
 import { TxBase } from '../../app/txBase.ts';
+import { runWorksInOrder, settleWorks, type QueuedWork, type WorkOutcome } from '../../app/worksInOrder.ts';
 import type { PgPool, PgQueryable } from './connectPostgres.ts';
 
 export interface PostgresUnitOfWorkOptions {
@@ -42,8 +49,9 @@ class PostgresTx extends TxBase {
   constructor(
     repositories: ReadTx,
     private readonly client: PgQueryable,
+    shared: Map<symbol, unknown>,
   ) {
-    super(repositories);
+    super(repositories, shared);
   }
 
   protected async beginSavepoint(): Promise<void> {
@@ -57,6 +65,16 @@ class PostgresTx extends TxBase {
   protected async rollBackSavepoint(): Promise<void> {
     await this.client.query('ROLLBACK TO SAVEPOINT leadrelay');
     await this.client.query('RELEASE SAVEPOINT leadrelay');
+  }
+}
+
+/** A work of a batch threw: which, and what. */
+class WorkFailed extends Error {
+  constructor(
+    readonly index: number,
+    readonly error: unknown,
+  ) {
+    super('a work of the batch failed');
   }
 }
 
@@ -102,46 +120,70 @@ export function postgresUnitOfWork(pool: PgPool, repositoriesOf: (q: PgQueryable
     }
   };
 
-  const run = async <T>(work: (tx: Tx) => Promise<T>): Promise<T> => {
-    for (let tries = 1; ; tries += 1) {
-      let tx: PostgresTx | undefined;
-      let value: T;
+  /**
+   * One transaction for `items`. A work that throws rolls it back; when it lost a race the database
+   * reported, the whole batch runs again (up to maxAttempts); otherwise it is rejected alone and the
+   * others run again without it.
+   */
+  const commitBatch = async (items: QueuedWork[]): Promise<void> => {
+    let remaining = items;
+    let tries = 1;
+    while (remaining.length > 0) {
+      const batch = remaining;
+      let outcomes: WorkOutcome[];
       try {
-        value = await transact('BEGIN ISOLATION LEVEL READ COMMITTED', (client) => work((tx = new PostgresTx(repositoriesOf(client), client))));
+        outcomes = await transact('BEGIN ISOLATION LEVEL READ COMMITTED', async (client) => {
+          const result = await runWorksInOrder(batch, (shared) => new PostgresTx(repositoriesOf(client), client, shared));
+          if ('failed' in result) throw new WorkFailed(result.failed, result.error);
+          return result.outcomes;
+        });
       } catch (error) {
-        if (tries >= maxAttempts || !isRetriedRace(error)) throw error;
+        const cause = error instanceof WorkFailed ? error.error : error;
+        if (isRetriedRace(cause) && tries < maxAttempts) {
+          tries += 1;
+          continue;
+        }
+        if (!(error instanceof WorkFailed)) {
+          for (const item of batch) item.reject(error);
+          return;
+        }
+        batch[error.index]?.reject(error.error);
+        remaining = batch.filter((_, i) => i !== error.index);
         continue;
       }
-      for (const hook of (tx as PostgresTx).hooks) {
-        try {
-          hook();
-        } catch (error) {
-          options.onHookError?.(error);
-        }
-      }
-      return value;
+      return settleWorks(batch, outcomes, options.onHookError);
     }
   };
 
-  /** The `soon` writes not yet committed. */
-  const pending = new Set<Promise<unknown>>();
+  let queue: QueuedWork[] = [];
+  let scheduled = false;
+  /** The batches not yet settled (what `flush` waits for). */
+  const inFlight = new Set<Promise<void>>();
+
+  const enqueue = <T>(work: (tx: Tx) => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        const batch = commitBatch(queue);
+        queue = [];
+        inFlight.add(batch);
+        void batch.finally(() => inFlight.delete(batch));
+      });
+    });
 
   return {
-    run,
+    run: enqueue,
     read: (work) => transact('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', (client) => work(repositoriesOf(client))),
-    // Each commits on its own, at once: on PostgreSQL a commit does not hold other writers back.
-    soon(work) {
-      const write = run(work);
-      const settled = write.then(
-        () => undefined,
-        () => undefined,
-      );
-      pending.add(settled);
-      void settled.then(() => pending.delete(settled));
-      return write;
-    },
+    // Rides along with the works of the same turn; on PostgreSQL a commit does not hold other writers back, so nothing waits for more.
+    soon: enqueue,
     async flush() {
-      while (pending.size > 0) await Promise.all([...pending]);
+      while (queue.length > 0 || inFlight.size > 0) {
+        if (queue.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        else await Promise.all([...inFlight]);
+      }
     },
   };
 }

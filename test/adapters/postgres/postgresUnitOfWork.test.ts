@@ -69,7 +69,7 @@ describePostgres('postgresUnitOfWork', () => {
     expect(await uow.read((tx) => tx.leads.countInState('received'))).toBe(2);
   });
 
-  it('runs works side by side: one waiting on a lock does not hold back another', async () => {
+  it('runs the batches of different turns side by side: one waiting on a lock does not hold back the next', async () => {
     const { pool } = await pg.database({ migrated: true });
     const uow = postgresUnitOfWork(pool, postgresRepositories);
     let release: () => void = () => undefined;
@@ -83,7 +83,10 @@ describePostgres('postgresUnitOfWork', () => {
     });
     await hasLock;
     const waiter = uow.run((tx) => tx.routing.lockForDecision());
+    // The next turn's work is another batch, on another client.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(await uow.run((tx) => tx.leads.insert({ lead, externalId: null, emailKey: null, linkedinKey: null, domain: null, receivedAt: 0 }))).toBe(1);
+    expect(await uow.read((tx) => tx.leads.countInState('received'))).toBe(1);
     release();
     await Promise.all([holder, waiter]);
   });
