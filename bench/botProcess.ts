@@ -7,11 +7,12 @@
  * and floor process (open it in Chrome DevTools, or summarize it with bench/profileSummary.ts) when
  * it stops; BENCH_NODE_FLAGS adds Node/V8 flags (e.g. "--trace-gc").
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildIfStale } from '../bin/build.js';
 import { cpuSeconds, hrNow, memoryMb } from './procStats.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -28,19 +29,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-const newestMtime = (dir: string): number =>
-  readdirSync(dir, { withFileTypes: true }).reduce((newest, entry) => {
-    const path = join(dir, entry.name);
-    return Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }, 0);
-
-/** Runs `npm run build` unless dist/src/main.js is newer than every file in src/. Returns the build time in ms (0: up to date). */
+/** Builds dist/ unless it is up to date (bin/build.js, what `npm start` does). Returns the build time in ms (0: up to date). */
 export function ensureBuilt(): number {
-  const main = join(root, 'dist/src/main.js');
-  if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(root, 'src'))) return 0;
   const started = Date.now();
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-  return Date.now() - started;
+  const result = buildIfStale(root);
+  if (result === 'no-compiler') throw new Error('dist/ is out of date and TypeScript is not installed');
+  return result === 'fresh' ? 0 : Date.now() - started;
 }
 
 export interface ServiceProcess {

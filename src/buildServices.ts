@@ -35,17 +35,16 @@ import { createAppHomePublisher } from './adapters/slack/appHomePublisher.ts';
 import { createCardModels } from './adapters/slack/cardModels.ts';
 import { createSlackApp } from './adapters/slack/createSlackApp.ts';
 import { createResponseUrlPoster, createSlackCaller } from './adapters/slack/deliverSlackCall.ts';
-import { createSlackPacer } from './adapters/slack/slackPacer.ts';
 import { createEffectDeliverer } from './adapters/slack/deliverEffect.ts';
 import { renderSeenAgain } from './adapters/slack/renderThreadNote.ts';
 import { compileSourceMapping } from './adapters/sources/compileSourceMapping.ts';
-import type { Db } from './adapters/sqlite/openDatabase.ts';
-import { sqliteStore } from './adapters/sqlite/sqliteStore.ts';
+import type { StoreBackend } from './adapters/storeBackend.ts';
 
 export interface ServicesOptions {
   env: Env;
   config: Config;
-  db: Db;
+  /** The database the bot runs on (SQLite or PostgreSQL), opened and migrated; the caller closes it after stop. */
+  backend: StoreBackend;
   clock: Clock;
   logger: Logger;
   version: string;
@@ -54,8 +53,6 @@ export interface ServicesOptions {
   /** The company table main.ts opened (a bad file stops start-up); absent: opened here. */
   companies?: CompanyTableFile | null;
   metricsRegistry?: Registry;
-  /** The instance lease (one writer on SQLite): the outbox delivers only while it is held. Absent (tests): always held. */
-  lease?: { holder: string; held(): boolean };
   /** The signing secret of each `sources:` entry with a `secret_env`, by source id. */
   sourceSecrets?: Readonly<Record<string, string>>;
 }
@@ -95,15 +92,13 @@ function buildUseCases(store: Store, events: EventBus, options: ServicesOptions,
     availability: createAvailability({ uow: store.uow, lifecycle, router, clock, events, logger }),
     accountOwners: createAccountOwners({ uow: store.uow, clock, settings, logger }),
     recordSignal: createRecordSignal({ uow: store.uow, router, clock, settings, events }),
-    // New leads are routed in the commit that stores them, unless enrichment (network I/O) comes first.
+    // New leads are answered once stored, then routed after the answer in batches of arrivals.
     acceptLead: createAcceptLead({
       uow: store.uow,
       clock,
       config: settings,
       router,
-      routeInTransaction: !enricher.configured,
       events,
-      logger,
       onSeenAgain: (tx, leadId, source, now) => lifecycle.noteSeenAgain(tx, leadId, renderSeenAgain(source, now).text, now),
     }),
     views: createLeadViews(store),
@@ -112,8 +107,8 @@ function buildUseCases(store: Store, events: EventBus, options: ServicesOptions,
 
 /** The outbox worker, delivering every effect through one switch (Slack messages, signed webhooks). */
 function buildDelivery(store: Store, events: EventBus, metrics: LeadrelayMetrics, options: ServicesOptions, env: ReturnType<typeof slackEnv>, maybeInFlight: ReadonlySet<number>) {
-  const { clock, config } = options;
-  const call = createSlackCaller({ botToken: env.botToken, slackApiUrl: env.slackApiUrl, pacer: createSlackPacer(), now: () => clock.now(), onCall: metrics.slackCall });
+  const { clock, config, backend } = options;
+  const call = createSlackCaller({ botToken: env.botToken, slackApiUrl: env.slackApiUrl, pacer: backend.pacer, now: () => clock.now(), onCall: metrics.slackCall });
   const deliver = createEffectDeliverer({
     call,
     respond: createResponseUrlPoster({ onCall: metrics.slackCall }),
@@ -126,14 +121,15 @@ function buildDelivery(store: Store, events: EventBus, metrics: LeadrelayMetrics
     webhook: createWebhookDeliverer({ secret: (url) => config.webhooks.find((w) => w.url === url)?.secret ?? env.webhookSecret, now: () => clock.now() }),
     events,
   });
-  const lease = options.lease;
   return createOutboxWorker({
     store,
     deliver,
     clock,
     logger: options.logger,
     events,
-    ...(lease ? { mayDeliver: () => lease.held(), instance: lease.holder } : {}),
+    instance: backend.instance,
+    ...(backend.mayDeliver ? { mayDeliver: backend.mayDeliver } : {}),
+    ...(backend.outboxLeases ? { leases: backend.outboxLeases } : {}),
     onSettled: (row, settlement) => {
       if (row.effect.type !== 'webhook' || settlement.result === 'deferred') return;
       metrics.webhookDelivery(row.effect.url, row.effect.event, settlement.result === 'done' ? 'ok' : settlement.result);
@@ -152,11 +148,11 @@ function buildRoutes(services: { store: Store; metrics: LeadrelayMetrics; useCas
     // Compiled once, here: a request only evaluates it.
     return { method: 'POST', path: `/hooks/${source.id}`, handler: createHookRoute({ ...intake, mapping: compileSourceMapping(source), secret, publicUrl: env.publicUrl, clock, logger }) };
   });
-  const lease = options.lease;
   const health = createHealthzRoute({
     version: options.version,
     mode: env.mode,
-    ...(lease ? { instance: lease.holder } : {}),
+    store: options.backend.kind,
+    instance: options.backend.instance,
     outboxBacklog: () => store.outboxQueue.backlog(clock.now()),
     failingWebhooks: () => store.outboxQueue.failingWebhooks(),
     now: () => clock.now(),
@@ -176,10 +172,8 @@ function buildRoutes(services: { store: Store; metrics: LeadrelayMetrics; useCas
 export async function buildServices(options: ServicesOptions) {
   const { clock, logger } = options;
   const env = slackEnv(options.env);
-  const store = sqliteStore(options.db, {
-    onHookError: (error) => logger.error({ err: error }, 'an after-commit step failed (the change itself is committed)'),
-    onSlowTransaction: (openMs) => logger.warn({ open_ms: openMs }, 'a transaction stayed open long: a unit of work awaited something other than the store'),
-  });
+  const { backend } = options;
+  const { store } = backend;
   const events = createEventBus((error, event) => logger.error({ err: error, event: event.type }, 'an after-commit listener failed'));
   const reading = () => store.uow.read((tx) => tx.leads.countWaiting());
   const metrics = createMetrics(
@@ -196,7 +190,7 @@ export async function buildServices(options: ServicesOptions) {
   let shuttingDown = false;
   const routes = buildRoutes({ store, metrics, useCases, shuttingDown: () => shuttingDown }, options, env);
   const slack = createSlackApp({ mode: env.mode, botToken: env.botToken, signingSecret: env.signingSecret, appToken: env.appToken, slackApiUrl: env.slackApiUrl, port: env.port, routes, logger, onSlackCall: metrics.slackCall });
-  const home = createAppHomePublisher(slack.app, { settings: () => options.config, views: useCases.views, clock, logger, botToken: env.botToken });
+  const home = createAppHomePublisher(slack.app, { settings: () => options.config, views: useCases.views, clock, logger, botToken: env.botToken, registry: backend.appHomes });
 
   // After commit: each change of a lead is logged (one line) and counted; new effects wake the
   // outbox; changed state republishes App Homes.
@@ -206,10 +200,14 @@ export async function buildServices(options: ServicesOptions) {
   });
   events.subscribe('effectsQueued', () => worker.wake());
   events.subscribe('homeTouched', ({ userId }) => home.touched(userId));
+  // Another instance wrote outbox rows or an offer with a deadline (several instances on PostgreSQL).
+  backend.wakeups?.onOutbox(() => worker.wake());
+  backend.wakeups?.onDeadline(() => deadlines.rearm());
 
   return {
     ...useCases,
     mode: env.mode,
+    backend,
     settings: () => options.config,
     clock,
     logger,

@@ -2,9 +2,7 @@ import type { Clock } from '../domain/clock.ts';
 import { leadDomain, leadKeys, leadRef, normalizeEmail, type Lead } from '../domain/lead.ts';
 import type { EventBus } from './events.ts';
 import type { LeadEvent } from './leadEvents.ts';
-import type { Logger } from './logger.ts';
 import type { Tx, UnitOfWork } from './ports.ts';
-import type { RouteOutcome } from './route.ts';
 import type { LeadRouter } from './routeLead.ts';
 
 /** What intake needs from the config. */
@@ -26,15 +24,8 @@ export interface AcceptLeadRequest {
   via?: string;
 }
 
-/**
- * A new lead's routing, done in the transaction that stores it: one commit (one fsync) for both, and
- * the 202 still only once that commit is durable. A routing failure rolls back the routing alone; the
- * lead stays stored as `received` and is routed at the next start.
- */
-export type RoutingAttempt = { ok: true; outcome: RouteOutcome } | { ok: false; error: unknown };
-
 export type AcceptLeadResult =
-  | { status: 'accepted'; leadId: number; ref: string; routing?: RoutingAttempt }
+  | { status: 'accepted'; leadId: number; ref: string }
   | { status: 'duplicate'; leadId: number; ref: string; reason: 'idempotency_key' | 'external_id' | 'email' | 'linkedin_url' }
   | { status: 'rejected'; issues: { path: string; message: string }[] }
   | { status: 'conflict'; error: 'idempotency_key_reused'; ref: string };
@@ -45,13 +36,10 @@ export interface AcceptLeadDeps {
   config: () => IntakeConfig;
   /** Inside the transaction, when a lead arrives again: its current card gets a note in its thread ("seen again via LinkedIn"). */
   onSeenAgain?: (tx: Tx, leadId: number, source: Lead['source'], now: number) => Promise<void>;
-  /** Routes new leads; absent: they stay `received` for the caller to route. */
-  router?: Pick<LeadRouter, 'route' | 'routeInBackground'>;
-  /** Route in the accepting transaction (true unless enrichment is configured). */
-  routeInTransaction?: boolean;
+  /** Routes new leads after their commit (in batches of arrivals); absent: they stay `received` for the caller to route. */
+  router?: Pick<LeadRouter, 'routeInBackground'>;
   /** Told after commit: `lead.received` / `lead.duplicate` (before the routing's own events). */
   events?: EventBus;
-  logger?: Logger;
 }
 
 type DuplicateReason = Extract<AcceptLeadResult, { status: 'duplicate' }>['reason'];
@@ -109,29 +97,13 @@ async function storeNew(deps: AcceptLeadDeps, tx: Tx, request: AcceptLeadRequest
   return leadId;
 }
 
-/** Routes a new lead in the transaction that stores it, in its own savepoint: if routing throws, only the routing is rolled back and the lead is routed again after the answer. */
-async function routeNew(deps: AcceptLeadDeps, router: NonNullable<AcceptLeadDeps['router']>, tx: Tx, leadId: number): Promise<RoutingAttempt | undefined> {
-  if (deps.routeInTransaction === false) {
-    tx.afterCommit(() => router.routeInBackground(leadId));
-    return undefined;
-  }
-  try {
-    return { ok: true, outcome: await tx.savepoint((inner) => router.route(inner, leadId)) };
-  } catch (error) {
-    tx.afterCommit(() => {
-      deps.logger?.error({ err: error, lead: leadRef(leadId) }, 'routing in the accepting commit failed; routing the lead again');
-      router.routeInBackground(leadId);
-    });
-    return { ok: false, error };
-  }
-}
-
 /**
  * The intake use case: decides in one transaction whether a lead is new, a replay or a duplicate of
- * an open lead, and stores it with its first history record; a new lead is routed in the same
- * transaction (one commit, one fsync, and the 202 still only once it is durable) unless enrichment
- * must come first (network I/O, never inside a transaction): then it is enriched and routed in the
- * background after the answer. The promise resolves only after the outcome is committed.
+ * an open lead, and stores it with its first history record. The promise resolves once that is
+ * committed (durable: the 202 means stored); a new lead is then routed after the answer, with the
+ * other arrivals of the moment in one batch (src/app/routeArrivals.ts), so that a burst's answers
+ * wait only for the group commit of their inserts. A crash before the routing loses nothing: the
+ * lead is stored `received`, and those are routed at the next start.
  */
 export function createAcceptLead(deps: AcceptLeadDeps) {
   const accept = async (tx: Tx, request: AcceptLeadRequest): Promise<AcceptLeadResult> => {
@@ -143,8 +115,9 @@ export function createAcceptLead(deps: AcceptLeadDeps) {
     const known = await findKnown(deps, tx, request, now);
     if (known) return known;
     const leadId = await storeNew(deps, tx, request, resolved.lead, now);
-    const routing = deps.router ? await routeNew(deps, deps.router, tx, leadId) : undefined;
-    return { status: 'accepted', leadId, ref: leadRef(leadId), ...(routing ? { routing } : {}) };
+    const router = deps.router;
+    if (router) tx.afterCommit(() => router.routeInBackground(leadId));
+    return { status: 'accepted', leadId, ref: leadRef(leadId) };
   };
   return (request: AcceptLeadRequest): Promise<AcceptLeadResult> => deps.uow.run((tx) => accept(tx, request));
 }

@@ -19,7 +19,7 @@ import { enqueueEscalationMessage } from './escalationMessage.ts';
 import type { AppEventOf, EventBus } from './events.ts';
 import type { LeadEvent, LeadEventName } from './leadEvents.ts';
 import type { Logger } from './logger.ts';
-import { PRIORITY, type DueOffer, type Tx, type UnitOfWork } from './ports.ts';
+import { PRIORITY, type DueOffer, type ResolvedOffer, type Tx, type UnitOfWork } from './ports.ts';
 import { routingInputsChanged, type RouteOutcome } from './route.ts';
 import type { LeadRouter } from './routeLead.ts';
 import { enqueueWriteBack } from './writeBack.ts';
@@ -91,11 +91,15 @@ function clickedMessage(leadId: number, command: OfferCommand): string | null {
 
 const stale = (leadId: number | null, whereabouts: LeadWhereabouts | null = null): CommandResult => ({ ok: false, reason: 'stale', leadId, ref: leadId === null ? null : leadRef(leadId), whereabouts });
 
-/** What the state machine needs, and when the lead arrived (for the events' timings). */
-async function factsOf(tx: Tx, leadId: number): Promise<{ facts: LeadFacts; receivedAt: number } | null> {
+/**
+ * What the state machine needs, and when the lead arrived (for the events' timings). `resolved`: the
+ * lead's offer a set-based change (a batch of expiries) already moved on, as it was while pending.
+ */
+async function factsOf(tx: Tx, leadId: number, resolved?: ResolvedOffer): Promise<{ facts: LeadFacts; receivedAt: number } | null> {
   const stored = await tx.leads.getState(leadId);
   if (!stored) return null;
-  const facts = { id: stored.id, state: stored.state, version: stored.version, ownerId: stored.ownerId, offersMade: await tx.offers.countOfLead(leadId), pendingOffer: await tx.offers.pendingOfLead(leadId) };
+  const pendingOffer = resolved ? { id: resolved.id, repId: resolved.repId, version: resolved.version, deadlineAt: resolved.deadlineAt, remindAt: resolved.remindAt, remindedAt: resolved.remindedAt } : await tx.offers.pendingOfLead(leadId);
+  const facts = { id: stored.id, state: stored.state, version: stored.version, ownerId: stored.ownerId, offersMade: await tx.offers.countOfLead(leadId), pendingOffer };
   return { facts, receivedAt: stored.receivedAt };
 }
 
@@ -118,10 +122,15 @@ async function escalate(ctx: CommandContext, tx: Tx, leadId: number, now: number
   return { event: 'lead.escalated', leadId, at: now, receivedAt: stored.receivedAt, by: 'system', reason: 'max_offers', attempt: offersMade };
 }
 
-/** The offer and the lead by compare-and-set, and the history: what the state machine decided. */
-async function storeTransition(tx: Tx, facts: LeadFacts, outcome: OfferTransition, now: number): Promise<void> {
+/**
+ * The offer and the lead by compare-and-set, and the history: what the state machine decided. An
+ * offer already moved on by a set-based change (`resolved`) must be the one the decision moves.
+ */
+async function storeTransition(tx: Tx, facts: LeadFacts, outcome: OfferTransition, now: number, resolved: ResolvedOffer | undefined): Promise<void> {
   const pending = facts.pendingOffer;
-  if (outcome.offer) {
+  if (resolved) {
+    if (outcome.offer?.id !== resolved.id) throw new Error(`offer ${resolved.id} was resolved with its batch, but the decision moves ${outcome.offer?.id ?? 'no offer'}`);
+  } else if (outcome.offer) {
     const state = outcome.offer.state;
     if (state === 'pending' || !pending || !(await tx.offers.resolve({ id: outcome.offer.id, version: pending.version, state, reason: outcome.offer.reason ?? null, now }))) throw new LostRace();
   }
@@ -177,17 +186,17 @@ function eventOf(facts: LeadFacts, command: OfferCommand, outcome: OfferTransiti
 }
 
 /** One command inside the caller's transaction: decided, stored, and its next step (the next rep, or a manager). */
-async function decideAndStore(ctx: CommandContext, tx: Tx, leadId: number, command: OfferCommand, click: ClickOrigin | undefined): Promise<CommandResult> {
+async function decideAndStore(ctx: CommandContext, tx: Tx, leadId: number, command: OfferCommand, click: ClickOrigin | undefined, resolved?: ResolvedOffer): Promise<CommandResult> {
   const now = ctx.clock.now();
   const settings = ctx.settings();
-  const loaded = await factsOf(tx, leadId);
+  const loaded = await factsOf(tx, leadId, resolved);
   if (!loaded) return stale(null);
   const { facts } = loaded;
   const outcome = decideOffer(facts, command, settings.sla.maxOffers);
   if (!outcome.ok) return { ...outcome, leadId, ref: leadRef(leadId), whereabouts: await whereaboutsIn(tx, leadId) };
   // The lead had an escalation message before this change: it follows the lead (a reminder or "done" changes nothing it says).
   const hadEscalation = command.type !== 'remind' && command.type !== 'done' && (await tx.leads.escalation(leadId))?.reason != null;
-  await storeTransition(tx, facts, outcome, now);
+  await storeTransition(tx, facts, outcome, now, resolved);
   const writeBackEvent = WRITE_BACK_EVENTS[command.type];
   if (writeBackEvent) await enqueueWriteBack(tx, settings, leadId, writeBackEvent, now, { by: 'by' in command ? command.by : 'system' });
   const told = [eventOf(facts, command, outcome, loaded.receivedAt, now)];
@@ -238,6 +247,27 @@ export async function attemptCommand(ctx: CommandContext, tx: Tx, leadId: number
   return result;
 }
 
+
+/**
+ * Expires a batch of due offers inside the caller's transaction: ONE set-based update moves every
+ * offer still pending at its version (one claimed or passed meanwhile is left alone), then each
+ * expired offer's lead moves on through the state machine (history, card update, the next rep or a
+ * manager), the routing decisions sharing the transaction's routing state (one pass over the
+ * batch), the outbox rows in the same transaction. The offers are already moved when a lead's
+ * step runs, so a step that fails fails the batch (rolled back whole, taken again by the next sweep).
+ */
+export async function expireOffers(ctx: CommandContext, tx: Tx, due: readonly DueOffer[]): Promise<{ applied: number; freesCapacity: boolean }> {
+  const expired = await tx.offers.resolveMany({ offers: due, state: 'expired', reason: null, now: ctx.clock.now() });
+  let freesCapacity = false;
+  for (const offer of expired) {
+    const command: OfferCommand = { type: 'expire', offerId: offer.id, offerVersion: offer.version };
+    const result = await tx.savepoint((inner) => decideAndStore(ctx, inner, offer.leadId, command, undefined, offer));
+    if (!result.ok) throw new Error(`offer ${offer.id} was expired with its batch, but its lead refused the expiry (${result.reason})`);
+    freesCapacity ||= result.freesCapacity === true;
+  }
+  if (expired.length > 0) tx.afterCommit(() => ctx.events.publish({ type: 'effectsQueued' }));
+  return { applied: expired.length, freesCapacity };
+}
 
 /** A command on a lead, as the batches (expiries, reminders, withdrawals) hold them. */
 export type LeadCommand = { leadId: number; command: OfferCommand };
@@ -310,8 +340,6 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
   // The outbox gave up on an effect: recorded on the lead; an offer whose card Slack refused for good ends now.
   events.subscribe('deliveryFailed', (failure) => uow.run((tx) => recordDeliveryFailure(ctx, tx, failure)).catch((error: unknown) => deps.logger.error({ err: error }, 'recording a failed delivery failed')));
 
-  const expiryOf = (offer: DueOffer): LeadCommand => ({ leadId: offer.leadId, command: { type: 'expire', offerId: offer.id, offerVersion: offer.version } });
-
   return {
     /** Where the lead is now (the answer to a click that changed nothing). */
     whereabouts: (leadId: number | null) => uow.read((tx) => whereaboutsIn(tx, leadId)),
@@ -347,8 +375,12 @@ export function createOfferLifecycle(deps: OfferLifecycleDeps) {
     /** When the next pending offer's deadline is (epoch ms), for a precise timer; null when none. */
     nextDeadlineAt: () => uow.read((tx) => tx.offers.nextDeadlineAt()),
 
-    /** Expires up to `limit` offers past their deadline, in one transaction that takes them; how many moved on. */
-    expireBatch: (limit: number) => executeBatch(async (tx, now) => (await tx.offers.takeDueDeadlines(now, limit)).map(expiryOf)),
+    /** Expires up to `limit` offers past their deadline, in one transaction that takes them (expireOffers); how many moved on. */
+    async expireBatch(limit: number): Promise<number> {
+      const { applied, freesCapacity } = await uow.run(async (tx) => expireOffers(ctx, tx, await tx.offers.takeDueDeadlines(clock.now(), limit)));
+      if (freesCapacity) await router.rerouteQueued();
+      return applied;
+    },
 
     /** Posts the reminder of every offer past its remind_at (up to 1,000 at a time). */
     remindDue: () =>

@@ -204,6 +204,11 @@ export interface DueOffer {
   version: number;
 }
 
+/** An offer a set-based change moved on, as it was while pending. */
+export interface ResolvedOffer extends PendingOffer {
+  leadId: number;
+}
+
 export interface OfferRepository {
   /** Records an offer as the lead's next attempt. */
   create(offer: NewOffer): Promise<{ id: number; attempt: number }>;
@@ -219,6 +224,12 @@ export interface OfferRepository {
   currentCardOf(leadId: number): Promise<number | null>;
   /** Moves the pending offer at `version` to `state`; false when it changed meanwhile. */
   resolve(change: { id: number; version: number; state: Exclude<OfferState, 'pending'>; reason: string | null; now: number }): Promise<boolean>;
+  /**
+   * Moves every one of `offers` that is still pending at its version to `state`, in one set-based
+   * statement (compare-and-set on each: one claimed or passed meanwhile is left alone); the offers
+   * moved, in the order given, as they were while pending (`version` the one they had).
+   */
+  resolveMany(change: { offers: readonly { id: number; version: number }[]; state: Exclude<OfferState, 'pending'>; reason: string | null; now: number }): Promise<ResolvedOffer[]>;
   /** The reminder went: false when it already had (or the offer ended). */
   markReminded(id: number, now: number): Promise<boolean>;
   /**

@@ -4,14 +4,49 @@ import type { Logger } from './logger.ts';
 import type { UnitOfWork } from './ports.ts';
 import { route, type LeadEnrichment, type RouteOutcome, type RoutingContext } from './route.ts';
 
+/** Arrivals routed per transaction: one decision pass (the routing state loaded once), one commit for their offers and outbox rows. */
+export const ARRIVAL_BATCH = 64;
+
 /**
- * New leads that are routed after their answer: enriched first, outside any transaction (the
- * enrichment webhook is network I/O, bounded by its timeout), then routed in a transaction of their
- * own (which the unit of work may commit together with others arriving at the same time). Also the
- * leads received before a restart (committed, answered 202, not yet routed).
+ * While leads keep arriving faster than a batch a turn, routing takes at most this share of the
+ * time: intake (the 202, which waits only for the lead's own commit) goes first, and routing still
+ * keeps well ahead of Slack's pace (~1 card/s per DM), which is what delivery waits on anyway.
  */
-export function createArrivals(deps: { uow: UnitOfWork; context: RoutingContext; logger: Logger; enricher?: LeadEnricher | undefined }) {
+export const ROUTING_SHARE_UNDER_BURST = 0.3;
+
+/** The longest arrivals wait for a full batch while more keep coming. */
+export const GATHER_MS = 50;
+
+export interface ArrivalsOptions {
+  uow: UnitOfWork;
+  context: RoutingContext;
+  logger: Logger;
+  enricher?: LeadEnricher | undefined;
+  /** Default ARRIVAL_BATCH. */
+  batchSize?: number;
+  /** Default ROUTING_SHARE_UNDER_BURST; 1: never pause. */
+  routingShare?: number;
+  /** The longest a burst's arrivals wait for a full batch; default GATHER_MS. */
+  gatherMs?: number;
+}
+
+/** Waits `ms` (0: the next turn of the event loop, so that what the same commit told joins the batch). */
+const pause = (ms: number) => new Promise<void>((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
+
+/**
+ * New leads are routed after their answer, in batches: the 202 waits only for the commit that
+ * stores the lead; the arrivals then wait in memory (they are `received` in the store, so a crash
+ * loses none: `routeReceived` routes them at the next start) and are routed in arrival order, a
+ * batch at a time in ONE transaction, each lead in a savepoint of its own (one that throws is rolled
+ * back alone, stays `received` and is routed at the next start). Leads to enrich are enriched first,
+ * outside any transaction (the enrichment webhook is network I/O, bounded by its timeout), the
+ * batch's leads at the same time.
+ */
+export function createArrivals(deps: ArrivalsOptions) {
   const { uow, context, logger } = deps;
+  const batchSize = deps.batchSize ?? ARRIVAL_BATCH;
+  const share = deps.routingShare ?? ROUTING_SHARE_UNDER_BURST;
+  const gatherMs = deps.gatherMs ?? GATHER_MS;
 
   /** The enrichment of a lead that is still `received`; undefined when there is nothing to enrich, or when enrichment broke (the lead is then routed as it is). */
   const enrich = async (leadId: number): Promise<LeadEnrichment | undefined> => {
@@ -28,45 +63,115 @@ export function createArrivals(deps: { uow: UnitOfWork; context: RoutingContext;
     }
   };
 
-  const routeSoon = async (leadId: number): Promise<RouteOutcome> => {
-    const enrichment = await enrich(leadId);
-    return uow.run((tx) => route(context, tx, leadId, { enrichment }));
+  const failed = (leadId: number, error: unknown) => logger.error({ err: error, lead: leadRef(leadId) }, 'routing failed; the lead stays received and is retried at the next start');
+
+  /**
+   * Enriches and routes `ids` in one transaction, in order, sharing the transaction's routing state
+   * (round-robin turns advance from one lead to the next as if routed one by one); the outcome of
+   * each, or null for one whose routing threw (rolled back alone, logged).
+   */
+  const routeBatch = async (ids: readonly number[]): Promise<(RouteOutcome | null)[]> => {
+    const enrichments = await Promise.all(ids.map(enrich));
+    return uow.run(async (tx) => {
+      const outcomes: (RouteOutcome | null)[] = [];
+      for (const [i, id] of ids.entries()) {
+        try {
+          outcomes.push(await tx.savepoint((inner) => route(context, inner, id, { enrichment: enrichments[i] })));
+        } catch (error) {
+          tx.afterCommit(() => failed(id, error));
+          outcomes.push(null);
+        }
+      }
+      return outcomes;
+    });
   };
 
-  /** Routing under way in the background (`idle` waits for it). */
-  const background = new Set<Promise<unknown>>();
+  /** Accepted leads waiting for their batch, oldest first (from `head` on). */
+  let waiting: number[] = [];
+  let head = 0;
+  const backlog = () => waiting.length - head;
+  /** Leads handed over so far (to tell whether more came in during a turn or a batch). */
+  let arrived = 0;
+  let draining: Promise<void> | undefined;
+
+  /**
+   * While more leads come in every turn (a burst), waits for a full batch (at most `gatherMs`):
+   * one transaction then routes many, instead of a small one each turn competing with intake.
+   * Under a steady flow a lead waits one turn.
+   */
+  const gather = async (): Promise<void> => {
+    const since = performance.now();
+    let seen = -1;
+    while (backlog() > 0 && backlog() < batchSize && arrived !== seen && performance.now() - since < gatherMs) {
+      seen = arrived;
+      await pause(0);
+    }
+  };
+
+  const drain = async (): Promise<void> => {
+    for (;;) {
+      await gather();
+      if (backlog() === 0) return;
+      const ids = waiting.slice(head, head + batchSize);
+      head += ids.length;
+      if (head === waiting.length) [waiting, head] = [[], 0];
+      const before = arrived;
+      const started = performance.now();
+      try {
+        await routeBatch(ids);
+      } catch (error) {
+        for (const id of ids) failed(id, error);
+      }
+      const took = performance.now() - started;
+      // Leads still coming in: intake gets the rest of the time (routing its share of it).
+      if (arrived > before && share < 1) await pause((took * (1 - share)) / share);
+    }
+  };
+
+  const start = (): void => {
+    if (draining) return;
+    draining = drain().finally(() => {
+      draining = undefined;
+      if (backlog() > 0) start();
+    });
+  };
 
   return {
-    /** Enriches and routes a just-accepted lead. */
-    routeSoon,
-
-    /** routeSoon in the background (after the lead's answer); a failure is logged, the lead stays received and is routed at the next start. */
-    routeInBackground(leadId: number): void {
-      const pending = routeSoon(leadId)
-        .catch((error: unknown) => logger.error({ err: error, lead: leadRef(leadId) }, 'routing failed; the lead stays received and is retried at the next start'))
-        .finally(() => background.delete(pending));
-      background.add(pending);
+    /** Enriches and routes one stored lead in a transaction of its own; its outcome. */
+    async routeSoon(leadId: number): Promise<RouteOutcome> {
+      const enrichment = await enrich(leadId);
+      return uow.run((tx) => route(context, tx, leadId, { enrichment }));
     },
 
-    /** Enriches and routes every lead still `received`, 500 at a time; resolves with how many were routed. */
+    /** A lead was accepted (after its commit): it is routed with the next batch of arrivals. */
+    routeInBackground(leadId: number): void {
+      waiting.push(leadId);
+      arrived += 1;
+      start();
+    },
+
+    /** Enriches and routes every lead still `received`, in batches, oldest first; resolves with how many were routed. */
     async routeReceived(): Promise<number> {
       let routed = 0;
       let after = 0;
       for (;;) {
         const ids = await uow.read((tx) => tx.leads.idsInState('received', 500, after));
         if (ids.length === 0) return routed;
-        const outcomes = await Promise.allSettled(ids.map((id) => routeSoon(id)));
-        outcomes.forEach((outcome, i) => {
-          if (outcome.status === 'fulfilled') routed += outcome.value.kind === 'skipped' ? 0 : 1;
-          else logger.error({ err: outcome.reason, lead: leadRef(ids[i] as number) }, 'routing failed; the lead stays received and is retried at the next start');
-        });
+        for (let i = 0; i < ids.length; i += batchSize) {
+          const chunk = ids.slice(i, i + batchSize);
+          try {
+            routed += (await routeBatch(chunk)).filter((outcome) => outcome !== null && outcome.kind !== 'skipped').length;
+          } catch (error) {
+            for (const id of chunk) failed(id, error);
+          }
+        }
         after = ids[ids.length - 1] ?? after;
       }
     },
 
-    /** Resolves once the routing under way in the background is done (at shutdown). */
+    /** Resolves once every arrival handed to routeInBackground so far is routed (or failed). */
     async idle(): Promise<void> {
-      while (background.size > 0) await Promise.all(background);
+      while (draining) await draining;
     },
   };
 }

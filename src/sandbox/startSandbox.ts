@@ -9,8 +9,9 @@ import type { Env } from '../config/env.ts';
 import type { Config } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../adapters/logger.ts';
-import type { Db } from '../adapters/sqlite/openDatabase.ts';
-import { startLeadrelay, type LeadrelayOptions, type RunningLeadrelay } from '../leadrelay.ts';
+import type { StoreBackend } from '../adapters/storeBackend.ts';
+import { LEAD_STATES } from '../domain/lead.ts';
+import { startLeadrelay, type RunningLeadrelay } from '../leadrelay.ts';
 import type { CompanyTableFile } from '../adapters/enrichment/companyTable.ts';
 import type { Registry } from 'prom-client';
 import { formatDuration } from '../domain/duration.ts';
@@ -29,7 +30,8 @@ export interface SandboxOptions {
   configLabel: string;
   /** Set when the SLA was shortened for the sandbox: what it was. */
   originalClaimWithinMs?: number;
-  db: Db;
+  /** The database the bot runs on (see LeadrelayOptions.backend); the caller closes it after stop. */
+  backend: StoreBackend;
   clock: Clock;
   logger: Logger;
   /** Default true; tests with a fake clock drive the timers themselves. */
@@ -38,8 +40,6 @@ export interface SandboxOptions {
   companies?: CompanyTableFile | null;
   /** Where GET /metrics collects from (see LeadrelayOptions.metricsRegistry). */
   metricsRegistry?: Registry;
-  /** The instance lease main.ts holds (see LeadrelayOptions.lease). */
-  lease?: LeadrelayOptions['lease'];
   /** The lead sources' signing secrets by source id (main.ts generates the ones not set). */
   sourceSecrets?: Readonly<Record<string, string>>;
 }
@@ -75,10 +75,14 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     clock,
     requestClock: { now: () => Date.now() },
   });
-  const workspacePath = savedWorkspacePath(env.dbPath);
-  const hasLeads = () => (options.db.prepare('SELECT EXISTS (SELECT 1 FROM leads) AS any').get() as { any: number }).any === 1;
+  // Kept beside the SQLite file. On PostgreSQL each instance would run a stand-in of its own: in memory.
+  const workspacePath = options.backend.kind === 'sqlite' ? savedWorkspacePath(env.dbPath) : null;
+  const hasLeads = async () => {
+    const counts = await options.backend.store.uow.read((tx) => Promise.all(LEAD_STATES.map((state) => tx.leads.countInState(state))));
+    return counts.some((n) => n > 0);
+  };
   // Restored before the bot starts, so that the deliveries it resumes find their messages.
-  const keeper = workspacePath === null ? null : keepWorkspace(slack, workspacePath, hasLeads(), logger);
+  const keeper = workspacePath === null ? null : keepWorkspace(slack, workspacePath, await hasLeads(), logger);
   const events = new SandboxEvents(slack);
   const claimWithin = formatDuration(config.sla.claimWithin);
   const sla = options.originalClaimWithinMs === undefined ? `claim within ${claimWithin}` : `claim within ${claimWithin} (shortened from ${formatDuration(options.originalClaimWithinMs)} for the sandbox)`;
@@ -103,13 +107,12 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     bot = await startLeadrelay({
       env: { ...env, mode: 'http', botToken: slack.botToken, signingSecret, slackApiUrl: slack.apiUrl, webhookSecret },
       config,
-      db: options.db,
+      backend: options.backend,
       clock,
       logger,
       ...(options.timers !== undefined ? { timers: options.timers } : {}),
       ...(options.companies !== undefined ? { companies: options.companies } : {}),
       ...(options.metricsRegistry !== undefined ? { metricsRegistry: options.metricsRegistry } : {}),
-      ...(options.lease !== undefined ? { lease: options.lease } : {}),
       sourceSecrets,
       extraRoutes: routes,
     });

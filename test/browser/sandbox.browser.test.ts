@@ -18,6 +18,7 @@ import { loadConfig } from '../../src/config/loadConfig.ts';
 import { EXAMPLE_CONFIG_PATH, type Env } from '../../src/config/env.ts';
 import { createLogger } from '../../src/adapters/logger.ts';
 import { openDatabase, type Db } from '../../src/adapters/sqlite/openDatabase.ts';
+import { sqliteBackend } from '../../src/adapters/sqlite/sqliteBackend.ts';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/startSandbox.ts';
 import { withShortSla } from '../../src/sandbox/sandboxDirectory.ts';
 import { FakeClock } from '../support/fakeClock.ts';
@@ -76,7 +77,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('sandbox page in Chromium', ()
       config: withShortSla(loaded.config, 60_000),
       configLabel: 'leadrelay.example.yml',
       originalClaimWithinMs: loaded.config.sla.claimWithin,
-      db,
+      backend: sqliteBackend(db),
       clock,
       logger: createLogger('info', { write: (line: string) => logLines.push(JSON.parse(line) as { level: number; msg: string }) }),
     });

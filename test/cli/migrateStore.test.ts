@@ -60,17 +60,17 @@ async function buildBotDatabase(path: string): Promise<void> {
     email: 'jane@acme.com', name: 'Jane Doe', external_id: 'hs-9912', score: 87, crm_url: 'https://crm.example.com/leads/9912',
     company: { name: 'Acme', domain: 'acme.com', employees: 1200, country: 'US' }, fields: { seats: 300, plan: 'enterprise', trial: true },
   });
-  const rep = t.pendingRep(claimed) as string;
+  const rep = (await t.pendingRep(claimed)) as string;
   const card = t.slack.lastMessage(rep)!;
   t.clock.advance(MINUTE);
   await t.slack.blockAction({ userId: rep, actionId: 'claim_lead', message: { channel: card.channel, ts: card.ts } });
-  await eventually(() => t.lead(claimed).state === 'claimed');
+  await eventually(async () => (await t.lead(claimed)).state === 'claimed');
 
   const passed = await t.postLead({ email: 'bob@globex.com', company: { name: 'Globex' }, score: 55 });
-  const offeree = t.pendingRep(passed) as string;
+  const offeree = (await t.pendingRep(passed)) as string;
   const passCard = t.slack.lastMessage(offeree)!;
   await t.slack.blockAction({ userId: offeree, actionId: 'pass_lead', message: { channel: passCard.channel, ts: passCard.ts } });
-  await eventually(() => t.pendingRep(passed) !== undefined && t.pendingRep(passed) !== offeree);
+  await eventually(async () => (await t.pendingRep(passed)) !== undefined && (await t.pendingRep(passed)) !== offeree);
 
   await t.postLead({ email: 'cold@initech.com', score: 10 });
   expect((await post('/leads', { email: 'keyed@umbrella.com', score: 60 }, { 'idempotency-key': 'form-submission-1' })).status).toBe(202);
@@ -133,7 +133,7 @@ describePostgres('leadrelay migrate-store', () => {
         expect(counts[table], table).toBeGreaterThan(0);
       }
       expect(result.stdout.split('\n')).toEqual([
-        expect.stringMatching(new RegExp(`^copied .*copy-\\d+\\.db \\(SQLite, schema version \\d+\\) into postgres://postgres@.*/${target.name} \\(PostgreSQL, schema version 1, just migrated\\) in one transaction:$`)),
+        expect.stringMatching(new RegExp(`^copied .*copy-\\d+\\.db \\(SQLite, schema version \\d+\\) into postgres://postgres@.*/${target.name} \\(PostgreSQL, schema version \\d+, just migrated\\) in one transaction:$`)),
         expect.stringMatching(/^ {2}table +rows$/),
         ...tables.map(({ name }) => expect.stringMatching(new RegExp(`^  ${name} +${counts[name]}$`))),
         `every table's row count checked against SQLite's; ${counts.leads} leads, the next is L-${(counts.leads ?? 0) + 1}`,

@@ -4,6 +4,8 @@
  * over them Slack answers 429). The bot and the stand-in share one fake clock, started at the real
  * time (Bolt checks request timestamps against its own clock): the test moves it, so "within 1 s"
  * is measured on that clock, deterministically; the wall-clock latency is printed, not asserted.
+ * On SQLite: what it measures is the pacing and the outbox's order, which are the same code on both
+ * stores; a claim's answer on PostgreSQL is in offerLifecycle.test.ts and failover.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { HARNESS_SIGNING_SECRET, startHarness, useHarnessCleanup } from '../support/botHarness.ts';
@@ -40,20 +42,21 @@ async function start(yaml: string, users: string[]) {
   const slack = await startSlackStandIn({ signingSecret: HARNESS_SIGNING_SECRET, users: [...users, 'U0MGR'], socketMode: false, clock, rateLimits: 'enforce' });
   standIns.push(slack);
   const t = await startHarness({ configYaml: yaml, slack, clock });
-  const offerRow = (id: number) => t.db.prepare('SELECT id, lead_id, rep_id, state, channel_id, message_ts FROM offers WHERE id = ?').get(id) as { id: number; lead_id: number; rep_id: string; state: string; channel_id: string | null; message_ts: string | null };
+  const offerRow = (id: number) => t.sqlite().prepare('SELECT id, lead_id, rep_id, state, channel_id, message_ts FROM offers WHERE id = ?').get(id) as { id: number; lead_id: number; rep_id: string; state: string; channel_id: string | null; message_ts: string | null };
   const card = (offerId: number): StandInMessage | undefined => {
     const offer = offerRow(offerId);
     return offer.channel_id && offer.message_ts ? slack.message(offer.channel_id, offer.message_ts) : undefined;
   };
   const shows = (offerId: number, words: string) => JSON.stringify(card(offerId)?.blocks ?? []).includes(words);
-  const pendingOffers = () => t.db.prepare(`SELECT id, rep_id FROM offers WHERE state = 'pending' ORDER BY id`).all() as { id: number; rep_id: string }[];
+  const pendingOffers = () => t.sqlite().prepare(`SELECT id, rep_id FROM offers WHERE state = 'pending' ORDER BY id`).all() as { id: number; rep_id: string }[];
   /** Sends leads and waits until each is routed. */
   const sendLeads = async (count: number, fields: Record<string, string>, from = 0) => {
     const answers = await Promise.all(
       Array.from({ length: count }, (_, i) => t.sendLead({ email: `buyer${from + i}@company${from + i}.example.com`, name: `Buyer ${from + i}`, fields }).then((r) => r.json() as Promise<{ lead: string }>)),
     );
     const ids = answers.map((a) => Number(a.lead.slice(2)));
-    await eventually(() => ids.every((id) => t.lead(id).state !== 'received'));
+    const leadState = (id: number) => (t.sqlite().prepare('SELECT state FROM leads WHERE id = ?').get(id) as { state: string }).state;
+    await eventually(() => ids.every((id) => leadState(id) !== 'received'));
     return ids;
   };
   /** Moves the clock in steps, delivering what is due at each, until `done` (or `maxMs` passed). */
@@ -130,12 +133,12 @@ describe('a click answers its clicker, within Slack\'s limits', () => {
     );
     expect(p99).toBeLessThanOrEqual(1000);
     expect(shownAt.size).toBe(300);
-    for (const offer of offers) expect(t.lead(t.offerRow(offer.id).lead_id)).toEqual({ state: 'claimed', owner_id: offer.rep_id });
+    for (const offer of offers) expect(await t.lead(t.offerRow(offer.id).lead_id)).toEqual({ state: 'claimed', owner_id: offer.rep_id });
     // Each claimed card was replaced through its own click's response_url (one use each).
     expect(t.slack.responseUrlPosts.filter((p) => p.body.replace_original === true && p.status === 200)).toHaveLength(300);
 
     // The background updates (the withdrawn cards: at least 6 per rep who went away) arrive too, at chat.update's pace.
-    const withdrawn = t.db.prepare(`SELECT id FROM offers WHERE state = 'withdrawn'`).all() as { id: number }[];
+    const withdrawn = t.sqlite().prepare(`SELECT id FROM offers WHERE state = 'withdrawn'`).all() as { id: number }[];
     expect(withdrawn.length).toBeGreaterThanOrEqual(18);
     await t.runUntil(() => withdrawn.every((o) => t.shows(o.id, 'Withdrawn: you went away')), 1000, 120_000);
     for (const o of withdrawn) expect(t.shows(o.id, 'Withdrawn: you went away')).toBe(true);

@@ -77,7 +77,7 @@ fallback: { team: sales }
     const id = await t.postLead({ email: 'jane@acme.com', source: 'form' });
     const card = t.slack.lastMessage('U0ALICE');
     if (card) await t.slack.blockAction({ userId: 'U0ALICE', actionId: 'claim_lead', message: { channel: card.channel, ts: card.ts } });
-    await eventually(() => t.lead(id).state === 'claimed');
+    await eventually(async () => (await t.lead(id)).state === 'claimed');
     await t.bot.outbox.drain();
 
     const text = await t.metrics();

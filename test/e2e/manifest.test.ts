@@ -6,6 +6,7 @@ import type { Env } from '../../src/config/env.ts';
 import { loadConfig } from '../../src/config/loadConfig.ts';
 import { createLogger } from '../../src/adapters/logger.ts';
 import { openDatabase } from '../../src/adapters/sqlite/openDatabase.ts';
+import { sqliteBackend } from '../../src/adapters/sqlite/sqliteBackend.ts';
 import { ACTIONS, COMMANDS } from '../../src/adapters/slack/slackIds.ts';
 import { startLeadrelay, type RunningLeadrelay } from '../../src/leadrelay.ts';
 import { FakeClock } from '../support/fakeClock.ts';
@@ -45,7 +46,7 @@ beforeAll(async () => {
   if (!loaded.ok) throw new Error('example config invalid');
   const env: Env = { mode: 'http', botToken: slack.botToken, signingSecret: 's', appToken: undefined, slackApiUrl: slack.apiUrl, port: 0, configPath: 'x', dbPath: ':memory:', webhookSecret: 'w', logLevel: 'silent' };
   const sourceSecrets = Object.fromEntries(loaded.config.sources.map((source) => [source.id, 'source-secret']));
-  bot = await startLeadrelay({ env, config: loaded.config, db: openDatabase(':memory:'), clock: new FakeClock(), logger: createLogger('silent'), timers: false, sourceSecrets });
+  bot = await startLeadrelay({ env, config: loaded.config, backend: sqliteBackend(openDatabase(':memory:')), clock: new FakeClock(), logger: createLogger('silent'), timers: false, sourceSecrets });
   slack.setRequestUrl(`http://127.0.0.1:${bot.port}/slack/events`);
   vi.restoreAllMocks();
 });

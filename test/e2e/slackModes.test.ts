@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { startHarness, useHarnessCleanup } from '../support/botHarness.ts';
 import type { SlackStandIn } from '../../src/sandbox/slackStandIn.ts';
@@ -28,20 +29,20 @@ describe.each(['http', 'socket'] as const)('the Bolt app in %s mode, through the
   it('handles a card click, /away, /reassign, /owner and the App Home over this transport', async () => {
     const t = await startHarness({ mode, users: ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0DAN', 'U0ERIN', 'U0FRANK', 'U0MGR'] });
     const id = await t.postLead({ email: 'jane@globex.com', score: 50 });
-    const rep = t.pendingRep(id);
+    const rep = (await t.pendingRep(id));
     expect(rep).toBe('U0BOB'); // globex.com's account owner in the example config
     const card = t.slack.lastMessage('U0BOB')!;
     const click = await t.slack.blockAction({ userId: 'U0BOB', actionId: 'claim_lead', message: { channel: card.channel, ts: card.ts } });
     expect(click.transport).toBe(mode);
-    await t.slack.waitUntil(() => t.lead(id).state === 'claimed');
-    expect(t.lead(id)).toEqual({ state: 'claimed', owner_id: 'U0BOB' });
+    await t.slack.waitUntil(async () => (await t.lead(id)).state === 'claimed');
+    expect((await t.lead(id))).toEqual({ state: 'claimed', owner_id: 'U0BOB' });
 
     const away = await t.slack.slashCommand({ command: '/away', text: '2h', userId: 'U0ALICE' });
     expect(away.transport).toBe(mode);
     expect((away.body as { text: string }).text).toMatch(/^You're away until/);
 
     expect(await t.command('U0MGR', '/reassign', `L-${id} <@U0CAROL|carol> moving`)).toContain('U0CAROL');
-    expect(t.lead(id).owner_id).toBe('U0CAROL');
+    expect((await t.lead(id)).owner_id).toBe('U0CAROL');
     expect(await t.command('U0MGR', '/owner', 'acme.com <@U0ALICE|alice>')).toContain('U0ALICE');
 
     const opened = await t.slack.event({ type: 'app_home_opened', user: 'U0ALICE', tab: 'home' });
@@ -57,10 +58,10 @@ describe.each(['http', 'socket'] as const)('the Bolt app in %s mode, through the
   });
 
   it('names an unknown lead reference and changes nothing', async () => {
-    const { slack, db } = await start(mode);
+    const { slack, sql } = await start(mode);
     const reply = await slack.slashCommand({ command: '/leads', text: 'L-999', userId: 'U0MGR' });
     expect((reply.body as { text: string }).text).toContain('There is no lead L-999');
-    expect(db.prepare('SELECT count(*) AS n FROM leads').get()).toEqual({ n: 0 });
+    expect(await sql.get('SELECT count(*) AS n FROM leads')).toEqual({ n: 0 });
   });
 
   it('refuses people who are not in the config', async () => {
@@ -80,11 +81,13 @@ describe.each(['http', 'socket'] as const)('the Bolt app in %s mode, through the
     await expect(start(mode, (s) => s.fail('auth.test', { error: 'invalid_auth' }))).rejects.toThrow(/Slack refused SLACK_BOT_TOKEN \(invalid_auth\)/);
   });
 
-  it('serves /healthz on the same port with the mode', async () => {
+  it('serves /healthz on the same port with the mode, the store and the instance', async () => {
     const { baseUrl } = await start(mode);
     const response = await fetch(`${baseUrl}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: 'ok', mode, database: 'ok', outbox: { pending: 0 } });
+    const health = (await response.json()) as Record<string, unknown>;
+    expect(health).toMatchObject({ status: 'ok', mode, store: 'sqlite', database: 'ok', outbox: { pending: 0 } });
+    expect(health.instance).toMatch(new RegExp(`^${hostname()}/[^/]+/${process.pid}/[0-9a-f]{6}$`));
   });
 });
 

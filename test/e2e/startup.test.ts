@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadMigrations } from '../../src/adapters/sqlite/migrate.ts';
 import { openDatabase } from '../../src/adapters/sqlite/openDatabase.ts';
 import { startSlackStandIn, type SlackStandIn } from '../../src/sandbox/slackStandIn.ts';
+import { loadPostgresMigrations, migratePostgres } from '../../src/adapters/postgres/migratePostgres.ts';
+import { describePostgres, usePostgres } from '../support/postgres.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const tempDir = () => mkdtempSync(join(tmpdir(), 'leadrelay-start-'));
@@ -49,6 +51,7 @@ const validEnv = (dir: string) => ({
 });
 
 let slack: SlackStandIn | undefined;
+const pg = usePostgres();
 afterEach(async () => {
   await slack?.close();
   slack = undefined;
@@ -105,10 +108,10 @@ describe('npm start', () => {
     expect(run.stderr).not.toContain('hunter2');
   });
 
-  it('does not start on SQLite when DATABASE_URL asks for PostgreSQL: the bot runs on PostgreSQL only once its store is in', async () => {
+  it('names DATABASE_URL, without its password, when no PostgreSQL server answers there', async () => {
     const run = await startBot({ ...validEnv(tempDir()), DATABASE_URL: 'postgres://leadrelay:hunter2@127.0.0.1:9/leadrelay' });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('DATABASE_URL is set (postgres://leadrelay:***@127.0.0.1:9/leadrelay), but this version of leadrelay runs the bot on SQLite only');
+    expect(run.stderr).toContain('DATABASE_URL (postgres://leadrelay:***@127.0.0.1:9/leadrelay): cannot use PostgreSQL: nothing answers at 127.0.0.1:9/leadrelay');
     expect(run.stderr).not.toContain('hunter2');
   });
 
@@ -138,6 +141,33 @@ describe('npm start', () => {
     const run = await startBot(validEnv(dir));
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('has migration 9999_future.sql, which this version of leadrelay does not know');
+  });
+
+  describePostgres('on PostgreSQL (DATABASE_URL)', () => {
+    it('migrates the database, serves with every instance (no lease), reports the store in /healthz, and stops cleanly', async () => {
+      slack = await startSlackStandIn({ signingSecret: 'signing-secret', socketMode: false });
+      const db = await pg.database();
+      let health: Promise<unknown> | undefined;
+      const run = await startBot({ ...validEnv(tempDir()), SLACK_API_URL: slack.apiUrl, DATABASE_URL: db.url, LOG_LEVEL: 'info' }, (stdout, child) => {
+        const ready = /"port":(\d+).*leadrelay is running/.exec(stdout);
+        if (ready && !health) health = fetch(`http://127.0.0.1:${ready[1]}/healthz`).then((r) => r.json()).finally(() => child.kill('SIGTERM'));
+      });
+      expect(await health).toMatchObject({ status: 'ok', store: 'postgres', database: 'ok', instance: expect.stringMatching(/\/\d+\/[0-9a-f]{6}$/) });
+      expect(run.code).toBe(0);
+      const { rows } = await db.pool.query<{ n: number }>('SELECT count(*) AS n FROM schema_migrations');
+      expect(rows[0]?.n).toBe(loadPostgresMigrations().length);
+      expect(run.stdout).toContain('running on PostgreSQL: every instance serves');
+      expect(run.stdout).not.toContain('lease.acquired');
+    });
+
+    it('refuses a PostgreSQL database written by a newer leadrelay, naming DATABASE_URL', async () => {
+      const db = await pg.database();
+      const future = [...loadPostgresMigrations(), { version: loadPostgresMigrations().length + 1, name: '9999_future.sql', sql: 'CREATE TABLE future (x int);' }];
+      await migratePostgres(db.pool, future);
+      const run = await startBot({ ...validEnv(tempDir()), DATABASE_URL: db.url });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`DATABASE_URL (${db.url}): the database has migration 9999_future.sql, which this version of leadrelay does not know`);
+    });
   });
 
   it('names each bad row of the enrichment company table, and exits 1', async () => {

@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/loadConfig.ts';
 import { EXAMPLE_CONFIG_PATH, type Env } from '../../src/config/env.ts';
 import { createLogger } from '../../src/adapters/logger.ts';
 import { openDatabase, type Db } from '../../src/adapters/sqlite/openDatabase.ts';
+import { sqliteBackend } from '../../src/adapters/sqlite/sqliteBackend.ts';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/startSandbox.ts';
 import { withShortSla } from '../../src/sandbox/sandboxDirectory.ts';
 import { eventually } from '../support/eventually.ts';
@@ -41,7 +42,7 @@ async function start(dbPath: string, clock: FakeClock) {
   const logger = createLogger('info', { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
   const db = openDatabase(dbPath);
   const env: Env = { mode: 'sandbox', slackApiUrl: 'https://slack.invalid/api/', port: 0, configPath: EXAMPLE_CONFIG_PATH, dbPath, logLevel: 'info' };
-  const sandbox = await startSandbox({ env, config: withShortSla(loaded.config, MINUTE), configLabel: 'leadrelay.example.yml', db, clock, logger, timers: false });
+  const sandbox = await startSandbox({ env, config: withShortSla(loaded.config, MINUTE), configLabel: 'leadrelay.example.yml', backend: sqliteBackend(db), clock, logger, timers: false });
   const entry = { sandbox, db };
   running.push(entry);
   const stop = async () => {

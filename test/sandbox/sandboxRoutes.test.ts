@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/loadConfig.ts';
 import { EXAMPLE_CONFIG_PATH, type Env } from '../../src/config/env.ts';
 import { createLogger } from '../../src/adapters/logger.ts';
 import { openDatabase, type Db } from '../../src/adapters/sqlite/openDatabase.ts';
+import { sqliteBackend } from '../../src/adapters/sqlite/sqliteBackend.ts';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/startSandbox.ts';
 import { withShortSla } from '../../src/sandbox/sandboxDirectory.ts';
 import { escapeCommandText } from '../../src/sandbox/sandboxRoutes.ts';
@@ -32,7 +33,7 @@ async function start(options: { timers?: boolean } = {}) {
   // Tuesday 14:00 UTC: Alice (Berlin), Bob (London) and Carol (New York) are all inside their hours.
   const clock = new FakeClock('2026-11-24T14:00:00Z');
   const env: Env = { mode: 'sandbox', slackApiUrl: 'https://slack.invalid/api/', port: 0, configPath: EXAMPLE_CONFIG_PATH, dbPath: ':memory:', logLevel: 'silent' };
-  const sandbox = await startSandbox({ env, config, configLabel: 'leadrelay.example.yml', originalClaimWithinMs: 300_000, db, clock, logger: createLogger('silent'), timers: options.timers ?? false });
+  const sandbox = await startSandbox({ env, config, configLabel: 'leadrelay.example.yml', originalClaimWithinMs: 300_000, backend: sqliteBackend(db), clock, logger: createLogger('silent'), timers: options.timers ?? false });
   running.push({ sandbox, db });
   const base = `http://127.0.0.1:${sandbox.port}`;
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {

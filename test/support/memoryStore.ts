@@ -41,6 +41,7 @@ import { leadRef } from '../../src/domain/lead.ts';
 import { localDayStart, type RepRuntime, type RoundRobinState } from '../../src/domain/routing/index.ts';
 import type { Settings } from '../../src/domain/settings.ts';
 import type { SignalFact } from '../../src/domain/signals/matchSignalRule.ts';
+import { usableResponseUrl } from '../../src/adapters/outbox/outboxCodec.ts';
 
 interface LeadRecord extends StoredLead {
   externalId: string | null;
@@ -330,6 +331,14 @@ function offerRepository(t: Tables, j: Journal): OfferRepository {
       change(id, { state, version: version + 1, resolvedAt: now, reason });
       return true;
     },
+    async resolveMany({ offers, state, reason, now }) {
+      return offers.flatMap(({ id, version }) => {
+        const offer = t.offers.get(id);
+        if (!offer || offer.version !== version || offer.state !== 'pending') return [];
+        change(id, { state, version: version + 1, resolvedAt: now, reason });
+        return [{ id, leadId: offer.leadId, repId: offer.repId, version, deadlineAt: offer.deadlineAt, remindAt: offer.remindAt, remindedAt: offer.remindedAt }];
+      });
+    },
     async markReminded(id, now) {
       const offer = t.offers.get(id);
       if (!offer || offer.state !== 'pending' || offer.remindedAt !== null) return false;
@@ -480,8 +489,6 @@ function slackDeliveryLog(t: Tables, j: Journal): SlackDeliveryLog {
   };
 }
 
-const RESPONSE_URL_MARGIN_MS = 60_000;
-
 function outbox(t: Tables, j: Journal): { outbox: Outbox; queue: OutboxQueue } {
   const pending = () => [...t.outbox.values()].filter((row) => row.state === 'pending').sort((a, b) => a.id - b.id);
   const change = (id: number, fields: Partial<OutboxRecord>) => {
@@ -520,8 +527,8 @@ function outbox(t: Tables, j: Journal): { outbox: Outbox; queue: OutboxQueue } {
       if (!seen || receivedAt >= seen.receivedAt) j.put(t.responseUrls, messageKey, { url, receivedAt, uses });
     },
     async usableResponseUrl(messageKey, now) {
-      const row = t.responseUrls.get(messageKey);
-      return row && row.uses < RESPONSE_URL_USES && now - row.receivedAt < RESPONSE_URL_LIFETIME_MS - RESPONSE_URL_MARGIN_MS ? { ...row } : null;
+      const row = usableResponseUrl(t.responseUrls.get(messageKey), now);
+      return row && { ...row };
     },
     async usedResponseUrl(messageKey, url) {
       const row = t.responseUrls.get(messageKey);

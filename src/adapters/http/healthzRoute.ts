@@ -5,8 +5,10 @@ import { sendJson } from './httpIo.ts';
 export interface HealthReport {
   version: string;
   mode: string;
-  /** The instance serving (it holds the database's lease), when there is a lease. */
-  instance?: string;
+  /** The store the bot runs on. */
+  store: 'sqlite' | 'postgres';
+  /** This instance's name (on SQLite it holds the database's lease). */
+  instance: string;
   /** Rejects when the database cannot be read. */
   outboxBacklog: () => Promise<{ pending: number; oldestAgeSeconds: number | null }>;
   /** Webhook receivers whose deliveries are failing (retrying), shown so an operator sees a broken CRM hook. */
@@ -40,7 +42,8 @@ export function createHealthzRoute(report: HealthReport) {
       status: healthy ? 'ok' : report.shuttingDown() ? 'shutting_down' : 'unhealthy',
       version: report.version,
       mode: report.mode,
-      ...(report.instance !== undefined ? { instance: report.instance } : {}),
+      store: report.store,
+      instance: report.instance,
       database,
       outbox,
       webhooks_failing: failing,

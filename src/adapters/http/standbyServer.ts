@@ -29,6 +29,7 @@ export async function startStandbyServer(options: StandbyServerOptions): Promise
         status: 'standby',
         version: options.version,
         mode: options.mode,
+        store: 'sqlite',
         instance: options.instance,
         lease: lease ? { holder: lease.holder, heartbeat_age_seconds: Math.max(0, Math.round((options.now() - lease.heartbeat_at) / 1000)) } : null,
       });

@@ -4,6 +4,7 @@ import type { Clock } from '../../domain/clock.ts';
 import { effectLabel } from '../../domain/effects.ts';
 import { deliveryTicket } from './deliveryTicket.ts';
 import type { Logger } from '../logger.ts';
+import type { OutboxLeases } from '../storeBackend.ts';
 
 /**
  * What one delivery attempt did. `commit` records what it learned (a card's ts, a use of a
@@ -38,6 +39,11 @@ export interface OutboxWorkerOptions {
    * so that an instance that lost the lease stops before another one starts. Default: always.
    */
   mayDeliver?: () => boolean;
+  /**
+   * The leases of the rows this instance claims (several instances): renewed while the rows are in
+   * flight, handed back at a clean stop. Absent (SQLite, one writer): claims last a minute, unrenewed.
+   */
+  leases?: OutboxLeases;
   /** Told (after commit) what became of every attempt: for the metrics. */
   onSettled?: (row: OutboxRow, settlement: Settlement) => void;
   /** Effects of different leads delivered at once. */
@@ -64,6 +70,10 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   const concurrency = options.concurrency ?? 8;
   const giveUpAfterMs = options.giveUpAfterMs ?? 24 * 60 * 60_000;
   const inFlight = new Set<number>();
+  const leaseMs = options.leases?.leaseMs ?? 60_000;
+  /** Rows claimed and not yet recorded (delivered or waiting for their chunk): their leases are renewed. */
+  const claimed = new Set<number>();
+  let renewTimer: NodeJS.Timeout | undefined;
   let draining: Promise<number> | undefined;
   /** While set, no new chunk starts (see holdUntil). */
   let held: Promise<void> | undefined;
@@ -126,7 +136,10 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   const deliverChunk = async (rows: OutboxRow[]) => {
     for (const row of rows) inFlight.add(row.id);
     const release = () => {
-      for (const row of rows) inFlight.delete(row.id);
+      for (const row of rows) {
+        inFlight.delete(row.id);
+        claimed.delete(row.id);
+      }
     };
     try {
       const outcomes = await Promise.all(rows.map(attemptDelivery));
@@ -162,8 +175,28 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     }
   };
 
-  /** Due rows, claimed for this instance (a lease of a minute: far longer than a delivery takes). */
-  const claim = (limit: number, maxPriority: Priority = PRIORITY.background) => outboxQueue.claimDue({ now: clock.now(), limit, maxPriority, instance, leaseMs: 60_000 });
+  /**
+   * Due rows, claimed for this instance: for `leaseMs`, renewed while they are in flight (several
+   * instances); a minute otherwise, far longer than a delivery takes. Claimed rows that a chunk does
+   * not take now (their lead's earlier row is in flight, or this instance stops) keep their lease
+   * until it lapses or the stop hands it back.
+   */
+  const claim = async (limit: number, maxPriority: Priority = PRIORITY.background) => {
+    const rows = await outboxQueue.claimDue({ now: clock.now(), limit, maxPriority, instance, leaseMs });
+    for (const row of rows) claimed.add(row.id);
+    return rows;
+  };
+
+  /** Extends the leases of the rows this instance holds (all of them: one statement), while it holds any. */
+  const renewLeases = async () => {
+    const leases = options.leases;
+    if (!leases || claimed.size === 0) return;
+    try {
+      await leases.renew(clock.now());
+    } catch (error) {
+      logger.warn({ err: error, event: 'outbox.lease_renew_failed', instance }, 'renewing the outbox leases failed; retrying');
+    }
+  };
 
   /** Resolves at the next wake() (new effects committed). */
   let woken: { promise: Promise<void>; resolve: () => void } | undefined;
@@ -290,9 +323,17 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     },
     start() {
       running = true;
+      if (options.leases) {
+        // Three renewals per lease: one that fails or comes late still keeps the rows.
+        renewTimer = setInterval(() => void renewLeases(), Math.max(100, Math.floor(leaseMs / 3)));
+        renewTimer.unref();
+      }
       void drain();
     },
-    /** Stops the timers and waits for the deliveries in flight (not for the whole outbox), and records them. */
+    /**
+     * Stops the timers and waits for the deliveries in flight (not for the whole outbox), records
+     * them, and hands this instance's leases back: another instance takes the rows at once.
+     */
     async stop() {
       running = false;
       stopping = true;
@@ -300,6 +341,12 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       if (draining) await draining;
       await uow.flush();
       await Promise.all(recording);
+      if (renewTimer) clearInterval(renewTimer);
+      if (options.leases) {
+        const released = await options.leases.release();
+        claimed.clear();
+        logger.info({ event: 'outbox.leases_released', instance, rows: released }, 'outbox leases handed back');
+      }
     },
   };
 }

@@ -94,6 +94,13 @@ export function createDeadlineScheduler(deps: {
       running = true;
       await arm();
     },
+    /**
+     * Arms the timer again at the next deadline, now: another instance wrote an offer whose deadline
+     * may come before the one the timer waits for (the sweep would catch it within a second).
+     */
+    rearm(): void {
+      void arm().catch((error: unknown) => logger.error({ err: error }, 'arming the deadline timer failed'));
+    },
     /** Stops the timer; a run of expiries under way finishes. */
     async stop(): Promise<void> {
       running = false;

@@ -95,14 +95,14 @@ export function createSlackCaller(options: SlackCallerOptions) {
 
   return async (method: string, args: Record<string, unknown>): Promise<SlackCallResult> => {
     // Within an outbox delivery, the pacer books this row a slot of its own when it must wait.
-    const wait = options.pacer?.reserve(method, typeof args.channel === 'string' ? args.channel : undefined, now(), deliveryTicket.getStore()) ?? 0;
+    const wait = (await options.pacer?.reserve(method, typeof args.channel === 'string' ? args.channel : undefined, now(), deliveryTicket.getStore())) ?? 0;
     if (wait > 0) return { ok: false, deferMs: wait };
     const { body, contentType } = encodeSlackBody(method, args);
     const answer = await post(new URL(method, base), body, { authorization: `Bearer ${options.botToken}`, 'content-type': contentType });
     const outcome = 'error' in answer ? answer : classifySlackAnswer(answer.status, answer.retryAfter, answer.body);
     options.onCall?.(method, slackOutcomeCode(outcome));
     // A post to a user id lands in their DM: pace both names as the one channel they are.
-    if (outcome.ok && typeof args.channel === 'string' && typeof outcome.result.channel === 'string') options.pacer?.learnChannel(args.channel, outcome.result.channel);
+    if (outcome.ok && typeof args.channel === 'string' && typeof outcome.result.channel === 'string') await options.pacer?.learnChannel(args.channel, outcome.result.channel);
     return outcome;
   };
 }

@@ -1,7 +1,7 @@
 import type { AvailabilityRepository } from '../../app/ports.ts';
 import type { Db } from './openDatabase.ts';
+import { AWAY_INDEFINITELY } from '../repRuntimeRows.ts';
 import type { RoutingCache } from './sqliteRoutingCache.ts';
-import { AWAY_INDEFINITELY } from './sqliteRoutingStore.ts';
 
 /** `/away` as rep_state rows (AvailabilityRepository); "until turned off" is stored as AWAY_INDEFINITELY. */
 export function sqliteAvailabilityStore(db: Db, cache?: RoutingCache): AvailabilityRepository {

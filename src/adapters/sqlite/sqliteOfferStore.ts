@@ -1,4 +1,4 @@
-import type { DueOffer, OfferRepository, StoredOffer } from '../../app/ports.ts';
+import type { DueOffer, OfferRepository, ResolvedOffer, StoredOffer } from '../../app/ports.ts';
 import type { PendingOffer } from '../../domain/offers/offerMachine.ts';
 import type { Db } from './openDatabase.ts';
 import type { RoutingCache } from './sqliteRoutingCache.ts';
@@ -22,6 +22,11 @@ export function sqliteOfferStore(db: Db, cache?: RoutingCache): OfferRepository 
     ofLead: db.prepare(`SELECT ${OFFER_COLUMNS} FROM offers WHERE lead_id = ? ORDER BY attempt`),
     resolve: db.prepare(`UPDATE offers SET state = @state, version = version + 1, resolved_at = @now, reason = @reason
       WHERE id = @id AND version = @version AND state = 'pending'`),
+    // One statement for a batch: the (id, version) pairs come as one JSON array, joined on the primary key.
+    resolveMany: db.prepare(`UPDATE offers SET state = @state, version = offers.version + 1, resolved_at = @now, reason = @reason
+      FROM (SELECT value ->> 0 AS id, value ->> 1 AS version FROM json_each(@offers)) AS due
+      WHERE offers.id = due.id AND offers.version = due.version AND offers.state = 'pending'
+      RETURNING offers.id, lead_id AS leadId, rep_id AS repId, offers.version - 1 AS version, deadline_at AS deadlineAt, remind_at AS remindAt, reminded_at AS remindedAt`),
     reminded: db.prepare(`UPDATE offers SET reminded_at = ? WHERE id = ? AND state = 'pending' AND reminded_at IS NULL`),
     dueDeadlines: db.prepare(`SELECT id, lead_id AS leadId, version FROM offers WHERE state = 'pending' AND deadline_at <= ? ORDER BY deadline_at, id LIMIT ?`),
     dueReminders: db.prepare(`SELECT id, lead_id AS leadId, version FROM offers WHERE state = 'pending' AND reminded_at IS NULL AND remind_at <= ? ORDER BY remind_at, id LIMIT ?`),
@@ -58,6 +63,12 @@ export function sqliteOfferStore(db: Db, cache?: RoutingCache): OfferRepository 
     },
     async resolve(change) {
       return statements.resolve.run(change).changes === 1;
+    },
+    async resolveMany({ offers, state, reason, now }) {
+      if (offers.length === 0) return [];
+      const moved = statements.resolveMany.all({ offers: JSON.stringify(offers.map((offer) => [offer.id, offer.version])), state, reason, now }) as ResolvedOffer[];
+      const byId = new Map(moved.map((offer) => [offer.id, offer]));
+      return offers.flatMap((offer) => byId.get(offer.id) ?? []);
     },
     async markReminded(id, now) {
       return statements.reminded.run(now, id).changes === 1;

@@ -9,41 +9,9 @@ import {
   type Priority,
   type StoredResponseUrl,
 } from '../../app/ports.ts';
-import { EFFECT_TYPES, laneOf, messageKeyOf, type Effect, type Lane } from '../../domain/effects.ts';
+import { laneOf, messageKeyOf, type Lane } from '../../domain/effects.ts';
+import { decodeEffect, encodeEffect, unknownEffectError, usableResponseUrl } from '../outbox/outboxCodec.ts';
 import type { Db } from './openDatabase.ts';
-
-/** leadrelay stops using a response_url a minute short of Slack's 30: the click reached it after Slack made the URL. */
-const RESPONSE_URL_MARGIN_MS = 60_000;
-
-/**
- * An effect as an outbox row stores it: `kind` `card` (one of leadrelay's own messages, rendered at
- * delivery) or `webhook`; `method` the effect's type (a webhook's: its event); `payload` the rest.
- * The format of the rows written before effects were one union, so they are still read.
- */
-function encode(effect: Effect): { kind: 'card' | 'webhook'; method: string; payload: string } {
-  switch (effect.type) {
-    case 'webhook':
-      return { kind: 'webhook', method: effect.event, payload: JSON.stringify({ url: effect.url, body: effect.body }) };
-    case 'sequence_note':
-      return { kind: 'card', method: 'post_message', payload: JSON.stringify({ channel: effect.channel, sequenceNote: { sequenceId: effect.sequenceId, rule: effect.rule } }) };
-    default:
-      // The stored fields are the effect's own (its type included, as rows have always held it).
-      return { kind: 'card', method: effect.type, payload: JSON.stringify(effect) };
-  }
-}
-
-/** A stored row back as the effect it was written from; null for a row no effect type describes. */
-export function decodeEffect(kind: string, method: string, payload: string): Effect | null {
-  const fields = JSON.parse(payload) as Record<string, unknown>;
-  if (kind === 'webhook') return { ...(fields as { url: string; body: unknown }), type: 'webhook', event: method as Extract<Effect, { type: 'webhook' }>['event'] };
-  if (method === 'post_message' && typeof fields.sequenceNote === 'object' && fields.sequenceNote !== null) {
-    const note = fields.sequenceNote as { sequenceId: string; rule: string };
-    return { type: 'sequence_note', channel: String(fields.channel), sequenceId: note.sequenceId, rule: note.rule };
-  }
-  if (kind !== 'card' || !(EFFECT_TYPES as readonly string[]).includes(method)) return null;
-  // Written by `encode` from an effect of this type (the stored fields are the effect's own).
-  return { ...fields, type: method } as Effect;
-}
 
 type Row = { id: number; lead_id: number | null; kind: string; method: string; payload: string; lane: Lane; attempts: number; created_at: number; message_key: string | null; changes: number; priority: Priority };
 
@@ -100,7 +68,7 @@ export function sqliteOutboxStore(db: Db): { outbox: Outbox; queue: OutboxQueue 
     const effect = decodeEffect(row.kind, row.method, row.payload);
     // A row no effect describes cannot be delivered: it is given up on at once rather than retried.
     if (effect === null) {
-      statements.failed.run(`not an effect leadrelay knows: ${row.kind} ${row.method}`, row.created_at, row.id);
+      statements.failed.run(unknownEffectError(row.kind, row.method), row.created_at, row.id);
       return [];
     }
     return [{ id: row.id, leadId: row.lead_id, effect, lane: row.lane, attempts: row.attempts, createdAt: row.created_at, messageKey: row.message_key, changes: row.changes, priority: row.priority }];
@@ -110,7 +78,7 @@ export function sqliteOutboxStore(db: Db): { outbox: Outbox; queue: OutboxQueue 
     async enqueue(leadId, effect, now, priority = PRIORITY.background) {
       const key = messageKeyOf(effect);
       const lane = laneOf(effect);
-      const stored = encode(effect);
+      const stored = encodeEffect(effect);
       if (key !== null && lane === 'card_update') {
         const joined = statements.coalesce.get({ key, method: stored.method, priority, now }) as { id: number } | undefined;
         if (joined) return joined.id;
@@ -119,7 +87,7 @@ export function sqliteOutboxStore(db: Db): { outbox: Outbox; queue: OutboxQueue 
     },
     async hasPending(effect) {
       const key = messageKeyOf(effect);
-      return key !== null && statements.hasPending.get(key, encode(effect).method) !== undefined;
+      return key !== null && statements.hasPending.get(key, encodeEffect(effect).method) !== undefined;
     },
     async prioritize(messageKey, now) {
       statements.prioritize.run({ key: messageKey, priority: PRIORITY.waiting, now });
@@ -128,9 +96,7 @@ export function sqliteOutboxStore(db: Db): { outbox: Outbox; queue: OutboxQueue 
       statements.rememberUrl.run({ key: messageKey, url, at: receivedAt, uses });
     },
     async usableResponseUrl(messageKey, now) {
-      const row = statements.responseUrl.get(messageKey) as StoredResponseUrl | undefined;
-      if (!row) return null;
-      return row.uses < RESPONSE_URL_USES && now - row.receivedAt < RESPONSE_URL_LIFETIME_MS - RESPONSE_URL_MARGIN_MS ? row : null;
+      return usableResponseUrl(statements.responseUrl.get(messageKey) as StoredResponseUrl | undefined, now);
     },
     async usedResponseUrl(messageKey, url) {
       statements.usedUrl.run(messageKey, url);

@@ -1,13 +1,11 @@
 import type { RoutingRepository } from '../../app/ports.ts';
-import { localDayStart, nextLocalDayStart, type RepRuntime, type RoundRobinState } from '../../domain/routing/index.ts';
-import type { Rep, Settings } from '../../domain/settings.ts';
+import type { RepRuntime, RoundRobinState } from '../../domain/routing/index.ts';
+import type { Rep } from '../../domain/settings.ts';
+import { dayStartIn, localDayIn, knownReps, repRuntimesOf, repsByZone, roundRobinOf, type LevelRow, type OpenLeadsRow, type PassRow, type RepStateRow } from '../repRuntimeRows.ts';
 import type { Db } from './openDatabase.ts';
 import type { RoutingCache } from './sqliteRoutingCache.ts';
 
-/** `away_until` of a rep away with no return time (`/away` alone): how SQLite stores "until turned off". */
-export const AWAY_INDEFINITELY = Number.MAX_SAFE_INTEGER;
-
-type RepStateRow = { rep_id: string; away_until: number | null; capacity_override: number | null; last_offer_at: number | null };
+export { AWAY_INDEFINITELY } from '../repRuntimeRows.ts';
 
 /**
  * The runtime state a routing decision reads ("fetch everything the decision needs, then decide")
@@ -38,59 +36,20 @@ export function sqliteRoutingStore(db: Db, cache?: RoutingCache): RoutingReposit
     levelOf: db.prepare('SELECT team_id, level FROM round_robin_levels WHERE team_id IN (SELECT value FROM json_each(?))'),
   };
 
-  /** Each zone's current local day, [start, end): a day start is computed once a day, not once a decision. */
-  const localDays = new Map<string, { start: number; end: number }>();
-  const dayIn = (zone: string, now: number) => {
-    const day = localDays.get(zone);
-    if (day && now >= day.start && now < day.end) return day;
-    const fresh = { start: localDayStart(zone, now), end: nextLocalDayStart(zone, now) };
-    localDays.set(zone, fresh);
-    return fresh;
-  };
-  const dayStartIn = (zone: string, now: number) => dayIn(zone, now).start;
-
-  const repsById = new WeakMap<Settings, Map<string, Rep>>();
-  const toRuntime = (row: RepStateRow | undefined, openLeads: number, offersToday: number): RepRuntime => ({
-    awayUntil: row?.away_until === AWAY_INDEFINITELY ? Number.POSITIVE_INFINITY : (row?.away_until ?? null),
-    capacityOverride: row?.capacity_override ?? null,
-    openLeads,
-    offersToday,
-    lastOfferAt: row?.last_offer_at ?? null,
-  });
-
-  /** Reps grouped by time zone: offers today are counted from each zone's local midnight, one query per zone. */
-  const byZone = (reps: readonly Rep[]) => {
-    const zones = new Map<string, string[]>();
-    for (const rep of reps) zones.set(rep.timezone, [...(zones.get(rep.timezone) ?? []), rep.id]);
-    return zones;
-  };
-
-  const roundRobinOf = (passRows: { team_id: string; rep_id: string; pass: number }[], levelRows: { team_id: string; level: number }[], teamIds: Iterable<string>) => {
-    const passes = new Map<string, Map<string, number>>();
-    for (const row of passRows) passes.set(row.team_id, (passes.get(row.team_id) ?? new Map<string, number>()).set(row.rep_id, row.pass));
-    const levels = new Map(levelRows.map((row) => [row.team_id, row.level]));
-    const state = new Map<string, RoundRobinState>();
-    for (const teamId of teamIds) state.set(teamId, { level: levels.get(teamId) ?? 0, passes: passes.get(teamId) ?? new Map<string, number>() });
-    return state;
-  };
-
   return {
     // One writer (BEGIN IMMEDIATE): decisions are serialized already.
     async lockForDecision() {},
 
     async loadTeamState(settings, now) {
-      const state = new Map((statements.repState.all() as RepStateRow[]).map((row) => [row.rep_id, row]));
-      const open = new Map((statements.openLeads.all() as { owner_id: string; n: number }[]).map((row) => [row.owner_id, row.n]));
       const today = new Map<string, number>();
-      for (const [zone, repIds] of byZone(settings.reps)) {
+      for (const [zone, repIds] of repsByZone(settings.reps)) {
         const wanted = new Set(repIds);
         for (const row of statements.offersSince.all(dayStartIn(zone, now)) as { rep_id: string; n: number }[]) if (wanted.has(row.rep_id)) today.set(row.rep_id, row.n);
       }
-      const reps = new Map<string, RepRuntime>();
-      for (const rep of settings.reps) reps.set(rep.id, toRuntime(state.get(rep.id), open.get(rep.id) ?? 0, today.get(rep.id) ?? 0));
+      const reps = repRuntimesOf(settings.reps, statements.repState.all() as RepStateRow[], statements.openLeads.all() as OpenLeadsRow[], today);
       const roundRobin = roundRobinOf(
-        statements.passes.all() as { team_id: string; rep_id: string; pass: number }[],
-        statements.levels.all() as { team_id: string; level: number }[],
+        statements.passes.all() as PassRow[],
+        statements.levels.all() as LevelRow[],
         settings.teams.map((team) => team.id),
       );
       return { reps, roundRobin };
@@ -99,35 +58,26 @@ export function sqliteRoutingStore(db: Db, cache?: RoutingCache): RoutingReposit
     // Each read by key: the cost does not grow with the number of reps or of offers made today.
     // What the routing cache holds is not read again (in a transaction of the unit of work).
     async loadReps(settings, repIds, now) {
-      let byId = repsById.get(settings);
-      if (!byId) {
-        byId = new Map(settings.reps.map((rep) => [rep.id, rep]));
-        repsById.set(settings, byId);
-      }
       const reps = new Map<string, RepRuntime>();
-      const known: Rep[] = [];
+      const missing: string[] = [];
       for (const id of repIds) {
         // A cached entry was loaded for these settings: the rep is in them.
         const cached = cache?.rep(settings, id, now);
-        if (cached) {
-          reps.set(id, cached);
-          continue;
-        }
-        const rep = byId.get(id);
-        if (rep) known.push(rep);
+        if (cached) reps.set(id, cached);
+        else missing.push(id);
       }
+      const known: Rep[] = missing.length === 0 ? [] : knownReps(settings, missing);
       if (known.length === 0) return reps;
       const ids = JSON.stringify(known.map((rep) => rep.id));
-      const state = new Map((statements.repStateOf.all(ids) as RepStateRow[]).map((row) => [row.rep_id, row]));
-      const open = new Map((statements.openLeadsOf.all(ids) as { owner_id: string; n: number }[]).map((row) => [row.owner_id, row.n]));
       const today = new Map<string, number>();
-      for (const [zone, zoneIds] of byZone(known)) {
+      for (const [zone, zoneIds] of repsByZone(known)) {
         for (const row of statements.offersSinceOf.all(JSON.stringify(zoneIds), dayStartIn(zone, now)) as { rep_id: string; n: number }[]) today.set(row.rep_id, row.n);
       }
+      const loaded = repRuntimesOf(known, statements.repStateOf.all(ids) as RepStateRow[], statements.openLeadsOf.all(ids) as OpenLeadsRow[], today);
       for (const rep of known) {
-        const runtime = toRuntime(state.get(rep.id), open.get(rep.id) ?? 0, today.get(rep.id) ?? 0);
+        const runtime = loaded.get(rep.id) as RepRuntime;
         reps.set(rep.id, runtime);
-        cache?.putRep(settings, rep.id, runtime, dayIn(rep.timezone, now));
+        cache?.putRep(settings, rep.id, runtime, localDayIn(rep.timezone, now));
       }
       return reps;
     },
@@ -143,8 +93,8 @@ export function sqliteRoutingStore(db: Db, cache?: RoutingCache): RoutingReposit
       if (wanted.length === 0) return result;
       const ids = JSON.stringify(wanted);
       const loaded = roundRobinOf(
-        statements.passesOf.all(ids) as { team_id: string; rep_id: string; pass: number }[],
-        statements.levelOf.all(ids) as { team_id: string; level: number }[],
+        statements.passesOf.all(ids) as PassRow[],
+        statements.levelOf.all(ids) as LevelRow[],
         wanted,
       );
       for (const [id, state] of loaded) {

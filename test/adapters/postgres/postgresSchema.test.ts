@@ -15,7 +15,7 @@ const SQLITE_ONLY_TABLES = new Set([
   'instance_lease', // one writer on SQLite; PostgreSQL instances all serve and lease outbox rows instead
   'sqlite_sequence', // SQLite's AUTOINCREMENT bookkeeping; identity sequences on PostgreSQL
 ]);
-const POSTGRES_ONLY_TABLES = new Set(['slack_pacing', 'slack_pacing_slots', 'slack_channel_aliases']); // pacing shared by instances
+const POSTGRES_ONLY_TABLES = new Set(['slack_pacing', 'slack_pacing_slots', 'slack_channel_aliases', 'app_homes']); // pacing and App Homes shared by instances
 /** Columns PostgreSQL has that SQLite may lack: the per-row leases, and the lane (SQLite gets it with the typed effects). */
 const POSTGRES_ONLY_COLUMNS: Record<string, string[]> = { outbox: ['leased_by', 'lease_until', 'lane'] };
 /** SQLite indexes PostgreSQL serves with another one. */

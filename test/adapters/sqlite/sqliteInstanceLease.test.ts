@@ -4,7 +4,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/adapters/sqlite/openDatabase.ts';
-import { holderIsGone, instanceName, sqliteInstanceLease } from '../../../src/adapters/sqlite/sqliteInstanceLease.ts';
+import { holderIsGone, instanceName } from '../../../src/adapters/instanceName.ts';
+import { sqliteInstanceLease } from '../../../src/adapters/sqlite/sqliteInstanceLease.ts';
 
 /** Two connections to one database file, as two instances have, and a clock the test moves. */
 function twoInstances(options: { gone?: (holder: string) => boolean } = {}) {

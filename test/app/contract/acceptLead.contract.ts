@@ -5,7 +5,7 @@ import { closeStoresAfterEach, useCasesOn } from './useCases.ts';
 
 const lead = (email: string, more: Partial<Lead> = {}): Lead => ({ source: 'form', email, company: {}, fields: {}, ...more });
 
-/** acceptLead (POST /leads and /hooks/<id>): new, replay or duplicate, stored in one transaction, routed in it. */
+/** acceptLead (POST /leads and /hooks/<id>): new, replay or duplicate, stored in one transaction; new leads routed after the answer, in batches. */
 export function acceptLeadContract(factory: StoreFactory): void {
   describe('acceptLead', () => {
     closeStoresAfterEach();
@@ -31,17 +31,47 @@ export function acceptLeadContract(factory: StoreFactory): void {
       for (const id of ids) expect(await t.historyOf(id)).toEqual(['received']);
     });
 
-    it('stores and routes a new lead in the same commit: when the answer is due, the offer and its card are stored too', async () => {
+    it('answers once the lead is stored, and routes it after the answer: the offer and its card follow in a commit of their own', async () => {
       const t = await useCasesOn(factory);
       const result = await t.accept({ lead: lead('jane@beta.io', { score: 90 }), requestHash: 'a' });
-      expect(result).toMatchObject({ status: 'accepted', routing: { ok: true, outcome: { kind: 'rep', repId: 'U0ALICE' } } });
       if (result.status !== 'accepted') throw new Error('not accepted');
-      expect((await t.lead(result.leadId))?.state).toBe('offered');
+      expect(result).toEqual({ status: 'accepted', leadId: result.leadId, ref: `L-${result.leadId}` });
+      expect((await t.lead(result.leadId))?.state).toBe('received');
+      expect(await t.deliverAll()).toEqual([]);
+      await t.router.idle();
+      expect(await t.pending(result.leadId)).toMatchObject({ repId: 'U0ALICE' });
       expect((await t.deliverAll()).map((row) => row.effect.type)).toEqual(['post_offer_card']);
       expect(t.told()).toEqual(['lead.received', 'lead.offered']);
     });
 
-    it('keeps a lead whose routing fails, received, and routes it again after the answer', async () => {
+    it('routes leads arriving together in one batch, in arrival order, each with its history and events in order', async () => {
+      let roundRobinLoads = 0;
+      const t = await useCasesOn(factory, {
+        decorate: (repositories) => ({
+          ...repositories,
+          routing: {
+            ...repositories.routing,
+            loadRoundRobin: (teamIds) => {
+              roundRobinLoads += 1;
+              return repositories.routing.loadRoundRobin(teamIds);
+            },
+          },
+        }),
+      });
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => t.accept({ lead: lead(`rr${i}@beta.io`, { score: 50 }), requestHash: `rr${i}` })));
+      const ids = results.map((result) => (result.status === 'accepted' ? result.leadId : -1));
+      await t.router.idle();
+      // One decision pass: the team's round-robin state loaded once for the six, kept current in memory.
+      expect(roundRobinLoads).toBe(1);
+      const reps = await Promise.all(ids.map(async (id) => (await t.pending(id))?.repId));
+      // The turns one lead at a time would give (weights Bob 2, Carol 1: smooth weighted round-robin), in arrival order.
+      expect(reps).toEqual(['U0BOB', 'U0CAROL', 'U0BOB', 'U0BOB', 'U0CAROL', 'U0BOB']);
+      for (const id of ids) expect(await t.historyOf(id)).toEqual(['received', 'routed', 'offered']);
+      const told = t.published.flatMap((event) => (event.type === 'leadChanged' ? [`${event.event.leadId}:${event.event.event}`] : []));
+      expect(told).toEqual([...ids.map((id) => `${id}:lead.received`), ...ids.map((id) => `${id}:lead.offered`)]);
+    });
+
+    it('keeps a lead whose routing fails received, routes the others of its batch, and routes it at the next start', async () => {
       let calls = 0;
       const t = await useCasesOn(factory, {
         decorate: (repositories) => ({
@@ -51,18 +81,20 @@ export function acceptLeadContract(factory: StoreFactory): void {
             create: async (offer) => {
               const made = await repositories.offers.create(offer);
               calls += 1;
-              if (calls === 1) throw new Error('routing bug');
+              if (calls === 2) throw new Error('routing bug');
               return made;
             },
           },
         }),
       });
-      const result = await t.accept({ lead: lead('joe@beta.io'), requestHash: 'b' });
-      expect(result).toMatchObject({ status: 'accepted', routing: { ok: false, error: new Error('routing bug') } });
-      if (result.status !== 'accepted') throw new Error('not accepted');
+      const results = await Promise.all(['a@beta.io', 'b@beta.io', 'c@beta.io'].map((email, i) => t.accept({ lead: lead(email), requestHash: String(i) })));
+      const ids = results.map((result) => (result.status === 'accepted' ? result.leadId : -1));
       await t.router.idle();
-      expect(await t.historyOf(result.leadId)).toEqual(['received', 'routed', 'offered']);
-      expect(await t.offers(result.leadId)).toHaveLength(1);
+      expect(await Promise.all(ids.map(async (id) => (await t.lead(id))?.state))).toEqual(['offered', 'received', 'offered']);
+      expect(await t.historyOf(ids[1] as number)).toEqual(['received']);
+      expect(await t.router.routeReceived()).toBe(1);
+      expect(await t.historyOf(ids[1] as number)).toEqual(['received', 'routed', 'offered']);
+      expect(await Promise.all(ids.map(async (id) => (await t.offers(id)).length))).toEqual([1, 1, 1]);
     });
 
     it('answers a replay of the same Idempotency-Key as the first time, and refuses the key with another body', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expireOffers } from '../../../src/app/offerLifecycle.ts';
 import type { Effect } from '../../../src/domain/effects.ts';
 import { ROUTING_YAML, routingConfig } from '../../support/routingConfig.ts';
 import type { StoreFactory } from './stores.ts';
@@ -105,6 +106,68 @@ export function offerLifecycleContract(factory: StoreFactory): void {
       expect(await t.lifecycle.expireBatch(3)).toBe(3);
       expect(await t.lifecycle.expireBatch(100)).toBe(1);
       expect((await t.offers(late)).map((o) => o.state)).toEqual(['pending']);
+    });
+
+    it('expires a batch with one set-based update: each offer re-offered exactly once, a claimed one left alone', async () => {
+      const calls = { resolve: 0, resolveMany: 0 };
+      const t = await useCasesOn(factory, {
+        decorate: (repositories) => ({
+          ...repositories,
+          offers: {
+            ...repositories.offers,
+            resolve: (change) => {
+              calls.resolve += 1;
+              return repositories.offers.resolve(change);
+            },
+            resolveMany: (change) => {
+              calls.resolveMany += 1;
+              return repositories.offers.resolveMany(change);
+            },
+          },
+        }),
+      });
+      const ids = [];
+      for (let i = 0; i < 5; i += 1) ids.push(await t.add({ email: `x${i}@beta.io`, score: 50 }));
+      const claimed = ids[2] as number;
+      const offer = await card(t, claimed);
+      expect((await t.lifecycle.onCard({ type: 'claim', offerId: offer.id, offerVersion: offer.version, by: offer.repId })).ok).toBe(true);
+      await t.deliverAll();
+      const before = { resolve: calls.resolve, resolveMany: calls.resolveMany };
+      t.clock.advance(5 * MINUTE);
+      expect(await t.lifecycle.expireBatch(100)).toBe(4);
+      expect({ resolve: calls.resolve - before.resolve, resolveMany: calls.resolveMany - before.resolveMany }).toEqual({ resolve: 0, resolveMany: 1 });
+      for (const id of ids.filter((id) => id !== claimed)) {
+        const offers = await t.offers(id);
+        expect(offers.map((o) => o.state)).toEqual(['expired', 'pending']);
+        expect(offers[1]?.repId).not.toBe(offers[0]?.repId);
+        expect((await t.historyOf(id)).slice(-4)).toEqual(['offered', 'expired', 'routed', 'offered']);
+      }
+      expect(await t.lead(claimed)).toMatchObject({ state: 'claimed', ownerId: offer.repId });
+      expect((await t.offers(claimed)).map((o) => o.state)).toEqual(['claimed']);
+      // Each expired lead: the new card, and the old card updated (no longer claimable); the claimed lead: nothing.
+      const rows = await t.deliverAll();
+      for (const id of ids) expect(rows.filter((row) => row.leadId === id).map((row) => row.effect.type).sort()).toEqual(id === claimed ? [] : ['post_offer_card', 'update_offer_card']);
+      expect(await t.lifecycle.expireBatch(100)).toBe(0);
+    });
+
+    it('expires only the offers of a taken batch that are still pending at the version taken', async () => {
+      const t = await useCasesOn(factory);
+      const ids = [];
+      for (let i = 0; i < 3; i += 1) ids.push(await t.add({ email: `y${i}@beta.io`, score: 50 }));
+      t.clock.advance(5 * MINUTE);
+      // Taken in a transaction of its own (it locks them on PostgreSQL), which ends before the click.
+      const due = await t.write((tx) => tx.offers.takeDueDeadlines(t.clock.now(), 100));
+      expect(due.map((d) => d.leadId)).toEqual(ids);
+      // After the batch was taken: a click claims the first, the second's version is not the one taken.
+      const first = await card(t, ids[0] as number);
+      expect((await t.lifecycle.onCard({ type: 'claim', offerId: first.id, offerVersion: first.version, by: first.repId })).ok).toBe(true);
+      const stale = due.map((d, i) => (i === 1 ? { ...d, version: d.version + 1 } : d));
+      const ctx = { clock: t.clock, settings: () => t.config, events: t.events, router: t.router };
+      expect(await t.write((tx) => expireOffers(ctx, tx, stale))).toEqual({ applied: 1, freesCapacity: false });
+      expect((await t.offers(ids[0] as number)).map((o) => o.state)).toEqual(['claimed']);
+      expect((await t.offers(ids[1] as number)).map((o) => o.state)).toEqual(['pending']);
+      expect((await t.offers(ids[2] as number)).map((o) => o.state)).toEqual(['expired', 'pending']);
+      expect(await t.historyOf(ids[1] as number)).toEqual(['received', 'routed', 'offered']);
     });
 
     it('posts the reminder once, at remind_at, and its update once the offer ended', async () => {

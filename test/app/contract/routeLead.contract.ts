@@ -123,13 +123,14 @@ export function routeLeadContract(factory: StoreFactory): void {
     });
 
     it('decides a lead routed in the same transaction as a lead done on what that changed', async () => {
-      // Alice (capacity 1) is the senior team and owns a lead; new hot leads and her "done" arrive
-      // at once (on SQLite, in one transaction): the lead after the "done" is hers again.
+      // Alice (capacity 1) is the senior team and owns a lead; the routing of two new hot leads and
+      // her "done" come at once (on SQLite, in one transaction): the lead after the "done" is hers again.
       const t = await useCasesOn(factory);
       const first = await t.add({ email: 'one@beta.io', score: 90 });
       const offer = (await t.pending(first))!;
       expect((await t.lifecycle.onCard({ type: 'claim', offerId: offer.id, offerVersion: offer.version, by: 'U0ALICE' })).ok).toBe(true);
-      const [second, done, third] = await Promise.all([t.add({ email: 'two@beta.io', score: 90 }), t.lifecycle.done(first, 'U0ALICE', false), t.add({ email: 'three@beta.io', score: 90 })]);
+      const [second, third] = [await t.received({ email: 'two@beta.io', score: 90 }), await t.received({ email: 'three@beta.io', score: 90 })];
+      const [, done] = await Promise.all([route(t, second), t.lifecycle.done(first, 'U0ALICE', false), route(t, third)]);
       expect(done.ok).toBe(true);
       expect((await t.lead(second))?.teamId).toBe('sdr');
       expect(await t.pending(third)).toMatchObject({ repId: 'U0ALICE' });
@@ -172,7 +173,9 @@ export function routeLeadContract(factory: StoreFactory): void {
 
     it('routes a lead accepted while enrichment is configured after the answer, enriched', async () => {
       const t = await useCasesOn(factory, { enricher });
-      const id = await t.add({ email: 'jane@beta.io', score: 50 });
+      const result = await t.accept({ lead: { source: 'form', email: 'jane@beta.io', score: 50, company: {}, fields: {} }, requestHash: 'e' });
+      if (result.status !== 'accepted') throw new Error('not accepted');
+      const id = result.leadId;
       expect((await t.lead(id))?.state).toBe('received');
       await t.router.idle();
       expect(await t.historyOf(id)).toEqual(['received', 'enriched', 'routed', 'offered']);

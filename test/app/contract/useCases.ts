@@ -45,7 +45,7 @@ export async function useCasesOn(factory: StoreFactory, options: { config?: Conf
   const router = createLeadRouter({ uow: store.uow, clock, settings, events, logger: silent, enricher });
   const lifecycle = createOfferLifecycle({ uow: store.uow, router, clock, settings, events, logger: silent });
   const availability = createAvailability({ uow: store.uow, lifecycle, router, clock, events, logger: silent });
-  const accept = createAcceptLead({ uow: store.uow, clock, config: settings, router, routeInTransaction: !enricher.configured, events, logger: silent });
+  const accept = createAcceptLead({ uow: store.uow, clock, config: settings, router, events });
   const { uow } = store;
 
   return {
@@ -66,10 +66,11 @@ export async function useCasesOn(factory: StoreFactory, options: { config?: Conf
     acceptOnly: createAcceptLead({ uow, clock, config: settings }),
     views: createLeadViews(store),
 
-    /** A new lead, accepted (and routed, as POST /leads does); its id. */
+    /** A new lead, accepted and routed (POST /leads routes it after the answer: this waits for that); its id. */
     async add(lead: Partial<Lead>, request: { idempotencyKey?: string; requestHash?: string } = {}): Promise<number> {
       const result = await accept({ lead: { source: 'form', company: {}, fields: {}, ...lead } as Lead, requestHash: request.requestHash ?? String(Math.random()), idempotencyKey: request.idempotencyKey });
       if (result.status !== 'accepted') throw new Error(`not accepted: ${result.status}`);
+      await router.idle();
       return result.leadId;
     },
     /** A new lead stored `received`, not routed. */
