@@ -72,7 +72,7 @@ export function dayStartIn(zone: string, now: number): number {
 const repsById = new WeakMap<Settings, Map<string, Rep>>();
 
 /** The rep of `settings` with this id; undefined when the settings do not know it. */
-export function repOf(settings: Settings, id: string): Rep | undefined {
+function repOf(settings: Settings, id: string): Rep | undefined {
   let byId = repsById.get(settings);
   if (!byId) {
     byId = new Map(settings.reps.map((rep) => [rep.id, rep]));

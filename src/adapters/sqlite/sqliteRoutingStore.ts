@@ -1,7 +1,7 @@
 import type { RoutingRepository } from '../../app/ports.ts';
 import type { RepRuntime, RoundRobinState } from '../../domain/routing/index.ts';
 import type { Rep } from '../../domain/settings.ts';
-import { dayStartIn, localDayIn, repOf, repRuntimesOf, repsByZone, roundRobinOf, type LevelRow, type OpenLeadsRow, type PassRow, type RepStateRow } from '../repRuntimeRows.ts';
+import { dayStartIn, knownReps, localDayIn, repRuntimesOf, repsByZone, roundRobinOf, type LevelRow, type OpenLeadsRow, type PassRow, type RepStateRow } from '../repRuntimeRows.ts';
 import type { Db } from './openDatabase.ts';
 import type { RoutingCache } from './sqliteRoutingCache.ts';
 
@@ -59,17 +59,14 @@ export function sqliteRoutingStore(db: Db, cache?: RoutingCache): RoutingReposit
     // What the routing cache holds is not read again (in a transaction of the unit of work).
     async loadReps(settings, repIds, now) {
       const reps = new Map<string, RepRuntime>();
-      const known: Rep[] = [];
+      const missing: string[] = [];
       for (const id of repIds) {
         // A cached entry was loaded for these settings: the rep is in them.
         const cached = cache?.rep(settings, id, now);
-        if (cached) {
-          reps.set(id, cached);
-          continue;
-        }
-        const rep = repOf(settings, id);
-        if (rep) known.push(rep);
+        if (cached) reps.set(id, cached);
+        else missing.push(id);
       }
+      const known: Rep[] = missing.length === 0 ? [] : knownReps(settings, missing);
       if (known.length === 0) return reps;
       const ids = JSON.stringify(known.map((rep) => rep.id));
       const today = new Map<string, number>();
