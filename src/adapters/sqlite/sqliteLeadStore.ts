@@ -59,6 +59,17 @@ export function sqliteLeadStore(db: Db, cache?: RoutingCache): LeadRepository {
       first_offered_at = CASE WHEN @state = 'offered' THEN coalesce(first_offered_at, @now) ELSE first_offered_at END
       WHERE id = @id AND version = @version`),
     history: db.prepare('SELECT at, actor, event, detail FROM lead_history WHERE lead_id = ? ORDER BY id'),
+    // Batches: the rows come as one JSON array of arrays, inserted (or joined on the primary key) in one statement.
+    appendHistoryMany: db.prepare(`INSERT INTO lead_history (lead_id, at, actor, event, detail)
+      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?) ORDER BY key`),
+    leadsByIds: db.prepare(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id IN (SELECT value FROM json_each(?))`),
+    escalationReasons: db.prepare(`SELECT id, escalation_reason AS reason FROM leads WHERE id IN (SELECT value FROM json_each(?)) AND escalation_reason IS NOT NULL`),
+    transitionMany: db.prepare(`UPDATE leads SET state = c.state, team_id = c.teamId, sequence_id = c.sequenceId, routed_by = c.routedBy,
+      trace = coalesce(c.trace, leads.trace), version = leads.version + 1, updated_at = c.now,
+      first_offered_at = CASE WHEN c.state = 'offered' THEN coalesce(leads.first_offered_at, c.now) ELSE leads.first_offered_at END
+      FROM (SELECT value ->> 0 AS id, value ->> 1 AS version, value ->> 2 AS state, value ->> 3 AS teamId, value ->> 4 AS sequenceId,
+        value ->> 5 AS routedBy, value ->> 6 AS trace, value ->> 7 AS now FROM json_each(?)) AS c
+      WHERE leads.id = c.id AND leads.version = c.version RETURNING leads.id`),
     ownerOf: db.prepare('SELECT owner_id FROM leads WHERE id = ?').pluck(),
   };
 
@@ -141,6 +152,33 @@ export function sqliteLeadStore(db: Db, cache?: RoutingCache): LeadRepository {
 
     async appendHistory(leadId, at, actor, event, detail) {
       statements.appendHistory.run(leadId, at, actor, event, detail === undefined ? null : JSON.stringify(detail));
+    },
+
+    async appendHistoryMany(records) {
+      if (records.length === 0) return;
+      statements.appendHistoryMany.run(JSON.stringify(records.map((r) => [r.leadId, r.at, r.actor, r.event, r.detail === null ? null : JSON.stringify(r.detail)])));
+    },
+
+    async getMany(ids) {
+      if (ids.length === 0) return [];
+      const byId = new Map((statements.leadsByIds.all(JSON.stringify(ids)) as LeadRow[]).map((row) => [row.id, row]));
+      return ids.flatMap((id) => {
+        const row = byId.get(id);
+        return row ? [storedLead(row)] : [];
+      });
+    },
+
+    async escalationReasonsOf(ids) {
+      const reasons = new Map<number, 'max_offers' | 'queued'>();
+      if (ids.length === 0) return reasons;
+      for (const row of statements.escalationReasons.all(JSON.stringify(ids)) as { id: number; reason: 'max_offers' | 'queued' }[]) reasons.set(row.id, row.reason);
+      return reasons;
+    },
+
+    async applyRoutingMany(changes) {
+      if (changes.length === 0) return new Set();
+      const rows = changes.map((c) => [c.id, c.version, c.state, c.teamId, c.sequenceId, c.routedBy, c.trace === undefined ? null : JSON.stringify(c.trace), c.now]);
+      return new Set((statements.transitionMany.all(JSON.stringify(rows)) as { id: number }[]).map((row) => row.id));
     },
 
     async history(leadId) {
