@@ -7,7 +7,7 @@
  */
 import type { Clock } from '../domain/clock.ts';
 import type { Enrichment } from '../domain/enrichment.ts';
-import { compileRouting, planRoute, type CompiledRouting, type RoundRobinUpdate, type RoutePlan, type RoutingDecision } from '../domain/routing/index.ts';
+import { compileRouting, planRoute, storedTrace, type CompiledRouting, type RoundRobinUpdate, type RoutePlan, type RoutingDecision } from '../domain/routing/index.ts';
 import type { Settings, SignalRule } from '../domain/settings.ts';
 import { enqueueEscalationMessage } from './escalationMessage.ts';
 import { enrichmentHistoryDetail } from './enrichLead.ts';
@@ -97,7 +97,7 @@ async function closeQueuedEscalation(tx: Tx, leadId: number, now: number): Promi
 async function writePlan(tx: Tx, stored: StoredLead, decision: RoutingDecision, settings: Settings, now: number): Promise<RouteOutcome> {
   const plan = planRoute(stored, decision, settings, now);
   if (!plan) return { kind: 'skipped', reason: 'still_queued' };
-  if (!(await tx.leads.applyRouting({ id: stored.id, version: stored.version, ...plan.transition, trace: decision.trace, now }))) return { kind: 'skipped', reason: 'changed' };
+  if (!(await tx.leads.applyRouting({ id: stored.id, version: stored.version, ...plan.transition, trace: storedTrace(decision.trace), now }))) return { kind: 'skipped', reason: 'changed' };
   if (plan.leavesQueue) await closeQueuedEscalation(tx, stored.id, now);
   await tx.leads.appendHistory(stored.id, now, 'system', plan.history.event, plan.history.detail);
   const base = { leadId: stored.id, at: now, receivedAt: stored.receivedAt, by: 'system' };
@@ -195,7 +195,7 @@ export async function routeMany(context: RoutingContext, tx: Tx, leads: readonly
     offers.push({ stored, decision, plan });
   }
   if (offers.length > 0) {
-    const changed = await tx.leads.applyRoutingMany(offers.map(({ stored, decision, plan }) => ({ id: stored.id, version: stored.version, ...plan.transition, trace: decision.trace, now })));
+    const changed = await tx.leads.applyRoutingMany(offers.map(({ stored, decision, plan }) => ({ id: stored.id, version: stored.version, ...plan.transition, trace: storedTrace(decision.trace), now })));
     if (changed.size < offers.length) {
       // A lead changed meanwhile: it is not offered, and the routing state forgets the offer it counted.
       state.forget();

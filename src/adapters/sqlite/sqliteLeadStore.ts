@@ -64,12 +64,6 @@ export function sqliteLeadStore(db: Db, cache?: RoutingCache): LeadRepository {
       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?) ORDER BY key`),
     leadsByIds: db.prepare(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id IN (SELECT value FROM json_each(?))`),
     escalationReasons: db.prepare(`SELECT id, escalation_reason AS reason FROM leads WHERE id IN (SELECT value FROM json_each(?)) AND escalation_reason IS NOT NULL`),
-    transitionMany: db.prepare(`UPDATE leads SET state = c.state, team_id = c.teamId, sequence_id = c.sequenceId, routed_by = c.routedBy,
-      trace = coalesce(c.trace, leads.trace), version = leads.version + 1, updated_at = c.now,
-      first_offered_at = CASE WHEN c.state = 'offered' THEN coalesce(leads.first_offered_at, c.now) ELSE leads.first_offered_at END
-      FROM (SELECT value ->> 0 AS id, value ->> 1 AS version, value ->> 2 AS state, value ->> 3 AS teamId, value ->> 4 AS sequenceId,
-        value ->> 5 AS routedBy, value ->> 6 AS trace, value ->> 7 AS now FROM json_each(?)) AS c
-      WHERE leads.id = c.id AND leads.version = c.version RETURNING leads.id`),
     ownerOf: db.prepare('SELECT owner_id FROM leads WHERE id = ?').pluck(),
   };
 
@@ -175,10 +169,14 @@ export function sqliteLeadStore(db: Db, cache?: RoutingCache): LeadRepository {
       return reasons;
     },
 
+    // The prepared single-row statement per change, not one UPDATE … FROM json_each: in process there
+    // is no round trip to save, and the set-based form costs more CPU per row (measured ~48 µs against
+    // ~13 µs for a lead with a 2.8 KB trace: SQLite copies the FROM rows into an ephemeral table and
+    // unescapes each trace out of the JSON array).
     async applyRoutingMany(changes) {
-      if (changes.length === 0) return new Set();
-      const rows = changes.map((c) => [c.id, c.version, c.state, c.teamId, c.sequenceId, c.routedBy, c.trace === undefined ? null : JSON.stringify(c.trace), c.now]);
-      return new Set((statements.transitionMany.all(JSON.stringify(rows)) as { id: number }[]).map((row) => row.id));
+      const changed = new Set<number>();
+      for (const change of changes) if (statements.transition.run({ ...change, trace: change.trace === undefined ? null : JSON.stringify(change.trace) }).changes === 1) changed.add(change.id);
+      return changed;
     },
 
     async history(leadId) {
