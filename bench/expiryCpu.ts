@@ -65,6 +65,8 @@ try {
     reoffered,
     cpuMs: Math.round(cpuUs / 1000),
     cpuUsPerOffer: Math.round(cpuUs / Math.max(1, expired)),
+    userUsPerOffer: Math.round(used.user / Math.max(1, expired)),
+    systemUsPerOffer: Math.round(used.system / Math.max(1, expired)),
     wallMs: Math.round(wallMs),
     traceBytesBefore: Math.round(traceBytes.avg),
     traceBytesAfter: Math.round(traceAfter.avg),
