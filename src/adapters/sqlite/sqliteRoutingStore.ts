@@ -2,6 +2,7 @@ import type { RoutingRepository } from '../../app/ports.ts';
 import type { RepRuntime, RoundRobinState } from '../../domain/routing/index.ts';
 import type { Rep } from '../../domain/settings.ts';
 import { dayStartIn, knownReps, localDayIn, repRuntimesOf, repsByZone, roundRobinOf, type LevelRow, type OpenLeadsRow, type PassRow, type RepStateRow } from '../repRuntimeRows.ts';
+import { domainsOf, leadStatesOf, offersMadeRows } from '../batchRows.ts';
 import type { Db } from './openDatabase.ts';
 import type { RoutingCache } from './sqliteRoutingCache.ts';
 
@@ -27,6 +28,15 @@ export function sqliteRoutingStore(db: Db, cache?: RoutingCache): RoutingReposit
       ON CONFLICT (team_id) DO UPDATE SET level = excluded.level WHERE level <> excluded.level`),
     lastOffer: db.prepare(`INSERT INTO rep_state (rep_id, last_offer_at, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (rep_id) DO UPDATE SET last_offer_at = excluded.last_offer_at`),
+    // A batch's offers: the last state per team member, team and rep, each upserted in one statement.
+    savePasses: db.prepare(`INSERT INTO round_robin_passes (team_id, rep_id, pass) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true
+      ON CONFLICT (team_id, rep_id) DO UPDATE SET pass = excluded.pass`),
+    saveLevels: db.prepare(`INSERT INTO round_robin_levels (team_id, level) SELECT value ->> 0, value ->> 1 FROM json_each(?) WHERE true
+      ON CONFLICT (team_id) DO UPDATE SET level = excluded.level WHERE level <> excluded.level`),
+    lastOffers: db.prepare(`INSERT INTO rep_state (rep_id, last_offer_at, updated_at) SELECT value ->> 0, value ->> 1, value ->> 1 FROM json_each(?) WHERE true
+      ON CONFLICT (rep_id) DO UPDATE SET last_offer_at = excluded.last_offer_at`),
+    accountOwnersOf: db.prepare('SELECT domain, owner_id FROM account_owners WHERE domain IN (SELECT value FROM json_each(?))'),
+    excludedOf: db.prepare(`SELECT DISTINCT lead_id, rep_id FROM offers WHERE lead_id IN (SELECT value FROM json_each(?)) AND state IN ('passed', 'expired')`),
     // Some reps or teams (a JSON array of ids), each found by key: rep_state and round_robin_* by primary
     // key, open leads by leads_owner, offers since a day's start by offers_rep.
     repStateOf: db.prepare('SELECT rep_id, away_until, capacity_override, last_offer_at FROM rep_state WHERE rep_id IN (SELECT value FROM json_each(?))'),
@@ -112,6 +122,26 @@ export function sqliteRoutingStore(db: Db, cache?: RoutingCache): RoutingReposit
       }
       const excludedReps = new Set(lead.id === null ? [] : (statements.excluded.all(lead.id) as { rep_id: string }[]).map((row) => row.rep_id));
       return { accountOwners, excludedReps };
+    },
+
+    async loadLeadStates(leads) {
+      const domains = domainsOf(leads);
+      const owners = new Map<string, string | null>();
+      if (domains.length > 0) for (const row of statements.accountOwnersOf.all(JSON.stringify(domains)) as { domain: string; owner_id: string | null }[]) owners.set(row.domain, row.owner_id);
+      const missed = leads.length === 0 ? [] : (statements.excludedOf.all(JSON.stringify(leads.map((lead) => lead.id))) as { lead_id: number; rep_id: string }[]);
+      return leadStatesOf(leads, owners, missed);
+    },
+
+    async recordOffersMade(offers) {
+      if (offers.length === 0) return;
+      const rows = offersMadeRows(offers);
+      if (rows.passes.length > 0) statements.savePasses.run(JSON.stringify(rows.passes));
+      if (rows.levels.length > 0) statements.saveLevels.run(JSON.stringify(rows.levels));
+      statements.lastOffers.run(JSON.stringify(rows.lastOffers));
+      for (const { repId, now, roundRobin } of offers) {
+        if (roundRobin) cache?.roundRobinSaved(roundRobin.teamId, roundRobin.repId, roundRobin.pass, roundRobin.level);
+        cache?.lastOfferSet(repId, now);
+      }
     },
 
     async saveRoundRobin(update) {
