@@ -83,6 +83,13 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   /** The last claim came back with rows recorded while it ran. */
   let staleClaim = false;
   const leaseMs = options.leases?.leaseMs ?? 60_000;
+  /**
+   * Chunks claimed per query. One writer claims four (one query for several chunks); with several
+   * instances a claimed row is kept from the others until delivered, so an instance claims only the
+   * chunk it delivers now: the rest stays free for the other instances, and a dead instance's rows,
+   * once its leases lapse, are picked up at the next chunk rather than after four.
+   */
+  const claimAhead = options.leases ? 1 : 4;
   /** Rows claimed and not yet recorded (delivered or waiting for their chunk): their leases are renewed. */
   const claimed = new Set<number>();
   let renewTimer: NodeJS.Timeout | undefined;
@@ -264,7 +271,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
         await Promise.all(recording);
         continue;
       }
-      const rows = await claim(concurrency * 4 + inFlight.size);
+      const rows = await claim(concurrency * claimAhead + inFlight.size);
       if (rows.length === 0 && staleClaim) continue;
       if (rows.length === 0) return delivered;
       for (let i = 0; i < rows.length && !stopping; i += concurrency) {

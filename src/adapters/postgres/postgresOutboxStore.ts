@@ -110,9 +110,13 @@ const SQL = {
 
   // $1 now, $2 limit, $3 max priority, $4 instance, $5 lease until. Due: its time has come, no earlier
   // row holds it back in its lane, and it is not leased to another instance (or that lease expired).
-  // Two parts, each an index range in the order it is read, so a long outbox is not sorted whole:
-  // rows free to take (outbox_due: not leased, or the lease expired), and rows this instance already
-  // holds (outbox_leased: its in-flight rows, which the worker reads again and leaves out).
+  // Three parts, each an index range in the order it is read, so a long outbox is not sorted whole:
+  // rows free to take (outbox_due: not leased, or the lease expired), rows this instance already
+  // holds (outbox_leased: its in-flight rows, which the worker reads again and leaves out), and rows
+  // another instance's lapsed lease still names (outbox_leased: a dead instance's rows). The last go
+  // first by the time they were due, not by the end of their lease: under a backlog they would
+  // otherwise wait behind every row that came due before the lease ran out, and the instance that
+  // takes over would reach them long after the instance died.
   claim: `WITH free AS (
       SELECT o.id, o.priority, o.next_attempt_at FROM outbox o
       WHERE o.state = 'pending' AND o.priority <= $3 AND greatest(o.next_attempt_at, coalesce(o.lease_until, 0)) <= $1
@@ -127,8 +131,16 @@ const SQL = {
       ORDER BY o.priority, o.next_attempt_at, o.id
       LIMIT $2
       FOR UPDATE OF o SKIP LOCKED
+    ), lapsed AS (
+      SELECT o.id, o.priority, o.next_attempt_at FROM outbox o
+      WHERE o.state = 'pending' AND o.leased_by IS NOT NULL AND o.leased_by <> $4 AND o.lease_until <= $1 AND o.next_attempt_at <= $1 AND o.priority <= $3
+        AND ${LANE_RULE}
+      ORDER BY o.priority, o.next_attempt_at, o.id
+      LIMIT $2
+      FOR UPDATE OF o SKIP LOCKED
     ), picked AS (
-      SELECT id FROM (SELECT * FROM free UNION ALL SELECT * FROM held) due ORDER BY priority, next_attempt_at, id LIMIT $2
+      -- UNION: a lapsed row is also free; it is picked once.
+      SELECT id FROM (SELECT * FROM lapsed UNION SELECT * FROM free UNION SELECT * FROM held) due ORDER BY priority, next_attempt_at, id LIMIT $2
     ), claimed AS (
       UPDATE outbox SET leased_by = $4, lease_until = $5,
         -- Taken over from an instance that may have sent it: an attempt that never reported.
