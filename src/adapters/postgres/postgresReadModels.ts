@@ -4,15 +4,20 @@
  * PostgreSQL's terms. Read-only; each method is one statement on the pool, so one consistent read of
  * committed state (a list and its total come from the same statement).
  */
-import type { BoardScope, EscalatedLeadItem, LeadListItem, OpenLeadItem, OutcomeCounts, PendingOfferItem, QueuedLeadItem, ReadModels } from '../../app/readModels.ts';
-import { leadRef, type Lead } from '../../domain/lead.ts';
+import type { BoardScope, ReadModels } from '../../app/readModels.ts';
+import {
+  escalatedLeadItemOf,
+  openLeadItemOf,
+  outcomesOf,
+  pendingOfferItemOf,
+  queuedLeadItemOf,
+  type EscalatedLeadRow,
+  type OpenLeadRow,
+  type OutcomeRow,
+  type PendingOfferRow,
+  type QueuedLeadRow,
+} from '../readModelRows.ts';
 import type { PgPool } from './connectPostgres.ts';
-
-type LeadColumns = { lead_id: number; payload: Lead; domain: string | null };
-
-function listItem(row: LeadColumns): LeadListItem {
-  return { leadId: row.lead_id, ref: leadRef(row.lead_id), lead: row.payload, domain: row.domain };
-}
 
 /** $1 = true: every lead; else leads of the teams in the array $2, and leads with no team. */
 const IN_SCOPE = `($1::boolean OR team_id IS NULL OR team_id = ANY($2::text[]))`;
@@ -62,44 +67,24 @@ export function postgresReadModels(pool: PgPool): ReadModels {
 
   return {
     async pendingOffersOfRep(repId) {
-      type Row = LeadColumns & { offer_id: number; offer_version: number; attempt: number; offered_at: number; deadline_at: number; why: string | null };
-      return (await query<Row>('pendingOffersOfRep', [repId])).rows.map(
-        (row): PendingOfferItem => ({
-          ...listItem(row),
-          offerId: row.offer_id,
-          offerVersion: row.offer_version,
-          attempt: row.attempt,
-          offeredAt: row.offered_at,
-          deadlineAt: row.deadline_at,
-          why: row.why,
-        }),
-      );
+      return (await query<PendingOfferRow>('pendingOffersOfRep', [repId])).rows.map(pendingOfferItemOf);
     },
 
     async openLeadsOfRep(repId) {
-      type Row = LeadColumns & { version: number; claimed_at: number | null };
-      return (await query<Row>('openLeadsOfRep', [repId])).rows.map((row): OpenLeadItem => ({ ...listItem(row), leadVersion: row.version, claimedAt: row.claimed_at }));
+      return (await query<OpenLeadRow>('openLeadsOfRep', [repId])).rows.map(openLeadItemOf);
     },
 
     async queuedLeads(scope, limit) {
-      type Row = LeadColumns & { team_id: string | null; updated_at: number; escalated_at: number | null; total: number };
+      type Row = QueuedLeadRow & { total: number };
       const { rows } = await query<Row>('queued', [...scopeValues(scope), Math.max(0, limit)]);
-      const items = rows.map((row): QueuedLeadItem => ({ ...listItem(row), teamId: row.team_id, since: row.updated_at, escalated: row.escalated_at !== null }));
+      const items = rows.map(queuedLeadItemOf);
       return { items, total: await totalOf(rows, limit, 'queuedCount', scope) };
     },
 
     async escalatedLeads(scope, limit) {
-      type Row = LeadColumns & { team_id: string | null; updated_at: number; escalated_at: number | null; escalation_reason: 'max_offers' | 'queued' | null; escalation_pings: number; total: number };
+      type Row = EscalatedLeadRow & { total: number };
       const { rows } = await query<Row>('escalated', [...scopeValues(scope), Math.max(0, limit)]);
-      const items = rows.map(
-        (row): EscalatedLeadItem => ({
-          ...listItem(row),
-          teamId: row.team_id,
-          since: row.escalated_at ?? row.updated_at,
-          reason: row.escalation_reason,
-          pings: row.escalation_pings,
-        }),
-      );
+      const items = rows.map(escalatedLeadItemOf);
       return { items, total: await totalOf(rows, limit, 'escalatedCount', scope) };
     },
 
@@ -108,15 +93,7 @@ export function postgresReadModels(pool: PgPool): ReadModels {
     },
 
     async offerOutcomes(window) {
-      type Row = Record<'offered7' | 'claimed7' | 'passed7' | 'expired7' | 'offered30' | 'claimed30' | 'passed30' | 'expired30', number> & { rep_id: string };
-      const counts = new Map<string, { last7d: OutcomeCounts; last30d: OutcomeCounts }>();
-      for (const row of (await query<Row>('offerCounts', [window.since7, window.since30, window.now])).rows) {
-        counts.set(row.rep_id, {
-          last7d: { offered: row.offered7, claimed: row.claimed7, passed: row.passed7, expired: row.expired7 },
-          last30d: { offered: row.offered30, claimed: row.claimed30, passed: row.passed30, expired: row.expired30 },
-        });
-      }
-      return counts;
+      return outcomesOf((await query<OutcomeRow>('offerCounts', [window.since7, window.since30, window.now])).rows);
     },
 
     async claimTimes(window) {

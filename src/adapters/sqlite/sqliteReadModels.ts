@@ -2,15 +2,20 @@
  * The queries behind `/leads`, `/leads team`, `/leads stats` and the App Home (the ReadModels port;
  * src/app/readModels.ts composes the views). Read-only, prepared once.
  */
-import type { BoardScope, EscalatedLeadItem, LeadListItem, OpenLeadItem, OutcomeCounts, PendingOfferItem, QueuedLeadItem, ReadModels } from '../../app/readModels.ts';
-import { leadRef, type Lead } from '../../domain/lead.ts';
+import type { BoardScope, ReadModels } from '../../app/readModels.ts';
+import {
+  escalatedLeadItemOf,
+  openLeadItemOf,
+  outcomesOf,
+  pendingOfferItemOf,
+  queuedLeadItemOf,
+  type EscalatedLeadRow,
+  type OpenLeadRow,
+  type OutcomeRow,
+  type PendingOfferRow,
+  type QueuedLeadRow,
+} from '../readModelRows.ts';
 import type { Db } from './openDatabase.ts';
-
-type LeadColumns = { lead_id: number; payload: string; domain: string | null };
-
-function listItem(row: LeadColumns): LeadListItem {
-  return { leadId: row.lead_id, ref: leadRef(row.lead_id), lead: JSON.parse(row.payload) as Lead, domain: row.domain };
-}
 
 export function sqliteReadModels(db: Db): ReadModels {
   const statements = {
@@ -45,46 +50,22 @@ export function sqliteReadModels(db: Db): ReadModels {
 
   return {
     async pendingOffersOfRep(repId) {
-      type Row = LeadColumns & { offer_id: number; offer_version: number; attempt: number; offered_at: number; deadline_at: number; why: string | null };
-      return (statements.pendingOffersOfRep.all(repId) as Row[]).map(
-        (row): PendingOfferItem => ({
-          ...listItem(row),
-          offerId: row.offer_id,
-          offerVersion: row.offer_version,
-          attempt: row.attempt,
-          offeredAt: row.offered_at,
-          deadlineAt: row.deadline_at,
-          why: row.why,
-        }),
-      );
+      return (statements.pendingOffersOfRep.all(repId) as PendingOfferRow[]).map(pendingOfferItemOf);
     },
 
     async openLeadsOfRep(repId) {
-      type Row = LeadColumns & { version: number; claimed_at: number | null };
-      return (statements.openLeadsOfRep.all(repId) as Row[]).map((row): OpenLeadItem => ({ ...listItem(row), leadVersion: row.version, claimedAt: row.claimed_at }));
+      return (statements.openLeadsOfRep.all(repId) as OpenLeadRow[]).map(openLeadItemOf);
     },
 
     async queuedLeads(scope, limit) {
-      type Row = LeadColumns & { team_id: string | null; updated_at: number; escalated_at: number | null };
       const params = scopeParams(scope);
-      const items = (statements.queued.all({ ...params, limit }) as Row[]).map(
-        (row): QueuedLeadItem => ({ ...listItem(row), teamId: row.team_id, since: row.updated_at, escalated: row.escalated_at !== null }),
-      );
+      const items = (statements.queued.all({ ...params, limit }) as QueuedLeadRow[]).map(queuedLeadItemOf);
       return { items, total: (statements.queuedCount.get(params) as { n: number }).n };
     },
 
     async escalatedLeads(scope, limit) {
-      type Row = LeadColumns & { team_id: string | null; updated_at: number; escalated_at: number | null; escalation_reason: 'max_offers' | 'queued' | null; escalation_pings: number };
       const params = scopeParams(scope);
-      const items = (statements.escalated.all({ ...params, limit }) as Row[]).map(
-        (row): EscalatedLeadItem => ({
-          ...listItem(row),
-          teamId: row.team_id,
-          since: row.escalated_at ?? row.updated_at,
-          reason: row.escalation_reason,
-          pings: row.escalation_pings,
-        }),
-      );
+      const items = (statements.escalated.all({ ...params, limit }) as EscalatedLeadRow[]).map(escalatedLeadItemOf);
       return { items, total: (statements.escalatedCount.get(params) as { n: number }).n };
     },
 
@@ -93,15 +74,7 @@ export function sqliteReadModels(db: Db): ReadModels {
     },
 
     async offerOutcomes(window) {
-      type Row = Record<'offered7' | 'claimed7' | 'passed7' | 'expired7' | 'offered30' | 'claimed30' | 'passed30' | 'expired30', number> & { rep_id: string };
-      const counts = new Map<string, { last7d: OutcomeCounts; last30d: OutcomeCounts }>();
-      for (const row of statements.offerCounts.all(window) as Row[]) {
-        counts.set(row.rep_id, {
-          last7d: { offered: row.offered7, claimed: row.claimed7, passed: row.passed7, expired: row.expired7 },
-          last30d: { offered: row.offered30, claimed: row.claimed30, passed: row.passed30, expired: row.expired30 },
-        });
-      }
-      return counts;
+      return outcomesOf(statements.offerCounts.all(window) as OutcomeRow[]);
     },
 
     async claimTimes(window) {

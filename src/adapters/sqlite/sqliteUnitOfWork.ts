@@ -19,6 +19,7 @@
  */
 import type { ReadTx, Tx, UnitOfWork } from '../../app/ports.ts';
 import { TxBase } from '../../app/txBase.ts';
+import { runWorksInOrder, settleWorks, type QueuedWork, type WorkOutcome } from '../../app/worksInOrder.ts';
 import type { Db } from './openDatabase.ts';
 import type { RoutingCache } from './sqliteRoutingCache.ts';
 
@@ -65,8 +66,7 @@ class SqliteTx extends TxBase {
   }
 }
 
-type Queued = { work: (tx: Tx) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void };
-type Outcome = { ok: true; value: unknown; hooks: (() => void)[] };
+type Queued = QueuedWork;
 
 export function sqliteUnitOfWork(db: Db, repositories: SqliteRepositories, options: SqliteUnitOfWorkOptions = {}): UnitOfWork {
   const sql: Statements = {
@@ -93,38 +93,13 @@ export function sqliteUnitOfWork(db: Db, repositories: SqliteRepositories, optio
   };
 
   /**
-   * Runs the works one after the other in the open transaction; stops at the first that throws and
-   * says which. (No savepoint around each work: SQLite truncates its statement journal only when
-   * the outermost savepoint ends, so a savepoint around a work would make every savepoint inside
-   * it — one per command of a batch of 1,000 expiries — journal its pages again.)
+   * The works run one after the other in the open transaction (runWorksInOrder). No savepoint
+   * around each work: SQLite truncates its statement journal only when the outermost savepoint
+   * ends, so a savepoint around a work would make every savepoint inside it — one per command of a
+   * batch of 1,000 expiries — journal its pages again.
    */
-  const runAll = async (items: Queued[]): Promise<{ outcomes: Outcome[] } | { failed: number; error: unknown }> => {
-    const shared = new Map<symbol, unknown>();
-    const outcomes: Outcome[] = [];
-    for (const [i, item] of items.entries()) {
-      const tx = new SqliteTx(repositories, shared, sql, options.routingCache);
-      try {
-        outcomes.push({ ok: true, value: await item.work(tx), hooks: tx.hooks });
-      } catch (error) {
-        return { failed: i, error };
-      }
-    }
-    return { outcomes };
-  };
-
-  const settle = (items: Queued[], outcomes: Outcome[]) => {
-    items.forEach((item, i) => {
-      const outcome = outcomes[i] as Outcome;
-      for (const hook of outcome.hooks) {
-        try {
-          hook();
-        } catch (error) {
-          options.onHookError?.(error);
-        }
-      }
-      item.resolve(outcome.value);
-    });
-  };
+  const runAll = (items: Queued[]) => runWorksInOrder(items, (shared) => new SqliteTx(repositories, shared, sql, options.routingCache));
+  const settle = (items: Queued[], outcomes: WorkOutcome[]) => settleWorks(items, outcomes, options.onHookError);
 
   /**
    * One transaction for `items`. A work that throws rolls the transaction back and is rejected
