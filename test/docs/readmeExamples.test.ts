@@ -29,12 +29,13 @@
  *   command line fails this test (show output as `# ` lines under the command instead).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/botProcess.ts';
+import { eventually } from '../support/eventually.ts';
 import { describePostgres, usePostgres } from '../support/postgres.ts';
 import { urlOfDatabase, withAdminClient } from '../support/postgresServer.ts';
 
@@ -165,6 +166,21 @@ function problemsOf(steps: readonly Step[], work: string): string[] {
   return problems;
 }
 
+/** The processes whose working directory is `dir` or below it. */
+function processesIn(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const cwd = readlinkSync(`/proc/${pid}/cwd`);
+        return cwd === dir || cwd.startsWith(`${dir}/`);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 const markdown = readFileSync(README, 'utf8');
 const blocks = fencedBlocks(markdown);
 
@@ -287,7 +303,7 @@ describe('the README', () => {
     const database = `lrt_readme_${process.pid}_${Date.now()}`;
     afterAll(async () => {
       // The blocks stop what they start; a failed run may leave an instance: end any still there.
-      spawnSync('bash', ['-c', `pkill -KILL -f '${dir}' || true`]);
+      for (const pid of processesIn(dir)) process.kill(pid, 'SIGKILL');
       if (postgres.serverUrl !== null) await withAdminClient(postgres.serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
       rmSync(dir, { recursive: true, force: true });
     });
@@ -315,6 +331,8 @@ describe('the README', () => {
       if (ran.error) throw ran.error;
       const logs = ['instance-1.log', 'instance-2.log'].map((name) => readFileSync(join(dir, name), { encoding: 'utf8', flag: 'a+' }));
       expect(problemsOf(steps, work), logs.join('\n----\n')).toEqual([]);
+      // `kill %1 %2` stopped both instances (no process is left running in the copy).
+      await eventually(() => processesIn(dir).length === 0, 20_000);
       for (const log of logs) expect(log.split('\n').filter((line) => /^\{.*"level":(5|6)\d/.test(line)), 'error-level log lines of an instance').toEqual([]);
     }, 240_000);
   });
