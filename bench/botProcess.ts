@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildIfStale } from '../bin/build.js';
+import { storeEnv, type BenchStore } from './postgres.ts';
 import { cpuSeconds, hrNow, memoryMb } from './procStats.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -148,8 +149,9 @@ export function benchEnv(slackApiUrl: string, webhookSecret = 'bench-webhook-sec
 }
 
 /**
- * A phase's service: the bot (on `configPath`, database `<phase>-bot.db`) or the floor
- * (`<phase>-floor.db`), in `dir`, logging to `<phase>-<target>.log`, talking to the stand-in.
+ * A phase's service: the bot (on `configPath`, database `<phase>-bot.db`, or with `store` PostgreSQL
+ * the DATABASE_URL alone, as the README's several-instances section starts it) or the floor
+ * (`<phase>-floor.db`), in `dir`, logging to `<phase>-<target>[-<name>].log`, talking to the stand-in.
  */
 export function startPhaseService(options: {
   phase: string;
@@ -158,15 +160,19 @@ export function startPhaseService(options: {
   configPath: string;
   secret: string;
   slackApiUrl: string;
+  /** The bot only: its store (default SQLite). */
+  store?: BenchStore;
+  /** Tells several instances of one phase apart in their log's name. */
+  name?: string;
   /** The bot only: how it is started (default: defaultRuntime()), Node arguments before its entry, more environment. */
   bot?: { runtime?: BotRuntime; nodeArgs?: string[]; env?: Record<string, string> };
 }): Promise<ServiceProcess> {
   const env = benchEnv(options.slackApiUrl, options.secret);
-  const logFile = join(options.dir, `${options.phase}-${options.target}.log`);
+  const logFile = join(options.dir, `${options.phase}-${options.target}${options.name ? `-${options.name}` : ''}.log`);
   const bot = options.bot ?? {};
   return options.target === 'bot'
     ? startBotProcess(
-        { ...env, LEADRELAY_CONFIG: options.configPath, LEADRELAY_DB: join(options.dir, `${options.phase}-bot.db`), ...bot.env },
+        { ...env, LEADRELAY_CONFIG: options.configPath, ...storeEnv(options.store ?? { kind: 'sqlite' }, join(options.dir, `${options.phase}-bot.db`)), ...bot.env },
         { logFile, ...(bot.runtime ? { runtime: bot.runtime } : {}), ...(bot.nodeArgs ? { nodeArgs: bot.nodeArgs } : {}) },
       )
     : startFloorProcess({ ...env, FLOOR_DB: join(options.dir, `${options.phase}-floor.db`) }, { logFile });
