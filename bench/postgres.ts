@@ -87,7 +87,7 @@ export async function withPhaseStore<T>(kind: BenchStore['kind'], serverUrl: str
   }
 }
 
-/** Queries a phase's database from the bench process, on either store (`?` placeholders). */
+/** Queries a phase's database from the bench process, on either store (`?` placeholders; a write returns no rows). */
 export interface BenchSql {
   rows<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** The first column of every row, as numbers. */
@@ -99,7 +99,12 @@ export async function openBenchSql(store: BenchStore, sqlitePath: string, option
   if (store.kind === 'sqlite') {
     const db = new Database(sqlitePath, { readonly: options.readonly ?? false });
     return {
-      rows: async <T>(sql: string, params: unknown[] = []) => db.prepare(sql).all(...params) as T[],
+      rows: async <T>(sql: string, params: unknown[] = []) => {
+        const statement = db.prepare(sql);
+        if (statement.reader) return statement.all(...params) as T[];
+        statement.run(...params);
+        return [];
+      },
       numbers: async (sql, params = []) => (db.prepare(sql).raw().all(...params) as unknown[][]).map((row) => Number(row[0])),
       close: async () => void db.close(),
     };

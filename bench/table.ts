@@ -101,7 +101,7 @@ export function renderTable(r: BenchResults): string {
         target: '(availability costs little; no card twice)',
         sqlite: ['— (one writer: a second instance waits on standby)', '—'],
         postgres: [
-          `${two.cpuMsPerLeadSteady} ms vs ${pgSteady.bot.cpuMsPerLeadSteady} ms = **${pgSteady.twoInstancesRatio}×** (CPU s per instance: ${each.join(' / ')}); ${two.cardsDelivered}/${two.leads} cards, ${two.doubledCards} doubled${two.doubledCards > 0 ? ` (**defect**: ${two.doubledCardRefs.join(', ')})` : ''}`,
+          `${two.cpuMsPerLeadSteady} ms vs ${pgSteady.bot.cpuMsPerLeadSteady} ms = **${pgSteady.twoInstancesRatio}×** (CPU s per instance: ${each.join(' / ')}); lead-to-card p50 / p99 ${ms(two.leadToCardMs.p50)} / ${ms(two.leadToCardMs.p99)}; ${two.cardsDelivered}/${two.leads} cards, ${two.doubledCards} doubled${two.doubledCards > 0 ? ` (**defect**: ${two.doubledCardRefs.join(', ')})` : ''}`,
           met(two.allDelivered && two.doubledCards === 0),
         ],
       });
