@@ -55,9 +55,11 @@ async function startService(args: string[], env: Record<string, string>, options
   const port = options.port ?? (await freePort());
   const output = options.logFile ? openSync(options.logFile, 'a') : 'inherit';
   const started = hrNow();
+  // The store is the phase's: a DATABASE_URL exported in the bench's shell must not move a SQLite run to PostgreSQL.
+  const { DATABASE_URL: _exported, ...inherited } = process.env;
   const child = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, ...env, PORT: String(port) },
+    env: { ...inherited, ...env, PORT: String(port) },
     stdio: ['ignore', output, output],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -89,7 +91,8 @@ async function startService(args: string[], env: Record<string, string>, options
     memoryMb: () => memoryMb(pid),
     stop() {
       return new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        // Exited already (by itself, or killed: a signal leaves exitCode null): no 'exit' is coming.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
         const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
         child.once('exit', (code) => {
           clearTimeout(kill);
