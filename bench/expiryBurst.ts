@@ -58,8 +58,10 @@ export async function benchExpiryBurst(options: ExpiryOptions) {
 async function expiryRun(store: BenchStore, options: ExpiryOptions & { configPath: string; dbPath: string; seeded: number; seedMs: number }) {
   const { configPath, dbPath, seeded, seedMs } = options;
   const slack = await startStandInProcess(benchUsers());
-  // All deadlines at one instant, far enough ahead for the bot to start.
-  const deadline = Date.now() + 3000;
+  // All deadlines at one instant, far enough ahead for the bot to start (PostgreSQL's takes longer:
+  // it connects, checks the schema and listens for the other instances; readyBeforeDeadline says
+  // whether it was ready in time, else the lateness includes its start).
+  const deadline = Date.now() + (store.kind === 'postgres' ? 8000 : 3000);
   const writer = await openBenchSql(store, dbPath);
   await writer.rows(`UPDATE offers SET deadline_at = ? WHERE state = 'pending'`, [deadline]);
   await writer.close();
@@ -73,7 +75,8 @@ async function expiryRun(store: BenchStore, options: ExpiryOptions & { configPat
         LEADRELAY_CONFIG: configPath,
         ...storeEnv(store, dbPath),
       },
-      { logFile },
+      // A bot that starts after the deadline acts on all of them before it listens: let it.
+      { logFile, timeoutMs: 600_000 },
     );
     slack.setRequestUrl(`${bot.url}/slack/events`);
     const readyBeforeDeadline = Date.now() < deadline;

@@ -74,7 +74,7 @@ async function restartRuns(store: BenchStore, options: { dir: string; configPath
             LEADRELAY_CONFIG: configPath,
             ...storeEnv(store, dbPath),
           },
-          { runtime, logFile },
+          { runtime, logFile, timeoutMs: 600_000 },
         );
         const readyBeforeDeadline = Date.now() < deadline;
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline + 1100 - Date.now())));

@@ -81,8 +81,17 @@ async function main() {
     settings,
     stores: { sqlite: onSqlite, postgres: onPostgres, postgresServer: onPostgres ? pgHost : null, ...(note ? { note } : {}) },
   };
+  // A phase that fails is said and recorded (`failures`); the others still run and the file is written.
+  const phase = async (name: string, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (error) {
+      log(`${name} FAILED: ${(error as Error).message}`);
+      (results.failures ??= {})[name] = (error as Error).message;
+    }
+  };
   try {
-    if (wanted('steady')) {
+    if (wanted('steady')) await phase('steady', async () => {
       // The cost target is for one 400-rep round-robin pool; the same load over 40 pools of 10 says
       // whether a lead's cost grows with the size of the team serving it (scale: within 20%).
       const pool = writeBenchConfig(dir, 'pool.yml', 'pool');
@@ -113,8 +122,8 @@ async function main() {
         floor,
         ...(postgres ? { postgres } : {}),
       };
-    }
-    if (wanted('cost') && onSqlite) {
+    });
+    if (wanted('cost') && onSqlite) await phase('cost', async () => {
       // Where a lead's cost goes: SQL statements, commits, WAL frames and CPU per phase, per lead,
       // in an instrumented run of each layout (bench/cost.ts).
       const pool = writeBenchConfig(dir, 'pool.yml', 'pool');
@@ -124,30 +133,30 @@ async function main() {
         pool400: await benchCost({ ...common, configPath: pool.path, phase: 'cost-pool400' }),
         pool10: await benchCost({ ...common, configPath, phase: 'cost-pool10' }),
       };
-    }
-    if (wanted('intake')) {
+    });
+    if (wanted('intake')) await phase('intake', async () => {
       log(`intake: wrk, 32 connections for ${settings.intakeSeconds} s, bot then floor`);
       const intake = { dir, configPath, secret, seconds: settings.intakeSeconds, connections: 32, drainSeconds: settings.drainSeconds };
       const bot = onSqlite ? await benchIntake({ ...intake, target: 'bot' }) : undefined;
       const postgres = onPostgres ? await withPhaseStore('postgres', pgServer, 'intake', (store) => benchIntake({ ...intake, target: 'bot', store })) : undefined;
       const floor = await benchIntake({ ...intake, target: 'floor', drainSeconds: Math.min(10, settings.drainSeconds) });
       results.intake = { ...(bot ? { bot } : {}), floor, ...(postgres ? { postgres } : {}) };
-    }
-    if (wanted('hooks') && onSqlite) {
+    });
+    if (wanted('hooks') && onSqlite) await phase('hooks', async () => {
       log(`hooks: the same leads at 200/s to POST /leads and to POST /hooks/<id> (Typeform), 4 × ${settings.hooksSegmentSeconds} s`);
       results.hooks = await benchHooks({ dir, secret, segmentSeconds: settings.hooksSegmentSeconds, warmSeconds: settings.warmSeconds, ratePerSecond: 200 });
-    }
-    if (wanted('expiry')) {
+    });
+    if (wanted('expiry')) await phase('expiry', async () => {
       log(`expiry: ${settings.expiryOffers} offers expiring together (${storeKinds.join(', then ')}; one seeded database${onPostgres ? ', copied into PostgreSQL with migrate-store' : ''})`);
       const expiry = await benchExpiryBurst({ offers: settings.expiryOffers, dir, cardsTimeoutSeconds: quick ? 20 : 300, stores: storeKinds, pgServerUrl: pgServer });
       results.expiry = { ...(expiry.sqlite ?? {}), ...(expiry.postgres ? { postgres: expiry.postgres } : {}) };
-    }
-    if (wanted('restart')) {
+    });
+    if (wanted('restart')) await phase('restart', async () => {
       log(`restart: ${settings.restartPending} pending offers, ${settings.restartLeads} leads`);
       // npm start's tsx command is timed too, in the full run only (the target is the compiled bot's).
       const restart = await benchRestart({ dir, total: settings.restartLeads, pending: settings.restartPending, runtimes: quick ? [defaultRuntime()] : [...new Set([defaultRuntime(), 'compiled' as const])], stores: storeKinds, pgServerUrl: pgServer });
       results.restart = { ...(restart.sqlite ?? {}), ...(restart.postgres ? { postgres: restart.postgres } : {}) };
-    }
+    });
     if (wanted('routing')) results.routingDecision = { reps: 500, teams: 50, rules: 200, ...benchRoutingDecision(quick ? 5_000 : 20_000) };
     const pgSteady = results.steady?.postgres;
     const rss = [

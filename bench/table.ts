@@ -44,6 +44,8 @@ export interface BenchResults {
   restart?: WithPostgres<Restart>;
   routingDecision?: { reps: number; teams: number; rules: number; medianMs: number; p99Ms: number };
   peakRssMb?: number;
+  /** Phases that failed, with the error (the other phases' figures are still there). */
+  failures?: Record<string, string>;
 }
 
 /** The SQLite half of a WithPostgres (undefined with `--store postgres`). */
@@ -258,7 +260,8 @@ export function renderTable(r: BenchResults): string {
   const m = r.machine;
   const stores = r.stores.postgres ? `; PostgreSQL at ${r.stores.postgresServer}` : r.stores.note ? `; ${r.stores.note}` : '';
   const footer = `\n${r.date.slice(0, 10)}, ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node.slice(1)}; load average ${m.loadAverageAtStart.join(' ')} at start${m.loadAverageAtEnd ? `, ${m.loadAverageAtEnd.join(' ')} at end` : ''}${r.quick ? '; --quick' : ''}${stores}.`;
-  return `${header}\n${body}\n${footer}`;
+  const failed = Object.entries(r.failures ?? {}).map(([name, message]) => `\n**${name} failed**: ${message}`).join('');
+  return `${header}\n${body}\n${footer}${failed}`;
 }
 
 /** The same rendering of a phase's SQLite and PostgreSQL results. */
