@@ -71,16 +71,22 @@ export function dayStartIn(zone: string, now: number): number {
 
 const repsById = new WeakMap<Settings, Map<string, Rep>>();
 
-/** The reps of `settings` among `repIds`, in that order; ids the settings do not know are left out. */
-export function knownReps(settings: Settings, repIds: Iterable<string>): Rep[] {
+/** The rep of `settings` with this id; undefined when the settings do not know it. */
+function repOf(settings: Settings, id: string): Rep | undefined {
   let byId = repsById.get(settings);
   if (!byId) {
     byId = new Map(settings.reps.map((rep) => [rep.id, rep]));
     repsById.set(settings, byId);
   }
-  const index = byId;
-  return [...repIds].flatMap((id) => {
-    const rep = index.get(id);
-    return rep ? [rep] : [];
-  });
+  return byId.get(id);
+}
+
+/** The reps of `settings` among `repIds`, in that order; ids the settings do not know are left out. */
+export function knownReps(settings: Settings, repIds: Iterable<string>): Rep[] {
+  const reps: Rep[] = [];
+  for (const id of repIds) {
+    const rep = repOf(settings, id);
+    if (rep) reps.push(rep);
+  }
+  return reps;
 }

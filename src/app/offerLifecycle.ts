@@ -8,7 +8,7 @@
  * a command, a batch of deadlines or reminders) its transaction.
  */
 import type { Clock } from '../domain/clock.ts';
-import { effectLabel, messageKeyOf } from '../domain/effects.ts';
+import { effectLabel, messageKeyOf, type Effect } from '../domain/effects.ts';
 import { leadRef } from '../domain/lead.ts';
 import { nextEscalationPingAt } from '../domain/offers/deadlines.ts';
 import { decideOffer, type HistoryRecord, type LeadFacts, type OfferCommand, type OfferEffect, type OfferRejection, type OfferTransition } from '../domain/offers/offerMachine.ts';
@@ -19,7 +19,7 @@ import { enqueueEscalationMessage } from './escalationMessage.ts';
 import type { AppEventOf, EventBus } from './events.ts';
 import type { LeadEvent, LeadEventName } from './leadEvents.ts';
 import type { Logger } from './logger.ts';
-import { PRIORITY, type DueOffer, type ResolvedOffer, type Tx, type UnitOfWork } from './ports.ts';
+import { PRIORITY, type DueOffer, type HistoryRecordOf, type ResolvedOffer, type StoredLead, type Tx, type UnitOfWork } from './ports.ts';
 import { routingInputsChanged, type RouteOutcome } from './route.ts';
 import type { LeadRouter } from './routeLead.ts';
 import { enqueueWriteBack } from './writeBack.ts';
@@ -30,7 +30,7 @@ export interface CommandContext {
   settings: () => Settings;
   /** Each change is told after commit (`leadChanged`, `effectsQueued`). */
   events: EventBus;
-  router: Pick<LeadRouter, 'route'>;
+  router: Pick<LeadRouter, 'route' | 'routeMany'>;
 }
 
 /**
@@ -250,22 +250,70 @@ export async function attemptCommand(ctx: CommandContext, tx: Tx, leadId: number
 
 /**
  * Expires a batch of due offers inside the caller's transaction: ONE set-based update moves every
- * offer still pending at its version (one claimed or passed meanwhile is left alone), then each
- * expired offer's lead moves on through the state machine (history, card update, the next rep or a
- * manager), the routing decisions sharing the transaction's routing state (one pass over the
- * batch), the outbox rows in the same transaction. The offers are already moved when a lead's
- * step runs, so a step that fails fails the batch (rolled back whole, taken again by the next sweep).
+ * offer still pending at its version (one claimed or passed meanwhile is left alone); then the
+ * state machine decides each expired offer's lead, in memory, and the batch is written set-based:
+ * the history of the expiries in one statement, the next offers through `routeMany` (the routing
+ * decisions made one after the other on the transaction's shared routing state, then the leads,
+ * offers, history, round-robin state and cards written in one statement each), then the expired
+ * cards' updates in one. Each lead's history and outbox rows keep the order a lone expiry writes
+ * them in (expired, routed, offered; the next card, then the old card's update). A lead whose
+ * expiry does more (escalates after max_offers, changes its state) is expired alone through
+ * `decideAndStore`. The offers are already moved when a lead's step runs, so a step that fails
+ * fails the batch (rolled back whole, taken again by the next sweep).
  */
 export async function expireOffers(ctx: CommandContext, tx: Tx, due: readonly DueOffer[]): Promise<{ applied: number; freesCapacity: boolean }> {
-  const expired = await tx.offers.resolveMany({ offers: due, state: 'expired', reason: null, now: ctx.clock.now() });
+  const now = ctx.clock.now();
+  const expired = await tx.offers.resolveMany({ offers: due, state: 'expired', reason: null, now });
+  if (expired.length === 0) return { applied: 0, freesCapacity: false };
+  const settings = ctx.settings();
+  const leadIds = expired.map((offer) => offer.leadId);
+  const leads = new Map((await tx.leads.getMany(leadIds)).map((stored) => [stored.id, stored]));
+  const counts = await tx.offers.countsOfLeads(leadIds);
+  const escalations = await tx.leads.escalationReasonsOf(leadIds);
   let freesCapacity = false;
+  const batch: { offer: ResolvedOffer; stored: StoredLead; outcome: Extract<ReturnType<typeof decideOffer>, { ok: true }> }[] = [];
+  const alone: ResolvedOffer[] = [];
   for (const offer of expired) {
+    const stored = leads.get(offer.leadId);
+    if (!stored) throw new Error(`offer ${offer.id} was expired with its batch, but its lead ${offer.leadId} is unknown`);
+    const pendingOffer = { id: offer.id, repId: offer.repId, version: offer.version, deadlineAt: offer.deadlineAt, remindAt: offer.remindAt, remindedAt: offer.remindedAt };
+    const facts: LeadFacts = { id: stored.id, state: stored.state, version: stored.version, ownerId: stored.ownerId, offersMade: counts.get(stored.id) ?? 0, pendingOffer };
+    const outcome = decideOffer(facts, { type: 'expire', offerId: offer.id, offerVersion: offer.version }, settings.sla.maxOffers);
+    if (!outcome.ok) throw new Error(`offer ${offer.id} was expired with its batch, but its lead refused the expiry (${outcome.reason})`);
+    if (outcome.offer?.id !== offer.id) throw new Error(`offer ${offer.id} was resolved with its batch, but the decision moves ${outcome.offer?.id ?? 'no offer'}`);
+    // The plain case, batched: the lead stays as it is and goes on to the next rep.
+    const plain = outcome.then === 'route_next' && !outcome.reminded && outcome.lead.state === stored.state && outcome.lead.ownerId === stored.ownerId;
+    if (plain) batch.push({ offer, stored, outcome });
+    else alone.push(offer);
+    freesCapacity ||= outcome.freesCapacity === true;
+  }
+  for (const offer of alone) {
     const command: OfferCommand = { type: 'expire', offerId: offer.id, offerVersion: offer.version };
     const result = await tx.savepoint((inner) => decideAndStore(ctx, inner, offer.leadId, command, undefined, offer));
     if (!result.ok) throw new Error(`offer ${offer.id} was expired with its batch, but its lead refused the expiry (${result.reason})`);
-    freesCapacity ||= result.freesCapacity === true;
   }
-  if (expired.length > 0) tx.afterCommit(() => ctx.events.publish({ type: 'effectsQueued' }));
+  if (batch.length > 0) {
+    const history: HistoryRecordOf[] = [];
+    for (const { stored, outcome } of batch) for (const record of outcome.history) history.push({ leadId: stored.id, at: now, actor: record.actor, event: record.event, detail: record.detail ?? null });
+    await tx.leads.appendHistoryMany(history);
+    for (const { stored, offer, outcome } of batch) {
+      const event = eventOf({ id: stored.id, state: stored.state, version: stored.version, ownerId: stored.ownerId, offersMade: 0, pendingOffer: offer }, { type: 'expire', offerId: offer.id, offerVersion: offer.version }, outcome, stored.receivedAt, now);
+      tx.afterCommit(() => ctx.events.publish({ type: 'leadChanged', event }));
+    }
+    await ctx.router.routeMany(
+      tx,
+      batch.map(({ stored }) => stored),
+    );
+    // The expired cards' updates (and a reminder's, an escalation message's), after the next cards: see enqueueEffects.
+    const effects: { leadId: number; effect: Effect }[] = [];
+    for (const { stored, offer, outcome } of batch) {
+      for (const effect of outcome.effects) effects.push({ leadId: stored.id, effect });
+      if (offer.remindedAt !== null) effects.push({ leadId: stored.id, effect: { type: 'update_reminder', offerId: offer.id } });
+      if (escalations.has(stored.id) && !outcome.effects.some((e: OfferEffect) => e.type === 'update_escalation')) effects.push({ leadId: stored.id, effect: { type: 'update_escalation', leadId: stored.id } });
+    }
+    await tx.outbox.enqueueMany(effects, now);
+  }
+  tx.afterCommit(() => ctx.events.publish({ type: 'effectsQueued' }));
   return { applied: expired.length, freesCapacity };
 }
 
@@ -302,7 +350,7 @@ export async function recordDeliveryFailure(ctx: CommandContext, tx: Tx, { leadI
 
 export interface OfferLifecycleDeps {
   uow: UnitOfWork;
-  router: Pick<LeadRouter, 'route' | 'rerouteQueued'>;
+  router: Pick<LeadRouter, 'route' | 'routeMany' | 'rerouteQueued'>;
   clock: Clock;
   settings: () => Settings;
   /** Each change is told after commit (`leadChanged`, `effectsQueued`); `deliveryFailed` is listened to. */

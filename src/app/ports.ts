@@ -90,6 +90,15 @@ export interface RoutingTransition {
   now: number;
 }
 
+/** A history record of a lead, as a batch appends it. */
+export interface HistoryRecordOf {
+  leadId: number;
+  at: number;
+  actor: string;
+  event: string;
+  detail: Record<string, unknown> | null;
+}
+
 export interface HistoryEntry {
   at: number;
   actor: string;
@@ -134,6 +143,14 @@ export interface LeadRepository {
   recordReping(id: number, nextPingAt: number): Promise<void>;
   /** Appends to the lead's history; `detail` holds no PII beyond what the history needs. */
   appendHistory(leadId: number, at: number, actor: string, event: string, detail?: Record<string, unknown>): Promise<void>;
+  /** Appends many records in one statement, in the order given (so each lead's records keep their order). */
+  appendHistoryMany(records: readonly HistoryRecordOf[]): Promise<void>;
+  /** Many leads at once (a batch of expiries), each as `get` reads it, in the order of `ids`; unknown ids are left out. */
+  getMany(ids: readonly number[]): Promise<StoredLead[]>;
+  /** The escalation reason of those of `ids` that have one (an escalation message that follows the lead). */
+  escalationReasonsOf(ids: readonly number[]): Promise<Map<number, 'max_offers' | 'queued'>>;
+  /** Many routing decisions' changes in one statement, each compare-and-set on its version; the ids changed. */
+  applyRoutingMany(changes: readonly RoutingTransition[]): Promise<Set<number>>;
   history(leadId: number): Promise<HistoryEntry[]>;
   /** The routing trace the last decision stored; null when none. */
   trace(leadId: number): Promise<unknown>;
@@ -212,6 +229,10 @@ export interface ResolvedOffer extends PendingOffer {
 export interface OfferRepository {
   /** Records an offer as the lead's next attempt. */
   create(offer: NewOffer): Promise<{ id: number; attempt: number }>;
+  /** Records many offers (one per lead at most) in one statement; each one's id and attempt, in the order given. */
+  createMany(offers: readonly NewOffer[]): Promise<{ id: number; attempt: number }[]>;
+  /** How many offers each of the leads had (leads with none are left out). */
+  countsOfLeads(leadIds: readonly number[]): Promise<Map<number, number>>;
   get(id: number): Promise<StoredOffer | null>;
   /** Every offer of the lead, first attempt first. */
   ofLead(leadId: number): Promise<StoredOffer[]>;
@@ -264,10 +285,14 @@ export interface RoutingRepository {
   loadRoundRobin(teamIds: Iterable<string>): Promise<Map<string, RoundRobinState>>;
   /** The part of a snapshot particular to one lead (null: none): its account's runtime owner, the reps who already missed it. */
   loadLeadState(lead: { id: number | null; domain: string | null }): Promise<Pick<RoutingSnapshot, 'accountOwners' | 'excludedReps'>>;
+  /** loadLeadState for many leads at once (the same answer for each), by lead id. */
+  loadLeadStates(leads: readonly { id: number; domain: string | null }[]): Promise<Map<number, Pick<RoutingSnapshot, 'accountOwners' | 'excludedReps'>>>;
   /** Every rep's runtime state and every team's round-robin state. */
   loadTeamState(settings: Settings, now: number): Promise<Pick<RoutingSnapshot, 'reps' | 'roundRobin'>>;
   saveRoundRobin(update: RoundRobinUpdate): Promise<void>;
   recordOfferMade(repId: string, now: number): Promise<void>;
+  /** What a batch of offers made changes, in the order made: saveRoundRobin and recordOfferMade for each, the last per team, rep and team member winning. */
+  recordOffersMade(offers: readonly { repId: string; now: number; roundRobin?: RoundRobinUpdate | undefined }[]): Promise<void>;
 }
 
 /** A rep away: until an instant, or (`until: null`) until they turn it off. */
@@ -358,6 +383,8 @@ export interface Outbox {
    * when a person is waiting for it.
    */
   enqueue(leadId: number | null, effect: Effect, now: number, priority?: Priority): Promise<number>;
+  /** `enqueue` for many effects at once, in the order given (an update joins a pending one as with enqueue). */
+  enqueueMany(rows: readonly { leadId: number | null; effect: Effect; priority?: Priority }[], now: number): Promise<void>;
   /** Whether a row of this effect (its type and message) is pending. */
   hasPending(effect: Effect): Promise<boolean>;
   /** A person now waits for this message's pending update (they clicked it): it goes first, now. */

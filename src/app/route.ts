@@ -7,12 +7,12 @@
  */
 import type { Clock } from '../domain/clock.ts';
 import type { Enrichment } from '../domain/enrichment.ts';
-import { compileRouting, planRoute, type CompiledRouting, type RoundRobinUpdate, type RoutingDecision } from '../domain/routing/index.ts';
+import { compileRouting, planRoute, storedTrace, type CompiledRouting, type RoundRobinUpdate, type RoutePlan, type RoutingDecision } from '../domain/routing/index.ts';
 import type { Settings, SignalRule } from '../domain/settings.ts';
 import { enqueueEscalationMessage } from './escalationMessage.ts';
 import { enrichmentHistoryDetail } from './enrichLead.ts';
 import type { LeadEvent } from './leadEvents.ts';
-import type { StoredLead, Tx } from './ports.ts';
+import type { HistoryRecordOf, NewOffer, StoredLead, Tx } from './ports.ts';
 import { createRoutingState, type RoutingState } from './routingState.ts';
 import { enqueueWriteBack } from './writeBack.ts';
 
@@ -97,7 +97,7 @@ async function closeQueuedEscalation(tx: Tx, leadId: number, now: number): Promi
 async function writePlan(tx: Tx, stored: StoredLead, decision: RoutingDecision, settings: Settings, now: number): Promise<RouteOutcome> {
   const plan = planRoute(stored, decision, settings, now);
   if (!plan) return { kind: 'skipped', reason: 'still_queued' };
-  if (!(await tx.leads.applyRouting({ id: stored.id, version: stored.version, ...plan.transition, trace: decision.trace, now }))) return { kind: 'skipped', reason: 'changed' };
+  if (!(await tx.leads.applyRouting({ id: stored.id, version: stored.version, ...plan.transition, trace: storedTrace(decision.trace), now }))) return { kind: 'skipped', reason: 'changed' };
   if (plan.leavesQueue) await closeQueuedEscalation(tx, stored.id, now);
   await tx.leads.appendHistory(stored.id, now, 'system', plan.history.event, plan.history.detail);
   const base = { leadId: stored.id, at: now, receivedAt: stored.receivedAt, by: 'system' };
@@ -153,4 +153,77 @@ export async function route(context: RoutingContext, tx: Tx, leadId: number, opt
   if (outcome.kind === 'rep' && decision.kind === 'rep') state.offerMade(decision, now);
   if (outcome.kind !== 'skipped') tx.afterCommit(() => context.committed(outcome));
   return outcome;
+}
+
+type RepDecision = Extract<RoutingDecision, { kind: 'rep' }>;
+type RepPlan = Extract<RoutePlan, { kind: 'rep' }>;
+
+/**
+ * Routes many leads inside the caller's transaction (a batch of expiries: offered leads whose offer
+ * just ended), as `route` routes each one, with set-based writes: the decisions are made first, in
+ * memory, one after the other on the transaction's shared routing state (each offer made is added
+ * to it before the next decision), then written together — the leads' changes in one
+ * compare-and-set statement, the offers in one, the history in one (each lead's records in
+ * order), the round-robin and reps' state in one each, the cards' outbox rows in one. A lead whose
+ * decision is not an offer to a rep (a sequence, the holding queue) or that leaves the queue is
+ * routed afterwards by `route`, alone. The outcomes, by lead id; `event`s are told after commit,
+ * in the order of `leads`.
+ */
+export async function routeMany(context: RoutingContext, tx: Tx, leads: readonly StoredLead[]): Promise<Map<number, RouteOutcome>> {
+  const outcomes = new Map<number, RouteOutcome>();
+  if (leads.length === 0) return outcomes;
+  const now = context.clock.now();
+  await tx.routing.lockForDecision();
+  const { settings, routing } = context.compiled();
+  const state = routingStateOf(tx, settings);
+  const leadStates = await tx.routing.loadLeadStates(leads.map((stored) => ({ id: stored.id, domain: routing.readsAccountOwners ? stored.domain : null })));
+  const offers: { stored: StoredLead; decision: RepDecision; plan: RepPlan }[] = [];
+  const alone: number[] = [];
+  for (const stored of leads) {
+    if (stored.state !== 'offered' && stored.state !== 'queued' && stored.state !== 'received') {
+      alone.push(stored.id);
+      continue;
+    }
+    const leadState = leadStates.get(stored.id) ?? { accountOwners: new Map(), excludedReps: new Set<string>() };
+    const decision = await state.decide({ lead: stored.lead, domain: stored.domain, enrichment: stored.enrichment, routing, leadState, now });
+    const plan = decision.kind === 'rep' ? planRoute(stored, decision, settings, now) : null;
+    if (decision.kind !== 'rep' || plan?.kind !== 'rep' || plan.leavesQueue) {
+      alone.push(stored.id);
+      continue;
+    }
+    state.offerMade(decision, now);
+    offers.push({ stored, decision, plan });
+  }
+  if (offers.length > 0) {
+    const changed = await tx.leads.applyRoutingMany(offers.map(({ stored, decision, plan }) => ({ id: stored.id, version: stored.version, ...plan.transition, trace: storedTrace(decision.trace), now })));
+    if (changed.size < offers.length) {
+      // A lead changed meanwhile: it is not offered, and the routing state forgets the offer it counted.
+      state.forget();
+      for (const { stored } of offers) if (!changed.has(stored.id)) outcomes.set(stored.id, { kind: 'skipped', reason: 'changed' });
+    }
+    const made = offers.filter(({ stored }) => changed.has(stored.id));
+    const created = await tx.offers.createMany(
+      made.map(({ stored, plan }): NewOffer => ({ leadId: stored.id, repId: plan.offer.repId, offeredAt: now, deadlineAt: plan.offer.deadlineAt, remindAt: plan.offer.remindAt, why: plan.offer.why })),
+    );
+    const history: HistoryRecordOf[] = [];
+    made.forEach(({ stored, plan }, k) => {
+      const { attempt } = created[k] as { attempt: number };
+      history.push({ leadId: stored.id, at: now, actor: 'system', event: plan.history.event, detail: plan.history.detail });
+      history.push({ leadId: stored.id, at: now, actor: 'system', event: 'offered', detail: { rep: plan.offer.repId, attempt, why: plan.offer.why } });
+    });
+    await tx.leads.appendHistoryMany(history);
+    await tx.routing.recordOffersMade(made.map(({ plan }) => ({ repId: plan.offer.repId, now, roundRobin: plan.offer.roundRobin })));
+    // The cards are rendered from the stored offers when they are delivered.
+    await tx.outbox.enqueueMany(made.map(({ stored }, k) => ({ leadId: stored.id, effect: { type: 'post_offer_card', offerId: (created[k] as { id: number }).id } })), now);
+    made.forEach(({ stored, plan }, k) => {
+      const offer = created[k] as { id: number; attempt: number };
+      const team = plan.teamId ? { team: plan.teamId } : {};
+      const event: LeadEvent = { leadId: stored.id, at: now, receivedAt: stored.receivedAt, by: 'system', event: 'lead.offered', rep: plan.offer.repId, rule: plan.rule, ...team, attempt: offer.attempt };
+      const outcome: RouteOutcome = { kind: 'rep', repId: plan.offer.repId, offerId: offer.id, event };
+      outcomes.set(stored.id, outcome);
+      tx.afterCommit(() => context.committed(outcome));
+    });
+  }
+  for (const id of alone) outcomes.set(id, await route(context, tx, id, { state }));
+  return outcomes;
 }

@@ -5,8 +5,8 @@ import type { LeadEnricher } from './enrichLead.ts';
 import type { EventBus } from './events.ts';
 import { createHoldingQueue } from './holdingQueue.ts';
 import type { Logger } from './logger.ts';
-import type { Tx, UnitOfWork } from './ports.ts';
-import { route, type RouteOptions, type RouteOutcome, type RoutingContext } from './route.ts';
+import type { StoredLead, Tx, UnitOfWork } from './ports.ts';
+import { route, routeMany, type RouteOptions, type RouteOutcome, type RoutingContext } from './route.ts';
 import { createArrivals } from './routeArrivals.ts';
 
 export interface LeadRouterDeps {
@@ -49,6 +49,8 @@ export function createLeadRouter(deps: LeadRouterDeps) {
   return {
     /** Routes one lead inside the caller's transaction (see src/app/route.ts). */
     route: (tx: Tx, leadId: number, options?: RouteOptions) => route(context, tx, leadId, options),
+    /** Routes many leads inside the caller's transaction, decided first and written set-based (see src/app/route.ts). */
+    routeMany: (tx: Tx, leads: readonly StoredLead[]) => routeMany(context, tx, leads),
     ...arrivals,
     /** Offers queued leads to whoever is eligible now. Call when eligibility may have changed: a rep returns, a lead is done. */
     rerouteQueued: queue.rerouteQueued,

@@ -92,6 +92,19 @@ export function createRoutingState(store: RoutingRepository, settings: Settings)
   const triedReps = new Set<string>();
   const triedTeams = new Set<string>();
 
+  /** Offers made since the last decision, in order (see offerMade). */
+  const offersMade: { decision: Extract<RoutingDecision, { kind: 'rep' }>; now: number }[] = [];
+  const applyOffersMade = () => {
+    for (const { decision, now } of offersMade) {
+      const rep = reps.get(decision.repId);
+      const teamId = decision.roundRobin?.teamId;
+      const next = afterOffer(decision, now, { rep: rep ?? DEFAULT_REP_RUNTIME, team: teamId === undefined ? undefined : roundRobin.get(teamId) });
+      if (rep) reps.set(decision.repId, next.rep);
+      if (teamId !== undefined && next.team) roundRobin.set(teamId, next.team);
+    }
+    offersMade.length = 0;
+  };
+
   /** Loads what a stopped decision asked for (see above). */
   const load = async (routing: CompiledRouting, missingReps: Set<string>, missingTeams: Set<string>, now: number) => {
     const repIds = new Set<string>();
@@ -126,6 +139,7 @@ export function createRoutingState(store: RoutingRepository, settings: Settings)
       leadState: { accountOwners: ReadonlyMap<string, string | null>; excludedReps: ReadonlySet<string> };
       now: number;
     }): Promise<RoutingDecision> {
+      applyOffersMade();
       for (;;) {
         const missingReps = new Set<string>();
         const missingTeams = new Set<string>();
@@ -146,13 +160,13 @@ export function createRoutingState(store: RoutingRepository, settings: Settings)
       }
     },
 
-    /** Records in memory what making an offer changed in the store: the rep's offers today and last offer, the team's round-robin state. */
+    /**
+     * Records in memory what making an offer changed in the store: the rep's offers today and last
+     * offer, the team's round-robin state. Applied when the next decision of this state comes, if one
+     * does (most transactions route one lead: a team's passes are not copied for nothing).
+     */
     offerMade(decision: Extract<RoutingDecision, { kind: 'rep' }>, now: number): void {
-      const rep = reps.get(decision.repId);
-      const teamId = decision.roundRobin?.teamId;
-      const next = afterOffer(decision, now, { rep: rep ?? DEFAULT_REP_RUNTIME, team: teamId === undefined ? undefined : roundRobin.get(teamId) });
-      if (rep) reps.set(decision.repId, next.rep);
-      if (teamId !== undefined && next.team) roundRobin.set(teamId, next.team);
+      offersMade.push({ decision, now });
     },
 
     /** Forgets what was loaded: the store changed in a way offers do not explain. */
@@ -161,6 +175,7 @@ export function createRoutingState(store: RoutingRepository, settings: Settings)
       roundRobin.clear();
       triedReps.clear();
       triedTeams.clear();
+      offersMade.length = 0;
     },
   };
 }

@@ -12,6 +12,11 @@
  * - `<!-- readme-test: skip: <reason> -->` on the line before a block: it does not run (it needs
  *   real Slack tokens or a PostgreSQL server, builds for production, or runs the test suite itself).
  *   The reason is required.
+ * - `<!-- readme-test: postgres -->` before a block: it needs a PostgreSQL server. Those blocks run
+ *   in their own bash session (in order, in another fresh copy) when the tests' server answers
+ *   (test/support/postgres.ts), with the README's `localhost:5432/leadrelay` and `-U postgres
+ *   leadrelay` pointed at a database of the test's own and its ports 3001/3002 at free ports;
+ *   skipped, said plainly, without a server.
  * - `<!-- readme-test: starts the bot -->` before a block: it runs in the background (PORT set to
  *   the test's port) and the examples after it run once GET /healthz answers. At the end it is
  *   stopped with SIGINT, and it must not have logged anything at error level.
@@ -30,6 +35,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/botProcess.ts';
+import { describePostgres, usePostgres } from '../support/postgres.ts';
+import { urlOfDatabase, withAdminClient } from '../support/postgresServer.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const README = join(ROOT, 'README.md');
@@ -136,6 +143,28 @@ function freshCopy(): string {
   return dir;
 }
 
+/** The script lines that run `step` (number `n`) with its output and exit status kept in `work`. */
+function stepScript(step: Step, n: number, work: string, rewrite: (text: string) => string): string {
+  return `{\n${rewrite(step.script)}\n} > ${join(work, `${n}.out`)} 2>&1\necho $? > ${join(work, `${n}.status`)}`;
+}
+
+/** What each step printed against what the README says it prints (or its exit status when it says nothing). */
+function problemsOf(steps: readonly Step[], work: string): string[] {
+  const problems: string[] = [];
+  steps.forEach((step, n) => {
+    const output = readFileSync(join(work, `${n}.out`), 'utf8').replace(/\s+$/, '');
+    const status = Number(readFileSync(join(work, `${n}.status`), { encoding: 'utf8', flag: 'a+' }) || 'NaN');
+    const actual = output === '' ? [] : output.split('\n').map((line) => line.trimEnd());
+    const where = `README.md block at line ${step.block.line}:\n${step.script.trim()}`;
+    if (step.expected === null) {
+      if (status !== 0) problems.push(`${where}\nexited ${status}:\n${output}`);
+    } else if (!matchesExpected(step.expected, actual)) {
+      problems.push(`${where}\nprinted:\n${output}\nbut the README says:\n${step.expected.join('\n')}`);
+    }
+  });
+  return problems;
+}
+
 const markdown = readFileSync(README, 'utf8');
 const blocks = fencedBlocks(markdown);
 
@@ -179,7 +208,7 @@ describe('the README', () => {
   });
 
   it('gives a reason for every block it does not run', () => {
-    const bad = blocks.filter((block) => block.marker !== null && block.marker !== 'starts the bot' && !/^skip: \S/.test(block.marker)).map((block) => `line ${block.line}: ${block.marker}`);
+    const bad = blocks.filter((block) => block.marker !== null && block.marker !== 'starts the bot' && block.marker !== 'postgres' && !/^skip: \S/.test(block.marker)).map((block) => `line ${block.line}: ${block.marker}`);
     expect(bad).toEqual([]);
   });
 
@@ -210,7 +239,7 @@ describe('the README', () => {
       const port = await freePort();
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? dir, LANG: 'C.UTF-8' };
       const withPort = (text: string) => text.replace(/localhost:3000\b/g, `localhost:${port}`);
-      const sh = blocks.filter((block) => block.lang === 'sh' && !(block.marker ?? '').startsWith('skip:'));
+      const sh = blocks.filter((block) => block.lang === 'sh' && !(block.marker ?? '').startsWith('skip:') && block.marker !== 'postgres');
       expect(sh.filter((block) => block.marker === 'starts the bot')).toHaveLength(1);
       mkdirSync(work);
 
@@ -228,7 +257,7 @@ describe('the README', () => {
         }
         for (const step of stepsOf(block)) {
           const n = steps.push(step) - 1;
-          script.push(`{\n${withPort(step.script)}\n} > ${join(work, `${n}.out`)} 2>&1\necho $? > ${join(work, `${n}.status`)}`);
+          script.push(stepScript(step, n, work, withPort));
         }
       }
       writeFileSync(join(work, 'session.sh'), `${script.join('\n')}\n`);
@@ -244,21 +273,49 @@ describe('the README', () => {
       const botLog = readFileSync(join(work, 'bot.log'), 'utf8');
       expect(readFileSync(join(work, 'bot.failed'), { encoding: 'utf8', flag: 'a+' }), botLog).toBe('');
 
-      const problems: string[] = [];
-      steps.forEach((step, n) => {
-        const output = readFileSync(join(work, `${n}.out`), 'utf8').replace(/\s+$/, '');
-        const status = Number(readFileSync(join(work, `${n}.status`), 'utf8'));
-        const actual = output === '' ? [] : output.split('\n').map((line) => line.trimEnd());
-        const where = `README.md block at line ${step.block.line}:\n${step.script.trim()}`;
-        if (step.expected === null) {
-          if (status !== 0) problems.push(`${where}\nexited ${status}:\n${output}`);
-        } else if (!matchesExpected(step.expected, actual)) {
-          problems.push(`${where}\nprinted:\n${output}\nbut the README says:\n${step.expected.join('\n')}`);
-        }
-      });
+      const problems = problemsOf(steps, work);
       expect(problems).toEqual([]);
       const errors = botLog.split('\n').filter((line) => /^\{.*"level":(5|6)\d/.test(line));
       expect(errors, 'error-level log lines of the sandbox').toEqual([]);
+    }, 240_000);
+  });
+
+  describePostgres('the PostgreSQL examples ("Running several instances"), run in order on a PostgreSQL server', () => {
+    const postgres = usePostgres();
+    const dir = freshCopy();
+    const work = join(dir, '.readme-test');
+    const database = `lrt_readme_${process.pid}_${Date.now()}`;
+    afterAll(async () => {
+      // The blocks stop what they start; a failed run may leave an instance: end any still there.
+      spawnSync('bash', ['-c', `pkill -KILL -f '${dir}' || true`]);
+      if (postgres.serverUrl !== null) await withAdminClient(postgres.serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('run as shown and print what the README says', async () => {
+      const server = new URL(postgres.serverUrl as string);
+      const [first, second] = [await freePort(), await freePort()];
+      const target = new URL(urlOfDatabase(server.href, database));
+      const rewrite = (text: string) =>
+        text
+          .replace(/postgres:\/\/postgres@localhost:5432\/leadrelay\b/g, target.href)
+          .replace(/-h localhost -U postgres leadrelay\b/g, `-h ${server.hostname} -p ${server.port || '5432'} -U ${decodeURIComponent(server.username) || 'postgres'} ${database}`)
+          .replace(/localhost:3001\b/g, `localhost:${first}`)
+          .replace(/localhost:3002\b/g, `localhost:${second}`)
+          .replace(/PORT=3001\b/g, `PORT=${first}`)
+          .replace(/PORT=3002\b/g, `PORT=${second}`);
+      const blocksToRun = blocks.filter((block) => block.lang === 'sh' && block.marker === 'postgres');
+      expect(blocksToRun.length).toBeGreaterThan(0);
+      mkdirSync(work);
+      const steps = blocksToRun.flatMap((block) => stepsOf(block));
+      const script = ['set +e', ...steps.map((step, n) => stepScript(step, n, work, rewrite))];
+      writeFileSync(join(work, 'session.sh'), `${script.join('\n')}\n`);
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? dir, LANG: 'C.UTF-8' };
+      const ran = spawnSync('bash', [join(work, 'session.sh')], { cwd: dir, env, encoding: 'utf8', timeout: 200_000 });
+      if (ran.error) throw ran.error;
+      const logs = ['instance-1.log', 'instance-2.log'].map((name) => readFileSync(join(dir, name), { encoding: 'utf8', flag: 'a+' }));
+      expect(problemsOf(steps, work), logs.join('\n----\n')).toEqual([]);
+      for (const log of logs) expect(log.split('\n').filter((line) => /^\{.*"level":(5|6)\d/.test(line)), 'error-level log lines of an instance').toEqual([]);
     }, 240_000);
   });
 });

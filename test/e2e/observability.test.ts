@@ -48,7 +48,7 @@ const janeNo = (n: string, fields: Record<string, unknown> = {}) => ({ ...JANE, 
 useHarnessCleanup();
 
 async function start(store: StoreKind, options: { configYaml?: string } = {}) {
-  const t = await startHarness({ configYaml: options.configYaml ?? CONFIG, users: ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0MGR'], logLevel: 'info' });
+  const t = await startHarness({ store, configYaml: options.configYaml ?? CONFIG, users: ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0MGR'], logLevel: 'info' });
   return {
     ...t,
     card: (userId: string) => t.slack.lastMessage(userId) as StandInMessage,

@@ -28,7 +28,7 @@ fallback: { team: sdr }
 useHarnessCleanup();
 
 async function start(store: StoreKind, options: { database?: HarnessDatabase; clock?: FakeClock; slack?: SlackStandIn } = {}) {
-  const harness = await startHarness({ configYaml: CONFIG, users: ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0MGR'], ...options });
+  const harness = await startHarness({ store, configYaml: CONFIG, users: ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0MGR'], ...options });
   const { slack, bot } = harness;
   return {
     ...harness,

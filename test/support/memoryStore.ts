@@ -163,7 +163,7 @@ function leadRepository(t: Tables, j: Journal): LeadRepository {
   });
   const newest = (match: (row: LeadRecord) => boolean) => [...t.leads.values()].filter(match).sort((a, b) => b.id - a.id)[0];
   const match = (row: LeadRecord | undefined) => (row ? { id: row.id, state: row.state, ownerId: row.ownerId } : null);
-  return {
+  const repo: LeadRepository = {
     async insert(row) {
       const id = j.counter(t.ids, 'lead');
       j.put(t.leads, id, {
@@ -241,6 +241,28 @@ function leadRepository(t: Tables, j: Journal): LeadRepository {
     async appendHistory(leadId, at, actor, event, detail) {
       j.append(t.history, { leadId, at, actor, event, detail: detail === undefined ? null : copy(detail) });
     },
+    async appendHistoryMany(records) {
+      for (const r of records) j.append(t.history, { leadId: r.leadId, at: r.at, actor: r.actor, event: r.event, detail: r.detail === null ? null : copy(r.detail) });
+    },
+    async getMany(ids) {
+      return ids.flatMap((id) => {
+        const row = lead(id);
+        return row ? [stored(row)] : [];
+      });
+    },
+    async escalationReasonsOf(ids) {
+      const reasons = new Map<number, 'max_offers' | 'queued'>();
+      for (const id of ids) {
+        const reason = lead(id)?.escalationReason;
+        if (reason) reasons.set(id, reason);
+      }
+      return reasons;
+    },
+    async applyRoutingMany(changes) {
+      const changed = new Set<number>();
+      for (const c of changes) if (await repo.applyRouting(c)) changed.add(c.id);
+      return changed;
+    },
     async history(leadId) {
       return t.history.filter((entry) => entry.leadId === leadId).map(({ leadId: _leadId, ...entry }) => copy(entry));
     },
@@ -274,6 +296,7 @@ function leadRepository(t: Tables, j: Journal): LeadRepository {
       return counts;
     },
   };
+  return repo;
 }
 
 function idempotencyRepository(t: Tables, j: Journal): IdempotencyRepository {
@@ -297,13 +320,27 @@ function offerRepository(t: Tables, j: Journal): OfferRepository {
     const offer = t.offers.get(id);
     if (offer) j.put(t.offers, id, { ...offer, ...fields });
   };
-  return {
+  const repo: OfferRepository = {
     async create(offer) {
       if (ofLead(offer.leadId).some((o) => o.state === 'pending')) throw new Error('UNIQUE constraint failed: one pending offer per lead');
       const attempt = ofLead(offer.leadId).length + 1;
       const id = j.counter(t.ids, 'offer');
       j.put(t.offers, id, { id, ...offer, attempt, state: 'pending', version: 0, remindedAt: null, resolvedAt: null, reason: null, channelId: null, messageTs: null, reminderTs: null });
       return { id, attempt };
+    },
+    async createMany(offers) {
+      if (new Set(offers.map((offer) => offer.leadId)).size < offers.length) throw new Error('createMany takes one offer per lead');
+      const created: { id: number; attempt: number }[] = [];
+      for (const offer of offers) created.push(await repo.create(offer));
+      return created;
+    },
+    async countsOfLeads(leadIds) {
+      const counts = new Map<number, number>();
+      for (const id of leadIds) {
+        const n = ofLead(id).length;
+        if (n > 0) counts.set(id, n);
+      }
+      return counts;
     },
     async get(id) {
       return copy(t.offers.get(id)) ?? null;
@@ -365,6 +402,7 @@ function offerRepository(t: Tables, j: Journal): OfferRepository {
       change(id, { reminderTs: ts });
     },
   };
+  return repo;
 }
 
 function routingRepository(t: Tables, j: Journal): RoutingRepository {
@@ -387,7 +425,7 @@ function routingRepository(t: Tables, j: Journal): RoutingRepository {
     }
     return { level: t.levels.get(teamId) ?? 0, passes };
   };
-  return {
+  const repo: RoutingRepository = {
     async lockForDecision() {},
     async loadReps(settings, repIds, now) {
       const wanted = new Set(repIds);
@@ -409,6 +447,17 @@ function routingRepository(t: Tables, j: Journal): RoutingRepository {
         roundRobin: new Map(settings.teams.map((team) => [team.id, roundRobinOf(team.id)])),
       };
     },
+    async loadLeadStates(leads) {
+      const states = new Map<number, Awaited<ReturnType<RoutingRepository['loadLeadState']>>>();
+      for (const lead of leads) states.set(lead.id, await repo.loadLeadState(lead));
+      return states;
+    },
+    async recordOffersMade(offers) {
+      for (const { repId, now, roundRobin } of offers) {
+        if (roundRobin) await repo.saveRoundRobin(roundRobin);
+        await repo.recordOfferMade(repId, now);
+      }
+    },
     async saveRoundRobin(update) {
       j.put(t.passes, `${update.teamId}\u0000${update.repId}`, update.pass);
       j.put(t.levels, update.teamId, update.level);
@@ -418,6 +467,7 @@ function routingRepository(t: Tables, j: Journal): RoutingRepository {
       j.put(t.repState, repId, { ...state, lastOfferAt: now });
     },
   };
+  return repo;
 }
 
 function availabilityRepository(t: Tables, j: Journal): AvailabilityRepository {
@@ -514,6 +564,9 @@ function outbox(t: Tables, j: Journal): { outbox: Outbox; queue: OutboxQueue } {
       const id = j.counter(t.ids, 'outbox');
       j.put(t.outbox, id, { id, leadId, effect: copy(effect), lane: laneOf(effect), state: 'pending', attempts: 0, nextAttemptAt: now, lastError: null, result: null, createdAt: now, doneAt: null, messageKey: key, changes: 0, priority });
       return id;
+    },
+    async enqueueMany(rows, now) {
+      for (const row of rows) await box.enqueue(row.leadId, row.effect, now, row.priority);
     },
     async hasPending(effect) {
       const key = messageKeyOf(effect);

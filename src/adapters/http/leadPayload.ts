@@ -155,6 +155,10 @@ export function normalizeLeadInput(input: unknown): { value: unknown; warnings: 
  */
 export function parseLeadPayload(input: unknown): ParsedLead {
   const { value, warnings } = normalizeLeadInput(input);
-  const parsed = leadPayloadSchema.safeParse(value, { error: jsonErrorMap });
-  return parsed.success ? { ok: true, lead: parsed.data, warnings } : { ok: false, issues: describeZodIssues(parsed.error.issues) };
+  // A per-call error map turns off zod's compiled fast path for objects (~4× the time of a valid
+  // lead), and messages are only wanted when it fails: a refused body is parsed again with the map.
+  const parsed = leadPayloadSchema.safeParse(value);
+  if (parsed.success) return { ok: true, lead: parsed.data, warnings };
+  const described = leadPayloadSchema.safeParse(value, { error: jsonErrorMap });
+  return { ok: false, issues: described.success ? [] : describeZodIssues(described.error.issues) };
 }

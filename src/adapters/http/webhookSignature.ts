@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 
 /** How far a signed request's timestamp may be from now. */
 export const SIGNATURE_TOLERANCE_SECONDS = 5 * 60;
@@ -39,10 +39,13 @@ export type WebhookAuthResult =
 /** The digest of the last value compared against (for a bearer token: the configured secret, the same on every request). */
 let lastRight: { value: string; digest: Buffer } | undefined;
 
+/** A fixed-length digest of a compared string (one-shot sha256: a third of an HMAC's time, on every request with a bearer token). */
+const digestOf = (value: string): Buffer => hash('sha256', value, 'buffer');
+
 /** Compares in time independent of where the strings first differ (and of the secret's length). */
 export function constantTimeEqual(a: string, b: string): boolean {
-  const left = createHmac('sha256', 'compare').update(a).digest();
-  if (lastRight?.value !== b) lastRight = { value: b, digest: createHmac('sha256', 'compare').update(b).digest() };
+  const left = digestOf(a);
+  if (lastRight?.value !== b) lastRight = { value: b, digest: digestOf(b) };
   return timingSafeEqual(left, lastRight.digest) && a.length === b.length;
 }
 

@@ -70,7 +70,26 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   const concurrency = options.concurrency ?? 8;
   const giveUpAfterMs = options.giveUpAfterMs ?? 24 * 60 * 60_000;
   const inFlight = new Set<number>();
+  /**
+   * Claims are numbered as they start, and so are the releases of rows once their outcome is
+   * recorded: a claim that started before a row's record committed may come back after it with the
+   * row (the database answered the claim first, the record's commit reached this process first), and
+   * must not deliver it again. `settledAt` keeps, while any claim is running, when each row was
+   * released.
+   */
+  let sequence = 0;
+  const claimsRunning = new Set<number>();
+  const settledAt = new Map<number, number>();
+  /** The last claim came back with rows recorded while it ran. */
+  let staleClaim = false;
   const leaseMs = options.leases?.leaseMs ?? 60_000;
+  /**
+   * Chunks claimed per query. One writer claims four (one query for several chunks); with several
+   * instances a claimed row is kept from the others until delivered, so an instance claims only the
+   * chunk it delivers now: the rest stays free for the other instances, and a dead instance's rows,
+   * once its leases lapse, are picked up at the next chunk rather than after four.
+   */
+  const claimAhead = options.leases ? 1 : 4;
   /** Rows claimed and not yet recorded (delivered or waiting for their chunk): their leases are renewed. */
   const claimed = new Set<number>();
   let renewTimer: NodeJS.Timeout | undefined;
@@ -139,6 +158,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       for (const row of rows) {
         inFlight.delete(row.id);
         claimed.delete(row.id);
+        if (claimsRunning.size > 0) settledAt.set(row.id, ++sequence);
       }
     };
     try {
@@ -181,10 +201,23 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
    * not take now (their lead's earlier row is in flight, or this instance stops) keep their lease
    * until it lapses or the stop hands it back.
    */
-  const claim = async (limit: number, maxPriority: Priority = PRIORITY.background) => {
-    const rows = await outboxQueue.claimDue({ now: clock.now(), limit, maxPriority, instance, leaseMs });
-    for (const row of rows) claimed.add(row.id);
-    return rows;
+  const claim = async (limit: number, maxPriority: Priority = PRIORITY.background): Promise<OutboxRow[]> => {
+    const started = ++sequence;
+    claimsRunning.add(started);
+    let rows: OutboxRow[];
+    try {
+      rows = await outboxQueue.claimDue({ now: clock.now(), limit, maxPriority, instance, leaseMs });
+    } finally {
+      claimsRunning.delete(started);
+    }
+    // Rows this instance is delivering (read again: SQLite ignores leases, PostgreSQL hands an
+    // instance its own), and rows whose outcome was recorded after this claim started, are not new.
+    const fresh = rows.filter((row) => !inFlight.has(row.id) && !((settledAt.get(row.id) ?? 0) > started));
+    // A row recorded meanwhile may be due again (an update a newer change joined): claim again.
+    staleClaim = rows.some((row) => (settledAt.get(row.id) ?? 0) > started);
+    if (claimsRunning.size === 0) settledAt.clear();
+    for (const row of fresh) claimed.add(row.id);
+    return fresh;
   };
 
   /** Extends the leases of the rows this instance holds (all of them: one statement), while it holds any. */
@@ -219,7 +252,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       // Held (a burst of expiries is being processed): only what a person is waiting for goes (the
       // answer to a click); the rest waits until the burst is done.
       if (held !== undefined) {
-        const waiting = (await claim(concurrency, PRIORITY.waiting)).filter((row) => !inFlight.has(row.id));
+        const waiting = await claim(concurrency, PRIORITY.waiting);
+        if (waiting.length === 0 && staleClaim) continue;
         if (waiting.length === 0) {
           await Promise.race([held, nextWake()]);
           continue;
@@ -237,7 +271,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
         await Promise.all(recording);
         continue;
       }
-      const rows = (await claim(concurrency * 4 + inFlight.size)).filter((row) => !inFlight.has(row.id));
+      const rows = await claim(concurrency * claimAhead + inFlight.size);
+      if (rows.length === 0 && staleClaim) continue;
       if (rows.length === 0) return delivered;
       for (let i = 0; i < rows.length && !stopping; i += concurrency) {
         const chunk = rows.slice(i, i + concurrency);

@@ -2,14 +2,14 @@
  * The bot on PostgreSQL, where every instance serves: the store on the pool (postgresStore), outbox
  * rows claimed with leases that this instance renews while it delivers them and hands back when it
  * stops (a dead instance's lapse after LEASE_MS), due deadlines taken with SKIP LOCKED by the store,
- * the other instances' commits waking this one's timers (postgresWakeups.ts), and the App Homes
- * shared (postgresAppHomeRegistry.ts).
+ * the other instances' commits waking this one's timers (postgresWakeups.ts), Slack's budget and
+ * the App Homes shared (postgresSlackPacer.ts, postgresAppHomeRegistry.ts).
  */
-import { createSlackPacer } from '../slack/slackPacer.ts';
 import type { StoreBackend, StoreHooks } from '../storeBackend.ts';
 import type { Logger } from '../logger.ts';
 import type { PgPool } from './connectPostgres.ts';
 import { postgresAppHomeRegistry } from './postgresAppHomeRegistry.ts';
+import { postgresSlackPacer } from './postgresSlackPacer.ts';
 import { releaseOutboxLeases, renewOutboxLeases } from './postgresOutboxStore.ts';
 import { postgresStore } from './postgresStore.ts';
 import { listenForWakeups, WAKEUP_CHANNELS } from './postgresWakeups.ts';
@@ -39,7 +39,7 @@ export async function postgresBackend(pool: PgPool, options: PostgresBackendOpti
     pool,
     instance,
     store: postgresStore(pool, { instance, ...options.hooks }),
-    pacer: createSlackPacer(),
+    pacer: postgresSlackPacer(pool),
     appHomes: postgresAppHomeRegistry(pool),
     outboxLeases: {
       leaseMs,

@@ -120,6 +120,47 @@ export function postgresLeadStore(q: PgQueryable): LeadRepository {
       await q.query('INSERT INTO lead_history (lead_id, at, actor, event, detail) VALUES ($1, $2, $3, $4, $5)', [leadId, at, actor, event, jsonParam(detail)]);
     },
 
+    // In the order given: each lead's records keep their order (ids follow the ordinality).
+    async appendHistoryMany(records) {
+      if (records.length === 0) return;
+      await q.query(
+        `INSERT INTO lead_history (lead_id, at, actor, event, detail)
+          SELECT lead_id, at, actor, event, detail FROM ROWS FROM (json_to_recordset($1::json) AS (lead_id bigint, at bigint, actor text, event text, detail json))
+          WITH ORDINALITY AS r(lead_id, at, actor, event, detail, n) ORDER BY n`,
+        [JSON.stringify(records.map((r) => ({ lead_id: r.leadId, at: r.at, actor: r.actor, event: r.event, detail: r.detail })))],
+      );
+    },
+
+    async getMany(ids) {
+      if (ids.length === 0) return [];
+      const byId = new Map((await rowsOf<StoredLead>(q, `SELECT ${LEAD_COLUMNS} FROM leads WHERE id = ANY($1::bigint[])`, [ids])).map((row) => [Number(row.id), row]));
+      return ids.flatMap((id) => byId.get(id) ?? []);
+    },
+
+    async escalationReasonsOf(ids) {
+      const reasons = new Map<number, 'max_offers' | 'queued'>();
+      if (ids.length === 0) return reasons;
+      for (const row of await rowsOf<{ id: number; reason: 'max_offers' | 'queued' }>(q, 'SELECT id, escalation_reason AS reason FROM leads WHERE id = ANY($1::bigint[]) AND escalation_reason IS NOT NULL', [ids])) {
+        reasons.set(row.id, row.reason);
+      }
+      return reasons;
+    },
+
+    // json (not jsonb): each trace is stored as JSON.stringify wrote it, key order too.
+    async applyRoutingMany(changes) {
+      if (changes.length === 0) return new Set();
+      const rows = await rowsOf<{ id: number }>(
+        q,
+        `UPDATE leads SET state = c.state, team_id = c.team_id, sequence_id = c.sequence_id, routed_by = c.routed_by, trace = coalesce(c.trace, leads.trace),
+          version = leads.version + 1, updated_at = c.now,
+          first_offered_at = CASE WHEN c.state = 'offered' THEN coalesce(leads.first_offered_at, c.now) ELSE leads.first_offered_at END
+          FROM json_to_recordset($1::json) AS c(id bigint, version int, state text, team_id text, sequence_id text, routed_by text, trace json, now bigint)
+          WHERE leads.id = c.id AND leads.version = c.version RETURNING leads.id`,
+        [JSON.stringify(changes.map((c) => ({ id: c.id, version: c.version, state: c.state, team_id: c.teamId, sequence_id: c.sequenceId, routed_by: c.routedBy, trace: c.trace ?? null, now: c.now })))],
+      );
+      return new Set(rows.map((row) => Number(row.id)));
+    },
+
     async history(leadId) {
       return rowsOf<HistoryEntry>(q, 'SELECT at, actor, event, detail FROM lead_history WHERE lead_id = $1 ORDER BY id', [leadId]);
     },

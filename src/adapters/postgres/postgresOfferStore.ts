@@ -34,6 +34,32 @@ export function postgresOfferStore(q: PgQueryable): OfferRepository {
       );
       return row as { id: number; attempt: number };
     },
+    // One statement for a batch (one offer per lead), the attempt counted per lead.
+    async createMany(offers) {
+      if (offers.length === 0) return [];
+      if (new Set(offers.map((offer) => offer.leadId)).size < offers.length) throw new Error('createMany takes one offer per lead');
+      const rows = await rowsOf<{ id: number; leadId: number; attempt: number }>(
+        q,
+        `INSERT INTO offers (lead_id, rep_id, attempt, offered_at, deadline_at, remind_at, why)
+          SELECT n.lead_id, n.rep_id, (SELECT count(*) FROM offers o WHERE o.lead_id = n.lead_id) + 1, n.offered_at, n.deadline_at, n.remind_at, n.why
+          FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[]) AS n(lead_id, rep_id, offered_at, deadline_at, remind_at, why)
+          RETURNING id, lead_id AS "leadId", attempt`,
+        [offers.map((o) => o.leadId), offers.map((o) => o.repId), offers.map((o) => o.offeredAt), offers.map((o) => o.deadlineAt), offers.map((o) => o.remindAt), offers.map((o) => o.why)],
+      );
+      const byLead = new Map(rows.map((row) => [Number(row.leadId), row]));
+      return offers.map((offer) => {
+        const row = byLead.get(offer.leadId) as { id: number; attempt: number };
+        return { id: row.id, attempt: row.attempt };
+      });
+    },
+    async countsOfLeads(leadIds) {
+      const counts = new Map<number, number>();
+      if (leadIds.length === 0) return counts;
+      for (const row of await rowsOf<{ leadId: number; n: number }>(q, 'SELECT lead_id AS "leadId", count(*) AS n FROM offers WHERE lead_id = ANY($1::bigint[]) GROUP BY lead_id', [leadIds])) {
+        counts.set(Number(row.leadId), Number(row.n));
+      }
+      return counts;
+    },
     async get(id) {
       return firstRow<StoredOffer>(q, `SELECT ${OFFER_COLUMNS} FROM offers WHERE id = $1`, [id]);
     },

@@ -72,6 +72,19 @@ const SQL = {
       next_attempt_at = CASE WHEN excluded.priority < outbox.priority THEN least(outbox.next_attempt_at, excluded.next_attempt_at) ELSE outbox.next_attempt_at END,
       priority = least(outbox.priority, excluded.priority)
     RETURNING id`,
+  // A batch, in the order given (unnest … WITH ORDINALITY): new rows, or updates that join a pending one as insertOrJoin.
+  insertMany: `INSERT INTO outbox (lead_id, kind, method, payload, lane, next_attempt_at, created_at, message_key, priority)
+    SELECT lead_id, kind, method, payload::json, lane, $8, $8, message_key, priority
+    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[]) WITH ORDINALITY AS r(lead_id, kind, method, payload, lane, message_key, priority, n)
+    ORDER BY n`,
+  insertOrJoinMany: `INSERT INTO outbox (lead_id, kind, method, payload, lane, next_attempt_at, created_at, message_key, priority)
+    SELECT lead_id, kind, method, payload::json, lane, $8, $8, message_key, priority
+    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[]) WITH ORDINALITY AS r(lead_id, kind, method, payload, lane, message_key, priority, n)
+    ORDER BY n
+    ON CONFLICT (message_key, method) WHERE state = 'pending' AND lane = 'card_update' DO UPDATE SET
+      changes = outbox.changes + 1,
+      next_attempt_at = CASE WHEN excluded.priority < outbox.priority THEN least(outbox.next_attempt_at, excluded.next_attempt_at) ELSE outbox.next_attempt_at END,
+      priority = least(outbox.priority, excluded.priority)`,
   hasPending: `SELECT 1 FROM outbox WHERE state = 'pending' AND message_key = $1 AND method = $2 LIMIT 1`,
   prioritize: `UPDATE outbox SET priority = $2, next_attempt_at = least(next_attempt_at, $3)
     WHERE state = 'pending' AND message_key = $1 AND lane = 'card_update' AND priority > $2`,
@@ -97,9 +110,13 @@ const SQL = {
 
   // $1 now, $2 limit, $3 max priority, $4 instance, $5 lease until. Due: its time has come, no earlier
   // row holds it back in its lane, and it is not leased to another instance (or that lease expired).
-  // Two parts, each an index range in the order it is read, so a long outbox is not sorted whole:
-  // rows free to take (outbox_due: not leased, or the lease expired), and rows this instance already
-  // holds (outbox_leased: its in-flight rows, which the worker reads again and leaves out).
+  // Three parts, each an index range in the order it is read, so a long outbox is not sorted whole:
+  // rows free to take (outbox_due: not leased, or the lease expired), rows this instance already
+  // holds (outbox_leased: its in-flight rows, which the worker reads again and leaves out), and rows
+  // another instance's lapsed lease still names (outbox_leased: a dead instance's rows). The last go
+  // first by the time they were due, not by the end of their lease: under a backlog they would
+  // otherwise wait behind every row that came due before the lease ran out, and the instance that
+  // takes over would reach them long after the instance died.
   claim: `WITH free AS (
       SELECT o.id, o.priority, o.next_attempt_at FROM outbox o
       WHERE o.state = 'pending' AND o.priority <= $3 AND greatest(o.next_attempt_at, coalesce(o.lease_until, 0)) <= $1
@@ -114,8 +131,16 @@ const SQL = {
       ORDER BY o.priority, o.next_attempt_at, o.id
       LIMIT $2
       FOR UPDATE OF o SKIP LOCKED
+    ), lapsed AS (
+      SELECT o.id, o.priority, o.next_attempt_at FROM outbox o
+      WHERE o.state = 'pending' AND o.leased_by IS NOT NULL AND o.leased_by <> $4 AND o.lease_until <= $1 AND o.next_attempt_at <= $1 AND o.priority <= $3
+        AND ${LANE_RULE}
+      ORDER BY o.priority, o.next_attempt_at, o.id
+      LIMIT $2
+      FOR UPDATE OF o SKIP LOCKED
     ), picked AS (
-      SELECT id FROM (SELECT * FROM free UNION ALL SELECT * FROM held) due ORDER BY priority, next_attempt_at, id LIMIT $2
+      -- UNION: a lapsed row is also free; it is picked once.
+      SELECT id FROM (SELECT * FROM lapsed UNION SELECT * FROM free UNION SELECT * FROM held) due ORDER BY priority, next_attempt_at, id LIMIT $2
     ), claimed AS (
       UPDATE outbox SET leased_by = $4, lease_until = $5,
         -- Taken over from an instance that may have sent it: an attempt that never reported.
@@ -157,7 +182,7 @@ export interface PostgresOutboxOptions {
 /** The outbox inside one transaction (`q`: the transaction's client). */
 export function postgresOutbox(q: PgQueryable, options: PostgresOutboxOptions = {}): Outbox {
   const instance = options.instance ?? null;
-  return {
+  const outbox: Outbox = {
     async enqueue(leadId, effect, now, priority = PRIORITY.background) {
       const key = messageKeyOf(effect);
       const lane = laneOf(effect);
@@ -167,6 +192,27 @@ export function postgresOutbox(q: PgQueryable, options: PostgresOutboxOptions = 
           ? await run<{ id: number }>(q, 'insertOrJoin', [leadId, stored.kind, stored.method, stored.payload, now, key, priority])
           : await run<{ id: number }>(q, 'insert', [leadId, stored.kind, stored.method, stored.payload, lane, now, key, priority]);
       return (rows[0] as { id: number }).id;
+    },
+    // One statement when the rows are all new rows or all updates of distinct messages; else one by one, as enqueue.
+    async enqueueMany(rows, now) {
+      if (rows.length === 0) return;
+      const encoded = rows.map(({ leadId, effect, priority = PRIORITY.background }) => ({ leadId, key: messageKeyOf(effect), lane: laneOf(effect), stored: encodeEffect(effect), priority }));
+      const joinable = encoded.filter((row) => row.key !== null && row.lane === 'card_update');
+      const distinct = new Set(joinable.map((row) => `${row.key}\u0000${row.stored.method}`)).size === joinable.length;
+      if (joinable.length > 0 && (joinable.length < encoded.length || !distinct)) {
+        for (const row of rows) await outbox.enqueue(row.leadId, row.effect, now, row.priority);
+        return;
+      }
+      await run(q, joinable.length > 0 ? 'insertOrJoinMany' : 'insertMany', [
+        encoded.map((row) => row.leadId),
+        encoded.map((row) => row.stored.kind),
+        encoded.map((row) => row.stored.method),
+        encoded.map((row) => row.stored.payload),
+        encoded.map((row) => row.lane),
+        encoded.map((row) => row.key),
+        encoded.map((row) => row.priority),
+        now,
+      ]);
     },
     async hasPending(effect) {
       const key = messageKeyOf(effect);
@@ -206,6 +252,7 @@ export function postgresOutbox(q: PgQueryable, options: PostgresOutboxOptions = 
       await run(q, 'failed', [id, error, now, instance]);
     },
   };
+  return outbox;
 }
 
 /** The worker's side of the outbox on PostgreSQL, with what an instance does with its leases. */

@@ -1,6 +1,7 @@
 import type { RoutingRepository } from '../../app/ports.ts';
 import type { RepRuntime } from '../../domain/routing/index.ts';
 import { dayStartIn, knownReps, repRuntimesOf, repsByZone, roundRobinOf, type LevelRow, type OpenLeadsRow, type PassRow, type RepStateRow } from '../repRuntimeRows.ts';
+import { domainsOf, leadStatesOf, offersMadeRows } from '../batchRows.ts';
 import type { PgQueryable } from './connectPostgres.ts';
 import { firstRow, lockForTransaction, rowsOf } from './pgQuery.ts';
 
@@ -72,6 +73,39 @@ export function postgresRoutingStore(q: PgQueryable): RoutingRepository {
       const excluded =
         lead.id === null ? [] : await rowsOf<{ rep_id: string }>(q, `SELECT DISTINCT rep_id FROM offers WHERE lead_id = $1 AND state IN ('passed', 'expired')`, [lead.id]);
       return { accountOwners, excludedReps: new Set(excluded.map((row) => row.rep_id)) };
+    },
+
+    async loadLeadStates(leads) {
+      const domains = domainsOf(leads);
+      const owners = new Map<string, string | null>();
+      if (domains.length > 0) for (const row of await rowsOf<{ domain: string; owner_id: string | null }>(q, 'SELECT domain, owner_id FROM account_owners WHERE domain = ANY($1::text[])', [domains])) owners.set(row.domain, row.owner_id);
+      const missed =
+        leads.length === 0 ? [] : await rowsOf<{ lead_id: number; rep_id: string }>(q, `SELECT DISTINCT lead_id, rep_id FROM offers WHERE lead_id = ANY($1::bigint[]) AND state IN ('passed', 'expired')`, [leads.map((lead) => lead.id)]);
+      return leadStatesOf(leads, owners, missed);
+    },
+
+    // One statement per table for a batch (unnest of parallel arrays), each key's last value.
+    async recordOffersMade(offers) {
+      if (offers.length === 0) return;
+      const { passes, levels, lastOffers } = offersMadeRows(offers);
+      if (passes.length > 0) {
+        await q.query(
+          `INSERT INTO round_robin_passes (team_id, rep_id, pass) SELECT * FROM unnest($1::text[], $2::text[], $3::float8[])
+            ON CONFLICT (team_id, rep_id) DO UPDATE SET pass = excluded.pass`,
+          [passes.map((p) => p[0]), passes.map((p) => p[1]), passes.map((p) => p[2])],
+        );
+      }
+      if (levels.length > 0) {
+        await q.query('INSERT INTO round_robin_levels (team_id, level) SELECT * FROM unnest($1::text[], $2::float8[]) ON CONFLICT (team_id) DO UPDATE SET level = excluded.level', [
+          levels.map((l) => l[0]),
+          levels.map((l) => l[1]),
+        ]);
+      }
+      await q.query(
+        `INSERT INTO rep_state (rep_id, last_offer_at, updated_at) SELECT r, at, at FROM unnest($1::text[], $2::bigint[]) AS u(r, at)
+          ON CONFLICT (rep_id) DO UPDATE SET last_offer_at = excluded.last_offer_at`,
+        [lastOffers.map((o) => o[0]), lastOffers.map((o) => o[1])],
+      );
     },
 
     async saveRoundRobin(update) {

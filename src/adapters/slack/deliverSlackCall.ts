@@ -25,6 +25,9 @@ export function encodeSlackForm(args: Record<string, unknown>): string {
   return stringify(form);
 }
 
+/** The write methods whose JSON bodies Slack documents (its changelog "Keeping up with the JSONs"). */
+const JSON_METHODS = new Set(['chat.postMessage', 'chat.update', 'chat.postEphemeral', 'chat.delete', 'chat.scheduleMessage']);
+
 /**
  * A call's body: JSON for the chat.* write methods (what Slack recommends for them: blocks and
  * metadata go as they are, without being serialized into form fields and percent-encoded, which
@@ -32,7 +35,7 @@ export function encodeSlackForm(args: Record<string, unknown>): string {
  * JSON). Undefined and null arguments are left out either way.
  */
 export function encodeSlackBody(method: string, args: Record<string, unknown>): { body: string; contentType: string } {
-  if (!method.startsWith('chat.')) return { body: encodeSlackForm(args), contentType: 'application/x-www-form-urlencoded' };
+  if (!JSON_METHODS.has(method)) return { body: encodeSlackForm(args), contentType: 'application/x-www-form-urlencoded' };
   const given: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(args)) if (value !== undefined && value !== null) given[key] = value;
   return { body: JSON.stringify(given), contentType: 'application/json; charset=utf-8' };

@@ -1,4 +1,4 @@
-import { formatTrace, type RoutingTrace } from '../../domain/routing/index.ts';
+import { formatTrace, traceFromStored } from '../../domain/routing/index.ts';
 import { signalWords, type SignalModel } from './renderOfferCard.ts';
 import type { HistoryEntry, StoredLead } from '../../app/ports.ts';
 import { leadRef } from '../../domain/lead.ts';
@@ -53,6 +53,8 @@ export function renderLeadDetails(
 ): SlackMessage {
   const { lead } = stored;
   const ref = leadRef(stored.id);
+  // As stored (its unmatched rules compacted, src/domain/routing/storedTrace.ts), read back whole.
+  const routing = traceFromStored(trace);
   const facts = [
     `*State:* ${STATE_LABELS[stored.state]}${stored.ownerId ? ` — owner ${mention(stored.ownerId)}` : ''}`,
     `*Received:* ${slackDate(stored.receivedAt)}`,
@@ -68,7 +70,7 @@ export function renderLeadDetails(
       dividerBlock(),
       ...(signals.length > 0 ? [sectionBlock(`*Signals*\n${signals.map((signal) => `${signalWords(signal)} · ${slackDate(signal.at)}`).join('\n')}`)] : []),
       sectionBlock(`*History*\n${history.slice(-MAX_HISTORY).map(historyLine).join('\n') || '_nothing yet_'}`),
-      ...(trace ? [sectionBlock(`*Routing trace*\n\`\`\`${escapeMrkdwn(clipPlain(formatTrace(trace as RoutingTrace), 2800))}\`\`\``)] : []),
+      ...(routing ? [sectionBlock(`*Routing trace*\n\`\`\`${escapeMrkdwn(clipPlain(formatTrace(routing), 2800))}\`\`\``)] : []),
     ],
   };
 }

@@ -15,6 +15,11 @@ export function sqliteOfferStore(db: Db, cache?: RoutingCache): OfferRepository 
     insert: db.prepare(`INSERT INTO offers (lead_id, rep_id, attempt, offered_at, deadline_at, remind_at, why)
       SELECT @leadId, @repId, count(*) + 1, @offeredAt, @deadlineAt, @remindAt, @why FROM offers WHERE lead_id = @leadId
       RETURNING id, attempt`),
+    // A batch (one offer per lead): the attempt counted per lead in the same statement.
+    insertMany: db.prepare(`INSERT INTO offers (lead_id, rep_id, attempt, offered_at, deadline_at, remind_at, why)
+      SELECT value ->> 0, value ->> 1, (SELECT count(*) FROM offers o WHERE o.lead_id = value ->> 0) + 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5
+      FROM json_each(?) ORDER BY key RETURNING id, lead_id AS leadId, attempt`),
+    countsOfLeads: db.prepare('SELECT lead_id AS leadId, count(*) AS n FROM offers WHERE lead_id IN (SELECT value FROM json_each(?)) GROUP BY lead_id'),
     byId: db.prepare(`SELECT ${OFFER_COLUMNS} FROM offers WHERE id = ?`),
     pendingOfLead: db.prepare(`SELECT id, rep_id AS repId, version, deadline_at AS deadlineAt, remind_at AS remindAt, reminded_at AS remindedAt
       FROM offers WHERE lead_id = ? AND state = 'pending'`),
@@ -42,6 +47,23 @@ export function sqliteOfferStore(db: Db, cache?: RoutingCache): OfferRepository 
       const created = statements.insert.get(offer) as { id: number; attempt: number };
       cache?.offerInserted(offer.repId, offer.offeredAt);
       return created;
+    },
+    async createMany(offers) {
+      if (offers.length === 0) return [];
+      if (new Set(offers.map((offer) => offer.leadId)).size < offers.length) throw new Error('createMany takes one offer per lead');
+      const rows = statements.insertMany.all(JSON.stringify(offers.map((o) => [o.leadId, o.repId, o.offeredAt, o.deadlineAt, o.remindAt, o.why]))) as { id: number; leadId: number; attempt: number }[];
+      for (const offer of offers) cache?.offerInserted(offer.repId, offer.offeredAt);
+      const byLead = new Map(rows.map((row) => [row.leadId, row]));
+      return offers.map((offer) => {
+        const row = byLead.get(offer.leadId) as { id: number; attempt: number };
+        return { id: row.id, attempt: row.attempt };
+      });
+    },
+    async countsOfLeads(leadIds) {
+      const counts = new Map<number, number>();
+      if (leadIds.length === 0) return counts;
+      for (const row of statements.countsOfLeads.all(JSON.stringify(leadIds)) as { leadId: number; n: number }[]) counts.set(row.leadId, row.n);
+      return counts;
     },
     async get(id) {
       return (statements.byId.get(id) as StoredOffer | undefined) ?? null;

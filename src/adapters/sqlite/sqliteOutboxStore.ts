@@ -35,6 +35,14 @@ export function sqliteOutboxStore(db: Db): { outbox: Outbox; queue: OutboxQueue 
         next_attempt_at = CASE WHEN @priority < priority THEN min(next_attempt_at, @now) ELSE next_attempt_at END,
         priority = min(priority, @priority)
       WHERE state = 'pending' AND message_key = @key AND method = @method RETURNING id`),
+    // A batch: the updates that join a pending one in one statement, the other rows inserted in another, in order.
+    coalesceMany: db.prepare(`UPDATE outbox SET changes = changes + 1,
+        next_attempt_at = CASE WHEN c.priority < outbox.priority THEN min(outbox.next_attempt_at, @now) ELSE outbox.next_attempt_at END,
+        priority = min(outbox.priority, c.priority)
+      FROM (SELECT value ->> 0 AS key, value ->> 1 AS method, value ->> 2 AS priority FROM json_each(@rows)) AS c
+      WHERE outbox.state = 'pending' AND outbox.message_key = c.key AND outbox.method = c.method RETURNING outbox.message_key AS key, outbox.method AS method`),
+    insertMany: db.prepare(`INSERT INTO outbox (lead_id, kind, method, payload, lane, next_attempt_at, created_at, message_key, priority)
+      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, @now, @now, value ->> 5, value ->> 6 FROM json_each(@rows) ORDER BY key`),
     due: db.prepare(`SELECT id, lead_id, kind, method, payload, lane, attempts, created_at, message_key, changes, priority FROM outbox o
       WHERE o.state = 'pending' AND o.next_attempt_at <= @now AND o.priority <= @maxPriority
         AND CASE WHEN o.lane = 'card_update'
@@ -84,6 +92,24 @@ export function sqliteOutboxStore(db: Db): { outbox: Outbox; queue: OutboxQueue 
         if (joined) return joined.id;
       }
       return Number(statements.insert.run({ leadId, kind: stored.kind, method: stored.method, payload: stored.payload, lane, now, key, priority }).lastInsertRowid);
+    },
+    async enqueueMany(rows, now) {
+      if (rows.length === 0) return;
+      const encoded = rows.map(({ leadId, effect, priority = PRIORITY.background }) => ({ leadId, key: messageKeyOf(effect), lane: laneOf(effect), stored: encodeEffect(effect), priority }));
+      const joinable = encoded.filter((row) => row.key !== null && row.lane === 'card_update');
+      const joined = new Set<string>();
+      if (joinable.length > 0) {
+        // Two updates of one message in one batch: the second joins the first, as enqueue would have it.
+        if (new Set(joinable.map((row) => `${row.key}\u0000${row.stored.method}`)).size < joinable.length) {
+          for (const row of rows) await outbox.enqueue(row.leadId, row.effect, now, row.priority);
+          return;
+        }
+        const changed = statements.coalesceMany.all({ rows: JSON.stringify(joinable.map((row) => [row.key, row.stored.method, row.priority])), now }) as { key: string; method: string }[];
+        for (const row of changed) joined.add(`${row.key}\u0000${row.method}`);
+      }
+      const inserted = joined.size === 0 ? encoded : encoded.filter((row) => !(row.key !== null && row.lane === 'card_update' && joined.has(`${row.key}\u0000${row.stored.method}`)));
+      if (inserted.length === 0) return;
+      statements.insertMany.run({ rows: JSON.stringify(inserted.map((row) => [row.leadId, row.stored.kind, row.stored.method, row.stored.payload, row.lane, row.key, row.priority])), now });
     },
     async hasPending(effect) {
       const key = messageKeyOf(effect);

@@ -1,7 +1,8 @@
 import type { RoutingRepository } from '../../app/ports.ts';
 import type { RepRuntime, RoundRobinState } from '../../domain/routing/index.ts';
 import type { Rep } from '../../domain/settings.ts';
-import { dayStartIn, localDayIn, knownReps, repRuntimesOf, repsByZone, roundRobinOf, type LevelRow, type OpenLeadsRow, type PassRow, type RepStateRow } from '../repRuntimeRows.ts';
+import { dayStartIn, knownReps, localDayIn, repRuntimesOf, repsByZone, roundRobinOf, type LevelRow, type OpenLeadsRow, type PassRow, type RepStateRow } from '../repRuntimeRows.ts';
+import { domainsOf, leadStatesOf, offersMadeRows } from '../batchRows.ts';
 import type { Db } from './openDatabase.ts';
 import type { RoutingCache } from './sqliteRoutingCache.ts';
 
@@ -27,6 +28,15 @@ export function sqliteRoutingStore(db: Db, cache?: RoutingCache): RoutingReposit
       ON CONFLICT (team_id) DO UPDATE SET level = excluded.level WHERE level <> excluded.level`),
     lastOffer: db.prepare(`INSERT INTO rep_state (rep_id, last_offer_at, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (rep_id) DO UPDATE SET last_offer_at = excluded.last_offer_at`),
+    // A batch's offers: the last state per team member, team and rep, each upserted in one statement.
+    savePasses: db.prepare(`INSERT INTO round_robin_passes (team_id, rep_id, pass) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true
+      ON CONFLICT (team_id, rep_id) DO UPDATE SET pass = excluded.pass`),
+    saveLevels: db.prepare(`INSERT INTO round_robin_levels (team_id, level) SELECT value ->> 0, value ->> 1 FROM json_each(?) WHERE true
+      ON CONFLICT (team_id) DO UPDATE SET level = excluded.level WHERE level <> excluded.level`),
+    lastOffers: db.prepare(`INSERT INTO rep_state (rep_id, last_offer_at, updated_at) SELECT value ->> 0, value ->> 1, value ->> 1 FROM json_each(?) WHERE true
+      ON CONFLICT (rep_id) DO UPDATE SET last_offer_at = excluded.last_offer_at`),
+    accountOwnersOf: db.prepare('SELECT domain, owner_id FROM account_owners WHERE domain IN (SELECT value FROM json_each(?))'),
+    excludedOf: db.prepare(`SELECT DISTINCT lead_id, rep_id FROM offers WHERE lead_id IN (SELECT value FROM json_each(?)) AND state IN ('passed', 'expired')`),
     // Some reps or teams (a JSON array of ids), each found by key: rep_state and round_robin_* by primary
     // key, open leads by leads_owner, offers since a day's start by offers_rep.
     repStateOf: db.prepare('SELECT rep_id, away_until, capacity_override, last_offer_at FROM rep_state WHERE rep_id IN (SELECT value FROM json_each(?))'),
@@ -59,12 +69,14 @@ export function sqliteRoutingStore(db: Db, cache?: RoutingCache): RoutingReposit
     // What the routing cache holds is not read again (in a transaction of the unit of work).
     async loadReps(settings, repIds, now) {
       const reps = new Map<string, RepRuntime>();
-      const known: Rep[] = [];
-      for (const rep of knownReps(settings, repIds)) {
-        const cached = cache?.rep(settings, rep.id, now);
-        if (cached) reps.set(rep.id, cached);
-        else known.push(rep);
+      const missing: string[] = [];
+      for (const id of repIds) {
+        // A cached entry was loaded for these settings: the rep is in them.
+        const cached = cache?.rep(settings, id, now);
+        if (cached) reps.set(id, cached);
+        else missing.push(id);
       }
+      const known: Rep[] = missing.length === 0 ? [] : knownReps(settings, missing);
       if (known.length === 0) return reps;
       const ids = JSON.stringify(known.map((rep) => rep.id));
       const today = new Map<string, number>();
@@ -110,6 +122,26 @@ export function sqliteRoutingStore(db: Db, cache?: RoutingCache): RoutingReposit
       }
       const excludedReps = new Set(lead.id === null ? [] : (statements.excluded.all(lead.id) as { rep_id: string }[]).map((row) => row.rep_id));
       return { accountOwners, excludedReps };
+    },
+
+    async loadLeadStates(leads) {
+      const domains = domainsOf(leads);
+      const owners = new Map<string, string | null>();
+      if (domains.length > 0) for (const row of statements.accountOwnersOf.all(JSON.stringify(domains)) as { domain: string; owner_id: string | null }[]) owners.set(row.domain, row.owner_id);
+      const missed = leads.length === 0 ? [] : (statements.excludedOf.all(JSON.stringify(leads.map((lead) => lead.id))) as { lead_id: number; rep_id: string }[]);
+      return leadStatesOf(leads, owners, missed);
+    },
+
+    async recordOffersMade(offers) {
+      if (offers.length === 0) return;
+      const rows = offersMadeRows(offers);
+      if (rows.passes.length > 0) statements.savePasses.run(JSON.stringify(rows.passes));
+      if (rows.levels.length > 0) statements.saveLevels.run(JSON.stringify(rows.levels));
+      statements.lastOffers.run(JSON.stringify(rows.lastOffers));
+      for (const { repId, now, roundRobin } of offers) {
+        if (roundRobin) cache?.roundRobinSaved(roundRobin.teamId, roundRobin.repId, roundRobin.pass, roundRobin.level);
+        cache?.lastOfferSet(repId, now);
+      }
     },
 
     async saveRoundRobin(update) {

@@ -15,5 +15,7 @@ export function afterOffer(
   const rep = { ...before.rep, offersToday: before.rep.offersToday + 1, lastOfferAt: now };
   const update = decision.roundRobin;
   if (!update || !before.team) return { rep, team: before.team };
+  // Already what the offer makes it (a store that keeps its state current as it writes): no copy of the team's passes.
+  if (before.team.level === update.level && before.team.passes.get(update.repId) === update.pass) return { rep, team: before.team };
   return { rep, team: { level: update.level, passes: new Map(before.team.passes).set(update.repId, update.pass) } };
 }

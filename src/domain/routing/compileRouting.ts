@@ -12,6 +12,8 @@ export interface CompiledTeam {
   team: Team;
   /** Members in config order; ids not listed under reps are left out (a validated config has none). */
   members: readonly Rep[];
+  /** Each member's place among the config's reps (`repIndex`), in the same order. */
+  memberIndexes: readonly number[];
   /** least_loaded: the capacity members with unlimited capacity are counted with (the team's largest, else 1). */
   unlimitedCapacityAs: number;
 }
@@ -29,6 +31,8 @@ export interface CompiledRouting {
   /** The config this was compiled from. */
   readonly compiledFrom: Settings;
   readonly reps: ReadonlyMap<string, Rep>;
+  /** Rep id → the rep's place in the config's reps: a decision keeps what it found about each rep by place. */
+  readonly repIndex: ReadonlyMap<string, number>;
   /** Lower-cased rep e-mail → rep, for pre-routed owners given by e-mail. */
   readonly repsByEmail: ReadonlyMap<string, Rep>;
   readonly teams: ReadonlyMap<string, CompiledTeam>;
@@ -95,6 +99,11 @@ export function formatHours(hours: WorkingHours): string {
 /** Prepares `config` for decideRoute. */
 export function compileRouting(config: Settings): CompiledRouting {
   const reps = new Map(config.reps.map((rep) => [rep.id, rep] as const));
+  // The place of the rep `reps` keeps for each id (a validated config repeats none).
+  const repIndex = new Map<string, number>();
+  config.reps.forEach((rep, index) => {
+    if (reps.get(rep.id) === rep) repIndex.set(rep.id, index);
+  });
   const repsByEmail = new Map<string, Rep>();
   const hoursText = new Map<string, string>();
   for (const rep of config.reps) {
@@ -109,7 +118,8 @@ export function compileRouting(config: Settings): CompiledRouting {
       return rep ? [rep] : [];
     });
     const capacities = members.flatMap((rep) => (rep.capacity === undefined ? [] : [rep.capacity]));
-    teams.set(team.id, { team, members, unlimitedCapacityAs: capacities.length > 0 ? Math.max(...capacities) : 1 });
+    const memberIndexes = members.map((rep) => repIndex.get(rep.id) as number);
+    teams.set(team.id, { team, members, memberIndexes, unlimitedCapacityAs: capacities.length > 0 ? Math.max(...capacities) : 1 });
     for (const member of team.members) if (!firstTeamOf.has(member)) firstTeamOf.set(member, team.id);
   }
   const rules = config.rules.map((rule, index): CompiledRule => {
@@ -119,6 +129,7 @@ export function compileRouting(config: Settings): CompiledRouting {
   return {
     compiledFrom: config,
     reps,
+    repIndex,
     repsByEmail,
     teams,
     firstTeamOf,

@@ -83,7 +83,8 @@ class Assessment implements AssessedRep {
 
 /** One decision's working state: reps are assessed at most once each, however many rules try them. */
 class DecisionContext {
-  private readonly assessed = new Map<string, AssessedRep>();
+  /** By the rep's place in the config (compiled `repIndex`): no map of ids built per decision. */
+  private readonly assessed: (AssessedRep | undefined)[];
   private readonly clock: LocalWeekClock;
   /** The last team whose distribution was tried: the team that had nobody when a lead is queued. */
   lastTeamTried: string | null = null;
@@ -95,17 +96,19 @@ class DecisionContext {
     readonly listAllCandidates = false,
   ) {
     this.clock = new LocalWeekClock(now);
+    this.assessed = new Array<AssessedRep | undefined>(routing.reps.size);
   }
 
-  assess(rep: Rep): AssessedRep {
-    const known = this.assessed.get(rep.id);
+  /** A rep of the config (from `findRep` or a team's members), assessed once per decision; `index` is its place, when the caller knows it. */
+  assess(rep: Rep, index = this.routing.repIndex.get(rep.id) as number): AssessedRep {
+    const known = this.assessed[index];
     if (known) return known;
     const runtime = this.snapshot.reps.get(rep.id) ?? DEFAULT_REP_RUNTIME;
     const skip = skipReason(rep, runtime, this.snapshot.excludedReps, this.now, this.clock);
     // The trace entry is made only for the reps a trace lists (skipped, chosen, runner-up): in a
     // team of 400 most are neither, and a decision should not cost what its team is large.
     const assessed = new Assessment(rep, runtime, skip, this.describe);
-    this.assessed.set(rep.id, assessed);
+    this.assessed[index] = assessed;
     return assessed;
   }
 
@@ -160,7 +163,8 @@ class DecisionContext {
       return { served: null, notServed: `there is no team ${teamId}` };
     }
     this.lastTeamTried = teamId;
-    const { attempt, update } = distributeLead(team, team.members.map((rep) => this.assess(rep)), this.snapshot.roundRobin.get(teamId), { listAll: this.listAllCandidates });
+    const members = team.members.map((rep, i) => this.assess(rep, team.memberIndexes[i]));
+    const { attempt, update } = distributeLead(team, members, this.snapshot.roundRobin.get(teamId), { listAll: this.listAllCandidates });
     attempts.push(attempt);
     if (!update) return { served: null, notServed: `nobody eligible in team ${teamId}` };
     return { served: { kind: 'rep', repId: update.repId, teamId, via: 'team', roundRobin: update } };

@@ -8,6 +8,7 @@ export { compileRouting, formatHours, type CompiledRouting, type CompiledRule, t
 export { decideRoute, type DecideRouteInput } from './decideRoute.ts';
 export { earliestEligibilityChange } from './earliestEligibilityChange.ts';
 export { formatTrace } from './formatTrace.ts';
+export { storedTrace, traceFromStored, type NotMatchedRule, type StoredTrace } from './storedTrace.ts';
 export { localDayStart, nextLocalDayStart } from './localDayStart.ts';
 export { describeCondition, matchCondition } from './matchCondition.ts';
 export { readLeadPath } from './readLeadPath.ts';

@@ -79,7 +79,9 @@ function realDeliverer(store: Store, slackApiUrl: string, pacer?: SlackPacer): D
 }
 
 /** A store with two leads, and a worker on it delivering through `deliver` (default: the real deliverer). */
-function setup(options: { slackApiUrl?: string; deliver?: Deliverer; soonMaxDelayMs?: number; concurrency?: number; mayDeliver?: () => boolean } = {}) {
+function setup(
+  options: { slackApiUrl?: string; deliver?: Deliverer; soonMaxDelayMs?: number; concurrency?: number; mayDeliver?: () => boolean; queue?: (queue: Store['outboxQueue']) => Store['outboxQueue'] } = {},
+) {
   clock = new FakeClock();
   const db = openDatabase(':memory:');
   db.prepare("INSERT INTO leads (source, payload, received_at, updated_at) VALUES ('form', '{}', 0, 0)").run();
@@ -91,7 +93,7 @@ function setup(options: { slackApiUrl?: string; deliver?: Deliverer; soonMaxDela
   });
   events.subscribe('deliveryFailed', ({ leadId, effect, error }) => void failed.push({ row: { leadId, effect }, error }));
   const worker = createOutboxWorker({
-    store,
+    store: options.queue ? { uow: store.uow, outboxQueue: options.queue(store.outboxQueue) } : store,
     clock,
     logger: createLogger('silent'),
     deliver: options.deliver ?? realDeliverer(store, options.slackApiUrl ?? 'http://127.0.0.1:9/api/'),
@@ -112,6 +114,35 @@ describe('outbox worker', () => {
     const id = await t.enqueue(1, t.webhook(receiver.url, { hello: 'world' }));
     expect(await t.worker.drain()).toBe(1);
     expect(receiver.received).toEqual([{ body: { hello: 'world' }, auth: { ok: true, method: 'signature' } }]);
+    expect(t.state(id)).toMatchObject({ state: 'done', attempts: 1 });
+  });
+
+  it('does not deliver again a row recorded done while a claim that read it still pending was on its way back', async () => {
+    // Several instances on PostgreSQL: the claim's answer and the record's commit travel on two
+    // connections, and the commit may be seen first. Here the second claim reads the row while its
+    // delivery is being recorded, and answers only once the record has committed.
+    const receiver = await startReceiver();
+    let claims = 0;
+    let id = 0;
+    const t = setup({
+      queue: (queue) => ({
+        ...queue,
+        async claimDue(request) {
+          const rows = await queue.claimDue(request);
+          claims += 1;
+          if (claims === 2) {
+            expect(rows.map((row) => row.id)).toEqual([id]);
+            await eventually(() => t.state(id).state === 'done');
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          return rows;
+        },
+      }),
+    });
+    id = await t.enqueue(1, t.webhook(receiver.url, { once: true }));
+    await t.worker.drain();
+    expect(claims).toBeGreaterThan(2);
+    expect(receiver.received).toHaveLength(1);
     expect(t.state(id)).toMatchObject({ state: 'done', attempts: 1 });
   });
 

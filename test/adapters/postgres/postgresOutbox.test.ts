@@ -137,6 +137,20 @@ describePostgres('PostgreSQL outbox, several instances', () => {
     await close();
   });
 
+  it("takes a dead instance's rows over first, by when they were due, not behind the rows that came due before its lease ran out", async () => {
+    const { a, b, close } = await twoInstances(30);
+    // a holds lead 1's card (due at 0) when it dies; its lease runs out at 30 s.
+    const dead = await a.tx((outbox) => outbox.enqueue(1, { type: 'post_offer_card', offerId: 1 }, 0));
+    expect((await a.claim(0, 10, 30_000)).map((row) => row.id)).toEqual([dead]);
+    // Meanwhile 29 other leads' cards came due (from 1 s to 29 s): a backlog b works through.
+    await b.tx(async (outbox) => {
+      for (let lead = 2; lead <= 30; lead += 1) await outbox.enqueue(lead, { type: 'post_offer_card', offerId: lead }, (lead - 1) * 1000);
+    });
+    const [first] = await b.claim(30_000, 5);
+    expect(first).toMatchObject({ id: dead, attempts: 1 });
+    await close();
+  });
+
   it('does not count a webhook taken over from a stopped instance as a failing receiver', async () => {
     const { a, b, close } = await twoInstances(1);
     const hook = await a.tx((outbox) => outbox.enqueue(1, { type: 'webhook', event: 'lead.claimed', url: 'https://crm.example/a', body: {} }, 0));

@@ -28,12 +28,14 @@ describe('encodeSlackForm', () => {
 });
 
 describe('encodeSlackBody', () => {
-  it('sends the chat.* write methods as JSON and every other method as a form, leaving out undefined and null', () => {
+  it('sends the chat.* write methods as JSON and every other method (reads, chat.getPermalink) as a form, leaving out undefined and null', () => {
     const args = { channel: 'U0ALICE', limit: 50, unfurl_links: false, blocks: [{ type: 'divider' }], thread_ts: undefined, x: null };
     const posted = encodeSlackBody('chat.postMessage', args);
     expect(posted.contentType).toBe('application/json; charset=utf-8');
     expect(JSON.parse(posted.body)).toEqual({ channel: 'U0ALICE', limit: 50, unfurl_links: false, blocks: [{ type: 'divider' }] });
     expect(encodeSlackBody('conversations.history', args)).toEqual({ body: encodeSlackForm(args), contentType: 'application/x-www-form-urlencoded' });
+    expect(encodeSlackBody('chat.getPermalink', args).contentType).toBe('application/x-www-form-urlencoded');
+    expect(encodeSlackBody('chat.update', args).contentType).toBe('application/json; charset=utf-8');
   });
 });
 

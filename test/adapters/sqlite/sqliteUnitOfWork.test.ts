@@ -102,16 +102,19 @@ describe('sqliteStore: queries outside the unit of work', () => {
     const store = sqliteStore(db);
     await store.uow.run((tx) => tx.leads.insert({ lead: { source: 'form', email: 'a@b.io', company: {}, fields: {} }, externalId: null, emailKey: 'a@b.io', linkedinKey: null, domain: null, receivedAt: 0 }));
     let release: () => void = () => undefined;
+    let started: () => void = () => undefined;
+    const inside = new Promise<void>((resolve) => (started = resolve));
     const held = store.uow.run(async (tx) => {
       await tx.outbox.enqueue(1, { type: 'post_message', channel: 'C1', text: 'x' }, 0);
+      started();
       // Not allowed in a work (it keeps the transaction open), which is what this test needs.
       await new Promise<void>((resolve) => (release = resolve));
     });
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await inside; // the work's transaction is open, its row written but not committed
     const due = store.outboxQueue.claimDue({ now: 0, limit: 10, instance: 'test', leaseMs: 1000 });
     let answered = false;
     void due.then(() => (answered = true));
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    for (let turn = 0; turn < 5; turn += 1) await new Promise((resolve) => setImmediate(resolve));
     expect(answered).toBe(false);
     release();
     await held;

@@ -150,6 +150,76 @@ export function offerLifecycleContract(factory: StoreFactory): void {
       expect(await t.lifecycle.expireBatch(100)).toBe(0);
     });
 
+    it("writes a batch of expiries set-based: each lead's history in order, its cards in lane order, a lead changed meanwhile not offered", async () => {
+      const single: string[] = [];
+      const many: string[] = [];
+      let staleLead: number | null = null;
+      const t = await useCasesOn(factory, {
+        decorate: (repositories) => {
+          const count = <T extends object>(name: string, repo: T, names: string[], into: string[]): T => {
+            const wrapped = { ...repo } as Record<string, unknown>;
+            for (const method of names) {
+              const original = (repo as Record<string, (...args: unknown[]) => unknown>)[method] as (...args: unknown[]) => unknown;
+              wrapped[method] = (...args: unknown[]) => {
+                into.push(`${name}.${method}`);
+                return original.apply(repo, args);
+              };
+            }
+            return wrapped as T;
+          };
+          const leads = count('leads', count('leads', repositories.leads, ['appendHistory', 'applyRouting', 'setState', 'get', 'getState'], single), ['appendHistoryMany', 'applyRoutingMany'], many);
+          return {
+            ...repositories,
+            // A lead changed between the batch's read and its write: its version read is one behind.
+            leads: { ...leads, getMany: async (ids) => (await repositories.leads.getMany(ids)).map((lead) => (lead.id === staleLead ? { ...lead, version: lead.version - 1 } : lead)) },
+            offers: count('offers', count('offers', repositories.offers, ['create', 'resolve'], single), ['createMany'], many),
+            routing: count('routing', repositories.routing, ['saveRoundRobin', 'recordOfferMade'], single),
+            outbox: count('outbox', count('outbox', repositories.outbox, ['enqueue'], single), ['enqueueMany'], many),
+          };
+        },
+      });
+      const ids = [];
+      for (let i = 0; i < 4; i += 1) ids.push(await t.add({ email: `z${i}@beta.io`, score: 50 }));
+      await t.deliverAll();
+      staleLead = ids[3] as number;
+      const firstOffers = await Promise.all(ids.map((id) => card(t, id)));
+      single.length = 0;
+      many.length = 0;
+      t.clock.advance(5 * MINUTE);
+      expect(await t.lifecycle.expireBatch(100)).toBe(4);
+      // No write of one row: one statement per kind of row for the whole batch.
+      expect(single).toEqual([]);
+      expect(many.sort()).toEqual(['leads.appendHistoryMany', 'leads.appendHistoryMany', 'leads.applyRoutingMany', 'offers.createMany', 'outbox.enqueueMany', 'outbox.enqueueMany']);
+      for (const [i, id] of ids.entries()) {
+        const history = await t.write((tx) => tx.leads.history(id));
+        const offers = await t.offers(id);
+        const first = firstOffers[i] as Awaited<ReturnType<typeof card>>;
+        if (id === staleLead) {
+          // Expired, but not routed on a version that moved on: no second offer.
+          expect(history.map((entry) => entry.event)).toEqual(['received', 'routed', 'offered', 'expired']);
+          expect(offers.map((o) => o.state)).toEqual(['expired']);
+          continue;
+        }
+        const next = offers[1] as (typeof offers)[number];
+        expect(offers.map((o) => o.state)).toEqual(['expired', 'pending']);
+        expect(history.slice(3)).toEqual([
+          { at: t.clock.now(), actor: 'system', event: 'expired', detail: { offer: first.id, rep: first.repId } },
+          { at: t.clock.now(), actor: 'system', event: 'routed', detail: expect.objectContaining({ to: next.repId }) },
+          { at: t.clock.now(), actor: 'system', event: 'offered', detail: { rep: next.repId, attempt: 2, why: next.why } },
+        ]);
+        expect(await t.write((tx) => tx.leads.trace(id))).toMatchObject({ outcome: { kind: 'rep', repId: next.repId } });
+      }
+      // Each lead's rows in the order a lone expiry writes them: the next card, then the old card's update.
+      const rows = await t.deliverAll();
+      for (const id of ids) {
+        const own = rows.filter((row) => row.leadId === id).sort((a, b) => a.id - b.id).map((row) => row.effect.type);
+        expect(own).toEqual(id === staleLead ? ['update_offer_card'] : ['post_offer_card', 'update_offer_card']);
+      }
+      const posts = rows.filter((row) => row.effect.type === 'post_offer_card').sort((a, b) => a.id - b.id);
+      expect(posts.map((row) => row.leadId)).toEqual(ids.filter((id) => id !== staleLead));
+      expect(t.told().slice(-7)).toEqual(['lead.expired', 'lead.expired', 'lead.expired', 'lead.expired', 'lead.offered', 'lead.offered', 'lead.offered']);
+    });
+
     it('expires only the offers of a taken batch that are still pending at the version taken', async () => {
       const t = await useCasesOn(factory);
       const ids = [];

@@ -240,6 +240,112 @@ export function portsContract(factory: StoreFactory): void {
     });
   });
 
+  describe('batch writes (a batch of expiries)', () => {
+    it("changes many leads at the versions read in one statement, skipping one whose version moved on; appends each lead's history in order", async () => {
+      const { uow } = await storeOf();
+      const [a, b, c] = await uow.run(async (tx) => [await newLead(tx, 0, { emailKey: 'a@x.io' }), await newLead(tx, 0, { emailKey: 'b@x.io' }), await newLead(tx, 0, { emailKey: 'c@x.io' })]);
+      // b changed since it was read (version 1 now).
+      await uow.run((tx) => tx.leads.setState({ id: b as number, version: 0, state: 'queued', ownerId: null, now: 1 }));
+      const trace = { at: 5, rules: [{ index: 0, name: 'r' }], outcome: { kind: 'rep', repId: 'U0ALICE' } };
+      const changed = await uow.run((tx) =>
+        tx.leads.applyRoutingMany([a, b, c].map((id) => ({ id: id as number, version: 0, state: 'offered', teamId: 't', sequenceId: null, routedBy: 'r', trace: { ...trace, lead: id }, now: 5 }))),
+      );
+      expect([...changed].sort()).toEqual([a, c]);
+      expect(await uow.read((tx) => tx.leads.getMany([a as number, b as number, c as number, 999]))).toEqual([
+        expect.objectContaining({ id: a, state: 'offered', version: 1, teamId: 't', routedBy: 'r', firstOfferedAt: 5 }),
+        expect.objectContaining({ id: b, state: 'queued', version: 1, routedBy: null }),
+        expect.objectContaining({ id: c, state: 'offered', version: 1 }),
+      ]);
+      expect(await uow.read((tx) => tx.leads.trace(c as number))).toEqual({ ...trace, lead: c });
+      expect(await uow.read((tx) => tx.leads.trace(b as number))).toBeNull();
+      await uow.run((tx) =>
+        tx.leads.appendHistoryMany([
+          { leadId: a as number, at: 5, actor: 'system', event: 'expired', detail: { offer: 1 } },
+          { leadId: c as number, at: 5, actor: 'system', event: 'expired', detail: null },
+          { leadId: a as number, at: 5, actor: 'system', event: 'routed', detail: { rule: 'r', to: 'U0BOB' } },
+          { leadId: a as number, at: 5, actor: 'system', event: 'offered', detail: { rep: 'U0BOB', attempt: 2, why: 'w' } },
+          { leadId: c as number, at: 5, actor: 'system', event: 'routed', detail: { z: 1, a: 2 } },
+        ]),
+      );
+      expect(await uow.read((tx) => tx.leads.history(a as number))).toEqual([
+        { at: 5, actor: 'system', event: 'expired', detail: { offer: 1 } },
+        { at: 5, actor: 'system', event: 'routed', detail: { rule: 'r', to: 'U0BOB' } },
+        { at: 5, actor: 'system', event: 'offered', detail: { rep: 'U0BOB', attempt: 2, why: 'w' } },
+      ]);
+      const ofC = await uow.read((tx) => tx.leads.history(c as number));
+      expect(ofC.map((entry) => entry.event)).toEqual(['expired', 'routed']);
+      expect(Object.keys(ofC[1]?.detail ?? {})).toEqual(['z', 'a']);
+      await closeAll();
+    });
+
+    it("creates a batch's offers with each lead's next attempt, counts offers per lead, and records the reps' and teams' last state", async () => {
+      const { uow } = await storeOf();
+      const [a, b] = await uow.run(async (tx) => [await newLead(tx, 0, { emailKey: 'a@x.io' }), await newLead(tx, 0, { emailKey: 'b@x.io' })]);
+      const first = await uow.run((tx) => tx.offers.create({ leadId: a as number, repId: 'U0ALICE', offeredAt: 0, deadlineAt: 10, remindAt: null, why: 'w' }));
+      await uow.run((tx) => tx.offers.resolve({ id: first.id, version: 0, state: 'expired', reason: null, now: 10 }));
+      const created = await uow.run((tx) =>
+        tx.offers.createMany([
+          { leadId: b as number, repId: 'U0CAROL', offeredAt: 10, deadlineAt: 20, remindAt: 15, why: 'x' },
+          { leadId: a as number, repId: 'U0BOB', offeredAt: 10, deadlineAt: 20, remindAt: null, why: 'y' },
+        ]),
+      );
+      expect(created.map((o) => o.attempt)).toEqual([1, 2]);
+      expect(await uow.read((tx) => tx.offers.get(created[1]?.id as number))).toMatchObject({ leadId: a, repId: 'U0BOB', attempt: 2, state: 'pending', deadlineAt: 20, why: 'y' });
+      const counts = await uow.read((tx) => tx.offers.countsOfLeads([a as number, b as number, 999]));
+      expect([...counts].sort()).toEqual([[a, 2], [b, 1]]);
+      const states = await uow.read((tx) => tx.routing.loadLeadStates([{ id: a as number, domain: 'acme.com' }, { id: b as number, domain: null }]));
+      expect([...(states.get(a as number)?.excludedReps ?? [])]).toEqual(['U0ALICE']);
+      expect(states.get(b as number)?.excludedReps.size).toBe(0);
+      await uow.run((tx) =>
+        tx.routing.recordOffersMade([
+          { repId: 'U0BOB', now: 10, roundRobin: { teamId: 't', repId: 'U0BOB', pass: 1 / 3, level: 0 } },
+          { repId: 'U0CAROL', now: 11, roundRobin: { teamId: 't', repId: 'U0CAROL', pass: 2 / 3, level: 1 / 3 } },
+          { repId: 'U0BOB', now: 12 },
+        ]),
+      );
+      const rr = (await uow.read((tx) => tx.routing.loadRoundRobin(['t']))).get('t');
+      expect(rr?.level).toBe(1 / 3);
+      expect([...(rr?.passes ?? [])].sort()).toEqual([['U0BOB', 1 / 3], ['U0CAROL', 2 / 3]]);
+      await closeAll();
+    });
+
+    it("enqueues a batch's effects in the order given, each lead's lane in that order, an update joining its message's pending one", async () => {
+      const store = await storeOf();
+      const { uow } = store;
+      const [a, b] = await uow.run(async (tx) => [await newLead(tx, 0, { emailKey: 'a@x.io' }), await newLead(tx, 0, { emailKey: 'b@x.io' })]);
+      const pending = await uow.run((tx) => tx.outbox.enqueue(b as number, { type: 'update_offer_card', offerId: 2 }, 0));
+      await uow.run((tx) =>
+        tx.outbox.enqueueMany(
+          [
+            { leadId: a as number, effect: { type: 'post_offer_card', offerId: 3 } },
+            { leadId: b as number, effect: { type: 'post_offer_card', offerId: 4 } },
+            { leadId: a as number, effect: { type: 'thread_note', offerId: 3, text: 'x' } },
+          ],
+          0,
+        ),
+      );
+      await uow.run((tx) =>
+        tx.outbox.enqueueMany(
+          [
+            { leadId: a as number, effect: { type: 'update_offer_card', offerId: 1 } },
+            { leadId: b as number, effect: { type: 'update_offer_card', offerId: 2 } },
+          ],
+          0,
+        ),
+      );
+      const rows = await store.outboxQueue.claimDue({ now: 0, limit: 100, instance: 'test', leaseMs: 60_000 });
+      // Each lead's post first in its lane (the note waits behind it); b's update joined the pending row.
+      expect(rows.map((row) => `${row.leadId} ${row.effect.type} ${row.messageKey}`).sort()).toEqual(
+        [`${a} post_offer_card offer:3`, `${b} post_offer_card offer:4`, `${a} update_offer_card offer:1`, `${b} update_offer_card offer:2`].sort(),
+      );
+      expect(rows.find((row) => row.messageKey === 'offer:2')).toMatchObject({ id: pending, changes: 1 });
+      const posts = rows.filter((row) => row.effect.type === 'post_offer_card');
+      expect(posts.map((row) => row.leadId)).toEqual([a, b]);
+      expect((posts[0]?.id as number) < (posts[1]?.id as number)).toBe(true);
+      await closeAll();
+    });
+  });
+
   describe('outbox: updates of a message', () => {
     const rowsOf = (store: Store, now = 0) => store.outboxQueue.claimDue({ now, limit: 100, instance: 'test', leaseMs: 60_000 });
 

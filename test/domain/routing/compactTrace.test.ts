@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideRoute, formatTrace, whyYou, type AttemptTrace, type RoutingDecision, type RoutingSnapshot } from '../../../src/domain/routing/index.ts';
+import { decideRoute, formatTrace, storedTrace, traceFromStored, whyYou, type AttemptTrace, type RoutingDecision, type RoutingSnapshot } from '../../../src/domain/routing/index.ts';
 import { buildConfig, buildLead, buildSnapshot, HOUR, MONDAY_AFTERNOON, rep, team, type SnapshotSpec } from './builders.ts';
 
 const now = MONDAY_AFTERNOON;
@@ -98,5 +98,40 @@ describe('the stored trace of a team decision', () => {
     expect(text).toContain('· 398 others eligible, behind in pass order');
     expect(text.split('\n').length).toBeLessThan(12);
     expect(whyYou(decision.trace)).toBe('Everyone → team pool: you were furthest below your weighted share (tied; first in the team list)');
+  });
+});
+
+describe('the trace as stored with the lead', () => {
+  /** 40 rules on a lead field, as a config with a rule per team has: a lead for team 30 tries 30 that do not match. */
+  function manyRules() {
+    const ids = repIds(10);
+    return buildConfig({
+      reps: ids.map((id, i) => rep(id, { name: `Rep ${i}`, capacity: 10 })),
+      teams: [team('pool', ids)],
+      rules: Array.from({ length: 40 }, (_, i) => ({ name: `Team ${i}`, when: { 'fields.team_no': i }, route: { team: 'pool' } })),
+      fallback: { team: 'pool' },
+    });
+  }
+  const decision = decideRoute({ lead: buildLead({ score: 50, fields: { team_no: 30 } }), config: manyRules(), snapshot: buildSnapshot({}), now });
+
+  it('reads back as the trace the decision made, key order too, and says the same in /leads and on the card', () => {
+    const stored = JSON.parse(JSON.stringify(storedTrace(decision.trace))) as unknown;
+    const read = traceFromStored(stored);
+    expect(JSON.stringify(read)).toBe(JSON.stringify(decision.trace));
+    expect(formatTrace(read!)).toBe(formatTrace(decision.trace));
+    expect(formatTrace(read!)).toContain('  1. Team 0 → team pool: not matched (');
+    expect(whyYou(read!)).toBe(whyYou(decision.trace));
+  });
+
+  it('keeps every rule tried with why it did not match, in about half the bytes', () => {
+    const stored = storedTrace(decision.trace);
+    expect(stored.notMatched?.map(([index]) => index)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(stored.rules.map((rule) => rule.name)).toEqual(['Team 30']);
+    expect(JSON.stringify(stored).length).toBeLessThan(0.7 * JSON.stringify(decision.trace).length);
+  });
+
+  it('reads a trace stored whole (before this form) as it is, and nothing as null', () => {
+    expect(traceFromStored(JSON.parse(JSON.stringify(decision.trace)))).toEqual(decision.trace);
+    expect(traceFromStored(null)).toBeNull();
   });
 });
