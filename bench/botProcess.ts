@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildIfStale } from '../bin/build.js';
+import { storeEnv, type BenchStore } from './postgres.ts';
 import { cpuSeconds, hrNow, memoryMb } from './procStats.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -54,9 +55,11 @@ async function startService(args: string[], env: Record<string, string>, options
   const port = options.port ?? (await freePort());
   const output = options.logFile ? openSync(options.logFile, 'a') : 'inherit';
   const started = hrNow();
+  // The store is the phase's: a DATABASE_URL exported in the bench's shell must not move a SQLite run to PostgreSQL.
+  const { DATABASE_URL: _exported, ...inherited } = process.env;
   const child = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, ...env, PORT: String(port) },
+    env: { ...inherited, ...env, PORT: String(port) },
     stdio: ['ignore', output, output],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -88,7 +91,8 @@ async function startService(args: string[], env: Record<string, string>, options
     memoryMb: () => memoryMb(pid),
     stop() {
       return new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        // Exited already (by itself, or killed: a signal leaves exitCode null): no 'exit' is coming.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
         const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
         child.once('exit', (code) => {
           clearTimeout(kill);
@@ -148,8 +152,9 @@ export function benchEnv(slackApiUrl: string, webhookSecret = 'bench-webhook-sec
 }
 
 /**
- * A phase's service: the bot (on `configPath`, database `<phase>-bot.db`) or the floor
- * (`<phase>-floor.db`), in `dir`, logging to `<phase>-<target>.log`, talking to the stand-in.
+ * A phase's service: the bot (on `configPath`, database `<phase>-bot.db`, or with `store` PostgreSQL
+ * the DATABASE_URL alone, as the README's several-instances section starts it) or the floor
+ * (`<phase>-floor.db`), in `dir`, logging to `<phase>-<target>[-<name>].log`, talking to the stand-in.
  */
 export function startPhaseService(options: {
   phase: string;
@@ -158,15 +163,19 @@ export function startPhaseService(options: {
   configPath: string;
   secret: string;
   slackApiUrl: string;
+  /** The bot only: its store (default SQLite). */
+  store?: BenchStore;
+  /** Tells several instances of one phase apart in their log's name. */
+  name?: string;
   /** The bot only: how it is started (default: defaultRuntime()), Node arguments before its entry, more environment. */
   bot?: { runtime?: BotRuntime; nodeArgs?: string[]; env?: Record<string, string> };
 }): Promise<ServiceProcess> {
   const env = benchEnv(options.slackApiUrl, options.secret);
-  const logFile = join(options.dir, `${options.phase}-${options.target}.log`);
+  const logFile = join(options.dir, `${options.phase}-${options.target}${options.name ? `-${options.name}` : ''}.log`);
   const bot = options.bot ?? {};
   return options.target === 'bot'
     ? startBotProcess(
-        { ...env, LEADRELAY_CONFIG: options.configPath, LEADRELAY_DB: join(options.dir, `${options.phase}-bot.db`), ...bot.env },
+        { ...env, LEADRELAY_CONFIG: options.configPath, ...storeEnv(options.store ?? { kind: 'sqlite' }, join(options.dir, `${options.phase}-bot.db`)), ...bot.env },
         { logFile, ...(bot.runtime ? { runtime: bot.runtime } : {}), ...(bot.nodeArgs ? { nodeArgs: bot.nodeArgs } : {}) },
       )
     : startFloorProcess({ ...env, FLOOR_DB: join(options.dir, `${options.phase}-floor.db`) }, { logFile });

@@ -9,45 +9,79 @@
  *  - the time from the deadline to the last new card posted to Slack (paced ~1/s per DM).
  * The seeded cards are marked as delivered without a Slack message, so the expired cards' chat.update
  * calls are skipped: they are paced at Tier 3 (~50/min) behind the new cards anyway.
+ * On PostgreSQL the seeded SQLite database is copied into a fresh PostgreSQL database first with the
+ * bot's own `leadrelay migrate-store` (bench/postgres.ts), and the bot started with DATABASE_URL.
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import Database from 'better-sqlite3';
 import { benchUsers } from './benchConfig.ts';
 import { benchEnv, startBotProcess, type ServiceProcess } from './botProcess.ts';
+import { copyIntoPostgres, createPhaseDatabase, openBenchSql, storeEnv, type BenchStore, type PhaseDatabase } from './postgres.ts';
 import { hrNow, summarize } from './procStats.ts';
 import { seedExpiryDb, writeBenchConfig } from './seed.ts';
 import { startStandInProcess } from './standIn.ts';
 
-export async function benchExpiryBurst(options: { offers: number; dir: string; cardsTimeoutSeconds?: number }) {
+export interface ExpiryOptions {
+  offers: number;
+  dir: string;
+  cardsTimeoutSeconds?: number;
+  /** The stores to measure, each on a copy of one seeded database (default SQLite only). */
+  stores?: BenchStore['kind'][];
+  /** The PostgreSQL server to create the phase's database on (with 'postgres' in `stores`). */
+  pgServerUrl?: string;
+}
+
+/** Seeds one database, then measures the burst on each store asked for: `{ sqlite?, postgres? }`. */
+export async function benchExpiryBurst(options: ExpiryOptions) {
+  const stores = options.stores ?? ['sqlite'];
   const { path: configPath, config } = writeBenchConfig(options.dir, 'expiry.yml');
   const dbPath = join(options.dir, 'expiry.db');
   const seedStarted = Date.now();
   const seeded = await seedExpiryDb(dbPath, config, options.offers);
   const seedMs = Date.now() - seedStarted;
+  let pgDb: PhaseDatabase | undefined;
+  try {
+    let copyMs = 0;
+    if (stores.includes('postgres')) {
+      // Copied before the SQLite run changes the file.
+      pgDb = await createPhaseDatabase(options.pgServerUrl ?? '', 'expiry');
+      copyMs = await copyIntoPostgres(dbPath, pgDb.url);
+    }
+    const sqlite = stores.includes('sqlite') ? await expiryRun({ kind: 'sqlite' }, { ...options, configPath, dbPath, seeded, seedMs }) : undefined;
+    const postgres = pgDb ? await expiryRun({ kind: 'postgres', url: pgDb.url }, { ...options, configPath, dbPath, seeded, seedMs: seedMs + copyMs }) : undefined;
+    return { sqlite, postgres };
+  } finally {
+    await pgDb?.drop().catch(() => undefined);
+  }
+}
 
+async function expiryRun(store: BenchStore, options: ExpiryOptions & { configPath: string; dbPath: string; seeded: number; seedMs: number }) {
+  const { configPath, dbPath, seeded, seedMs } = options;
   const slack = await startStandInProcess(benchUsers());
-  // All deadlines at one instant, far enough ahead for the bot to start.
-  const deadline = Date.now() + 3000;
-  const writer = new Database(dbPath);
-  writer.prepare(`UPDATE offers SET deadline_at = ? WHERE state = 'pending'`).run(deadline);
-  writer.close();
+  // All deadlines at one instant, far enough ahead for the bot to start (PostgreSQL's takes longer:
+  // it connects, checks the schema and listens for the other instances; readyBeforeDeadline says
+  // whether it was ready in time, else the lateness includes its start).
+  const deadline = Date.now() + (store.kind === 'postgres' ? 8000 : 3000);
+  const writer = await openBenchSql(store, dbPath);
+  await writer.rows(`UPDATE offers SET deadline_at = ? WHERE state = 'pending'`, [deadline]);
+  await writer.close();
 
-  const logFile = join(options.dir, 'expiry-bot.log');
+  const logFile = join(options.dir, `expiry-${store.kind}-bot.log`);
   let bot: ServiceProcess | undefined;
   try {
     bot = await startBotProcess(
       {
         ...benchEnv(slack.apiUrl),
         LEADRELAY_CONFIG: configPath,
-        LEADRELAY_DB: dbPath,
+        ...storeEnv(store, dbPath),
       },
-      { logFile },
+      // A bot that starts after the deadline acts on all of them before it listens: let it.
+      { logFile, timeoutMs: 600_000 },
     );
     slack.setRequestUrl(`${bot.url}/slack/events`);
     const readyBeforeDeadline = Date.now() < deadline;
-    const reader = new Database(dbPath, { readonly: true });
-    const expiredCount = reader.prepare(`SELECT count(*) AS n FROM offers WHERE deadline_at = ? AND state = 'expired'`).pluck();
+    const reader = await openBenchSql(store, dbPath, { readonly: true });
+    const expiredCount = async () => (await reader.numbers(`SELECT count(*) AS n FROM offers WHERE deadline_at = ? AND state = 'expired'`, [deadline]))[0] ?? 0;
     const visible: number[] = [];
     let seen = 0;
     // Does the bot still answer during the burst? GET /healthz every 100 ms until every offer moved on.
@@ -67,19 +101,20 @@ export async function benchExpiryBurst(options: { offers: number; dir: string; c
     })();
     const pollUntil = hrNow() + 120_000;
     while (seen < seeded && hrNow() < pollUntil) {
-      const n = expiredCount.get(deadline) as number;
+      const n = await expiredCount();
       const late = Math.max(0, Date.now() - deadline);
       for (; seen < n; seen += 1) visible.push(late);
       if (seen < seeded) await new Promise((resolve) => setTimeout(resolve, 20));
     }
     probing = false;
     await probe;
-    const recorded = reader.prepare(`SELECT resolved_at - deadline_at FROM offers WHERE deadline_at = ? AND state = 'expired'`).pluck().all(deadline) as number[];
-    reader.close();
+    const recorded = await reader.numbers(`SELECT resolved_at - deadline_at FROM offers WHERE deadline_at = ? AND state = 'expired'`, [deadline]);
+    await reader.close();
     const allCards = await slack.waitFor(() => slack.cards.size >= seeded, (options.cardsTimeoutSeconds ?? 300) * 1000);
     const lastCardAt = Math.max(...[...slack.cards.values()].map((card) => card.at));
     const stats = await slack.stats();
     return {
+      store: store.kind,
       offers: seeded,
       seedSeconds: Math.round(seedMs / 100) / 10,
       readyMs: bot.readyMs,
@@ -96,19 +131,21 @@ export async function benchExpiryBurst(options: { offers: number; dir: string; c
       slack: stats,
     };
   } catch (error) {
-    throw new Error(`expiry: ${(error as Error).message} (log: ${logFile})`);
+    throw new Error(`expiry (${store.kind}): ${(error as Error).message} (log: ${logFile})`);
   } finally {
     await bot?.stop();
     await slack.close();
   }
 }
 
-// `node --import tsx bench/expiryBurst.ts [offers]` runs this part alone (BENCH_PROFILE_DIR=dir profiles the bot).
+// `node --import tsx bench/expiryBurst.ts [offers] [sqlite,postgres]` runs this part alone (BENCH_PROFILE_DIR=dir profiles the bot).
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { ensureBuilt } = await import('./botProcess.ts');
   ensureBuilt();
+  const { benchPgServerUrl } = await import('./postgres.ts');
   const offers = Number(process.argv[2] ?? 10_000);
-  console.log(JSON.stringify(await benchExpiryBurst({ offers, dir: mkdtempSync(join(tmpdir(), 'leadrelay-expiry-')) }), null, 2));
+  const stores = (process.argv[3] ?? 'sqlite').split(',') as BenchStore['kind'][];
+  console.log(JSON.stringify(await benchExpiryBurst({ offers, stores, pgServerUrl: benchPgServerUrl(), dir: mkdtempSync(join(tmpdir(), 'leadrelay-expiry-')) }), null, 2));
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { benchLead, benchUsers, TEAM_COUNT } from './benchConfig.ts';
 import { startPhaseService, type ServiceProcess } from './botProcess.ts';
 import { runClosedLoop } from './loadGenerator.ts';
+import type { BenchStore } from './postgres.ts';
 import { hrNow } from './procStats.ts';
 import { runWrk } from './wrk.ts';
 import { startStandInProcess } from './standIn.ts';
@@ -22,14 +23,18 @@ export interface IntakeOptions {
   connections: number;
   /** How long to wait for the backlog of cards after the load. */
   drainSeconds: number;
+  /** The bot's store (default SQLite). */
+  store?: BenchStore;
 }
 
 export async function benchIntake(options: IntakeOptions) {
   const slack = await startStandInProcess(benchUsers());
-  const logFile = join(options.dir, `intake-${options.target}.log`);
+  const store = options.target === 'bot' ? (options.store ?? { kind: 'sqlite' as const }) : { kind: 'sqlite' as const };
+  const phase = store.kind === 'postgres' ? 'intake-pg' : 'intake';
+  const logFile = join(options.dir, `${phase}-${options.target}.log`);
   let service: ServiceProcess | undefined;
   try {
-    service = await startPhaseService({ phase: 'intake', target: options.target, dir: options.dir, configPath: options.configPath, secret: options.secret, slackApiUrl: slack.apiUrl });
+    service = await startPhaseService({ phase, store, target: options.target, dir: options.dir, configPath: options.configPath, secret: options.secret, slackApiUrl: slack.apiUrl });
     slack.setRequestUrl(`${service.url}/slack/events`);
     const run = `${options.target}-${Date.now().toString(36)}`;
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${options.secret}` };
@@ -51,6 +56,7 @@ export async function benchIntake(options: IntakeOptions) {
     const stats = await slack.stats();
     return {
       target: options.target,
+      store: store.kind,
       connections: options.connections,
       ...load,
       cpuMsPerRequest: load.requests > 0 ? Math.round((cpu * 1000 * 1000) / load.requests) / 1000 : null,

@@ -98,18 +98,19 @@ export async function runClosedLoop(options: {
 
 /**
  * Open-loop HTTP load: requests sent at a steady `ratePerSecond` for `seconds`, whatever the answers
- * take (as lead sources do), over up to 64 keep-alive connections. Resolves once every request is
+ * take (as lead sources do), over up to 64 keep-alive connections (per target URL). Resolves once every request is
  * answered, with each lead's send time and the reference it got.
  */
 export async function runOpenLoop(options: {
-  url: string;
+  /** Where to POST; several: request i goes to url[i mod n] (instances behind a round-robin balancer). */
+  url: string | string[];
   ratePerSecond: number;
   seconds: number;
   body: (i: number) => string;
   /** Fixed headers, or the headers of each body (a signature over it). */
   headers: Record<string, string> | ((body: string) => Record<string, string>);
 }): Promise<{ sent: SentLead[]; statusCounts: Record<string, number>; seconds: number; latencyMs: ReturnType<typeof summarize> }> {
-  const target = loopbackOnly(options.url);
+  const targets = (Array.isArray(options.url) ? options.url : [options.url]).map(loopbackOnly);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const total = Math.round(options.ratePerSecond * options.seconds);
   const pending: Promise<SentLead>[] = [];
@@ -121,7 +122,7 @@ export async function runOpenLoop(options: {
       const body = options.body(i);
       const headers = typeof options.headers === 'function' ? options.headers(body) : options.headers;
       pending.push(
-        post(target, agent, headers, body, true).then((answer) => {
+        post(targets[i % targets.length] as URL, agent, headers, body, true).then((answer) => {
           let ref: string | undefined;
           try {
             ref = (JSON.parse(answer.body ?? '{}') as { lead?: string }).lead;

@@ -90,7 +90,7 @@ export async function startStandInProcess(users: string[]): Promise<StandInProce
     resetAudit: () => post({ type: 'resetAudit' }),
     close: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

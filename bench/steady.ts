@@ -10,11 +10,18 @@
  *    moment earlier every ~0.8 s (below chat.update's Tier 3 pace, so pacing never holds a card
  *    update back); from the signed block_actions POST to the chat.update of that card.
  * A warm-up at the same rate (3 s; 2 s with --quick) runs first, its cards delivered, so both are measured warm.
+ *
+ * On PostgreSQL (`store`), `instances` bot processes can share the database, the requests alternating
+ * between them as a round-robin load balancer sends them (clicks go to the first: Slack has one
+ * request URL); CPU is then the sum of all of them. Every run also counts the leads whose card was
+ * posted more than once (each must get exactly one), and on PostgreSQL what the server did per lead
+ * (pg_stat_database, from the bots' start, warm-up included, to after they stopped: bench/postgres.ts).
  */
 import { join } from 'node:path';
 import { benchLead, benchUsers } from './benchConfig.ts';
 import { startPhaseService, type BotRuntime, type ServiceProcess } from './botProcess.ts';
 import { runOpenLoop } from './loadGenerator.ts';
+import { pgActivity, pgProfile, type BenchStore, type PgActivity } from './postgres.ts';
 import { hrNow, summarize } from './procStats.ts';
 import { startStandInProcess } from './standIn.ts';
 
@@ -31,6 +38,9 @@ export interface SteadyOptions {
   warmSeconds?: number;
   /** Names the run's database and log (default `steady`): `<phase>-<target>.db`, `.log`. */
   phase?: string;
+  /** The bot only: its store (default SQLite), and how many instances share it (PostgreSQL only; default 1). */
+  store?: BenchStore;
+  instances?: number;
   /** The bot only: how it is started, Node arguments before its entry, more environment (the cost phase's instruments). */
   bot?: { runtime?: BotRuntime; nodeArgs?: string[]; env?: Record<string, string> };
   /** Called once warm, just before the measured load, and once its last card is out (the cost phase's snapshots). */
@@ -43,21 +53,35 @@ export async function benchSteady(options: SteadyOptions) {
   const slack = await startStandInProcess(benchUsers());
   const phase = options.phase ?? 'steady';
   const logFile = join(options.dir, `${phase}-${options.target}.log`);
+  const store = options.target === 'bot' ? (options.store ?? { kind: 'sqlite' as const }) : { kind: 'sqlite' as const };
+  const instances = options.instances ?? 1;
+  if (instances > 1 && store.kind !== 'postgres') throw new Error('several instances serve at once only on PostgreSQL');
+  const services: ServiceProcess[] = [];
   let service: ServiceProcess | undefined;
   try {
-    service = await startPhaseService({
-      phase,
-      target: options.target,
-      dir: options.dir,
-      configPath: options.configPath,
-      secret: options.secret,
-      slackApiUrl: slack.apiUrl,
-      ...(options.bot ? { bot: options.bot } : {}),
-    });
+    for (let n = 0; n < instances; n += 1) {
+      // One after the other: the first migrates the database, the others find it migrated.
+      services.push(
+        await startPhaseService({
+          phase,
+          target: options.target,
+          dir: options.dir,
+          configPath: options.configPath,
+          secret: options.secret,
+          slackApiUrl: slack.apiUrl,
+          store,
+          ...(instances > 1 ? { name: String(n + 1) } : {}),
+          ...(options.bot ? { bot: options.bot } : {}),
+        }),
+      );
+    }
+    service = services[0] as ServiceProcess;
+    const pgBefore: PgActivity | null = store.kind === 'postgres' ? await pgActivity(store.url) : null;
+    const cpuOfAll = () => services.reduce((sum, s) => sum + s.cpuSeconds(), 0);
     slack.setRequestUrl(`${service.url}/slack/events`);
     const run = `${options.target}-${Date.now().toString(36)}`;
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${options.secret}` };
-    const url = `${service.url}/leads`;
+    const url = services.map((s) => `${s.url}/leads`);
     const allCarded = (refs: (string | undefined)[]) => () => refs.every((ref) => ref === undefined || slack.cards.has(ref));
 
     const warmUp = await runOpenLoop({ url, ratePerSecond: options.ratePerSecond, seconds: options.warmSeconds ?? 2, body: (i) => benchLead(`${run}-warm`, i), headers });
@@ -82,15 +106,16 @@ export async function benchSteady(options: SteadyOptions) {
     })();
 
     await options.window?.start(service);
-    const cpuBefore = service.cpuSeconds();
+    const cpuBefore = cpuOfAll();
+    const cpuBeforeEach = services.map((s) => s.cpuSeconds());
     // CPU samples while the load runs: the steady-state figure leaves out its first third (JIT
     // compilation and caches warming still show there, more so in a short --quick run).
     const samples: { at: number; cpu: number }[] = [];
-    const sampler = setInterval(() => samples.push({ at: hrNow(), cpu: (service as ServiceProcess).cpuSeconds() }), 250);
+    const sampler = setInterval(() => samples.push({ at: hrNow(), cpu: cpuOfAll() }), 250);
     const loadStarted = hrNow();
     const load = await runOpenLoop({ url, ratePerSecond: options.ratePerSecond, seconds: options.seconds, body: (i) => benchLead(run, i), headers });
     clearInterval(sampler);
-    const loadEnded = { at: hrNow(), cpu: service.cpuSeconds() };
+    const loadEnded = { at: hrNow(), cpu: cpuOfAll() };
     clicking = false;
     await clicker;
     const accepted = load.sent.filter((lead) => lead.status === 202 && lead.ref !== undefined);
@@ -99,7 +124,8 @@ export async function benchSteady(options: SteadyOptions) {
     const clickResults = await Promise.all(clicks);
     // CPU up to the last card out, plus a moment for the bot to record the deliveries.
     await sleep(Math.max(0, lastCardAt + 250 - hrNow()));
-    const cpu = service.cpuSeconds() - cpuBefore;
+    const cpu = cpuOfAll() - cpuBefore;
+    const cpuEach = services.map((s, n) => Math.round((s.cpuSeconds() - (cpuBeforeEach[n] ?? 0)) * 100) / 100);
     await options.window?.end(service);
     const from = samples.find((sample) => sample.at >= loadStarted + ((loadEnded.at - loadStarted) * 1) / 3) ?? { at: loadStarted, cpu: cpuBefore };
     const leadsSteady = load.sent.filter((lead) => lead.sentAt >= from.at && lead.sentAt < loadEnded.at).length;
@@ -107,9 +133,23 @@ export async function benchSteady(options: SteadyOptions) {
       const card = slack.cards.get(lead.ref as string);
       return card ? [card.at - lead.sentAt] : [];
     });
-    const memory = service.memoryMb();
+    const memory = services.map((s) => s.memoryMb().peak);
     const stats = await slack.stats();
+    // Exactly one card per lead: offer cards (chat.postMessage with the lead in its metadata) per lead.
+    const posts = new Map<string, number>();
+    for (const call of slack.calls) if (call.m === 'chat.postMessage' && call.ok && call.ref !== undefined) posts.set(call.ref, (posts.get(call.ref) ?? 0) + 1);
+    const doubled = [...posts].filter(([, count]) => count > 1).map(([ref]) => ref);
+    let sql = null;
+    if (pgBefore !== null && store.kind === 'postgres') {
+      // The bots' own counters reach pg_stat_database at the latest when their connections end.
+      await Promise.all(services.map((s) => s.stop()));
+      await sleep(500);
+      const warmAccepted = warmUp.sent.filter((lead) => lead.status === 202).length;
+      sql = { ...pgProfile(pgBefore, await pgActivity(store.url), warmAccepted + accepted.length), clicks: clickResults.length };
+    }
     return {
+      store: store.kind,
+      instances,
       target: options.target,
       ratePerSecond: options.ratePerSecond,
       seconds: load.seconds,
@@ -127,13 +167,20 @@ export async function benchSteady(options: SteadyOptions) {
       claimToUpdateMs: options.target === 'bot' ? summarize(clickResults.flatMap((c) => (c.updateMs === null ? [] : [c.updateMs]))) : null,
       claimAckMs: options.target === 'bot' ? summarize(clickResults.map((c) => c.ackMs)) : null,
       claimsWithoutUpdate: clickResults.filter((c) => c.updateMs === null).length,
-      peakRssMb: memory.peak,
+      /** With several instances: each one's CPU seconds over the run. */
+      cpuSecondsPerInstance: instances > 1 ? cpuEach : undefined,
+      peakRssMb: Math.max(...memory),
+      /** Leads whose offer card was posted more than once (a defect), and the first few of them. */
+      doubledCards: doubled.length,
+      doubledCardRefs: doubled.slice(0, 10),
+      /** PostgreSQL: what the server did per lead (bench/postgres.ts), else null. */
+      sql,
       slack: stats,
     };
   } catch (error) {
     throw new Error(`steady ${options.target}: ${(error as Error).message} (log: ${logFile})`);
   } finally {
-    await service?.stop();
+    await Promise.all(services.map((s) => s.stop()));
     await slack.close();
   }
 }
