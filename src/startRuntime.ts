@@ -6,6 +6,15 @@
 import { startScheduler } from './adapters/scheduler/startScheduler.ts';
 import type { Services } from './buildServices.ts';
 
+/**
+ * Leads still `received` this long after they arrived are routed by the sweep: an instance routes
+ * its arrivals within milliseconds of their answer, so these are the ones an instance accepted and
+ * then died before routing (several instances on PostgreSQL: another one routes them), or whose
+ * routing failed (tried again). Checked this often.
+ */
+const RECEIVED_GRACE_MS = 10_000;
+const RECEIVED_SWEEP_MS = 5_000;
+
 /** Clicks' response URLs Slack no longer takes (30 minutes) are dropped this often. */
 const RESPONSE_URL_SWEEP_MS = 10 * 60_000;
 
@@ -13,6 +22,7 @@ const RESPONSE_URL_SWEEP_MS = 10 * 60_000;
 function sweepJobs(services: Services) {
   const { lifecycle, availability, router, home, store, clock } = services;
   let responseUrlsSweptAt = 0;
+  let receivedSweptAt = clock.now();
   return [
     services.deadlines.job,
     { name: 'reminders', run: async () => void (await lifecycle.remindDue()) },
@@ -26,6 +36,15 @@ function sweepJobs(services: Services) {
         if (now - responseUrlsSweptAt < RESPONSE_URL_SWEEP_MS) return;
         responseUrlsSweptAt = now;
         await store.uow.run((tx) => tx.outbox.forgetExpiredResponseUrls(now));
+      },
+    },
+    {
+      name: 'received-leads',
+      run: async () => {
+        const now = clock.now();
+        if (now - receivedSweptAt < RECEIVED_SWEEP_MS) return;
+        receivedSweptAt = now;
+        await router.routeReceived({ receivedBefore: now - RECEIVED_GRACE_MS });
       },
     },
     { name: 'holding-queue', run: async () => void ((await router.queueCheckDue()) && (await router.rerouteQueued())) },

@@ -150,13 +150,23 @@ export function createArrivals(deps: ArrivalsOptions) {
       start();
     },
 
-    /** Enriches and routes every lead still `received`, in batches, oldest first; resolves with how many were routed. */
-    async routeReceived(): Promise<number> {
+    /**
+     * Enriches and routes every lead still `received`, in batches, oldest first; resolves with how
+     * many were routed. With `receivedBefore`, only those received before it: the leads another
+     * instance accepted and died before routing (its arrivals are kept in its memory), or whose
+     * routing failed, and not the arrivals an instance is routing now.
+     */
+    async routeReceived(options: { receivedBefore?: number } = {}): Promise<number> {
       let routed = 0;
       let after = 0;
       for (;;) {
-        const ids = await uow.read((tx) => tx.leads.idsInState('received', 500, after));
-        if (ids.length === 0) return routed;
+        const page = await uow.read((tx) => tx.leads.idsInState('received', 500, after));
+        if (page.length === 0) return routed;
+        const before = options.receivedBefore;
+        const ids =
+          before === undefined
+            ? page
+            : (await uow.read(async (tx) => Promise.all(page.map((id) => tx.leads.getState(id))))).flatMap((lead) => (lead !== null && lead.state === 'received' && lead.receivedAt < before ? [lead.id] : []));
         for (let i = 0; i < ids.length; i += batchSize) {
           const chunk = ids.slice(i, i + batchSize);
           try {
@@ -165,7 +175,7 @@ export function createArrivals(deps: ArrivalsOptions) {
             for (const id of chunk) failed(id, error);
           }
         }
-        after = ids[ids.length - 1] ?? after;
+        after = page[page.length - 1] ?? after;
       }
     },
 

@@ -143,6 +143,17 @@ export function routeLeadContract(factory: StoreFactory): void {
       expect(await Promise.all(ids.map(async (id) => (await t.lead(id))?.state))).toEqual(['offered', 'in_sequence']);
     });
 
+    it('routes the leads left received past a time (an instance died before routing them), not the arrivals after it', async () => {
+      const t = await useCasesOn(factory);
+      const left = await t.received({ email: 'a@beta.io', score: 50 });
+      t.clock.advance(15_000);
+      const fresh = await t.received({ email: 'b@beta.io', score: 50 });
+      expect(await t.router.routeReceived({ receivedBefore: t.clock.now() - 10_000 })).toBe(1);
+      expect((await t.lead(left))?.state).toBe('offered');
+      expect((await t.lead(fresh))?.state).toBe('received');
+      expect(await t.router.routeReceived({ receivedBefore: t.clock.now() - 10_000 })).toBe(0);
+    });
+
     it('routes leads arriving at the same time, each once', async () => {
       const t = await useCasesOn(factory);
       const ids = await Promise.all(Array.from({ length: 5 }, (_, i) => t.received({ email: `g${i}@beta.io`, score: 50 })));
