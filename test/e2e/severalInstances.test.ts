@@ -2,11 +2,12 @@
  * Several instances on one PostgreSQL database, in one process (two bots, one Slack stand-in, one
  * fake clock): what one instance learns or changes reaches the other through the database — a claim
  * made through one is refused to a second click through the other, an App Home opened on one is
- * republished once whichever instance sees the change, and one instance's deliveries are never
- * made again by the other.
+ * republished once whichever instance sees the change, a lead one accepted and never routed is
+ * routed by the other, and one instance's deliveries are never made again by the other.
  */
 import { expect, it } from 'vitest';
-import { startHarness, useHarnessCleanup, type Harness } from '../support/botHarness.ts';
+import { createAcceptLead } from '../../src/app/acceptLead.ts';
+import { configFrom, onDatabase, startHarness, useHarnessCleanup, type Harness } from '../support/botHarness.ts';
 import { describePostgres } from '../support/postgres.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -68,6 +69,23 @@ describePostgres('several instances on one PostgreSQL database', () => {
     // Nothing more to publish until the next change.
     await Promise.all([a.bot.flushAppHomes(), b.bot.flushAppHomes()]);
     expect(publishes()).toBe(before + 1);
+  });
+
+  it('routes a lead another instance accepted and did not route (it died first), once it has waited past the routing of arrivals', async () => {
+    const { a, b } = await twoInstances();
+    // As an instance that dies right after its 202 leaves it: accepted, stored `received`, never routed.
+    const accepted = await onDatabase(a.database, ({ store }) =>
+      createAcceptLead({ uow: store.uow, clock: a.clock, config: () => configFrom(CONFIG) })({ lead: { source: 'form', email: 'jane@acme.com', company: {}, fields: {} }, requestHash: 'h' }),
+    );
+    if (accepted.status !== 'accepted') throw new Error(accepted.status);
+    // Not yet: it may still be on its way through its own instance's routing.
+    expect(await b.bot.router.routeReceived({ receivedBefore: a.clock.now() - 10_000 })).toBe(0);
+    expect((await b.lead(accepted.leadId)).state).toBe('received');
+    a.clock.advance(11_000);
+    // Both sweep at once: the lead is routed once.
+    const routed = await Promise.all([a.bot.router.routeReceived({ receivedBefore: a.clock.now() - 10_000 }), b.bot.router.routeReceived({ receivedBefore: a.clock.now() - 10_000 })]);
+    expect(routed.reduce((x, y) => x + y)).toBe(1);
+    expect(await b.events(accepted.leadId)).toEqual(['received', 'routed', 'offered']);
   });
 
   it('gives one owner when the same card is clicked through both instances, and shows it once', async () => {
