@@ -26,6 +26,11 @@ export interface RunningLeadrelay {
   availability: Services['availability'];
   deadlines: Services['deadlines'];
   outbox: Services['worker'];
+  /** The App Home republish the every-second sweep runs (the users marked since, on any instance). */
+  flushAppHomes(): Promise<void>;
+  /** The store the bot runs on, and this instance's name (as /healthz says). */
+  store: Services['backend']['kind'];
+  instance: string;
   /** Reads `enrichment.companies` again (SIGHUP); a bad file keeps the previous table and says why. */
   reloadCompanies(): { ok: true; size: number } | { ok: false; errors: string[] };
   /** Stops taking requests, finishes in-flight work. The caller closes the database. */
@@ -44,6 +49,9 @@ export async function startLeadrelay(options: LeadrelayOptions): Promise<Running
     availability: services.availability,
     deadlines: services.deadlines,
     outbox: services.worker,
+    flushAppHomes: () => services.home.flush(),
+    store: services.backend.kind,
+    instance: services.backend.instance,
     reloadCompanies: () => reloadCompanies(services),
     stop: runtime.stop,
   };

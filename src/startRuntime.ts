@@ -6,23 +6,23 @@
 import { startScheduler } from './adapters/scheduler/startScheduler.ts';
 import type { Services } from './buildServices.ts';
 
-/**
- * Leads still `received` this long after they arrived are routed by the sweep: an instance routes
- * its arrivals within milliseconds of their answer, so these are the ones an instance accepted and
- * then died before routing (several instances on PostgreSQL: another one routes them), or whose
- * routing failed (tried again). Checked this often.
- */
-const RECEIVED_GRACE_MS = 10_000;
-const RECEIVED_SWEEP_MS = 5_000;
-
 /** Clicks' response URLs Slack no longer takes (30 minutes) are dropped this often. */
 const RESPONSE_URL_SWEEP_MS = 10 * 60_000;
+
+/**
+ * Leads accepted (202) but still `received` this long after are routed by the sweep: their
+ * instance died with them waiting in its memory (several instances on PostgreSQL: another instance
+ * routes them), or their routing failed. An instance routes its own arrivals within milliseconds.
+ */
+const RECEIVED_STALE_MS = 10_000;
+/** How often the sweep looks for them. */
+const RECEIVED_SWEEP_MS = 5_000;
 
 /** The every-second sweep's jobs besides the deadlines: reminders, re-pings, returns, App Homes, response URLs, the holding queue. */
 function sweepJobs(services: Services) {
   const { lifecycle, availability, router, home, store, clock } = services;
   let responseUrlsSweptAt = 0;
-  let receivedSweptAt = clock.now();
+  let receivedSweptAt = 0;
   return [
     services.deadlines.job,
     { name: 'reminders', run: async () => void (await lifecycle.remindDue()) },
@@ -44,7 +44,8 @@ function sweepJobs(services: Services) {
         const now = clock.now();
         if (now - receivedSweptAt < RECEIVED_SWEEP_MS) return;
         receivedSweptAt = now;
-        await router.routeReceived({ receivedBefore: now - RECEIVED_GRACE_MS });
+        const routed = await router.routeReceived({ receivedBefore: now - RECEIVED_STALE_MS });
+        if (routed > 0) services.logger.warn({ event: 'leads.routed_late', leads: routed }, 'routed leads that were accepted but not routed (their instance stopped before routing them, or routing failed)');
       },
     },
     { name: 'holding-queue', run: async () => void ((await router.queueCheckDue()) && (await router.rerouteQueued())) },

@@ -63,7 +63,8 @@ export function createArrivals(deps: ArrivalsOptions) {
     }
   };
 
-  const failed = (leadId: number, error: unknown) => logger.error({ err: error, lead: leadRef(leadId) }, 'routing failed; the lead stays received and is retried at the next start');
+  const failed = (leadId: number, error: unknown) =>
+    logger.error({ err: error, lead: leadRef(leadId) }, 'routing failed; the lead stays received and is retried (by the sweep of received leads, or at the next start)');
 
   /**
    * Enriches and routes `ids` in one transaction, in order, sharing the transaction's routing state
@@ -152,21 +153,26 @@ export function createArrivals(deps: ArrivalsOptions) {
 
     /**
      * Enriches and routes every lead still `received`, in batches, oldest first; resolves with how
-     * many were routed. With `receivedBefore`, only those received before it: the leads another
-     * instance accepted and died before routing (its arrivals are kept in its memory), or whose
-     * routing failed, and not the arrivals an instance is routing now.
+     * many were routed. With `receivedBefore`, only the leads received before then: leads another
+     * instance accepted and never routed (it died with them waiting in its memory), or whose routing
+     * failed, and not the arrivals an instance is about to route.
      */
     async routeReceived(options: { receivedBefore?: number } = {}): Promise<number> {
+      const { receivedBefore } = options;
       let routed = 0;
       let after = 0;
       for (;;) {
         const page = await uow.read((tx) => tx.leads.idsInState('received', 500, after));
         if (page.length === 0) return routed;
-        const before = options.receivedBefore;
+        after = page[page.length - 1] ?? after;
         const ids =
-          before === undefined
+          receivedBefore === undefined
             ? page
-            : (await uow.read(async (tx) => Promise.all(page.map((id) => tx.leads.getState(id))))).flatMap((lead) => (lead !== null && lead.state === 'received' && lead.receivedAt < before ? [lead.id] : []));
+            : await uow.read(async (tx) => {
+                const old: number[] = [];
+                for (const id of page) if (((await tx.leads.getState(id))?.receivedAt ?? receivedBefore) < receivedBefore) old.push(id);
+                return old;
+              });
         for (let i = 0; i < ids.length; i += batchSize) {
           const chunk = ids.slice(i, i + batchSize);
           try {
@@ -175,7 +181,8 @@ export function createArrivals(deps: ArrivalsOptions) {
             for (const id of chunk) failed(id, error);
           }
         }
-        after = page[page.length - 1] ?? after;
+        // Ids ascend with arrival: a page whose last lead is recent ends the old ones.
+        if (receivedBefore !== undefined && ids.length < page.length) return routed;
       }
     },
 

@@ -8,9 +8,8 @@
  * to the other, with the same Idempotency-Key). 500 leads and 100 claim clicks are spread over both;
  * at a point drawn from the seed, a few card posts have their answer held back by Slack (so that
  * rows are in flight) and one instance, drawn from the seed too, is killed with SIGKILL. Then:
- *  1. every lead answered 202 (or, posted again after its instance died with it, 200 as a duplicate
- *     by its Idempotency-Key of the lead that instance stored) has exactly one offer, and its card
- *     was posted exactly once;
+ *  1. every lead answered 202 (or stored by the killed instance before it could answer: its retry
+ *     is answered as a replay) has exactly one offer, and its card was posted exactly once;
  *  2. every claim click that was acknowledged (HTTP 200) made the clicker the owner, and the card
  *     in Slack shows "Claimed by you";
  *  3. nothing was posted twice: no offer card, no note or DM (every post names its offer or its
@@ -113,7 +112,7 @@ const textOf = (slack: SlackStandIn, channel: string, ts: string) => {
 };
 
 describePostgres('failover: two instances on one PostgreSQL database', () => {
-  it(`loses and doubles nothing when one of them is killed with SIGKILL mid-load, and the other takes its leases over within 10 s`, { timeout: 120_000 }, async () => {
+  it(`loses and doubles nothing when one of them is killed with SIGKILL mid-load, and the other takes its leases over within 10 s`, { timeout: 180_000 }, async () => {
     const startedAt = Date.now();
     const database = await pg.database();
     const dir = mkdtempSync(join(tmpdir(), 'leadrelay-failover-'));
@@ -179,7 +178,9 @@ fallback: { team: sdr }
     const routing = stream('routing');
     const picking = stream('clicks');
 
+    /** Every lead stored: answered 202, or stored by the killed instance before it could answer (its retry is a replay). */
     const accepted = new Map<number, string>();
+    let storedUnanswered = 0;
     const servedLeads = [0, 0];
     let n = 0;
     const sendLead = async (): Promise<void> => {
@@ -192,12 +193,11 @@ fallback: { team: sdr }
         try {
           const response = await fetch(`${bot.url}/leads`, { method: 'POST', headers: { authorization: `Bearer ${webhookSecret}`, 'content-type': 'application/json', 'idempotency-key': key }, body });
           const answer = (await response.json()) as { lead: string; status: string; matched_by?: string };
-          // A retry of a lead the dead instance stored but did not answer: its replay is a duplicate
-          // of that lead (200, by the Idempotency-Key), which is then a lead like the others.
-          if (tries > 0 && response.status === 200) expect(answer, `${tag} lead ${key}`).toMatchObject({ status: 'duplicate', matched_by: 'idempotency_key' });
-          else expect(response.status, `${tag} lead ${key}`).toBe(202);
-          const { lead } = answer;
-          accepted.set(Number(lead.slice(2)), key);
+          // A retry of a request the killed instance stored but never answered is its replay.
+          const replayed = tries > 0 && response.status === 200 && answer.matched_by === 'idempotency_key';
+          expect(replayed || response.status === 202, `${tag} lead ${key}: ${response.status} ${JSON.stringify(answer)}`).toBe(true);
+          accepted.set(Number(answer.lead.slice(2)), key);
+          if (replayed) storedUnanswered += 1;
           servedLeads[target] = (servedLeads[target] ?? 0) + 1;
           return;
         } catch (error) {
@@ -264,12 +264,18 @@ fallback: { team: sdr }
     // Settled: every card posted and recorded, nothing left to deliver.
     const ids = [...accepted.keys()];
     expect(ids).toHaveLength(LEADS);
-    await eventually(async () => {
+    const settled = async () => {
       const { rows } = await database.pool.query<{ cards: number; pending: number }>(
         `SELECT (SELECT count(*) FROM offers WHERE message_ts IS NOT NULL) AS cards, (SELECT count(*) FROM outbox WHERE state = 'pending') AS pending`,
       );
       return rows[0]?.cards === LEADS && rows[0]?.pending === 0;
-    }, 30_000);
+    };
+    // On a loaded machine (the whole suite at once) the survivor may take a while; what is left is said.
+    await eventually(settled, 60_000).catch(async (error: unknown) => {
+      const left = await database.pool.query(`SELECT id, lead_id, method, attempts, leased_by, lease_until, next_attempt_at, last_error FROM outbox WHERE state = 'pending' ORDER BY id LIMIT 20`);
+      const cardless = await database.pool.query(`SELECT (SELECT count(*) FROM offers WHERE message_ts IS NULL) AS cardless, (SELECT count(*) FROM offers) AS offers, (SELECT count(*) FROM leads) AS leads, (SELECT json_object_agg(state, n) FROM (SELECT state, count(*) AS n FROM leads GROUP BY state) s) AS states`);
+      throw new Error(`${tag} not settled (${(error as Error).message.slice(0, 40)}…), ${JSON.stringify(cardless.rows[0])}, ${accepted.size} accepted; pending: ${JSON.stringify(left.rows)}\n${survivor.output.slice(-3000)}`);
+    });
     const settledAt = Date.now();
 
     // 1. Every lead answered 202: one offer, whose card was posted once.
@@ -311,7 +317,7 @@ fallback: { team: sdr }
     expect(balancer.served.every((count) => count > 0)).toBe(true);
     expect(survivor.unexpectedExits()).toEqual([]);
     console.info(
-      `failover ${tag}: killed instance ${victimIndex} after ${killAfter} operations holding ${kill.leased.length} rows; taken over in ${takeoverMs} ms; ` +
+      `failover ${tag}: killed instance ${victimIndex} after ${killAfter} operations holding ${kill.leased.length} rows (${storedUnanswered} leads stored unanswered); taken over in ${takeoverMs} ms; ` +
         `${acknowledged.length}/${clicks.length} clicks acknowledged; leads answered ${servedLeads.join('/')}, Slack requests ${balancer.served.join('/')}; ` +
         `up after ${upAt - startedAt} ms, killed at ${kill.at - startedAt} ms, load sent at ${loadDoneAt - startedAt} ms, settled at ${settledAt - startedAt} ms, ${Date.now() - startedAt} ms in all`,
     );

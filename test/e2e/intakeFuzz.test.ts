@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SOURCE_PRESETS } from '../../src/adapters/sources/sourcePresets.ts';
-import { HARNESS_SOURCE_SECRET, HARNESS_WEBHOOK_SECRET, startHarness, type Harness } from '../support/botHarness.ts';
+import { describeEachStore, HARNESS_SOURCE_SECRET, HARNESS_WEBHOOK_SECRET, startHarness, useHarnessDatabases, type Harness } from '../support/botHarness.ts';
 import { freshSample } from '../../src/sandbox/sampleHooks.ts';
 import { sample } from '../support/sourceSamples.ts';
 
@@ -37,14 +37,7 @@ let harness: Harness;
 /** How often each status was answered, per test: the fuzzing must reach past authentication and validation. */
 let seen = new Map<number, number>();
 
-beforeAll(async () => {
-  harness = await startHarness({ configYaml: CONFIG, users: ['U0ALICE', 'U0BOB', 'U0MGR'] });
-});
-
-afterAll(async () => {
-  await harness.stop();
-  await harness.slack.close();
-});
+useHarnessDatabases();
 
 const counts = async () =>
   (await harness.sql.get(`SELECT (SELECT count(*) FROM leads) AS leads, (SELECT count(*) FROM lead_history) AS history, (SELECT count(*) FROM outbox) AS outbox, (SELECT count(*) FROM idempotency_keys) AS keys`)) as { leads: number; history: number; outbox: number; keys: number };
@@ -128,125 +121,136 @@ const mutatedSample = (provider: Provider) => {
     });
 };
 
-describe('fuzzing POST /leads and POST /hooks/<id>: never a 5xx, nothing written unless 2xx', () => {
-  it('garbage bodies with any media type, to every endpoint, authenticated or not', async () => {
-    const endpoint = fc.constantFrom('/leads', '/hooks/survey', '/hooks/crm', '/hooks/booking', '/hooks/zap');
-    const contentType = fc.constantFrom('application/json', 'application/x-www-form-urlencoded', 'text/plain', 'application/json; charset=utf-16', '');
-    const body = fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 }).map((text) => new TextEncoder().encode(text)));
-    await fc.assert(
-      fc.asyncProperty(endpoint, contentType, body, fc.boolean(), async (path, type, bytes, authenticated) => {
-        const headers: Record<string, string> = type === '' ? {} : { 'content-type': type };
-        if (authenticated) headers.authorization = `Bearer ${HARNESS_WEBHOOK_SECRET}`;
-        expect(await postAndCheck(path, headers, bytes)).not.toBe(202);
-      }),
-      { numRuns: 120 },
-    );
+describeEachStore('intake under fuzzing', (store) => {
+  beforeAll(async () => {
+    harness = await startHarness({ store, configYaml: CONFIG, users: ['U0ALICE', 'U0BOB', 'U0MGR'] });
   });
 
-  it('any JSON value, correctly signed, to each source (and to /leads)', async () => {
-    const provider = fc.constantFrom<Provider | 'generic'>('typeform', 'hubspot', 'calendly', 'generic');
-    await fc.assert(
-      fc.asyncProperty(provider, fc.jsonValue({ maxDepth: 4 }), async (name, value) => {
-        const body = JSON.stringify(value) ?? 'null';
-        await postAndCheck(`/hooks/${SOURCE_OF[name]}`, signed(name, body), body);
-        await postAndCheck('/leads', { authorization: `Bearer ${HARNESS_WEBHOOK_SECRET}`, 'content-type': 'application/json' }, body);
-      }),
-      { numRuns: 120 },
-    );
+  afterAll(async () => {
+    await harness.stop();
+    await harness.slack.close();
   });
 
-  it('the documented samples with parts replaced or removed, correctly signed', async () => {
-    seen = new Map();
-    for (const provider of ['typeform', 'hubspot', 'calendly'] as const) {
+  describe('fuzzing POST /leads and POST /hooks/<id>: never a 5xx, nothing written unless 2xx', () => {
+    it('garbage bodies with any media type, to every endpoint, authenticated or not', async () => {
+      const endpoint = fc.constantFrom('/leads', '/hooks/survey', '/hooks/crm', '/hooks/booking', '/hooks/zap');
+      const contentType = fc.constantFrom('application/json', 'application/x-www-form-urlencoded', 'text/plain', 'application/json; charset=utf-16', '');
+      const body = fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 }).map((text) => new TextEncoder().encode(text)));
       await fc.assert(
-        fc.asyncProperty(mutatedSample(provider), async (payload) => {
-          const body = JSON.stringify(payload) ?? 'null';
-          await postAndCheck(`/hooks/${SOURCE_OF[provider]}`, signed(provider, body), body);
+        fc.asyncProperty(endpoint, contentType, body, fc.boolean(), async (path, type, bytes, authenticated) => {
+          const headers: Record<string, string> = type === '' ? {} : { 'content-type': type };
+          if (authenticated) headers.authorization = `Bearer ${HARNESS_WEBHOOK_SECRET}`;
+          expect(await postAndCheck(path, headers, bytes)).not.toBe(202);
         }),
-        { numRuns: 80 },
+        { numRuns: 120 },
       );
-    }
-    // Most mutations still make a lead (202, or 200 when a mutated copy repeats a submission), many do not (400).
-    expect(seen.get(202) ?? 0).toBeGreaterThan(20);
-    expect(seen.get(400) ?? 0).toBeGreaterThan(5);
-  });
+    });
 
-  it('generic JSON and form bodies of odd values where the map reads', async () => {
-    seen = new Map();
-    // Mostly plausible values, each replaced by an odd one now and then, so that some posts make leads.
-    const either = <T,>(plausible: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbitrary: plausible }, { weight: 1, arbitrary: oddValue });
-    const fields = fc.record(
-      {
-        email: either(fc.nat().map((n) => `p${n}@beta${n % 7}.io`)),
-        name: either(fc.constantFrom('Ann Lee', 'Bo')),
-        score: either(fc.integer({ min: 0, max: 100 })),
-        size: either(fc.nat({ max: 5000 }).map(String)),
-        extra: either(fc.dictionary(fc.constantFrom('plan', 'seats', 'utm_source'), fc.oneof(fc.string({ maxLength: 8 }), fc.nat()), { maxKeys: 3 })),
-        id: either(fc.nat().map(String)),
-        owner: either(fc.constant('U0ALICE')),
-      },
-      { requiredKeys: [] },
-    );
-    await fc.assert(
-      fc.asyncProperty(fields, fc.boolean(), async (record, asForm) => {
-        const body = asForm
-          ? new URLSearchParams(Object.entries(record).map(([key, value]): [string, string] => [key, typeof value === 'string' ? value : JSON.stringify(value) ?? ''])).toString()
-          : JSON.stringify(record);
-        await postAndCheck('/hooks/zap', signed('generic', body, asForm ? 'application/x-www-form-urlencoded' : 'application/json'), body);
-      }),
-      { numRuns: 150 },
-    );
-    expect(seen.get(202) ?? 0).toBeGreaterThan(3);
-    expect(seen.get(400) ?? 0).toBeGreaterThan(20);
-  });
+    it('any JSON value, correctly signed, to each source (and to /leads)', async () => {
+      const provider = fc.constantFrom<Provider | 'generic'>('typeform', 'hubspot', 'calendly', 'generic');
+      await fc.assert(
+        fc.asyncProperty(provider, fc.jsonValue({ maxDepth: 4 }), async (name, value) => {
+          const body = JSON.stringify(value) ?? 'null';
+          await postAndCheck(`/hooks/${SOURCE_OF[name]}`, signed(name, body), body);
+          await postAndCheck('/leads', { authorization: `Bearer ${HARNESS_WEBHOOK_SECRET}`, 'content-type': 'application/json' }, body);
+        }),
+        { numRuns: 120 },
+      );
+    });
 
-  it('lead bodies of odd values on every known key of POST /leads, and an unknown key now and then', async () => {
-    const keys = ['external_id', 'source', 'email', 'linkedin_url', 'name', 'title', 'phone', 'score', 'owner', 'team', 'crm_url', 'message'] as const;
-    const lead = fc.record(
-      {
-        ...Object.fromEntries(keys.map((key) => [key, oddValue])),
-        company: fc.oneof(oddValue, fc.record({ name: oddValue, domain: oddValue, employees: oddValue, country: oddValue }, { requiredKeys: [] })),
-        fields: fc.oneof(oddValue, fc.dictionary(fc.string({ maxLength: 70 }), oddValue, { maxKeys: 4 })),
-        surprise: oddValue,
-      },
-      { requiredKeys: [] },
-    );
-    await fc.assert(
-      fc.asyncProperty(lead, async (value) => {
-        await postAndCheck('/leads', { authorization: `Bearer ${HARNESS_WEBHOOK_SECRET}`, 'content-type': 'application/json' }, JSON.stringify(value));
-      }),
-      { numRuns: 200 },
-    );
-  });
+    it('the documented samples with parts replaced or removed, correctly signed', async () => {
+      seen = new Map();
+      for (const provider of ['typeform', 'hubspot', 'calendly'] as const) {
+        await fc.assert(
+          fc.asyncProperty(mutatedSample(provider), async (payload) => {
+            const body = JSON.stringify(payload) ?? 'null';
+            await postAndCheck(`/hooks/${SOURCE_OF[provider]}`, signed(provider, body), body);
+          }),
+          { numRuns: 80 },
+        );
+      }
+      // Most mutations still make a lead (202, or 200 when a mutated copy repeats a submission), many do not (400).
+      expect(seen.get(202) ?? 0).toBeGreaterThan(20);
+      expect(seen.get(400) ?? 0).toBeGreaterThan(5);
+    });
 
-  it('forged or mangled signatures on the documented samples: always 401', async () => {
-    const provider = fc.constantFrom<Provider>('typeform', 'hubspot', 'calendly');
-    const forged = fc.record({ typeform: fc.string(), hubspot: fc.string(), timestamp: fc.oneof(fc.string(), fc.integer().map(String)), calendly: fc.string() });
-    await fc.assert(
-      fc.asyncProperty(provider, forged, async (name, values) => {
-        const body = JSON.stringify(sample(name));
-        const headers: Record<string, string> = {
-          'content-type': 'application/json',
-          'typeform-signature': values.typeform,
-          'x-hubspot-signature-v3': values.hubspot,
-          'x-hubspot-request-timestamp': values.timestamp,
-          'calendly-webhook-signature': values.calendly,
-        };
-        for (const [key, value] of Object.entries(headers)) if (/[^\t\x20-\x7e]/.test(value)) delete headers[key];
-        expect(await postAndCheck(`/hooks/${SOURCE_OF[name]}`, headers, body)).toBe(401);
-      }),
-      { numRuns: 100 },
-    );
-  });
+    it('generic JSON and form bodies of odd values where the map reads', async () => {
+      seen = new Map();
+      // Mostly plausible values, each replaced by an odd one now and then, so that some posts make leads.
+      const either = <T,>(plausible: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbitrary: plausible }, { weight: 1, arbitrary: oddValue });
+      const fields = fc.record(
+        {
+          email: either(fc.nat().map((n) => `p${n}@beta${n % 7}.io`)),
+          name: either(fc.constantFrom('Ann Lee', 'Bo')),
+          score: either(fc.integer({ min: 0, max: 100 })),
+          size: either(fc.nat({ max: 5000 }).map(String)),
+          extra: either(fc.dictionary(fc.constantFrom('plan', 'seats', 'utm_source'), fc.oneof(fc.string({ maxLength: 8 }), fc.nat()), { maxKeys: 3 })),
+          id: either(fc.nat().map(String)),
+          owner: either(fc.constant('U0ALICE')),
+        },
+        { requiredKeys: [] },
+      );
+      await fc.assert(
+        fc.asyncProperty(fields, fc.boolean(), async (record, asForm) => {
+          const body = asForm
+            ? new URLSearchParams(Object.entries(record).map(([key, value]): [string, string] => [key, typeof value === 'string' ? value : JSON.stringify(value) ?? ''])).toString()
+            : JSON.stringify(record);
+          await postAndCheck('/hooks/zap', signed('generic', body, asForm ? 'application/x-www-form-urlencoded' : 'application/json'), body);
+        }),
+        { numRuns: 150 },
+      );
+      expect(seen.get(202) ?? 0).toBeGreaterThan(3);
+      expect(seen.get(400) ?? 0).toBeGreaterThan(20);
+    });
 
-  it('odd paths under /hooks/: 404 unknown_source or 405, never a 5xx', async () => {
-    const segment = fc.oneof(fc.constantFrom('%ZZ', '%', '..', '%2e%2e', 'survey%00', 'SURVEY', 'survey/', 'survey?x=%ZZ', '🙂', ''), fc.webSegment());
-    await fc.assert(
-      fc.asyncProperty(segment, async (path) => {
-        const status = await postAndCheck(`/hooks/${path}`, { 'content-type': 'application/json' }, '{}');
-        expect([401, 404, 405]).toContain(status);
-      }),
-      { numRuns: 60 },
-    );
+    it('lead bodies of odd values on every known key of POST /leads, and an unknown key now and then', async () => {
+      const keys = ['external_id', 'source', 'email', 'linkedin_url', 'name', 'title', 'phone', 'score', 'owner', 'team', 'crm_url', 'message'] as const;
+      const lead = fc.record(
+        {
+          ...Object.fromEntries(keys.map((key) => [key, oddValue])),
+          company: fc.oneof(oddValue, fc.record({ name: oddValue, domain: oddValue, employees: oddValue, country: oddValue }, { requiredKeys: [] })),
+          fields: fc.oneof(oddValue, fc.dictionary(fc.string({ maxLength: 70 }), oddValue, { maxKeys: 4 })),
+          surprise: oddValue,
+        },
+        { requiredKeys: [] },
+      );
+      await fc.assert(
+        fc.asyncProperty(lead, async (value) => {
+          await postAndCheck('/leads', { authorization: `Bearer ${HARNESS_WEBHOOK_SECRET}`, 'content-type': 'application/json' }, JSON.stringify(value));
+        }),
+        { numRuns: 200 },
+      );
+    });
+
+    it('forged or mangled signatures on the documented samples: always 401', async () => {
+      const provider = fc.constantFrom<Provider>('typeform', 'hubspot', 'calendly');
+      const forged = fc.record({ typeform: fc.string(), hubspot: fc.string(), timestamp: fc.oneof(fc.string(), fc.integer().map(String)), calendly: fc.string() });
+      await fc.assert(
+        fc.asyncProperty(provider, forged, async (name, values) => {
+          const body = JSON.stringify(sample(name));
+          const headers: Record<string, string> = {
+            'content-type': 'application/json',
+            'typeform-signature': values.typeform,
+            'x-hubspot-signature-v3': values.hubspot,
+            'x-hubspot-request-timestamp': values.timestamp,
+            'calendly-webhook-signature': values.calendly,
+          };
+          for (const [key, value] of Object.entries(headers)) if (/[^\t\x20-\x7e]/.test(value)) delete headers[key];
+          expect(await postAndCheck(`/hooks/${SOURCE_OF[name]}`, headers, body)).toBe(401);
+        }),
+        { numRuns: 100 },
+      );
+    });
+
+    it('odd paths under /hooks/: 404 unknown_source or 405, never a 5xx', async () => {
+      const segment = fc.oneof(fc.constantFrom('%ZZ', '%', '..', '%2e%2e', 'survey%00', 'SURVEY', 'survey/', 'survey?x=%ZZ', '🙂', ''), fc.webSegment());
+      await fc.assert(
+        fc.asyncProperty(segment, async (path) => {
+          const status = await postAndCheck(`/hooks/${path}`, { 'content-type': 'application/json' }, '{}');
+          expect([401, 404, 405]).toContain(status);
+        }),
+        { numRuns: 60 },
+      );
+    });
   });
 });

@@ -82,7 +82,7 @@ let postgres: ReturnType<typeof usePostgres> | undefined;
  * databases after it (registered once per test file, at its top level).
  */
 export function useHarnessCleanup(): void {
-  postgres = usePostgres();
+  useHarnessDatabases();
   afterEach(async () => {
     for (const item of running.splice(0).reverse()) {
       await item.bot?.stop();
@@ -90,6 +90,14 @@ export function useHarnessCleanup(): void {
       await item.backend?.close();
     }
   });
+}
+
+/**
+ * Only the PostgreSQL databases' clean-up (dropped after the file), for a file that starts and
+ * stops its bots itself (one bot for the whole file, in beforeAll / afterAll).
+ */
+export function useHarnessDatabases(): void {
+  postgres ??= usePostgres();
 }
 
 /**
