@@ -90,6 +90,12 @@ export function createArrivals(deps: ArrivalsOptions) {
   /** Accepted leads waiting for their batch, oldest first (from `head` on). */
   let waiting: number[] = [];
   let head = 0;
+  /**
+   * The arrivals this instance has yet to route (waiting, or in the batch being routed): the sweep
+   * of leads left `received` leaves them alone. In a long burst they can wait more than the sweep's
+   * 10 s behind intake, and are still this instance's to route, at routing's share of the time.
+   */
+  const ours = new Set<number>();
   const backlog = () => waiting.length - head;
   /** Leads handed over so far (to tell whether more came in during a turn or a batch). */
   let arrived = 0;
@@ -122,6 +128,8 @@ export function createArrivals(deps: ArrivalsOptions) {
         await routeBatch(ids);
       } catch (error) {
         for (const id of ids) failed(id, error);
+      } finally {
+        for (const id of ids) ours.delete(id);
       }
       const took = performance.now() - started;
       // Leads still coming in: intake gets the rest of the time (routing its share of it).
@@ -147,6 +155,7 @@ export function createArrivals(deps: ArrivalsOptions) {
     /** A lead was accepted (after its commit): it is routed with the next batch of arrivals. */
     routeInBackground(leadId: number): void {
       waiting.push(leadId);
+      ours.add(leadId);
       arrived += 1;
       start();
     },
@@ -155,7 +164,8 @@ export function createArrivals(deps: ArrivalsOptions) {
      * Enriches and routes every lead still `received`, in batches, oldest first; resolves with how
      * many were routed. With `receivedBefore`, only the leads received before then: leads another
      * instance accepted and never routed (it died with them waiting in its memory), or whose routing
-     * failed, and not the arrivals an instance is about to route.
+     * failed, and not the arrivals an instance is about to route (nor those this instance has
+     * waiting for their batch, however long they have waited).
      */
     async routeReceived(options: { receivedBefore?: number } = {}): Promise<number> {
       const { receivedBefore } = options;
@@ -170,7 +180,7 @@ export function createArrivals(deps: ArrivalsOptions) {
             ? page
             : await uow.read(async (tx) => {
                 const old: number[] = [];
-                for (const id of page) if (((await tx.leads.getState(id))?.receivedAt ?? receivedBefore) < receivedBefore) old.push(id);
+                for (const id of page) if (!ours.has(id) && ((await tx.leads.getState(id))?.receivedAt ?? receivedBefore) < receivedBefore) old.push(id);
                 return old;
               });
         for (let i = 0; i < ids.length; i += batchSize) {

@@ -154,6 +154,18 @@ export function routeLeadContract(factory: StoreFactory): void {
       expect(await t.router.routeReceived({ receivedBefore: t.clock.now() - 10_000 })).toBe(0);
     });
 
+    it('leaves to this instance the arrivals it has waiting for their batch, however long they waited (a long burst)', async () => {
+      const t = await useCasesOn(factory);
+      const id = await t.received({ email: 'a@beta.io', score: 50 });
+      t.clock.advance(15_000);
+      t.router.routeInBackground(id);
+      // The sweep runs while the arrival waits for its batch: not its lead to route.
+      expect(await t.router.routeReceived({ receivedBefore: t.clock.now() - 10_000 })).toBe(0);
+      await t.router.idle();
+      expect((await t.lead(id))?.state).toBe('offered');
+      expect(await t.router.routeReceived({ receivedBefore: t.clock.now() - 10_000 })).toBe(0);
+    });
+
     it('routes leads arriving at the same time, each once', async () => {
       const t = await useCasesOn(factory);
       const ids = await Promise.all(Array.from({ length: 5 }, (_, i) => t.received({ email: `g${i}@beta.io`, score: 50 })));
