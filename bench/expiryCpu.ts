@@ -6,9 +6,11 @@
  * shared, wall time says little) per offer, and with `--count` the SQL statements per offer
  * (bench/sqlCounter.ts, which slows each statement a little: CPU is measured without it).
  *
- *   node --import tsx bench/expiryCpu.ts [offers=10000] [--count]
+ *   node --import tsx bench/expiryCpu.ts [offers=10000] [--count] [--profile file.cpuprofile]
+ *
+ * `--profile` writes a CPU profile of the expiries alone (not the seeding), for bench/profileSummary.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEventBus } from '../src/app/events.ts';
@@ -23,6 +25,10 @@ import { seedOfferedLeads, writeBenchConfig } from './seed.ts';
 const offers = Number(process.argv.slice(2).find((arg) => /^\d+$/.test(arg)) ?? 10_000);
 const counting = process.argv.includes('--count');
 const counter = counting ? await import('./sqlCounter.ts') : null;
+const profileIndex = process.argv.indexOf('--profile');
+const profileFile = profileIndex > 0 ? process.argv[profileIndex + 1] : undefined;
+const inspector = profileFile ? new (await import('node:inspector')).Session() : null;
+const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => inspector?.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))));
 
 const dir = mkdtempSync(join(tmpdir(), 'leadrelay-expiry-cpu-'));
 try {
@@ -43,6 +49,12 @@ try {
   const router = createLeadRouter({ uow, clock, settings: () => config, events, logger });
   const lifecycle = createOfferLifecycle({ uow, router, clock, settings: () => config, events, logger });
 
+  if (inspector) {
+    inspector.connect();
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 100 });
+    await post('Profiler.start');
+  }
   const before = counter?.snapshot();
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
@@ -55,6 +67,11 @@ try {
   }
   const used = process.cpuUsage(cpu);
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  if (inspector && profileFile) {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(profileFile, JSON.stringify(profile));
+    inspector.disconnect();
+  }
   const after = counter?.snapshot();
   const reoffered = (db.prepare(`SELECT count(*) AS n FROM offers WHERE state = 'pending'`).get() as { n: number }).n;
   const traceAfter = db.prepare(`SELECT avg(length(trace)) AS avg FROM leads`).get() as { avg: number };
