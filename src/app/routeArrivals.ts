@@ -8,9 +8,10 @@ import { route, type LeadEnrichment, type RouteOutcome, type RoutingContext } fr
 export const ARRIVAL_BATCH = 64;
 
 /**
- * While leads keep arriving faster than a batch a turn, routing takes at most this share of the
- * time: intake (the 202, which waits only for the lead's own commit) goes first, and routing still
- * keeps well ahead of Slack's pace (~1 card/s per DM), which is what delivery waits on anyway.
+ * While leads keep arriving faster than a batch a turn, and while a backlog of them waits to be
+ * routed, routing takes at most this share of the time: intake (the 202, which waits only for the
+ * lead's own commit) and the delivery of the cards already routed go first, and routing still keeps
+ * well ahead of Slack's pace (~1 card/s per DM), which is what delivery waits on anyway.
  */
 export const ROUTING_SHARE_UNDER_BURST = 0.3;
 
@@ -132,8 +133,10 @@ export function createArrivals(deps: ArrivalsOptions) {
         for (const id of ids) ours.delete(id);
       }
       const took = performance.now() - started;
-      // Leads still coming in: intake gets the rest of the time (routing its share of it).
-      if (arrived > before && share < 1) await pause((took * (1 - share)) / share);
+      // Leads still coming in, or a backlog still to route (the end of a burst): intake and the
+      // outbox get the rest of the time, routing its share of it. Routing at full speed after a
+      // burst starved the delivery of the cards it had routed (130 cards/s where Slack takes 400).
+      if ((arrived > before || backlog() > 0) && share < 1) await pause((took * (1 - share)) / share);
     }
   };
 
