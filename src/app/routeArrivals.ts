@@ -13,7 +13,7 @@ export const ARRIVAL_BATCH = 64;
  * lead's own commit) and the delivery of the cards already routed go first, and routing still keeps
  * well ahead of Slack's pace (~1 card/s per DM), which is what delivery waits on anyway.
  */
-export const ROUTING_SHARE_UNDER_BURST = 0.3;
+export const ROUTING_SHARE_UNDER_BURST = 0.2;
 
 /** The longest arrivals wait for a full batch while more keep coming. */
 export const GATHER_MS = 50;
