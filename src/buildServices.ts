@@ -84,7 +84,8 @@ function buildEnrichment(options: ServicesOptions, webhookSecret: string) {
 function buildUseCases(store: Store, events: EventBus, options: ServicesOptions, enricher: ReturnType<typeof createLeadEnricher>) {
   const { clock, logger } = options;
   const settings = () => options.config;
-  const router = createLeadRouter({ uow: store.uow, clock, settings, events, logger, enricher });
+  // Routing keeps to a share of the time during a burst where its writes hold the thread (SQLite).
+  const router = createLeadRouter({ uow: store.uow, clock, settings, events, logger, enricher, routingShare: options.backend.writesOnTheThread ? undefined : 1 });
   const lifecycle = createOfferLifecycle({ uow: store.uow, router, clock, settings, events, logger });
   return {
     router,

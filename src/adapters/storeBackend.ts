@@ -42,6 +42,13 @@ export interface StoreBackend {
   /** This instance's name (instanceName()): in /healthz, the logs, and the work it claims. */
   readonly instance: string;
   readonly store: Store;
+  /**
+   * Whether a transaction's statements and its commit run on the event loop's thread (SQLite,
+   * synchronous: routing's time is then time that intake and delivery wait for, so a burst's
+   * routing keeps to a share of it) or wait on the network (PostgreSQL: the thread serves requests
+   * meanwhile, and a share counted in wall time would only slow routing down).
+   */
+  readonly writesOnTheThread: boolean;
   /** The pacing of Slack calls: per process on SQLite (one writer), shared by every instance on PostgreSQL. */
   readonly pacer: SlackPacer;
   /** Which instance publishes whose App Home. */

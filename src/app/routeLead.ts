@@ -18,6 +18,8 @@ export interface LeadRouterDeps {
   logger: Logger;
   /** Fills a new lead's missing company data before it is routed; absent = no enrichment. */
   enricher?: LeadEnricher;
+  /** The share of the time a burst's routing takes (createArrivals' `routingShare`); default ROUTING_SHARE_UNDER_BURST. */
+  routingShare?: number;
 }
 
 /**
@@ -44,7 +46,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     },
   };
   const queue = createHoldingQueue({ uow, clock, context });
-  const arrivals = createArrivals({ uow, context, logger: deps.logger, enricher: deps.enricher });
+  const arrivals = createArrivals({ uow, context, logger: deps.logger, enricher: deps.enricher, routingShare: deps.routingShare });
 
   return {
     /** Routes one lead inside the caller's transaction (see src/app/route.ts). */

@@ -36,6 +36,7 @@ export async function postgresBackend(pool: PgPool, options: PostgresBackendOpti
   const wakeups = await listenForWakeups(options.url, { logger: options.logger });
   return {
     kind: 'postgres',
+    writesOnTheThread: false,
     pool,
     instance,
     store: postgresStore(pool, { instance, ...options.hooks }),

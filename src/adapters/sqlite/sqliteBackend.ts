@@ -22,6 +22,7 @@ export function sqliteBackend(db: Db, options: SqliteBackendOptions = {}): Store
   const { lease } = options;
   return {
     kind: 'sqlite',
+    writesOnTheThread: true,
     db,
     instance: lease?.holder ?? instanceName(),
     store: sqliteStore(db, { ...options.hooks }),
