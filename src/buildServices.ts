@@ -85,7 +85,7 @@ function buildUseCases(store: Store, events: EventBus, options: ServicesOptions,
   const { clock, logger } = options;
   const settings = () => options.config;
   // Routing keeps to a share of the time during a burst where its writes hold the thread (SQLite).
-  const router = createLeadRouter({ uow: store.uow, clock, settings, events, logger, enricher, routingShare: options.backend.writesOnTheThread ? undefined : 1 });
+  const router = createLeadRouter({ uow: store.uow, clock, settings, events, logger, enricher, arrivals: options.backend.writesOnTheThread ? {} : { routingShare: 1 } });
   const lifecycle = createOfferLifecycle({ uow: store.uow, router, clock, settings, events, logger });
   return {
     router,

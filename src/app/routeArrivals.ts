@@ -29,6 +29,8 @@ export interface ArrivalsOptions {
   routingShare?: number;
   /** The longest a burst's arrivals wait for a full batch; default GATHER_MS. */
   gatherMs?: number;
+  /** How the share is kept: the clock a batch's time is read on, and the pause after it (tests inject both). Default: performance.now, a timer. */
+  shareTiming?: { now(): number; pause(ms: number): Promise<void> };
 }
 
 /** Waits `ms` (0: the next turn of the event loop, so that what the same commit told joins the batch). */
@@ -48,6 +50,7 @@ export function createArrivals(deps: ArrivalsOptions) {
   const batchSize = deps.batchSize ?? ARRIVAL_BATCH;
   const share = deps.routingShare ?? ROUTING_SHARE_UNDER_BURST;
   const gatherMs = deps.gatherMs ?? GATHER_MS;
+  const timing = deps.shareTiming ?? { now: () => performance.now(), pause };
 
   /** The enrichment of a lead that is still `received`; undefined when there is nothing to enrich, or when enrichment broke (the lead is then routed as it is). */
   const enrich = async (leadId: number): Promise<LeadEnrichment | undefined> => {
@@ -124,7 +127,7 @@ export function createArrivals(deps: ArrivalsOptions) {
       head += ids.length;
       if (head === waiting.length) [waiting, head] = [[], 0];
       const before = arrived;
-      const started = performance.now();
+      const started = timing.now();
       try {
         await routeBatch(ids);
       } catch (error) {
@@ -132,11 +135,11 @@ export function createArrivals(deps: ArrivalsOptions) {
       } finally {
         for (const id of ids) ours.delete(id);
       }
-      const took = performance.now() - started;
+      const took = timing.now() - started;
       // Leads still coming in, or a backlog still to route (the end of a burst): intake and the
       // outbox get the rest of the time, routing its share of it. Routing at full speed after a
       // burst starved the delivery of the cards it had routed (130 cards/s where Slack takes 400).
-      if ((arrived > before || backlog() > 0) && share < 1) await pause((took * (1 - share)) / share);
+      if ((arrived > before || backlog() > 0) && share < 1) await timing.pause((took * (1 - share)) / share);
     }
   };
 

@@ -7,7 +7,7 @@ import { createHoldingQueue } from './holdingQueue.ts';
 import type { Logger } from './logger.ts';
 import type { StoredLead, Tx, UnitOfWork } from './ports.ts';
 import { route, routeMany, type RouteOptions, type RouteOutcome, type RoutingContext } from './route.ts';
-import { createArrivals } from './routeArrivals.ts';
+import { createArrivals, type ArrivalsOptions } from './routeArrivals.ts';
 
 export interface LeadRouterDeps {
   uow: UnitOfWork;
@@ -18,8 +18,8 @@ export interface LeadRouterDeps {
   logger: Logger;
   /** Fills a new lead's missing company data before it is routed; absent = no enrichment. */
   enricher?: LeadEnricher;
-  /** The share of the time a burst's routing takes (createArrivals' `routingShare`); default ROUTING_SHARE_UNDER_BURST. */
-  routingShare?: number;
+  /** How arrivals keep to their share of the time during a burst (createArrivals' `routingShare`, default ROUTING_SHARE_UNDER_BURST, and `shareTiming`). */
+  arrivals?: Pick<ArrivalsOptions, 'routingShare' | 'shareTiming'>;
 }
 
 /**
@@ -46,7 +46,7 @@ export function createLeadRouter(deps: LeadRouterDeps) {
     },
   };
   const queue = createHoldingQueue({ uow, clock, context });
-  const arrivals = createArrivals({ uow, context, logger: deps.logger, enricher: deps.enricher, routingShare: deps.routingShare });
+  const arrivals = createArrivals({ uow, context, logger: deps.logger, enricher: deps.enricher, ...deps.arrivals });
 
   return {
     /** Routes one lead inside the caller's transaction (see src/app/route.ts). */
