@@ -228,6 +228,15 @@ describe('the README', () => {
     expect(bad).toEqual([]);
   });
 
+  it("runs the compiled bot, wherever it says to, with the Node flags of npm start (package.json's start script)", () => {
+    const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    const flags = start.split(/\s+/).filter((word) => word.startsWith('--'));
+    expect(flags.length).toBeGreaterThan(0);
+    const runs = markdown.split('\n').filter((line) => /node (--\S+ )*dist\/src\/main\.js/.test(line));
+    expect(runs.length).toBeGreaterThan(0);
+    expect(runs.filter((line) => !line.includes(`node ${flags.join(' ')} dist/src/main.js`))).toEqual([]);
+  });
+
   describe('shell examples, run in order against a sandbox started as the README starts it', () => {
     const dir = freshCopy();
     const work = join(dir, '.readme-test');

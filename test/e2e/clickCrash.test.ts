@@ -152,7 +152,8 @@ describe('a click and a kill -9', () => {
     await t.bot.start();
     expect(t.lead(id)).toEqual({ state: 'offered', owner_id: null });
     expect(t.offerOf(id)?.state).toBe('pending');
-    await sleep(300);
+    // Nothing is left for the bot to send (the outbox is empty, the lead still offered): nothing can change the card now.
+    await eventually(() => t.pendingRows().n === 0, 10_000);
     expect(t.shows(card, 'claim_lead')).toBe(true);
     expect(t.slack.responseUrlPosts).toHaveLength(0);
     // The rep clicks again once Slack shows them the error: this time it is stored, and shown.

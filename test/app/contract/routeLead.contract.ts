@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLeadEnricher } from '../../../src/app/enrichLead.ts';
 import type { LeadEnrichment } from '../../../src/app/route.ts';
+import { ARRIVAL_BATCH, ROUTING_SHARE_UNDER_BURST } from '../../../src/app/routeArrivals.ts';
 import type { Lead } from '../../../src/domain/lead.ts';
 import { ROUTING_YAML, routingConfig } from '../../support/routingConfig.ts';
 import type { StoreFactory } from './stores.ts';
@@ -164,6 +165,46 @@ export function routeLeadContract(factory: StoreFactory): void {
       await t.router.idle();
       expect((await t.lead(id))?.state).toBe('offered');
       expect(await t.router.routeReceived({ receivedBefore: t.clock.now() - 10_000 })).toBe(0);
+    });
+
+    describe("routing's share of the time during a burst (the batch's time and the pause injected: no wall clock)", () => {
+      /** `leads` accepted at once; each batch "takes" 5 ms on the injected clock; the pauses asked for are recorded, not waited. */
+      const burst = async (leads: number, routingShare?: number) => {
+        let ms = 0;
+        const pauses: number[] = [];
+        const shareTiming = { now: () => (ms += 5), pause: async (wait: number) => void pauses.push(wait) };
+        const t = await useCasesOn(factory, { arrivals: { shareTiming, ...(routingShare === undefined ? {} : { routingShare }) } });
+        const results = await Promise.all(
+          Array.from({ length: leads }, (_, i) => t.accept({ lead: { source: 'form', email: `lead${i}@northwind${i}.example`, company: {}, fields: {}, score: 60 } as Lead, requestHash: String(i) })),
+        );
+        await t.router.idle();
+        const ids = results.map((result) => (result.status === 'accepted' ? result.leadId : -1));
+        const states = await Promise.all(ids.map(async (id) => (await t.lead(id))?.state));
+        return { routed: states.filter((state) => state !== undefined && state !== 'received').length, pauses };
+      };
+
+      it('pauses after each batch while a backlog waits, for the rest of the time its share leaves, and not after the last', async () => {
+        const leads = ARRIVAL_BATCH * 2 + 22;
+        const { routed, pauses } = await burst(leads);
+        expect(routed).toBe(leads);
+        // Three batches (64, 64, 22) of 5 ms each: a pause after the first two, none after the last.
+        const expected = (5 * (1 - ROUTING_SHARE_UNDER_BURST)) / ROUTING_SHARE_UNDER_BURST;
+        expect(pauses).toHaveLength(2);
+        for (const pause of pauses) expect(pause).toBeCloseTo(expected, 6);
+      });
+
+      it('never pauses with a share of 1 (PostgreSQL: a batch waits on the database, the thread serves requests meanwhile)', async () => {
+        const leads = ARRIVAL_BATCH * 2 + 22;
+        const { routed, pauses } = await burst(leads, 1);
+        expect(routed).toBe(leads);
+        expect(pauses).toEqual([]);
+      });
+
+      it('does not pause after a lone arrival (a steady flow: a lead is routed at once)', async () => {
+        const { routed, pauses } = await burst(1);
+        expect(routed).toBe(1);
+        expect(pauses).toEqual([]);
+      });
     });
 
     it('routes leads arriving at the same time, each once', async () => {

@@ -13,7 +13,7 @@ import { createOfferLifecycle } from '../../../src/app/offerLifecycle.ts';
 import { PRIORITY, type OutboxRow, type ReadTx, type Tx } from '../../../src/app/ports.ts';
 import { createLeadViews } from '../../../src/app/readModels.ts';
 import { createRecordSignal } from '../../../src/app/recordSignal.ts';
-import { createLeadRouter } from '../../../src/app/routeLead.ts';
+import { createLeadRouter, type LeadRouterDeps } from '../../../src/app/routeLead.ts';
 import type { Config } from '../../../src/config/schema.ts';
 import type { Lead } from '../../../src/domain/lead.ts';
 import { FakeClock } from '../../support/fakeClock.ts';
@@ -30,7 +30,10 @@ export function closeStoresAfterEach(): void {
   });
 }
 
-export async function useCasesOn(factory: StoreFactory, options: { config?: Config; enricher?: LeadEnricher; decorate?: (repositories: ReadTx) => ReadTx } = {}) {
+export async function useCasesOn(
+  factory: StoreFactory,
+  options: { config?: Config; enricher?: LeadEnricher; decorate?: (repositories: ReadTx) => ReadTx; arrivals?: LeadRouterDeps['arrivals'] } = {},
+) {
   const opened = await factory(options.decorate ? { decorate: options.decorate } : {});
   open.push(opened);
   const { store } = opened;
@@ -42,7 +45,7 @@ export async function useCasesOn(factory: StoreFactory, options: { config?: Conf
   const events = createEventBus((error) => failures.push(error));
   for (const type of ['effectsQueued', 'leadChanged', 'homeTouched', 'deliveryFailed'] as const) events.subscribe(type, (event) => void published.push(event));
   const enricher = options.enricher ?? createLeadEnricher({ companies: null, webhook: null });
-  const router = createLeadRouter({ uow: store.uow, clock, settings, events, logger: silent, enricher });
+  const router = createLeadRouter({ uow: store.uow, clock, settings, events, logger: silent, enricher, ...(options.arrivals ? { arrivals: options.arrivals } : {}) });
   const lifecycle = createOfferLifecycle({ uow: store.uow, router, clock, settings, events, logger: silent });
   const availability = createAvailability({ uow: store.uow, lifecycle, router, clock, events, logger: silent });
   const accept = createAcceptLead({ uow: store.uow, clock, config: settings, router, events });
