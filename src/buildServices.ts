@@ -84,8 +84,11 @@ function buildEnrichment(options: ServicesOptions, webhookSecret: string) {
 function buildUseCases(store: Store, events: EventBus, options: ServicesOptions, enricher: ReturnType<typeof createLeadEnricher>) {
   const { clock, logger } = options;
   const settings = () => options.config;
-  // Routing keeps to a share of the time during a burst where its writes hold the thread (SQLite).
-  const router = createLeadRouter({ uow: store.uow, clock, settings, events, logger, enricher, arrivals: options.backend.writesOnTheThread ? {} : { routingShare: 1 } });
+  // Where the store's writes hold the thread (SQLite), routing keeps to a share of the time during
+  // a burst, and an arrival while routing is idle is routed with its intake (one commit). On
+  // PostgreSQL neither: a batch's time is spent waiting on the server, and an intake's
+  // transaction stays short.
+  const router = createLeadRouter({ uow: store.uow, clock, settings, events, logger, enricher, arrivals: options.backend.writesOnTheThread ? {} : { routingShare: 1, inline: false } });
   const lifecycle = createOfferLifecycle({ uow: store.uow, router, clock, settings, events, logger });
   return {
     router,
@@ -93,7 +96,7 @@ function buildUseCases(store: Store, events: EventBus, options: ServicesOptions,
     availability: createAvailability({ uow: store.uow, lifecycle, router, clock, events, logger }),
     accountOwners: createAccountOwners({ uow: store.uow, clock, settings, logger }),
     recordSignal: createRecordSignal({ uow: store.uow, router, clock, settings, events }),
-    // New leads are answered once stored, then routed after the answer in batches of arrivals.
+    // New leads are answered once stored (and, while routing is idle, routed in the same commit); else routed after the answer in batches of arrivals.
     acceptLead: createAcceptLead({
       uow: store.uow,
       clock,

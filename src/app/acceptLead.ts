@@ -36,8 +36,8 @@ export interface AcceptLeadDeps {
   config: () => IntakeConfig;
   /** Inside the transaction, when a lead arrives again: its current card gets a note in its thread ("seen again via LinkedIn"). */
   onSeenAgain?: (tx: Tx, leadId: number, source: Lead['source'], now: number) => Promise<void>;
-  /** Routes new leads after their commit (in batches of arrivals); absent: they stay `received` for the caller to route. */
-  router?: Pick<LeadRouter, 'routeInBackground'>;
+  /** Routes new leads: with the intake when routing is idle, else after their commit (in batches of arrivals); absent: they stay `received` for the caller to route. */
+  router?: Pick<LeadRouter, 'routeOnArrival' | 'routeInBackground'>;
   /** Told after commit: `lead.received` / `lead.duplicate` (before the routing's own events). */
   events?: EventBus;
 }
@@ -100,10 +100,12 @@ async function storeNew(deps: AcceptLeadDeps, tx: Tx, request: AcceptLeadRequest
 /**
  * The intake use case: decides in one transaction whether a lead is new, a replay or a duplicate of
  * an open lead, and stores it with its first history record. The promise resolves once that is
- * committed (durable: the 202 means stored); a new lead is then routed after the answer, with the
- * other arrivals of the moment in one batch (src/app/routeArrivals.ts), so that a burst's answers
- * wait only for the group commit of their inserts. A crash before the routing loses nothing: the
- * lead is stored `received`, and those are routed at the next start.
+ * committed (durable: the 202 means stored). A new lead that arrives while routing is idle is
+ * routed in that same transaction (one commit for the lead, its offer and its card's outbox row);
+ * otherwise it is routed after the answer, with the other arrivals of the moment in one batch
+ * (src/app/routeArrivals.ts), so that a burst's answers wait only for the group commit of their
+ * inserts. A crash before the routing loses nothing: the lead is stored `received`, and those are
+ * routed at the next start.
  */
 export function createAcceptLead(deps: AcceptLeadDeps) {
   const accept = async (tx: Tx, request: AcceptLeadRequest): Promise<AcceptLeadResult> => {
@@ -116,7 +118,7 @@ export function createAcceptLead(deps: AcceptLeadDeps) {
     if (known) return known;
     const leadId = await storeNew(deps, tx, request, resolved.lead, now);
     const router = deps.router;
-    if (router) tx.afterCommit(() => router.routeInBackground(leadId));
+    if (router && !(await router.routeOnArrival(tx, leadId))) tx.afterCommit(() => router.routeInBackground(leadId));
     return { status: 'accepted', leadId, ref: leadRef(leadId) };
   };
   return (request: AcceptLeadRequest): Promise<AcceptLeadResult> => deps.uow.run((tx) => accept(tx, request));

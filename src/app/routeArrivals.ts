@@ -1,7 +1,7 @@
 import { leadRef } from '../domain/lead.ts';
 import type { LeadEnricher } from './enrichLead.ts';
 import type { Logger } from './logger.ts';
-import type { UnitOfWork } from './ports.ts';
+import type { Tx, UnitOfWork } from './ports.ts';
 import { route, type LeadEnrichment, type RouteOutcome, type RoutingContext } from './route.ts';
 
 /** Arrivals routed per transaction: one decision pass (the routing state loaded once), one commit for their offers and outbox rows. */
@@ -31,6 +31,13 @@ export interface ArrivalsOptions {
   gatherMs?: number;
   /** How the share is kept: the clock a batch's time is read on, and the pause after it (tests inject both). Default: performance.now, a timer. */
   shareTiming?: { now(): number; pause(ms: number): Promise<void> };
+  /**
+   * Whether a lead that arrives while routing is idle is routed in the transaction that stores it
+   * (routeOnArrival): one commit for the lead and its offer instead of two. Default true; off where
+   * a transaction's statements are round trips to a server (PostgreSQL), so that intake's
+   * transaction stays short and does not wait for the decision lock.
+   */
+  inline?: boolean;
 }
 
 /** Waits `ms` (0: the next turn of the event loop, so that what the same commit told joins the batch). */
@@ -101,6 +108,8 @@ export function createArrivals(deps: ArrivalsOptions) {
    */
   const ours = new Set<number>();
   const backlog = () => waiting.length - head;
+  /** Set while this turn of the event loop already routed an arrival in its intake transaction. */
+  let inlineThisTurn = false;
   /** Leads handed over so far (to tell whether more came in during a turn or a batch). */
   let arrived = 0;
   let draining: Promise<void> | undefined;
@@ -152,6 +161,28 @@ export function createArrivals(deps: ArrivalsOptions) {
   };
 
   return {
+    /**
+     * Inside the transaction that stores a new lead: routes it there and then when routing is idle
+     * — nothing waiting or being routed, no enrichment to wait for, no other arrival routed so in
+     * this turn of the event loop (a burst's group commit stores many leads in one transaction;
+     * they go to the batches, at routing's share of the time) — in a savepoint of its own, so that
+     * a routing that throws leaves the lead stored `received`. True when it was routed; false: call
+     * routeInBackground after the commit. A steady flow of leads so costs one commit per lead, and
+     * the lead's card is due as soon as its 202 is sent.
+     */
+    async routeOnArrival(tx: Tx, leadId: number): Promise<boolean> {
+      if (deps.inline === false || deps.enricher?.configured || inlineThisTurn || backlog() > 0 || draining) return false;
+      inlineThisTurn = true;
+      setImmediate(() => (inlineThisTurn = false));
+      try {
+        await tx.savepoint((inner) => route(context, inner, leadId));
+        return true;
+      } catch (error) {
+        logger.warn({ err: error, lead: leadRef(leadId) }, 'routing with the intake failed; the lead is routed after its answer');
+        return false;
+      }
+    },
+
     /** Enriches and routes one stored lead in a transaction of its own; its outcome. */
     async routeSoon(leadId: number): Promise<RouteOutcome> {
       const enrichment = await enrich(leadId);

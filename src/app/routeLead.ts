@@ -19,7 +19,7 @@ export interface LeadRouterDeps {
   /** Fills a new lead's missing company data before it is routed; absent = no enrichment. */
   enricher?: LeadEnricher;
   /** How arrivals keep to their share of the time during a burst (createArrivals' `routingShare`, default ROUTING_SHARE_UNDER_BURST, and `shareTiming`). */
-  arrivals?: Pick<ArrivalsOptions, 'routingShare' | 'shareTiming'>;
+  arrivals?: Pick<ArrivalsOptions, 'routingShare' | 'shareTiming' | 'inline'>;
 }
 
 /**

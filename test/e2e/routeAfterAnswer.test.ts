@@ -1,8 +1,9 @@
 /**
- * POST /leads answers once the lead is stored and routes it after the answer: a crash between the
- * two loses nothing. The process here "dies" the instant the accepting commit resolved (its
- * database closed before the routing's turn of the event loop); the bot started again on the same
- * file routes those leads at start, and their cards are posted once.
+ * POST /leads answers once the lead is stored; leads that arrive together are routed after the
+ * answer (all but the first, which routing, idle, takes in the commit that stores it): a crash
+ * between the two loses nothing. The process here "dies" the instant the accepting commit resolved
+ * (its database closed before the routing's turn of the event loop); the bot started again on the
+ * same file routes those leads at start, and their cards are posted once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,14 +28,14 @@ afterEach(() => {
 });
 
 describe('a lead answered 202, then a crash before its routing', () => {
-  it('is routed when the bot starts again, each lead offered once, its card posted once', async () => {
+  it('is routed when the bot starts again, each lead offered once (the one routed with its intake too), its card posted once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'leadrelay-route-after-answer-'));
     dirs.push(dir);
     const dbPath = join(dir, 'leadrelay.db');
     const config = configFrom(ROUTING_YAML);
     const clock = new FakeClock('2026-11-24T14:00:00Z');
 
-    // The first life: three leads accepted together (one commit), then the process is gone.
+    // The first life: three leads accepted together (one commit, the first routed in it), then the process is gone.
     const db = openDatabase(dbPath);
     const { uow } = sqliteStore(db);
     const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -49,7 +50,7 @@ describe('a lead answered 202, then a crash before its routing', () => {
     const ids = results.map((result) => (result.status === 'accepted' ? result.leadId : -1));
     const file = new Database(dbPath, { readonly: true, fileMustExist: true });
     const states = () => ids.map((id) => (file.prepare('SELECT state FROM leads WHERE id = ?').get(id) as { state: string }).state);
-    expect(states()).toEqual(['received', 'received', 'received']);
+    expect(states()).toEqual(['offered', 'received', 'received']);
     file.close();
 
     // The next life, on the same file.

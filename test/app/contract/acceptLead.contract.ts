@@ -5,7 +5,7 @@ import { closeStoresAfterEach, useCasesOn } from './useCases.ts';
 
 const lead = (email: string, more: Partial<Lead> = {}): Lead => ({ source: 'form', email, company: {}, fields: {}, ...more });
 
-/** acceptLead (POST /leads and /hooks/<id>): new, replay or duplicate, stored in one transaction; new leads routed after the answer, in batches. */
+/** acceptLead (POST /leads and /hooks/<id>): new, replay or duplicate, stored in one transaction; a new lead routed in it when routing is idle, else after the answer, in batches. */
 export function acceptLeadContract(factory: StoreFactory): void {
   describe('acceptLead', () => {
     closeStoresAfterEach();
@@ -31,11 +31,22 @@ export function acceptLeadContract(factory: StoreFactory): void {
       for (const id of ids) expect(await t.historyOf(id)).toEqual(['received']);
     });
 
-    it('answers once the lead is stored, and routes it after the answer: the offer and its card follow in a commit of their own', async () => {
+    it('routes a lead that arrives while routing is idle in the transaction that stores it: offered at its answer, its card due, one commit', async () => {
       const t = await useCasesOn(factory);
       const result = await t.accept({ lead: lead('jane@beta.io', { score: 90 }), requestHash: 'a' });
       if (result.status !== 'accepted') throw new Error('not accepted');
       expect(result).toEqual({ status: 'accepted', leadId: result.leadId, ref: `L-${result.leadId}` });
+      // Nothing left for after the answer: the lead, its offer and its card's outbox row committed together.
+      expect(await t.pending(result.leadId)).toMatchObject({ repId: 'U0ALICE' });
+      expect(await t.historyOf(result.leadId)).toEqual(['received', 'routed', 'offered']);
+      expect(t.told()).toEqual(['lead.received', 'lead.offered']);
+      expect((await t.deliverAll()).map((row) => row.effect.type)).toEqual(['post_offer_card']);
+    });
+
+    it('with routing on arrival off (PostgreSQL), answers once the lead is stored and routes it after the answer: the offer and its card follow in a commit of their own', async () => {
+      const t = await useCasesOn(factory, { arrivals: { inline: false } });
+      const result = await t.accept({ lead: lead('jane@beta.io', { score: 90 }), requestHash: 'a' });
+      if (result.status !== 'accepted') throw new Error('not accepted');
       expect((await t.lead(result.leadId))?.state).toBe('received');
       expect(await t.deliverAll()).toEqual([]);
       await t.router.idle();
@@ -44,9 +55,48 @@ export function acceptLeadContract(factory: StoreFactory): void {
       expect(t.told()).toEqual(['lead.received', 'lead.offered']);
     });
 
-    it('routes leads arriving together in one batch, in arrival order, each with its history and events in order', async () => {
+    it('accepts a lead whose routing with its intake throws all the same (stored received, its answer a 202), and routes it after the answer', async () => {
+      let calls = 0;
+      const t = await useCasesOn(factory, {
+        decorate: (repositories) => ({
+          ...repositories,
+          offers: {
+            ...repositories.offers,
+            create: async (offer) => {
+              calls += 1;
+              if (calls === 1) throw new Error('routing bug');
+              return repositories.offers.create(offer);
+            },
+          },
+        }),
+      });
+      const result = await t.accept({ lead: lead('jane@beta.io', { score: 90 }), requestHash: 'a' });
+      if (result.status !== 'accepted') throw new Error('not accepted');
+      // The savepoint rolled the routing back, not the lead.
+      expect(await t.historyOf(result.leadId)).toEqual(['received']);
+      await t.router.idle();
+      expect(await t.pending(result.leadId)).toMatchObject({ repId: 'U0ALICE' });
+      expect(await t.historyOf(result.leadId)).toEqual(['received', 'routed', 'offered']);
+      expect(calls).toBe(2);
+    });
+
+    it('never routes an arrival ahead of the leads waiting for their batch: they are routed in arrival order', async () => {
+      const t = await useCasesOn(factory);
+      const waiting = await t.received({ email: 'first@beta.io', score: 50 });
+      t.router.routeInBackground(waiting);
+      const result = await t.accept({ lead: lead('second@beta.io', { score: 50 }), requestHash: 'b' });
+      if (result.status !== 'accepted') throw new Error('not accepted');
+      await t.router.idle();
+      const offered = t.published.flatMap((event) => (event.type === 'leadChanged' && event.event.event === 'lead.offered' ? [event.event.leadId] : []));
+      expect(offered).toEqual([waiting, result.leadId]);
+      // The round-robin's turns in that order (weights Bob 2, Carol 1).
+      expect([(await t.pending(waiting))?.repId, (await t.pending(result.leadId))?.repId]).toEqual(['U0BOB', 'U0CAROL']);
+    });
+
+    it('routes leads arriving together in one batch after their answer (routing on arrival off), in arrival order, each with its history and events in order', async () => {
       let roundRobinLoads = 0;
       const t = await useCasesOn(factory, {
+        arrivals: { inline: false },
         decorate: (repositories) => ({
           ...repositories,
           routing: {
@@ -74,6 +124,7 @@ export function acceptLeadContract(factory: StoreFactory): void {
     it('keeps a lead whose routing fails received, routes the others of its batch, and routes it at the next start', async () => {
       let calls = 0;
       const t = await useCasesOn(factory, {
+        arrivals: { inline: false },
         decorate: (repositories) => ({
           ...repositories,
           offers: {

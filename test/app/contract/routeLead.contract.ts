@@ -173,7 +173,7 @@ export function routeLeadContract(factory: StoreFactory): void {
         let ms = 0;
         const pauses: number[] = [];
         const shareTiming = { now: () => (ms += 5), pause: async (wait: number) => void pauses.push(wait) };
-        const t = await useCasesOn(factory, { arrivals: { shareTiming, ...(routingShare === undefined ? {} : { routingShare }) } });
+        const t = await useCasesOn(factory, { arrivals: { shareTiming, inline: false, ...(routingShare === undefined ? {} : { routingShare }) } });
         const results = await Promise.all(
           Array.from({ length: leads }, (_, i) => t.accept({ lead: { source: 'form', email: `lead${i}@northwind${i}.example`, company: {}, fields: {}, score: 60 } as Lead, requestHash: String(i) })),
         );

@@ -69,7 +69,7 @@ export async function useCasesOn(
     acceptOnly: createAcceptLead({ uow, clock, config: settings }),
     views: createLeadViews(store),
 
-    /** A new lead, accepted and routed (POST /leads routes it after the answer: this waits for that); its id. */
+    /** A new lead, accepted and routed (POST /leads routes it with its intake, or after the answer: this waits for that); its id. */
     async add(lead: Partial<Lead>, request: { idempotencyKey?: string; requestHash?: string } = {}): Promise<number> {
       const result = await accept({ lead: { source: 'form', company: {}, fields: {}, ...lead } as Lead, requestHash: request.requestHash ?? String(Math.random()), idempotencyKey: request.idempotencyKey });
       if (result.status !== 'accepted') throw new Error(`not accepted: ${result.status}`);
