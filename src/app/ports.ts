@@ -426,8 +426,13 @@ export interface OutboxQueue {
    * `instance` where several instances deliver (PostgreSQL); SQLite has one writer and ignores it.
    */
   claimDue(request: { now: number; limit: number; maxPriority?: Priority; instance: string; leaseMs: number }): Promise<OutboxRow[]>;
-  /** When the next pending row is due; null when nothing is pending. */
-  nextDueAt(): Promise<number | null>;
+  /**
+   * When the next pending row is due; null when nothing is pending. With `after`, the first time
+   * later than it: the worker passes the time of its last claim, which took every row due by then
+   * that could go (the rest are in flight, or wait behind an earlier row of their lane, and a
+   * recorded delivery, not the clock, lets them go), so that it never spins on rows it cannot take.
+   */
+  nextDueAt(after?: number): Promise<number | null>;
   /** Ids of the rows pending now: at start-up, these may have been in flight when the process died. */
   pendingIds(): Promise<number[]>;
   backlog(now: number): Promise<{ pending: number; oldestAgeSeconds: number | null }>;

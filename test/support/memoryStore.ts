@@ -623,9 +623,9 @@ function outbox(t: Tables, j: Journal): { outbox: Outbox; queue: OutboxQueue } {
         .slice(0, limit)
         .map(toRow);
     },
-    async nextDueAt() {
-      const all = pending();
-      return all.length === 0 ? null : Math.min(...all.map((row) => row.nextAttemptAt));
+    async nextDueAt(after = Number.MIN_SAFE_INTEGER) {
+      const later = pending().filter((row) => row.nextAttemptAt > after);
+      return later.length === 0 ? null : Math.min(...later.map((row) => row.nextAttemptAt));
     },
     async pendingIds() {
       return pending().map((row) => row.id);

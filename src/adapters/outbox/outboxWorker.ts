@@ -82,6 +82,14 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   const settledAt = new Map<number, number>();
   /** The last claim came back with rows recorded while it ran. */
   let staleClaim = false;
+  /** The last claim came back with as many rows as it asked for: more may be due. */
+  let fullClaim = false;
+  /**
+   * The time of the last claim: every row due by then that could go was taken (or is in flight, or
+   * waits behind an earlier row of its lane, and goes when that one is recorded). The timer looks
+   * only for rows due after it, so it never spins on rows the worker cannot take.
+   */
+  let claimedUpTo = Number.MIN_SAFE_INTEGER;
   const leaseMs = options.leases?.leaseMs ?? 60_000;
   /**
    * Chunks claimed per query. One writer claims four (one query for several chunks); with several
@@ -205,11 +213,15 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     const started = ++sequence;
     claimsRunning.add(started);
     let rows: OutboxRow[];
+    const now = clock.now();
     try {
-      rows = await outboxQueue.claimDue({ now: clock.now(), limit, maxPriority, instance, leaseMs });
+      rows = await outboxQueue.claimDue({ now, limit, maxPriority, instance, leaseMs });
     } finally {
       claimsRunning.delete(started);
     }
+    // A claim of what people wait for only (a burst holds the rest) leaves other rows due.
+    if (maxPriority >= PRIORITY.background) claimedUpTo = now;
+    fullClaim = rows.length >= limit;
     // Rows this instance is delivering (read again: SQLite ignores leases, PostgreSQL hands an
     // instance its own), and rows whose outcome was recorded after this claim started, are not new.
     const fresh = rows.filter((row) => !inFlight.has(row.id) && !((settledAt.get(row.id) ?? 0) > started));
@@ -247,8 +259,11 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     for (;;) {
       // Shutting down: finish the chunk in flight, leave the rest in the outbox for the next start.
       if (stopping) return delivered;
-      // Not (or no longer) the instance that holds the lease: deliver nothing.
-      if (options.mayDeliver && !options.mayDeliver()) return delivered;
+      // Not (or no longer) the instance that holds the lease: deliver nothing (and look again at the next due time, or in a second).
+      if (options.mayDeliver && !options.mayDeliver()) {
+        claimedUpTo = clock.now();
+        return delivered;
+      }
       // Held (a burst of expiries is being processed): only what a person is waiting for goes (the
       // answer to a click); the rest waits until the burst is done.
       if (held !== undefined) {
@@ -274,11 +289,15 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       const rows = await claim(concurrency * claimAhead + inFlight.size);
       if (rows.length === 0 && staleClaim) continue;
       if (rows.length === 0) return delivered;
+      const more = fullClaim || staleClaim;
       for (let i = 0; i < rows.length && !stopping; i += concurrency) {
         const chunk = rows.slice(i, i + concurrency);
         await deliverChunk(chunk);
         delivered += chunk.length;
       }
+      // The claim took every row due that could go: another now would read only the rows in flight.
+      // What comes due next is told (a commit's wake, a recorded delivery) or timed (schedule).
+      if (!more) return delivered;
     }
   };
 
@@ -311,11 +330,15 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     }
   };
 
-  /** Arms a timer for the next due row (at most a second away, so rows written by other processes are seen). */
+  /**
+   * Arms a timer for the next row due after the last claim (at most a second away, so rows written
+   * by other processes are seen). Rows due by then that the claim left are in flight or wait behind
+   * their lane's earlier row: recording a delivery drains again, the timer need not.
+   */
   function schedule() {
     if (!running) return;
     if (timer) clearTimeout(timer);
-    void outboxQueue.nextDueAt().then((next) => {
+    void outboxQueue.nextDueAt(claimedUpTo).then((next) => {
       if (!running) return;
       if (timer) clearTimeout(timer);
       const wait = next === null ? 1000 : Math.min(1000, Math.max(0, next - clock.now()));

@@ -154,7 +154,7 @@ const SQL = {
   failUnknown: `UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = $2, done_at = $3, leased_by = NULL, lease_until = NULL
     WHERE id = $1 AND state = 'pending'`,
   // When a row is next due: its attempt time, or the end of its lease if later (outbox_due's expression).
-  nextDue: `SELECT min(greatest(next_attempt_at, coalesce(lease_until, 0))) AS at FROM outbox WHERE state = 'pending'`,
+  nextDue: `SELECT min(greatest(next_attempt_at, coalesce(lease_until, 0))) AS at FROM outbox WHERE state = 'pending' AND greatest(next_attempt_at, coalesce(lease_until, 0)) > $1::bigint`,
   pendingIds: `SELECT id FROM outbox WHERE state = 'pending' ORDER BY id`,
   backlog: `SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE state = 'pending'`,
   // Rows a failed attempt left (markRetry records its error; a row only taken over from a stopped
@@ -290,8 +290,8 @@ export function postgresOutboxQueue(pool: PgPool): PostgresOutboxQueue {
       }
       return claimed;
     },
-    async nextDueAt() {
-      return (await run<{ at: number | null }>(pool, 'nextDue', [])).rows[0]?.at ?? null;
+    async nextDueAt(after = Number.MIN_SAFE_INTEGER) {
+      return (await run<{ at: number | null }>(pool, 'nextDue', [after])).rows[0]?.at ?? null;
     },
     async pendingIds() {
       return (await run<{ id: number }>(pool, 'pendingIds', [])).rows.map((row) => row.id);

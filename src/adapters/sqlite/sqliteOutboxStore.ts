@@ -49,7 +49,7 @@ export function sqliteOutboxStore(db: Db): { outbox: Outbox; queue: OutboxQueue 
           THEN NOT EXISTS (SELECT 1 FROM outbox p WHERE p.message_key = o.message_key AND p.state = 'pending' AND p.id < o.id AND p.lane <> 'card_update')
           ELSE o.lead_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.lead_id = o.lead_id AND p.lane = o.lane AND p.state = 'pending' AND p.id < o.id) END
       ORDER BY o.priority, o.next_attempt_at, o.id LIMIT @limit`),
-    nextDue: db.prepare(`SELECT min(next_attempt_at) AS at FROM outbox WHERE state = 'pending'`),
+    nextDue: db.prepare(`SELECT min(next_attempt_at) AS at FROM outbox WHERE state = 'pending' AND next_attempt_at > ?`),
     // An update that a newer change joined while it was delivered stays pending: it is sent again, with the newer state.
     done: db.prepare(`UPDATE outbox SET state = 'done', attempts = attempts + 1, result = ?, done_at = ?, last_error = NULL
       WHERE id = ? AND state = 'pending' AND changes = ?`),
@@ -152,8 +152,8 @@ export function sqliteOutboxStore(db: Db): { outbox: Outbox; queue: OutboxQueue 
     async claimDue({ now, limit, maxPriority = PRIORITY.background }) {
       return (statements.due.all({ now, limit, maxPriority }) as Row[]).flatMap(toRow);
     },
-    async nextDueAt() {
-      return (statements.nextDue.get() as { at: number | null }).at;
+    async nextDueAt(after = Number.MIN_SAFE_INTEGER) {
+      return (statements.nextDue.get(after) as { at: number | null }).at;
     },
     async pendingIds() {
       return (statements.pendingIds.all() as { id: number }[]).map((row) => row.id);

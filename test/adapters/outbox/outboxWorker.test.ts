@@ -80,7 +80,16 @@ function realDeliverer(store: Store, slackApiUrl: string, pacer?: SlackPacer): D
 
 /** A store with two leads, and a worker on it delivering through `deliver` (default: the real deliverer). */
 function setup(
-  options: { slackApiUrl?: string; deliver?: Deliverer; soonMaxDelayMs?: number; concurrency?: number; mayDeliver?: () => boolean; queue?: (queue: Store['outboxQueue']) => Store['outboxQueue'] } = {},
+  options: {
+    slackApiUrl?: string;
+    deliver?: Deliverer;
+    soonMaxDelayMs?: number;
+    concurrency?: number;
+    mayDeliver?: () => boolean;
+    queue?: (queue: Store['outboxQueue']) => Store['outboxQueue'];
+    /** As with several instances: the worker claims one chunk at a time (SQLite ignores the leases themselves). */
+    leases?: boolean;
+  } = {},
 ) {
   clock = new FakeClock();
   const db = openDatabase(':memory:');
@@ -100,6 +109,7 @@ function setup(
     events,
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     ...(options.mayDeliver ? { mayDeliver: options.mayDeliver } : {}),
+    ...(options.leases ? { leases: { leaseMs: 60_000, renew: async () => undefined, release: async () => 0 } } : {}),
   });
   const enqueue = (leadId: number | null, effect: Effect, priority: Priority = PRIORITY.background) => store.uow.run((tx) => tx.outbox.enqueue(leadId, effect, clock.now(), priority));
   const webhook = (url: string, body: unknown, event: 'sequence' | 'lead.claimed' = 'sequence'): Effect => ({ type: 'webhook', event, url, body });
@@ -120,11 +130,15 @@ describe('outbox worker', () => {
   it('does not deliver again a row recorded done while a claim that read it still pending was on its way back', async () => {
     // Several instances on PostgreSQL: the claim's answer and the record's commit travel on two
     // connections, and the commit may be seen first. Here the second claim reads the row while its
-    // delivery is being recorded, and answers only once the record has committed.
+    // delivery is being recorded, and answers only once the record has committed. (One chunk of one
+    // row per claim, as several instances claim: the first claim came back full, so the worker
+    // claims again at once, while the record is on its way.)
     const receiver = await startReceiver();
     let claims = 0;
     let id = 0;
     const t = setup({
+      concurrency: 1,
+      leases: true,
       queue: (queue) => ({
         ...queue,
         async claimDue(request) {
@@ -239,6 +253,55 @@ describe('outbox worker', () => {
     clock.advance(backoffMs(1));
     await t.worker.drain();
     expect(receiver.received.map((r) => (r.body as { n: number }).n)).toEqual([1, 3, 1, 2]);
+  });
+
+  it('claims once per delivery when the claim took every due row: no second claim reads the rows in flight again', async () => {
+    const receiver = await startReceiver();
+    let claims = 0;
+    const t = setup({
+      queue: (queue) => ({
+        ...queue,
+        async claimDue(request) {
+          claims += 1;
+          return queue.claimDue(request);
+        },
+      }),
+    });
+    await t.enqueue(1, t.webhook(receiver.url, { n: 1 }));
+    await t.enqueue(2, t.webhook(receiver.url, { n: 2 }));
+    expect(await t.worker.drain()).toBe(2);
+    // The claim that delivered both, and the one after their record that found nothing left.
+    expect(claims).toBe(2);
+  });
+
+  it('arms its timer at the retry of a lane\'s earlier row, not at once for the row waiting behind it (no spinning while a receiver fails)', async () => {
+    const receiver = await startReceiver([{ status: 500 }]);
+    const asked: (number | null)[] = [];
+    let claims = 0;
+    const t = setup({
+      queue: (queue) => ({
+        ...queue,
+        async claimDue(request) {
+          claims += 1;
+          return queue.claimDue(request);
+        },
+        async nextDueAt(after) {
+          const next = await queue.nextDueAt(after);
+          asked.push(next);
+          return next;
+        },
+      }),
+    });
+    await t.enqueue(1, t.webhook(receiver.url, { n: 1 }));
+    await t.enqueue(1, t.webhook(receiver.url, { n: 2 }));
+    const failedAt = clock.now();
+    t.worker.start();
+    await eventually(() => receiver.received.length === 1 && asked.includes(failedAt + backoffMs(1)));
+    for (let i = 0; i < 20; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    // The second row is due by the clock but waits behind the first: the timer looks past it.
+    expect(asked.every((next) => next === null || next > failedAt)).toBe(true);
+    expect(claims).toBeLessThanOrEqual(3);
+    await t.worker.stop();
   });
 
   it('tells onSettled what became of every attempt, once it is committed', async () => {

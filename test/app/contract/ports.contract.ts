@@ -426,6 +426,9 @@ export function portsContract(factory: StoreFactory): void {
       expect(await store.outboxQueue.backlog(31_000)).toEqual({ pending: 1, oldestAgeSeconds: 30 });
       expect(await store.outboxQueue.failingWebhooks()).toEqual([{ url: 'https://crm.example/a', pending: 1, since: 1000, lastError: 'HTTP 503 from crm.example' }]);
       expect(await store.outboxQueue.nextDueAt()).toBe(5000);
+      // Only what comes due after a time (the worker's last claim).
+      expect(await store.outboxQueue.nextDueAt(4999)).toBe(5000);
+      expect(await store.outboxQueue.nextDueAt(5000)).toBeNull();
       expect(await store.outboxQueue.pendingIds()).toEqual([hook]);
       await uow.run((tx) => tx.outbox.markFailed(hook, 'HTTP 410', 6000));
       expect(await store.outboxQueue.backlog(31_000)).toEqual({ pending: 0, oldestAgeSeconds: null });
