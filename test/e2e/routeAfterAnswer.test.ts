@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAcceptLead } from '../../src/app/acceptLead.ts';
 import { createEventBus } from '../../src/app/events.ts';
@@ -16,7 +17,7 @@ import { createLeadRouter } from '../../src/app/routeLead.ts';
 import { openDatabase } from '../../src/adapters/sqlite/openDatabase.ts';
 import { sqliteStore } from '../../src/adapters/sqlite/sqliteStore.ts';
 import type { Lead } from '../../src/domain/lead.ts';
-import { configFrom, startHarness } from '../support/botHarness.ts';
+import { configFrom, describeEachStore, startHarness, useHarnessCleanup } from '../support/botHarness.ts';
 import { offerCardsPosted } from '../support/botUnderTest.ts';
 import { eventually } from '../support/eventually.ts';
 import { FakeClock } from '../support/fakeClock.ts';
@@ -66,4 +67,47 @@ describe('a lead answered 202, then a crash before its routing', () => {
     expect(offers.map((list) => list.length)).toEqual([1, 1, 1]);
     expect(offerCardsPosted(t.slack).map((card) => card.offerId).sort()).toEqual(offers.flat().sort());
   });
+});
+
+describeEachStore('a lead POSTed to the bot while routing is idle', (store) => {
+  useHarnessCleanup();
+
+  if (store === 'sqlite') {
+    it('is offered in the commit its 202 waited for: one commit for the lead, its offer and its card', async () => {
+      const t = await startHarness({ store, configYaml: ROUTING_YAML });
+      const response = await t.sendLead({ source: 'form', email: 'ana@northwind.example', score: 60 });
+      expect(response.status).toBe(202);
+      const id = Number(((await response.json()) as { lead: string }).lead.slice(2));
+      // Read at once, before any turn of the event loop could route it after the answer.
+      expect((await t.lead(id)).state).toBe('offered');
+      expect(await t.events(id)).toEqual(['received', 'routed', 'offered']);
+      await t.bot.outbox.drain();
+      expect(offerCardsPosted(t.slack)).toHaveLength(1);
+    });
+  } else {
+    it('is answered without waiting for the decision lock, and offered after its answer (the intake\'s transaction stays short on PostgreSQL)', async () => {
+      const t = await startHarness({ store, configYaml: ROUTING_YAML, logLevel: 'warn' });
+      // Another instance deciding: it holds the routing decision's lock (what every decision takes) until released.
+      const other = new pg.Client({ connectionString: (t.database as { url: string }).url });
+      await other.connect();
+      try {
+        await other.query('BEGIN');
+        await other.query(`SELECT pg_advisory_xact_lock(hashtextextended('leadrelay.routing.decision', 0))`);
+        const response = await t.sendLead({ source: 'form', email: 'ana@northwind.example', score: 60 });
+        expect(response.status).toBe(202);
+        const id = Number(((await response.json()) as { lead: string }).lead.slice(2));
+        expect((await t.lead(id)).state).toBe('received');
+        await other.query('COMMIT');
+        await eventually(async () => (await t.lead(id)).state === 'offered');
+        await t.bot.router.idle();
+        await t.bot.outbox.drain();
+        expect(await t.events(id)).toEqual(['received', 'routed', 'offered']);
+        expect(offerCardsPosted(t.slack)).toHaveLength(1);
+        // The intake never tried to route it (that would have waited for the lock until its statement timed out).
+        expect(t.logs()).toEqual([]);
+      } finally {
+        await other.end();
+      }
+    });
+  }
 });
