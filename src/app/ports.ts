@@ -387,6 +387,8 @@ export interface Outbox {
   enqueueMany(rows: readonly { leadId: number | null; effect: Effect; priority?: Priority }[], now: number): Promise<void>;
   /** Whether a row of this effect (its type and message) is pending. */
   hasPending(effect: Effect): Promise<boolean>;
+  /** Whether any row of these leads is pending (one that waited behind a delivery just recorded may be due now). */
+  hasPendingOfLeads(leadIds: readonly number[]): Promise<boolean>;
   /** A person now waits for this message's pending update (they clicked it): it goes first, now. */
   prioritize(messageKey: string, now: number): Promise<void>;
   /** Keeps a click's response_url for the message it came from (the latest click's wins); `uses`: posts already promised on it. */

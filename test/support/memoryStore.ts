@@ -572,6 +572,9 @@ function outbox(t: Tables, j: Journal): { outbox: Outbox; queue: OutboxQueue } {
       const key = messageKeyOf(effect);
       return key !== null && pending().some((row) => row.messageKey === key && row.effect.type === effect.type);
     },
+    async hasPendingOfLeads(leadIds) {
+      return pending().some((row) => row.leadId !== null && leadIds.includes(row.leadId));
+    },
     async prioritize(messageKey, now) {
       for (const row of pending()) if (row.messageKey === messageKey && row.lane === 'card_update' && row.priority > PRIORITY.waiting) change(row.id, { priority: PRIORITY.waiting, nextAttemptAt: Math.min(row.nextAttemptAt, now) });
     },

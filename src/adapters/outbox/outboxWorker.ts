@@ -174,10 +174,14 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       const now = clock.now();
       // Recorded with the next commit that happens anyway (an arriving lead's), or on their own soon
       // after: until then the rows stay pending (a lead's next effect waits) and are not delivered again.
+      const leadIds = [...new Set(rows.flatMap((row) => (row.leadId === null ? [] : [row.leadId])))];
+      /** Whether a row of these leads is still pending once they are recorded: one that waited behind them may be due. */
+      let leadsPending = true;
       const recorded: Promise<void> = uow
         .soon(async (tx) => {
           const settled: Settlement[] = [];
           for (const [i, row] of rows.entries()) settled.push(await settle(tx, row, outcomes[i] as DeliveryOutcome, now));
+          leadsPending = await tx.outbox.hasPendingOfLeads(leadIds);
           return settled;
         })
         .then(
@@ -187,14 +191,18 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
           },
           (error: unknown) => {
             // Not recorded: the rows stay pending and are looked up before being sent again.
+            leadsPending = true;
             release();
             logger.error({ err: error, outbox: rows.map((row) => row.id) }, 'recording deliveries failed');
           },
         )
         .finally(() => {
           recording.delete(recorded);
-          // The leads' next effects may be due now.
-          if (running) setImmediate(() => void drain());
+          if (!running) return;
+          // The leads' next effects may be due now: claim again. Else nothing waited behind these
+          // rows, and only the timer may need to move (a row deferred or retried comes due later).
+          if (leadsPending) setImmediate(() => void drain());
+          else if (!draining) schedule();
         });
       recording.add(recorded);
     } catch (error) {

@@ -86,6 +86,7 @@ const SQL = {
       next_attempt_at = CASE WHEN excluded.priority < outbox.priority THEN least(outbox.next_attempt_at, excluded.next_attempt_at) ELSE outbox.next_attempt_at END,
       priority = least(outbox.priority, excluded.priority)`,
   hasPending: `SELECT 1 FROM outbox WHERE state = 'pending' AND message_key = $1 AND method = $2 LIMIT 1`,
+  pendingOfLeads: `SELECT 1 FROM outbox WHERE state = 'pending' AND lead_id = ANY($1::bigint[]) LIMIT 1`,
   prioritize: `UPDATE outbox SET priority = $2, next_attempt_at = least(next_attempt_at, $3)
     WHERE state = 'pending' AND message_key = $1 AND lane = 'card_update' AND priority > $2`,
   // An update that a newer change joined while it was delivered stays pending: it is sent again, with the newer state.
@@ -217,6 +218,9 @@ export function postgresOutbox(q: PgQueryable, options: PostgresOutboxOptions = 
     async hasPending(effect) {
       const key = messageKeyOf(effect);
       return key !== null && (await run(q, 'hasPending', [key, encodeEffect(effect).method])).rowCount === 1;
+    },
+    async hasPendingOfLeads(leadIds) {
+      return leadIds.length > 0 && (await run(q, 'pendingOfLeads', [leadIds])).rowCount === 1;
     },
     async prioritize(messageKey, now) {
       await run(q, 'prioritize', [messageKey, PRIORITY.waiting, now]);

@@ -58,6 +58,7 @@ export function sqliteOutboxStore(db: Db): { outbox: Outbox; queue: OutboxQueue 
     failed: db.prepare(`UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, done_at = ? WHERE id = ? AND state = 'pending'`),
     pendingIds: db.prepare(`SELECT id FROM outbox WHERE state = 'pending'`),
     hasPending: db.prepare(`SELECT 1 FROM outbox WHERE state = 'pending' AND message_key = ? AND method = ? LIMIT 1`),
+    pendingOfLeads: db.prepare(`SELECT 1 FROM outbox WHERE state = 'pending' AND lead_id IN (SELECT value FROM json_each(?)) LIMIT 1`),
     prioritize: db.prepare(`UPDATE outbox SET priority = @priority, next_attempt_at = min(next_attempt_at, @now)
       WHERE state = 'pending' AND message_key = @key AND lane = 'card_update' AND priority > @priority`),
     backlog: db.prepare(`SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE state = 'pending'`),
@@ -114,6 +115,9 @@ export function sqliteOutboxStore(db: Db): { outbox: Outbox; queue: OutboxQueue 
     async hasPending(effect) {
       const key = messageKeyOf(effect);
       return key !== null && statements.hasPending.get(key, encodeEffect(effect).method) !== undefined;
+    },
+    async hasPendingOfLeads(leadIds) {
+      return leadIds.length > 0 && statements.pendingOfLeads.get(JSON.stringify(leadIds)) !== undefined;
     },
     async prioritize(messageKey, now) {
       statements.prioritize.run({ key: messageKey, priority: PRIORITY.waiting, now });

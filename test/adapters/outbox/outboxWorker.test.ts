@@ -274,6 +274,29 @@ describe('outbox worker', () => {
     expect(claims).toBe(2);
   });
 
+  it('claims nothing more after recording a delivery when no row of its lead waits (a steady flow of cards: one claim a card)', async () => {
+    const receiver = await startReceiver();
+    let claims = 0;
+    const t = setup({
+      soonMaxDelayMs: 0,
+      queue: (queue) => ({
+        ...queue,
+        async claimDue(request) {
+          claims += 1;
+          return queue.claimDue(request);
+        },
+      }),
+    });
+    t.worker.start();
+    await eventually(() => claims === 1); // the start's drain: nothing due
+    const id = await t.enqueue(1, t.webhook(receiver.url, { n: 1 }));
+    t.worker.wake();
+    await eventually(() => t.state(id).state === 'done');
+    for (let i = 0; i < 10; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(claims).toBe(2);
+    await t.worker.stop();
+  });
+
   it('arms its timer at the retry of a lane\'s earlier row, not at once for the row waiting behind it (no spinning while a receiver fails)', async () => {
     const receiver = await startReceiver([{ status: 500 }]);
     const asked: (number | null)[] = [];

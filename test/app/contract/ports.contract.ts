@@ -426,6 +426,9 @@ export function portsContract(factory: StoreFactory): void {
       expect(await store.outboxQueue.backlog(31_000)).toEqual({ pending: 1, oldestAgeSeconds: 30 });
       expect(await store.outboxQueue.failingWebhooks()).toEqual([{ url: 'https://crm.example/a', pending: 1, since: 1000, lastError: 'HTTP 503 from crm.example' }]);
       expect(await store.outboxQueue.nextDueAt()).toBe(5000);
+      expect(await uow.read((tx) => tx.outbox.hasPendingOfLeads([1, 2]))).toBe(true);
+      expect(await uow.read((tx) => tx.outbox.hasPendingOfLeads([2]))).toBe(false);
+      expect(await uow.read((tx) => tx.outbox.hasPendingOfLeads([]))).toBe(false);
       // Only what comes due after a time (the worker's last claim).
       expect(await store.outboxQueue.nextDueAt(4999)).toBe(5000);
       expect(await store.outboxQueue.nextDueAt(5000)).toBeNull();
