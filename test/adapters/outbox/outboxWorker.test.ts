@@ -117,6 +117,22 @@ function setup(
   return { db, store, worker, failed, state, enqueue, webhook };
 }
 
+/** The queue with its claims counted (and, with `nextDue`, the next due times it answers recorded). */
+function countingQueue(counts: { claims: number; nextDue?: (number | null)[] }) {
+  return (queue: Store['outboxQueue']): Store['outboxQueue'] => ({
+    ...queue,
+    async claimDue(request) {
+      counts.claims += 1;
+      return queue.claimDue(request);
+    },
+    async nextDueAt(after) {
+      const next = await queue.nextDueAt(after);
+      counts.nextDue?.push(next);
+      return next;
+    },
+  });
+}
+
 describe('outbox worker', () => {
   it('delivers a webhook signed like requests to POST /leads', async () => {
     const receiver = await startReceiver();
@@ -257,64 +273,34 @@ describe('outbox worker', () => {
 
   it('claims once per delivery when the claim took every due row: no second claim reads the rows in flight again', async () => {
     const receiver = await startReceiver();
-    let claims = 0;
-    const t = setup({
-      queue: (queue) => ({
-        ...queue,
-        async claimDue(request) {
-          claims += 1;
-          return queue.claimDue(request);
-        },
-      }),
-    });
+    const counts = { claims: 0 };
+    const t = setup({ queue: countingQueue(counts) });
     await t.enqueue(1, t.webhook(receiver.url, { n: 1 }));
     await t.enqueue(2, t.webhook(receiver.url, { n: 2 }));
     expect(await t.worker.drain()).toBe(2);
     // The claim that delivered both, and the one after their record that found nothing left.
-    expect(claims).toBe(2);
+    expect(counts.claims).toBe(2);
   });
 
   it('claims nothing more after recording a delivery when no row of its lead waits (a steady flow of cards: one claim a card)', async () => {
     const receiver = await startReceiver();
-    let claims = 0;
-    const t = setup({
-      soonMaxDelayMs: 0,
-      queue: (queue) => ({
-        ...queue,
-        async claimDue(request) {
-          claims += 1;
-          return queue.claimDue(request);
-        },
-      }),
-    });
+    const counts = { claims: 0 };
+    const t = setup({ soonMaxDelayMs: 0, queue: countingQueue(counts) });
     t.worker.start();
-    await eventually(() => claims === 1); // the start's drain: nothing due
+    await eventually(() => counts.claims === 1); // the start's drain: nothing due
     const id = await t.enqueue(1, t.webhook(receiver.url, { n: 1 }));
     t.worker.wake();
     await eventually(() => t.state(id).state === 'done');
     for (let i = 0; i < 10; i += 1) await new Promise((resolve) => setImmediate(resolve));
-    expect(claims).toBe(2);
+    expect(counts.claims).toBe(2);
     await t.worker.stop();
   });
 
   it('arms its timer at the retry of a lane\'s earlier row, not at once for the row waiting behind it (no spinning while a receiver fails)', async () => {
     const receiver = await startReceiver([{ status: 500 }]);
-    const asked: (number | null)[] = [];
-    let claims = 0;
-    const t = setup({
-      queue: (queue) => ({
-        ...queue,
-        async claimDue(request) {
-          claims += 1;
-          return queue.claimDue(request);
-        },
-        async nextDueAt(after) {
-          const next = await queue.nextDueAt(after);
-          asked.push(next);
-          return next;
-        },
-      }),
-    });
+    const counts = { claims: 0, nextDue: [] as (number | null)[] };
+    const asked = counts.nextDue;
+    const t = setup({ queue: countingQueue(counts) });
     await t.enqueue(1, t.webhook(receiver.url, { n: 1 }));
     await t.enqueue(1, t.webhook(receiver.url, { n: 2 }));
     const failedAt = clock.now();
@@ -323,7 +309,7 @@ describe('outbox worker', () => {
     for (let i = 0; i < 20; i += 1) await new Promise((resolve) => setImmediate(resolve));
     // The second row is due by the clock but waits behind the first: the timer looks past it.
     expect(asked.every((next) => next === null || next > failedAt)).toBe(true);
-    expect(claims).toBeLessThanOrEqual(3);
+    expect(counts.claims).toBeLessThanOrEqual(3);
     await t.worker.stop();
   });
 
