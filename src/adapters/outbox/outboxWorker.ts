@@ -344,7 +344,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
    * their lane's earlier row: recording a delivery drains again, the timer need not.
    */
   function schedule() {
-    if (!running) return;
+    // A wake-up is on its way (new rows committed): its drain ends by arming the timer. Arming it
+    // now would find those rows due and drain a second time for them.
+    if (!running || wakeScheduled) return;
     if (timer) clearTimeout(timer);
     void outboxQueue.nextDueAt(claimedUpTo).then((next) => {
       if (!running) return;
@@ -359,7 +361,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     drain,
     /** Call after committing new effects. Deferred, so a caller still inside a transaction never has its rows delivered before they commit. */
     wake() {
-      if (!running || wakeScheduled) return;
+      if (!running) return;
       // One wake-up per turn of the event loop, however many commits asked for it (a batch of 1,000
       // expiries asks 2,000 times).
       wakeScheduled = true;

@@ -296,6 +296,32 @@ describe('outbox worker', () => {
     await t.worker.stop();
   });
 
+  it('claims once a card when each delivery is recorded with the next lead\'s commit (the timer is not armed for rows whose wake-up is on its way)', async () => {
+    const receiver = await startReceiver();
+    const counts = { claims: 0 };
+    const t = setup({ soonMaxDelayMs: 60_000, queue: countingQueue(counts) });
+    // A use case's commit: its row, and the wake-up its after-commit event gives the worker.
+    const commitRow = (leadId: number, n: number) =>
+      t.store.uow.run(async (tx) => {
+        const id = await tx.outbox.enqueue(leadId, t.webhook(receiver.url, { n }), clock.now());
+        tx.afterCommit(() => t.worker.wake());
+        return id;
+      });
+    t.worker.start();
+    await eventually(() => counts.claims === 1); // the start's drain: nothing due
+    const first = await commitRow(1, 1);
+    await eventually(() => receiver.received.length === 1);
+    for (let i = 0; i < 10; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    // 5 ms later, the second lead's commit carries the first delivery's record.
+    clock.advance(5);
+    const second = await commitRow(2, 2);
+    await eventually(() => receiver.received.length === 2 && t.state(first).state === 'done');
+    for (let i = 0; i < 10; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(counts.claims).toBe(3);
+    await t.worker.stop();
+    expect(t.state(second).state).toBe('done');
+  });
+
   it('arms its timer at the retry of a lane\'s earlier row, not at once for the row waiting behind it (no spinning while a receiver fails)', async () => {
     const receiver = await startReceiver([{ status: 500 }]);
     const counts = { claims: 0, nextDue: [] as (number | null)[] };
