@@ -361,7 +361,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     drain,
     /** Call after committing new effects. Deferred, so a caller still inside a transaction never has its rows delivered before they commit. */
     wake() {
-      if (!running) return;
+      if (!running || wakeScheduled) return;
       // One wake-up per turn of the event loop, however many commits asked for it (a batch of 1,000
       // expiries asks 2,000 times).
       wakeScheduled = true;
