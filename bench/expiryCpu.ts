@@ -91,6 +91,7 @@ try {
   if (before && after) {
     result.statementsPerOffer = Math.round(((after.executions - before.executions) / Math.max(1, expired)) * 10) / 10;
     result.commits = after.commits - before.commits;
+    result.walPagesPerOffer = Math.round(((after.walFrames - before.walFrames) / Math.max(1, expired)) * 10) / 10;
     const top = Object.entries(after.statements)
       .map(([sql, entry]) => ({ sql: sql.slice(0, 110), count: entry.count - (before.statements[sql]?.count ?? 0), ms: Math.round((entry.ms - (before.statements[sql]?.ms ?? 0)) * 10) / 10 }))
       .filter((entry) => entry.count > 0)

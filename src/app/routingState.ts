@@ -92,15 +92,33 @@ export function createRoutingState(store: RoutingRepository, settings: Settings)
   const triedReps = new Set<string>();
   const triedTeams = new Set<string>();
 
+  /**
+   * The teams' states this routing state made itself (afterOffer's copy of what the store gave it):
+   * the next offer to the team sets its pass in place. A state the store gave is never changed, and
+   * is copied once per transaction rather than once per offer (400 passes for each lead of a batch
+   * to a team of 400).
+   */
+  const ownTeams = new Set<RoundRobinState>();
+
   /** Offers made since the last decision, in order (see offerMade). */
   const offersMade: { decision: Extract<RoutingDecision, { kind: 'rep' }>; now: number }[] = [];
   const applyOffersMade = () => {
     for (const { decision, now } of offersMade) {
       const rep = reps.get(decision.repId);
-      const teamId = decision.roundRobin?.teamId;
-      const next = afterOffer(decision, now, { rep: rep ?? DEFAULT_REP_RUNTIME, team: teamId === undefined ? undefined : roundRobin.get(teamId) });
+      const update = decision.roundRobin;
+      const team = update === undefined ? undefined : roundRobin.get(update.teamId);
+      if (update && team && ownTeams.has(team)) {
+        (team.passes as Map<string, number>).set(update.repId, update.pass);
+        team.level = update.level;
+        if (rep) reps.set(decision.repId, afterOffer(decision, now, { rep, team: undefined }).rep);
+        continue;
+      }
+      const next = afterOffer(decision, now, { rep: rep ?? DEFAULT_REP_RUNTIME, team });
       if (rep) reps.set(decision.repId, next.rep);
-      if (teamId !== undefined && next.team) roundRobin.set(teamId, next.team);
+      if (update && next.team) {
+        roundRobin.set(update.teamId, next.team);
+        if (next.team !== team) ownTeams.add(next.team);
+      }
     }
     offersMade.length = 0;
   };
@@ -175,6 +193,7 @@ export function createRoutingState(store: RoutingRepository, settings: Settings)
       roundRobin.clear();
       triedReps.clear();
       triedTeams.clear();
+      ownTeams.clear();
       offersMade.length = 0;
     },
   };

@@ -157,4 +157,53 @@ describe('createRoutingState', () => {
     }
     expect(chosen.sort()).toEqual(['U0BOB', 'U0BOB', 'U0CAROL']);
   });
+
+  it('never changes a team state the store gave it: copies it at the batch\'s first offer to the team, then moves its own copy', async () => {
+    const config = routingConfig();
+    const { db, leadId } = databaseWith({ away: [], capacity: [], claimed: [], offersToday: [], passes: [0, 0, 0, 0], levels: { sdr: 0, senior: 0 }, excluded: [], owner: undefined });
+    const store = sqliteRoutingStore(db);
+    /** Passes that refuse to change: what a store's cache hands out is shared. */
+    class FixedPasses extends Map<string, number> {
+      sealed = false;
+      override set(key: string, value: number): this {
+        if (this.sealed) throw new Error(`the store's passes were changed (${key} = ${value})`);
+        return super.set(key, value);
+      }
+    }
+    const given: { level: number; passes: FixedPasses }[] = [];
+    const spy: RoutingRepository = {
+      ...store,
+      loadRoundRobin: async (ids) => {
+        const loaded = await store.loadRoundRobin(ids);
+        return new Map(
+          [...loaded].map(([id, team]) => {
+            const passes = new FixedPasses(team.passes);
+            passes.sealed = true;
+            const state = Object.freeze({ level: team.level, passes });
+            given.push(state);
+            return [id, state];
+          }),
+        );
+      },
+    };
+    const routing = compileRouting(config);
+    const state = createRoutingState(spy, config);
+    const lead = { source: 'form', email: 'joe@beta.io', score: 50, company: {}, fields: {} } as Lead;
+    const leadState = await store.loadLeadState({ id: leadId, domain: 'beta.io' });
+    const chosen = [];
+    for (let i = 0; i < 6; i += 1) {
+      const decision = await state.decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i });
+      if (decision.kind !== 'rep') throw new Error('expected a rep');
+      chosen.push(decision.repId);
+      state.offerMade(decision, NOW + i);
+      if (decision.roundRobin) await store.saveRoundRobin(decision.roundRobin);
+      await store.recordOfferMade(decision.repId, NOW + i);
+      db.prepare(`INSERT INTO offers (lead_id, rep_id, attempt, offered_at, deadline_at, state) VALUES (?, ?, 1, ?, ?, 'expired')`).run(leadId, decision.repId, NOW + i, NOW);
+      const fresh = await createRoutingState(store, config).decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i + 1 });
+      expect(await state.decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i + 1 })).toEqual(fresh);
+    }
+    // Bob (weight 2) twice as often as Carol, from passes the store gave once and the batch then kept.
+    expect(chosen.filter((rep) => rep === 'U0BOB')).toHaveLength(4);
+    expect(given.map((team) => [...team.passes.values()].every((pass) => pass === 0))).toEqual(given.map(() => true));
+  });
 });
