@@ -6,7 +6,8 @@
  * them; in all: commits (COMMIT, and each write run outside a transaction: an autocommit), the
  * time spent in COMMIT (the fsync of synchronous=FULL), and WAL frames written (read after each
  * commit from the WAL index header in the `-shm` file: mxFrame, which counts the frames in the
- * WAL and starts again from 0 when the WAL is restarted after a checkpoint).
+ * WAL and starts again from 0 when the WAL is restarted after a checkpoint; a restart also gives
+ * the WAL new salts, so a commit of as many frames as the one before it is still counted).
  *
  * SIGUSR2 writes a snapshot of the counts so far to `$BENCH_SQL_STATS.<n>.json` (n = 0, 1, …),
  * with the moment it was taken (process.hrtime, µs: the clock of V8's CPU profiles), so that the
@@ -35,12 +36,12 @@ let commits = 0;
 let commitNs = 0n;
 let walFrames = 0;
 let pageSize = 0;
-/** Per database file: the `-shm` file's descriptor and the last mxFrame seen. */
-const wal = new Map<string, { fd: number | null; last: number }>();
+/** Per database file: the `-shm` file's descriptor, the last mxFrame seen and the WAL's salt then. */
+const wal = new Map<string, { fd: number | null; last: number; salt: number }>();
 const header = Buffer.alloc(48);
 
-/** The WAL index header's mxFrame (offset 16) and page size (offset 14; 1 means 65536), native byte order. */
-function readWalHeader(db: Database.Database): { mxFrame: number; pageSize: number } | null {
+/** The WAL index header's mxFrame (offset 16), page size (offset 14; 1 means 65536) and first salt (offset 32), native byte order. */
+function readWalHeader(db: Database.Database): { mxFrame: number; pageSize: number; salt: number } | null {
   let entry = wal.get(db.name);
   if (!entry) {
     let fd: number | null = null;
@@ -49,13 +50,13 @@ function readWalHeader(db: Database.Database): { mxFrame: number; pageSize: numb
     } catch {
       fd = null;
     }
-    entry = { fd, last: -1 };
+    entry = { fd, last: -1, salt: 0 };
     wal.set(db.name, entry);
   }
   if (entry.fd === null) return null;
   if (readSync(entry.fd, header, 0, 48, 0) < 48) return null;
   const size = header.readUInt16LE(14);
-  return { mxFrame: header.readUInt32LE(16), pageSize: size === 1 ? 65536 : size };
+  return { mxFrame: header.readUInt32LE(16), pageSize: size === 1 ? 65536 : size, salt: header.readUInt32LE(32) };
 }
 
 function noteCommit(db: Database.Database): void {
@@ -63,9 +64,11 @@ function noteCommit(db: Database.Database): void {
   const now = readWalHeader(db);
   if (!now) return;
   pageSize = now.pageSize;
-  const entry = wal.get(db.name) as { last: number };
-  if (entry.last >= 0) walFrames += now.mxFrame >= entry.last ? now.mxFrame - entry.last : now.mxFrame;
+  const entry = wal.get(db.name) as { last: number; salt: number };
+  const restarted = now.salt !== entry.salt || now.mxFrame < entry.last;
+  if (entry.last >= 0) walFrames += restarted ? now.mxFrame : now.mxFrame - entry.last;
   entry.last = now.mxFrame;
+  entry.salt = now.salt;
 }
 
 const CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
