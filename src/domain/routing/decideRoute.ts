@@ -81,24 +81,10 @@ class Assessment implements AssessedRep {
   }
 }
 
-/**
- * Where the decisions on one compiled config keep their assessments, by the rep's place in the
- * config (compiled `repIndex`): one array per config, not one per decision (a config of 400 reps
- * would allocate 400 slots for a lead its team of 10 serves). A slot holds the assessment of the
- * decision whose number is in `owner`; a decision is synchronous, so two never share the arrays.
- */
-interface AssessmentSlots {
-  assessed: (AssessedRep | undefined)[];
-  owner: Float64Array;
-}
-const slotsByRouting = new WeakMap<CompiledRouting, AssessmentSlots>();
-let decisionsMade = 0;
-
 /** One decision's working state: reps are assessed at most once each, however many rules try them. */
 class DecisionContext {
-  private readonly slots: AssessmentSlots;
-  /** This decision's number: a slot whose owner is another number is not assessed yet. */
-  private readonly decision = ++decisionsMade;
+  /** By the rep's place in the config (compiled `repIndex`): no map of ids built per decision. */
+  private readonly assessed: (AssessedRep | undefined)[];
   private readonly clock: LocalWeekClock;
   /** The last team whose distribution was tried: the team that had nobody when a lead is queued. */
   lastTeamTried: string | null = null;
@@ -110,25 +96,19 @@ class DecisionContext {
     readonly listAllCandidates = false,
   ) {
     this.clock = new LocalWeekClock(now);
-    let slots = slotsByRouting.get(routing);
-    if (!slots) {
-      slots = { assessed: new Array<AssessedRep | undefined>(routing.reps.size), owner: new Float64Array(routing.reps.size) };
-      slotsByRouting.set(routing, slots);
-    }
-    this.slots = slots;
+    this.assessed = new Array<AssessedRep | undefined>(routing.reps.size);
   }
 
   /** A rep of the config (from `findRep` or a team's members), assessed once per decision; `index` is its place, when the caller knows it. */
   assess(rep: Rep, index = this.routing.repIndex.get(rep.id) as number): AssessedRep {
-    const { assessed: slots, owner } = this.slots;
-    if (owner[index] === this.decision) return slots[index] as AssessedRep;
+    const known = this.assessed[index];
+    if (known) return known;
     const runtime = this.snapshot.reps.get(rep.id) ?? DEFAULT_REP_RUNTIME;
     const skip = skipReason(rep, runtime, this.snapshot.excludedReps, this.now, this.clock);
     // The trace entry is made only for the reps a trace lists (skipped, chosen, runner-up): in a
     // team of 400 most are neither, and a decision should not cost what its team is large.
     const assessed = new Assessment(rep, runtime, skip, this.describe);
-    slots[index] = assessed;
-    owner[index] = this.decision;
+    this.assessed[index] = assessed;
     return assessed;
   }
 
