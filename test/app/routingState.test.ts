@@ -94,6 +94,35 @@ async function decideBothWays(config: Config, store: RoutingRepository, lead: Le
   return { full, loaded };
 }
 
+/** The shared routing config's database with every pass at 0: the sdr team (Bob weight 2, Carol 1) serves a 50-point lead. */
+const sdrDatabase = () => databaseWith({ away: [], capacity: [], claimed: [], offersToday: [], passes: [0, 0, 0, 0], levels: { sdr: 0, senior: 0 }, excluded: [], owner: undefined });
+
+/**
+ * Offers a 50-point lead `offers` times through a batch's routing `state`, writing each offer to
+ * the store as routing does; after each, the batch's next decision must be what a routing state
+ * loaded afresh from the store decides. The reps chosen, in order.
+ */
+async function offerInTurn(input: { db: ReturnType<typeof openDatabase>; leadId: number; store: RoutingRepository; state: ReturnType<typeof createRoutingState>; offers: number }): Promise<string[]> {
+  const { db, leadId, store, state } = input;
+  const config = routingConfig();
+  const routing = compileRouting(config);
+  const lead = { source: 'form', email: 'joe@beta.io', score: 50, company: {}, fields: {} } as Lead;
+  const leadState = await store.loadLeadState({ id: leadId, domain: 'beta.io' });
+  const chosen: string[] = [];
+  for (let i = 0; i < input.offers; i += 1) {
+    const decision = await state.decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i });
+    if (decision.kind !== 'rep') throw new Error('expected a rep');
+    chosen.push(decision.repId);
+    state.offerMade(decision, NOW + i);
+    if (decision.roundRobin) await store.saveRoundRobin(decision.roundRobin);
+    await store.recordOfferMade(decision.repId, NOW + i);
+    db.prepare(`INSERT INTO offers (lead_id, rep_id, attempt, offered_at, deadline_at, state) VALUES (?, ?, 1, ?, ?, 'expired')`).run(leadId, decision.repId, NOW + i, NOW);
+    const fresh = await createRoutingState(store, config).decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i + 1 });
+    expect(await state.decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i + 1 })).toEqual(fresh);
+  }
+  return chosen;
+}
+
 describe('createRoutingState', () => {
   it('decides exactly as the full snapshot does: same rep, same round-robin update, same trace', async () => {
     const configs = { round_robin: capsConfig('round_robin'), least_loaded: capsConfig('least_loaded') };
@@ -134,33 +163,15 @@ describe('createRoutingState', () => {
   });
 
   it('keeps a batch\'s loaded state what the database would say after each offer it makes', async () => {
-    const config = routingConfig();
-    const { db, leadId } = databaseWith({ away: [], capacity: [], claimed: [], offersToday: [], passes: [0, 0, 0, 0], levels: { sdr: 0, senior: 0 }, excluded: [], owner: undefined });
+    const { db, leadId } = sdrDatabase();
     const store = sqliteRoutingStore(db);
-    const routing = compileRouting(config);
-    const state = createRoutingState(store, config);
-    const lead = { source: 'form', email: 'joe@beta.io', score: 50, company: {}, fields: {} } as Lead;
-    const leadState = await store.loadLeadState({ id: leadId, domain: 'beta.io' });
     // Three leads for the sdr team (Bob weight 2, Carol 1): the batch's memory and the stored state give the same choices.
-    const chosen = [];
-    for (let i = 0; i < 3; i += 1) {
-      const decision = await state.decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i });
-      if (decision.kind !== 'rep') throw new Error('expected a rep');
-      chosen.push(decision.repId);
-      state.offerMade(decision, NOW + i);
-      if (decision.roundRobin) await store.saveRoundRobin(decision.roundRobin);
-      await store.recordOfferMade(decision.repId, NOW + i);
-      db.prepare(`INSERT INTO offers (lead_id, rep_id, attempt, offered_at, deadline_at, state) VALUES (?, ?, 1, ?, ?, 'expired')`).run(leadId, decision.repId, NOW + i, NOW);
-      const fresh = await createRoutingState(store, config).decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i + 1 });
-      const again = await state.decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i + 1 });
-      expect(again).toEqual(fresh);
-    }
+    const chosen = await offerInTurn({ db, leadId, store, state: createRoutingState(store, routingConfig()), offers: 3 });
     expect(chosen.sort()).toEqual(['U0BOB', 'U0BOB', 'U0CAROL']);
   });
 
   it('never changes a team state the store gave it: copies it at the batch\'s first offer to the team, then moves its own copy', async () => {
-    const config = routingConfig();
-    const { db, leadId } = databaseWith({ away: [], capacity: [], claimed: [], offersToday: [], passes: [0, 0, 0, 0], levels: { sdr: 0, senior: 0 }, excluded: [], owner: undefined });
+    const { db, leadId } = sdrDatabase();
     const store = sqliteRoutingStore(db);
     /** Passes that refuse to change: what a store's cache hands out is shared. */
     class FixedPasses extends Map<string, number> {
@@ -186,22 +197,7 @@ describe('createRoutingState', () => {
         );
       },
     };
-    const routing = compileRouting(config);
-    const state = createRoutingState(spy, config);
-    const lead = { source: 'form', email: 'joe@beta.io', score: 50, company: {}, fields: {} } as Lead;
-    const leadState = await store.loadLeadState({ id: leadId, domain: 'beta.io' });
-    const chosen = [];
-    for (let i = 0; i < 6; i += 1) {
-      const decision = await state.decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i });
-      if (decision.kind !== 'rep') throw new Error('expected a rep');
-      chosen.push(decision.repId);
-      state.offerMade(decision, NOW + i);
-      if (decision.roundRobin) await store.saveRoundRobin(decision.roundRobin);
-      await store.recordOfferMade(decision.repId, NOW + i);
-      db.prepare(`INSERT INTO offers (lead_id, rep_id, attempt, offered_at, deadline_at, state) VALUES (?, ?, 1, ?, ?, 'expired')`).run(leadId, decision.repId, NOW + i, NOW);
-      const fresh = await createRoutingState(store, config).decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i + 1 });
-      expect(await state.decide({ lead, domain: 'beta.io', routing, leadState, now: NOW + i + 1 })).toEqual(fresh);
-    }
+    const chosen = await offerInTurn({ db, leadId, store, state: createRoutingState(spy, routingConfig()), offers: 6 });
     // Bob (weight 2) twice as often as Carol, from passes the store gave once and the batch then kept.
     expect(chosen.filter((rep) => rep === 'U0BOB')).toHaveLength(4);
     expect(given.map((team) => [...team.passes.values()].every((pass) => pass === 0))).toEqual(given.map(() => true));
