@@ -237,6 +237,24 @@ describe('the README', () => {
     expect(runs.filter((line) => !line.includes(`node ${flags.join(' ')} dist/src/main.js`))).toEqual([]);
   });
 
+  /**
+   * Waits, without a clock, until the bot started by the README's block logs "leadrelay is running"
+   * to bot.log (exit 0) or its subshell writes bot.exited (exit 1): the directory is watched and
+   * read again at each change. The session's own timeout bounds a bot that neither starts nor ends.
+   */
+  const WAIT_READY = `const { existsSync, readFileSync, watch } = require('node:fs');
+const { join } = require('node:path');
+const dir = process.argv[2];
+const check = () => {
+  let log = '';
+  try { log = readFileSync(join(dir, 'bot.log'), 'utf8'); } catch {}
+  if (log.includes('leadrelay is running')) process.exit(0);
+  if (existsSync(join(dir, 'bot.exited'))) process.exit(1);
+};
+watch(dir, check);
+check();
+`;
+
   describe('shell examples, run in order against a sandbox started as the README starts it', () => {
     const dir = freshCopy();
     const work = join(dir, '.readme-test');
@@ -274,9 +292,13 @@ describe('the README', () => {
       for (const block of sh) {
         if (block.marker === 'starts the bot') {
           writeFileSync(join(work, 'bot.sh'), withPort(block.body));
+          writeFileSync(join(work, 'wait-ready.cjs'), WAIT_READY);
+          // The bot's block runs in a subshell that writes bot.exited when the bot ends (its process
+          // group, started by set -m, is what the test stops); the next blocks wait until the bot
+          // logs that it is running (it listens by then), or fail at once if it ended first.
           script.push(
-            `set -m; PORT=${port} bash ${join(work, 'bot.sh')} > ${join(work, 'bot.log')} 2>&1 & echo $! > ${pidFile}; set +m`,
-            `node -e 'const t0 = Date.now(); (async () => { for (;;) { if (await fetch("http://localhost:${port}/healthz").then((r) => r.ok, () => false)) return; if (Date.now() - t0 > 60000) process.exit(1); await new Promise((r) => setTimeout(r, 200)); } })()' || echo 'the bot did not start' > ${join(work, 'bot.failed')}`,
+            `set -m; (PORT=${port} bash ${join(work, 'bot.sh')} > ${join(work, 'bot.log')} 2>&1; echo $? > ${join(work, 'bot.exited')}) < /dev/null > /dev/null 2>&1 & echo $! > ${pidFile}; set +m`,
+            `node ${join(work, 'wait-ready.cjs')} ${work} || echo 'the bot did not start' > ${join(work, 'bot.failed')}`,
           );
           continue;
         }
